@@ -1,0 +1,1 @@
+"""Deflection pathway planner."""

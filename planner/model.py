@@ -1,0 +1,603 @@
+"""Immutable, typed domain objects built once from the validated knowledge files.
+
+Nothing downstream of the loader reads raw dictionaries: it reads these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+Raw = Mapping[str, Any]
+
+
+def _texts(raw: Raw, key: str) -> tuple[str, ...]:
+    return tuple(raw.get(key) or ())
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact comes from."""
+
+    label: str
+    url: str
+    kind: str
+    date: str | None = None
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> Source:
+        return cls(raw["label"], raw["url"], raw["kind"], raw.get("date"))
+
+
+def _sources(raw: Raw) -> tuple[Source, ...]:
+    return tuple(Source.from_raw(s) for s in raw.get("sources") or ())
+
+
+@dataclass(frozen=True)
+class Record:
+    """Fields every sourced knowledge record shares."""
+
+    id: str
+    label: str
+    sources: tuple[Source, ...]
+    as_of: str
+    flags: tuple[str, ...]
+
+
+def _record_fields(raw: Raw) -> dict[str, Any]:
+    return {
+        "id": raw["id"],
+        "label": raw["label"],
+        "sources": _sources(raw),
+        "as_of": raw.get("as_of", ""),
+        "flags": _texts(raw, "flags"),
+    }
+
+
+@dataclass(frozen=True)
+class Fact(Record):
+    """A problem, resource, partner or goal a community may report."""
+
+    kind: str
+    description: str
+    provided_by: tuple[str, ...] = ()
+    lead_type: bool = False
+
+    @classmethod
+    def from_raw(cls, raw: Raw, kind: str) -> Fact:
+        return cls(
+            **_record_fields(raw),
+            kind=kind,
+            description=raw["description"],
+            provided_by=_texts(raw, "provided_by"),
+            lead_type=bool(raw.get("lead_type", False)),
+        )
+
+
+@dataclass(frozen=True)
+class CriticalElement:
+    resource: str
+    why: str
+
+
+@dataclass(frozen=True)
+class PathwayPartner:
+    partner: str
+    role: str
+    essential: bool
+
+
+@dataclass(frozen=True)
+class Pathway(Record):
+    aliases: tuple[str, ...]
+    order: int
+    framework: str
+    summary: str
+    definition: str
+    initiator: str
+    trigger: str
+    charges: str
+    target_population: tuple[str, ...]
+    problems_addressed: tuple[str, ...]
+    critical_elements: tuple[CriticalElement, ...]
+    partners: tuple[PathwayPartner, ...]
+    strengths: tuple[str, ...]
+    challenges: tuple[str, ...]
+    example_programs: tuple[str, ...]
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> Pathway:
+        return cls(
+            **_record_fields(raw),
+            aliases=_texts(raw, "aliases"),
+            order=raw["order"],
+            framework=raw["framework"],
+            summary=raw.get("summary", raw["definition"]),
+            definition=raw["definition"],
+            initiator=raw["initiator"],
+            trigger=raw["trigger"],
+            charges=raw["charges"],
+            target_population=_texts(raw, "target_population"),
+            problems_addressed=_texts(raw, "problems_addressed"),
+            critical_elements=tuple(
+                CriticalElement(c["resource"], c["why"]) for c in raw["critical_elements"]
+            ),
+            partners=tuple(
+                PathwayPartner(p["partner"], p["role"], p["essential"]) for p in raw["partners"]
+            ),
+            strengths=_texts(raw, "strengths"),
+            challenges=_texts(raw, "challenges"),
+            example_programs=_texts(raw, "example_programs"),
+        )
+
+    @property
+    def element_ids(self) -> tuple[str, ...]:
+        return tuple(c.resource for c in self.critical_elements)
+
+    @property
+    def partner_ids(self) -> tuple[str, ...]:
+        return tuple(p.partner for p in self.partners)
+
+
+@dataclass(frozen=True)
+class Location:
+    place: str
+    state: str
+    region: str
+    rurality: str
+    population: int | None
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> Location:
+        return cls(raw["place"], raw["state"], raw["region"], raw["rurality"], raw.get("population"))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    metric: str
+    value: str
+    period: str
+    evidence_type: str
+    as_of: str
+    sources: tuple[Source, ...]
+    caveat: str | None
+
+    @property
+    def self_reported(self) -> bool:
+        return self.evidence_type in {"self_reported", "press"}
+
+
+@dataclass(frozen=True)
+class Program(Record):
+    aliases: tuple[str, ...]
+    location: Location
+    start_year: int | None
+    end_year: int | None
+    lead_agency: str
+    lead_agency_name: str | None
+    pathways: tuple[str, ...]
+    pathway_basis: str
+    partners: tuple[str, ...]
+    partner_names: tuple[str, ...]
+    summary: str
+    outcomes: tuple[Outcome, ...]
+    link: str | None
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> Program:
+        return cls(
+            **_record_fields(raw),
+            aliases=_texts(raw, "aliases"),
+            location=Location.from_raw(raw["location"]),
+            start_year=raw.get("start_year"),
+            end_year=raw.get("end_year"),
+            lead_agency=raw["lead_agency"],
+            lead_agency_name=raw.get("lead_agency_name"),
+            pathways=_texts(raw, "pathways"),
+            pathway_basis=raw["pathway_basis"],
+            partners=_texts(raw, "partners"),
+            partner_names=_texts(raw, "partner_names"),
+            summary=raw["summary"],
+            outcomes=tuple(
+                Outcome(
+                    o["metric"], o["value"], o["period"], o["evidence_type"], o["as_of"],
+                    _sources(o), o.get("caveat"),
+                )
+                for o in raw.get("outcomes") or ()
+            ),
+            link=raw.get("link"),
+        )
+
+
+@dataclass(frozen=True)
+class Initiative(Record):
+    status: str
+    summary: str
+    how_to_request: str
+    link: str
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> Initiative:
+        return cls(
+            **_record_fields(raw), status=raw["status"], summary=raw["summary"],
+            how_to_request=raw["how_to_request"], link=raw["link"],
+        )
+
+
+@dataclass(frozen=True)
+class Membership:
+    initiative: str
+    cohort: str
+    status: str
+
+
+@dataclass(frozen=True)
+class MentorSite(Record):
+    host_agency: str
+    program: str
+    location: Location
+    lead_agency: str
+    pathways: tuple[str, ...]
+    pathways_confirmed: bool
+    memberships: tuple[Membership, ...]
+    strengths: tuple[str, ...]
+    link: str
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> MentorSite:
+        return cls(
+            **_record_fields(raw),
+            host_agency=raw["host_agency"],
+            program=raw["program"],
+            location=Location.from_raw(raw["location"]),
+            lead_agency=raw["lead_agency"],
+            pathways=_texts(raw, "pathways"),
+            pathways_confirmed=raw["pathways_confirmed"],
+            memberships=tuple(
+                Membership(m["initiative"], m["cohort"], m["status"]) for m in raw["memberships"]
+            ),
+            strengths=_texts(raw, "strengths"),
+            link=raw["link"],
+        )
+
+    @property
+    def current(self) -> bool:
+        return any(m.status == "current" for m in self.memberships)
+
+
+@dataclass(frozen=True)
+class TTAResource(Record):
+    provider: str
+    offers: str
+    format: tuple[str, ...]
+    cost: str
+    how_to_request: str | None
+    helps_with: tuple[str, ...]
+    pathways: tuple[str, ...]
+    link: str
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> TTAResource:
+        return cls(
+            **_record_fields(raw), provider=raw["provider"], offers=raw["offers"],
+            format=_texts(raw, "format"), cost=raw["cost"],
+            how_to_request=raw.get("how_to_request"), helps_with=_texts(raw, "helps_with"),
+            pathways=_texts(raw, "pathways"), link=raw["link"],
+        )
+
+
+@dataclass(frozen=True)
+class Amount:
+    fiscal_year: int
+    amount: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Funding(Record):
+    agency: str
+    kind: str
+    listing: str | None
+    purpose: str
+    eligibility: str
+    eligible_leads: tuple[str, ...]
+    amounts: tuple[Amount, ...]
+    recurrence: str
+    pathways: tuple[str, ...]
+    helps_with: tuple[str, ...]
+    link: str
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> Funding:
+        return cls(
+            **_record_fields(raw), agency=raw["agency"], kind=raw["kind"],
+            listing=raw.get("listing"), purpose=raw["purpose"], eligibility=raw["eligibility"],
+            eligible_leads=_texts(raw, "eligible_leads"),
+            amounts=tuple(
+                Amount(a["fiscal_year"], a["amount"], a["note"]) for a in raw.get("amounts") or ()
+            ),
+            recurrence=raw["recurrence"], pathways=_texts(raw, "pathways"),
+            helps_with=_texts(raw, "helps_with"), link=raw["link"],
+        )
+
+
+@dataclass(frozen=True)
+class Task(Record):
+    description: str
+    phase: str
+    duration_days: int
+    depends_on: tuple[str, ...]
+    pathways: tuple[str, ...]
+    partners: tuple[str, ...]
+    builds: tuple[str, ...]
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> Task:
+        return cls(
+            **_record_fields(raw), description=raw["description"], phase=raw["phase"],
+            duration_days=raw["duration_days"], depends_on=_texts(raw, "depends_on"),
+            pathways=_texts(raw, "pathways"), partners=_texts(raw, "partners"),
+            builds=_texts(raw, "builds"),
+        )
+
+    def applies_to(self, pathway_id: str) -> bool:
+        return not self.pathways or pathway_id in self.pathways
+
+
+@dataclass(frozen=True)
+class Measure(Record):
+    description: str
+    kind: str
+    pathways: tuple[str, ...]
+    data_from: tuple[str, ...]
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> Measure:
+        return cls(
+            **_record_fields(raw), description=raw["description"], kind=raw["kind"],
+            pathways=_texts(raw, "pathways"), data_from=_texts(raw, "data_from"),
+        )
+
+    def applies_to(self, pathway_id: str) -> bool:
+        return not self.pathways or pathway_id in self.pathways
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    label: str
+    intro: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    question: str
+    any_of: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+    hint: str | None = None
+    dont_know: bool = False
+    exclusive: bool = False
+    neutral: bool = False
+    indicates: tuple[str, ...] = ()
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    section: str
+    label: str
+    help: str
+    type: str
+    required: bool
+    profile: str | None
+    ask_when: tuple[Condition, ...]
+    options: tuple[Option, ...]
+    max_length: int | None
+    minimum: float | None
+    maximum: float | None
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> Question:
+        return cls(
+            id=raw["id"], section=raw["section"], label=raw["label"], help=raw["help"],
+            type=raw["type"], required=bool(raw.get("required", False)),
+            profile=raw.get("profile"),
+            ask_when=tuple(
+                Condition(c["question"], tuple(c["any_of"])) for c in raw.get("ask_when") or ()
+            ),
+            options=tuple(
+                Option(
+                    id=o["id"], label=o["label"], hint=o.get("hint"),
+                    dont_know=bool(o.get("dont_know", False)),
+                    exclusive=bool(o.get("exclusive", False) or o.get("dont_know", False)),
+                    neutral=bool(o.get("neutral", False)),
+                    indicates=_texts(o, "indicates"), value=o.get("value"),
+                )
+                for o in raw.get("options") or ()
+            ),
+            max_length=raw.get("max_length"), minimum=raw.get("minimum"),
+            maximum=raw.get("maximum"),
+        )
+
+    @property
+    def has_options(self) -> bool:
+        return self.type in {"single", "multi"}
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One weighted bearing of an answer (or a fact it indicates) on one pathway."""
+
+    id: str
+    pathway: str
+    weight: int
+    rationale: str
+    fact: str | None
+    question: str | None
+    option: str | None
+    sources: tuple[Source, ...]
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> Rule:
+        return cls(
+            id=raw["id"], pathway=raw["pathway"], weight=raw["weight"],
+            rationale=raw["rationale"], fact=raw.get("fact"), question=raw.get("question"),
+            option=raw.get("option"), sources=_sources(raw),
+        )
+
+
+@dataclass(frozen=True)
+class Band:
+    id: str
+    label: str
+    min: float
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    bands: tuple[Band, ...]
+    close_call_margin: float
+    tie_break: str
+    build_on_points: float
+    build_on_max: float
+    build_on_rationale: str
+    rationale: str
+    sources: tuple[Source, ...]
+    as_of: str
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> ScoringModel:
+        return cls(
+            bands=tuple(
+                sorted((Band(b["id"], b["label"], b["min"]) for b in raw["bands"]),
+                       key=lambda b: -b.min)
+            ),
+            close_call_margin=raw["close_call_margin"], tie_break=raw["tie_break"],
+            build_on_points=raw["build_on"]["points_per_shared_element"],
+            build_on_max=raw["build_on"]["max_points"],
+            build_on_rationale=raw["build_on"]["rationale"], rationale=raw["rationale"],
+            sources=_sources(raw), as_of=raw["as_of"],
+        )
+
+    def band_for(self, score: float) -> Band:
+        return next((b for b in self.bands if score >= b.min), self.bands[-1])
+
+
+@dataclass(frozen=True)
+class Criterion:
+    weight: float
+    rationale: str
+
+
+@dataclass(frozen=True)
+class PopulationBucket:
+    id: str
+    label: str
+    max: int | None
+
+
+@dataclass(frozen=True)
+class Matching:
+    population_buckets: tuple[PopulationBucket, ...]
+    mentor_criteria: Mapping[str, Criterion]
+    program_criteria: Mapping[str, Criterion]
+    rationale: str
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> Matching:
+        def crit(block: Raw) -> Mapping[str, Criterion]:
+            return MappingProxyType(
+                {k: Criterion(v["weight"], v["rationale"]) for k, v in block.items()}
+            )
+
+        return cls(
+            population_buckets=tuple(
+                PopulationBucket(b["id"], b["label"], b["max"]) for b in raw["population_buckets"]
+            ),
+            mentor_criteria=crit(raw["mentor_criteria"]),
+            program_criteria=crit(raw["program_criteria"]),
+            rationale=raw["rationale"],
+        )
+
+    def bucket_for(self, population: int | None) -> str | None:
+        if population is None:
+            return None
+        for bucket in self.population_buckets:
+            if bucket.max is None or population <= bucket.max:
+                return bucket.id
+        return self.population_buckets[-1].id
+
+
+def _index(items: Any) -> Mapping[str, Any]:
+    return MappingProxyType({item.id: item for item in items})
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """The whole knowledge base, indexed by id."""
+
+    pathways: Mapping[str, Pathway]
+    facts: Mapping[str, Fact]
+    sections: tuple[Section, ...]
+    questions: Mapping[str, Question]
+    questions_version: int
+    rules: tuple[Rule, ...]
+    model: ScoringModel
+    matching: Matching
+    programs: Mapping[str, Program]
+    initiatives: Mapping[str, Initiative]
+    mentor_sites: Mapping[str, MentorSite]
+    tta: Mapping[str, TTAResource]
+    funding: Mapping[str, Funding]
+    tasks: Mapping[str, Task]
+    measures: Mapping[str, Measure]
+    root: str = field(default="")
+
+    @property
+    def pathways_in_order(self) -> tuple[Pathway, ...]:
+        return tuple(sorted(self.pathways.values(), key=lambda p: (p.order, p.id)))
+
+    def facts_of_kind(self, kind: str) -> tuple[Fact, ...]:
+        return tuple(f for f in self.facts.values() if f.kind == kind)
+
+    def profile_question(self, key: str) -> Question | None:
+        return next((q for q in self.questions.values() if q.profile == key), None)
+
+
+def build_knowledge(data: Mapping[str, Raw], root: str = "") -> Knowledge:
+    """Build the typed knowledge base from schema-valid file contents keyed by file stem."""
+    facts: list[Fact] = []
+    for kind, stem in (("partner", "partners"), ("resource", "resources"),
+                       ("problem", "problems"), ("goal", "goals")):
+        facts.extend(Fact.from_raw(r, kind) for r in data[stem][stem])
+    questions = data["questions"]
+    mentor = data["mentor_sites"]
+    return Knowledge(
+        pathways=_index(Pathway.from_raw(r) for r in data["pathways"]["pathways"]),
+        facts=_index(facts),
+        sections=tuple(Section(s["id"], s["label"], s["intro"]) for s in questions["sections"]),
+        questions=_index(Question.from_raw(q) for q in questions["questions"]),
+        questions_version=questions["version"],
+        rules=tuple(Rule.from_raw(r) for r in data["scoring"]["rules"]),
+        model=ScoringModel.from_raw(data["scoring"]["model"]),
+        matching=Matching.from_raw(data["matching"]),
+        programs=_index(Program.from_raw(r) for r in data["programs"]["programs"]),
+        initiatives=_index(Initiative.from_raw(r) for r in mentor["initiatives"]),
+        mentor_sites=_index(MentorSite.from_raw(r) for r in mentor["mentor_sites"]),
+        tta=_index(TTAResource.from_raw(r) for r in data["tta_resources"]["tta_resources"]),
+        funding=_index(Funding.from_raw(r) for r in data["funding"]["funding"]),
+        tasks=_index(Task.from_raw(r) for r in data["tasks"]["tasks"]),
+        measures=_index(Measure.from_raw(r) for r in data["measures"]["measures"]),
+        root=root,
+    )

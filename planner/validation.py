@@ -1,0 +1,472 @@
+"""Cross-file checks over schema-valid knowledge files.
+
+Each check runs only when the files it needs passed their schema, so one broken
+file does not hide the findings in the others.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from planner.loader import Finding
+
+REGIONS = frozenset({"northeast", "midwest", "south", "west"})
+RURALITY = frozenset({"rural", "mixed", "urban"})
+FACT_FILES = ("partners", "resources", "problems", "goals")
+# Record lists whose ids share one namespace, by file stem and list key.
+ID_LISTS = (
+    ("pathways", "pathways"), ("partners", "partners"), ("resources", "resources"),
+    ("problems", "problems"), ("goals", "goals"), ("scoring", "rules"), ("programs", "programs"),
+    ("mentor_sites", "initiatives"), ("mentor_sites", "mentor_sites"),
+    ("tta_resources", "tta_resources"), ("funding", "funding"), ("tasks", "tasks"),
+    ("measures", "measures"),
+)
+
+
+class _Ctx:
+    """The validated files plus id lookups, for one run of the checks."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self.findings: list[Finding] = []
+
+    def has(self, *stems: str) -> bool:
+        return all(s in self.data for s in stems)
+
+    def records(self, stem: str, key: str | None = None) -> list[dict[str, Any]]:
+        return list(self.data[stem][key or stem]) if stem in self.data else []
+
+    def ids(self, stem: str, key: str | None = None) -> set[str]:
+        return {r["id"] for r in self.records(stem, key)}
+
+    def add(self, stem: str, record: str, field: str, message: str) -> None:
+        self.findings.append(Finding(f"{stem}.yaml", record, field, message))
+
+    def refs(self, stem: str, rid: str, field: str, values: Any, target: set[str], what: str,
+             target_stem: str) -> None:
+        """Report each value not among target ids, if the target file is present."""
+        if target_stem not in self.data:
+            return
+        for i, value in enumerate(values or ()):
+            if value not in target:
+                self.add(stem, rid, f"{field}[{i}]", f"unknown {what} '{value}'")
+
+
+def cross_findings(data: Mapping[str, Any]) -> list[Finding]:
+    """Run every cross-file check and return the findings, sorted."""
+    ctx = _Ctx(data)
+    for check in (_unique_ids, _vocabulary, _pathways, _questions, _scoring, _programs,
+                  _mentor_sites, _tta_and_funding, _tasks, _measures, _matching, _links):
+        check(ctx)
+    return sorted(set(ctx.findings))
+
+
+def _unique_ids(ctx: _Ctx) -> None:
+    seen: dict[str, str] = {}
+    for stem, key in ID_LISTS:
+        for record in ctx.records(stem, key) if stem in ctx.data else ():
+            rid = record["id"]
+            if rid in seen:
+                ctx.add(stem, rid, "id", f"id is already used in {seen[rid]}")
+            else:
+                seen[rid] = f"{stem}.yaml"
+    for key in ("sections", "questions"):
+        counts = Counter(r["id"] for r in ctx.records("questions", key))
+        for rid, n in counts.items():
+            if n > 1:
+                ctx.add("questions", rid, "id", f"{key[:-1]} id is used {n} times")
+    for question in ctx.records("questions", "questions"):
+        counts = Counter(o["id"] for o in question.get("options") or ())
+        for option_id, n in counts.items():
+            if n > 1:
+                ctx.add("questions", question["id"], "options",
+                        f"option id '{option_id}' is used {n} times")
+
+
+def _fact_ids(ctx: _Ctx) -> set[str]:
+    return set().union(*(ctx.ids(s) for s in FACT_FILES if s in ctx.data))
+
+
+def _lead_types(ctx: _Ctx) -> set[str]:
+    return {p["id"] for p in ctx.records("partners") if p.get("lead_type")}
+
+
+def _vocabulary(ctx: _Ctx) -> None:
+    partners = ctx.ids("partners")
+    for resource in ctx.records("resources"):
+        ctx.refs("resources", resource["id"], "provided_by", resource["provided_by"], partners,
+                 "partner", "partners")
+
+
+def _pathways(ctx: _Ctx) -> None:
+    problems, resources, partners = ctx.ids("problems"), ctx.ids("resources"), ctx.ids("partners")
+    programs = ctx.ids("programs")
+    orders = Counter(p["order"] for p in ctx.records("pathways"))
+    for p in ctx.records("pathways"):
+        pid = p["id"]
+        if orders[p["order"]] > 1:
+            ctx.add("pathways", pid, "order", f"order {p['order']} is shared by another pathway")
+        ctx.refs("pathways", pid, "problems_addressed", p["problems_addressed"], problems,
+                 "problem", "problems")
+        ctx.refs("pathways", pid, "critical_elements",
+                 [c["resource"] for c in p["critical_elements"]], resources, "resource",
+                 "resources")
+        ctx.refs("pathways", pid, "partners", [x["partner"] for x in p["partners"]], partners,
+                 "partner", "partners")
+        ctx.refs("pathways", pid, "example_programs", p["example_programs"], programs,
+                 "program", "programs")
+
+
+def _questions(ctx: _Ctx) -> None:
+    if "questions" not in ctx.data:
+        return
+    sections = ctx.ids("questions", "sections")
+    facts = _fact_ids(ctx)
+    have_facts = all(s in ctx.data for s in FACT_FILES)
+    questions = ctx.records("questions", "questions")
+    position = {q["id"]: i for i, q in enumerate(questions)}
+    by_id = {q["id"]: q for q in questions}
+    profiles = Counter(q["profile"] for q in questions if q.get("profile"))
+    owner: dict[str, str] = {}
+    for q in questions:
+        qid = q["id"]
+        if q["section"] not in sections:
+            ctx.add("questions", qid, "section", f"unknown section '{q['section']}'")
+        if q.get("profile") and profiles[q["profile"]] > 1:
+            ctx.add("questions", qid, "profile", f"profile '{q['profile']}' is given twice")
+        options = q.get("options") or []
+        if q["type"] in {"single", "multi"} and len(options) < 2:
+            ctx.add("questions", qid, "options", "a choice question needs at least two options")
+        if q["type"] in {"text", "number"} and options:
+            ctx.add("questions", qid, "options", f"a {q['type']} question takes no options")
+        for i, cond in enumerate(q.get("ask_when") or ()):
+            other = by_id.get(cond["question"])
+            field = f"ask_when[{i}]"
+            if other is None:
+                ctx.add("questions", qid, field, f"unknown question '{cond['question']}'")
+                continue
+            if position[cond["question"]] >= position[qid]:
+                ctx.add("questions", qid, field,
+                        f"depends on '{cond['question']}', which is not asked before it")
+            other_options = {o["id"] for o in other.get("options") or ()}
+            for value in cond["any_of"]:
+                if value not in other_options:
+                    ctx.add("questions", qid, field,
+                            f"'{cond['question']}' has no option '{value}'")
+        for i, option in enumerate(options):
+            field = f"options[{i}]"
+            if have_facts:
+                for fact in option.get("indicates") or ():
+                    if fact not in facts:
+                        ctx.add("questions", qid, f"{field}.indicates", f"unknown fact '{fact}'")
+                    elif owner.setdefault(fact, qid) != qid:
+                        ctx.add("questions", qid, f"{field}.indicates",
+                                f"fact '{fact}' is already indicated by question "
+                                f"'{owner[fact]}'; each fact belongs to one question")
+            _check_profile_value(ctx, q, option, field)
+
+
+def _check_profile_value(ctx: _Ctx, q: dict[str, Any], option: dict[str, Any], field: str) -> None:
+    profile, value = q.get("profile"), option.get("value")
+    if value is None or option.get("dont_know"):
+        return
+    allowed: set[str] | frozenset[str] | None = None
+    if profile == "state":
+        allowed = REGIONS
+    elif profile == "rurality":
+        allowed = RURALITY
+    elif profile == "lead_agency" and "partners" in ctx.data:
+        allowed = _lead_types(ctx)
+    elif profile == "running_pathways" and "pathways" in ctx.data:
+        allowed = ctx.ids("pathways")
+    elif profile == "population" and "matching" in ctx.data:
+        allowed = {b["id"] for b in ctx.data["matching"]["population_buckets"]}
+    elif profile is None:
+        ctx.add("questions", q["id"], f"{field}.value", "a value needs a profile question")
+        return
+    if allowed is not None and value not in allowed:
+        ctx.add("questions", q["id"], f"{field}.value",
+                f"'{value}' is not a valid {profile} value")
+
+
+def _scoring(ctx: _Ctx) -> None:
+    if "scoring" not in ctx.data:
+        return
+    pathways = ctx.ids("pathways")
+    facts = _fact_ids(ctx)
+    questions = {q["id"]: q for q in ctx.records("questions", "questions")}
+    critical: dict[str, set[str]] = {
+        p["id"]: {c["resource"] for c in p["critical_elements"]}
+        for p in ctx.records("pathways")
+    }
+    used_options: set[tuple[str, str]] = set()
+    used_facts: set[str] = set()
+    triggers: Counter[tuple[str, str, str]] = Counter()
+    positive: Counter[str] = Counter()
+    for rule in ctx.records("scoring", "rules"):
+        rid, pathway = rule["id"], rule["pathway"]
+        if "pathways" in ctx.data and pathway not in pathways:
+            ctx.add("scoring", rid, "pathway", f"unknown pathway '{pathway}'")
+        if rule["weight"] > 0:
+            positive[pathway] += 1
+        if "fact" in rule:
+            fact = rule["fact"]
+            used_facts.add(fact)
+            triggers[(pathway, "fact", fact)] += 1
+            if all(s in ctx.data for s in FACT_FILES) and fact not in facts:
+                ctx.add("scoring", rid, "fact", f"unknown fact '{fact}'")
+            if fact in critical.get(pathway, ()) and rule["weight"] < 0:
+                ctx.add("scoring", rid, "weight",
+                        f"'{fact}' is a critical element of '{pathway}', so having it cannot "
+                        "lower that pathway's score")
+        else:
+            qid, oid = rule["question"], rule["option"]
+            used_options.add((qid, oid))
+            triggers[(pathway, qid, oid)] += 1
+            question = questions.get(qid)
+            if "questions" in ctx.data and question is None:
+                ctx.add("scoring", rid, "question", f"unknown question '{qid}'")
+            elif question is not None and oid not in {o["id"] for o in question.get("options")
+                                                      or ()}:
+                ctx.add("scoring", rid, "option", f"question '{qid}' has no option '{oid}'")
+            elif question is not None and any(
+                o["id"] == oid and o.get("dont_know") for o in question["options"]
+            ):
+                ctx.add("scoring", rid, "option",
+                        "a \"don't know\" answer cannot carry a weight; it widens the range")
+    for (pathway, a, b), n in triggers.items():
+        if n > 1:
+            what = f"fact '{b}'" if a == "fact" else f"answer '{a}={b}'"
+            ctx.add("scoring", "", "rules", f"{what} has {n} rules for pathway '{pathway}'")
+    for pathway in sorted(pathways):
+        if positive[pathway] == 0:
+            ctx.add("scoring", "", "rules", f"pathway '{pathway}' has no positive scoring rule")
+    bands = ctx.data["scoring"]["model"]["bands"]
+    if min(b["min"] for b in bands) != 0:
+        ctx.add("scoring", "", "model.bands", "the lowest band must start at 0")
+    if "questions" in ctx.data:
+        _unused_options(ctx, used_options, used_facts)
+
+
+def _unused_options(ctx: _Ctx, used_options: set[tuple[str, str]], used_facts: set[str]) -> None:
+    conditioned = {
+        (c["question"], v)
+        for q in ctx.records("questions", "questions")
+        for c in q.get("ask_when") or ()
+        for v in c["any_of"]
+    }
+    for q in ctx.records("questions", "questions"):
+        for i, option in enumerate(q.get("options") or ()):
+            key = (q["id"], option["id"])
+            carries = key in used_options or key in conditioned or bool(option.get("indicates"))
+            if option.get("neutral") and carries:
+                ctx.add("questions", q["id"], f"options[{i}]",
+                        f"option '{option['id']}' is marked neutral but carries a rule, "
+                        "condition or fact")
+            used = (
+                option.get("dont_know")
+                or option.get("neutral")
+                or option.get("value") is not None
+                or key in used_options
+                or key in conditioned
+                or bool(option.get("indicates"))
+            )
+            if not used:
+                ctx.add("questions", q["id"], f"options[{i}]",
+                        f"option '{option['id']}' is not used by any rule, condition, fact or "
+                        "profile; give it one or mark it neutral")
+            for fact in option.get("indicates") or ():
+                if "scoring" in ctx.data and fact not in used_facts and not _fact_used_elsewhere(
+                    ctx, fact
+                ):
+                    ctx.add("questions", q["id"], f"options[{i}].indicates",
+                            f"fact '{fact}' bears on no pathway, plan or match")
+
+
+def _fact_used_elsewhere(ctx: _Ctx, fact: str) -> bool:
+    """A fact counts as used when pathways, TTA, funding or tasks refer to it."""
+    for p in ctx.records("pathways"):
+        if fact in {c["resource"] for c in p["critical_elements"]} or fact in {
+            x["partner"] for x in p["partners"]
+        } or fact in p["problems_addressed"]:
+            return True
+    return any(fact in r.get("helps_with", ()) for s in ("tta_resources", "funding")
+               for r in ctx.records(s))
+
+
+def _programs(ctx: _Ctx) -> None:
+    pathways, partners, leads = ctx.ids("pathways"), ctx.ids("partners"), _lead_types(ctx)
+    for p in ctx.records("programs"):
+        pid = p["id"]
+        ctx.refs("programs", pid, "pathways", p["pathways"], pathways, "pathway", "pathways")
+        ctx.refs("programs", pid, "partners", p["partners"], partners, "partner", "partners")
+        if "partners" in ctx.data and p["lead_agency"] not in leads:
+            ctx.add("programs", pid, "lead_agency",
+                    f"'{p['lead_agency']}' is not a partner that can lead a program")
+        if p.get("end_year") and p.get("start_year") and p["end_year"] < p["start_year"]:
+            ctx.add("programs", pid, "end_year", "ends before it starts")
+
+
+def _mentor_sites(ctx: _Ctx) -> None:
+    if "mentor_sites" not in ctx.data:
+        return
+    pathways, programs, leads = ctx.ids("pathways"), ctx.ids("programs"), _lead_types(ctx)
+    initiatives = ctx.ids("mentor_sites", "initiatives")
+    for site in ctx.records("mentor_sites", "mentor_sites"):
+        sid = site["id"]
+        ctx.refs("mentor_sites", sid, "pathways", site["pathways"], pathways, "pathway",
+                 "pathways")
+        ctx.refs("mentor_sites", sid, "program", [site["program"]], programs, "program",
+                 "programs")
+        ctx.refs("mentor_sites", sid, "memberships",
+                 [m["initiative"] for m in site["memberships"]], initiatives, "initiative",
+                 "mentor_sites")
+        if "partners" in ctx.data and site["lead_agency"] not in leads:
+            ctx.add("mentor_sites", sid, "lead_agency",
+                    f"'{site['lead_agency']}' is not a partner that can lead a program")
+        if not site["pathways_confirmed"] and not site.get("flags"):
+            ctx.add("mentor_sites", sid, "flags",
+                    "pathways are not confirmed, so the record must carry a flag saying so")
+
+
+def _tta_and_funding(ctx: _Ctx) -> None:
+    pathways, resources, leads = ctx.ids("pathways"), ctx.ids("resources"), _lead_types(ctx)
+    for stem in ("tta_resources", "funding"):
+        for r in ctx.records(stem):
+            ctx.refs(stem, r["id"], "pathways", r["pathways"], pathways, "pathway", "pathways")
+            ctx.refs(stem, r["id"], "helps_with", r["helps_with"], resources, "resource",
+                     "resources")
+            if stem == "funding":
+                ctx.refs(stem, r["id"], "eligible_leads", r["eligible_leads"], leads,
+                         "lead agency type", "partners")
+
+
+def _tasks(ctx: _Ctx) -> None:
+    if "tasks" not in ctx.data:
+        return
+    tasks = {t["id"]: t for t in ctx.records("tasks")}
+    pathways, partners, resources = ctx.ids("pathways"), ctx.ids("partners"), ctx.ids("resources")
+    for t in tasks.values():
+        tid = t["id"]
+        ctx.refs("tasks", tid, "depends_on", t["depends_on"], set(tasks), "task", "tasks")
+        ctx.refs("tasks", tid, "pathways", t["pathways"], pathways, "pathway", "pathways")
+        ctx.refs("tasks", tid, "partners", t["partners"], partners, "partner", "partners")
+        ctx.refs("tasks", tid, "builds", t.get("builds"), resources, "resource", "resources")
+    for cycle in _cycles({tid: [d for d in t["depends_on"] if d in tasks]
+                          for tid, t in tasks.items()}):
+        ctx.add("tasks", cycle[0], "depends_on",
+                "dependency cycle: " + " -> ".join([*cycle, cycle[0]]))
+    if "pathways" in ctx.data:
+        for pid in sorted(pathways):
+            if not any(pid in t["pathways"] for t in tasks.values()):
+                ctx.add("tasks", "", "pathways", f"no task is specific to pathway '{pid}'")
+
+
+def _cycles(graph: Mapping[str, list[str]]) -> Iterator[list[str]]:
+    """Yield one cycle per strongly tangled part of a dependency graph (iterative DFS)."""
+    state: dict[str, int] = {}
+    for start in sorted(graph):
+        if state.get(start):
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(start, iter(sorted(graph[start])))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+            elif state.get(child) == 1:
+                yield path[path.index(child):]
+            elif not state.get(child):
+                state[child] = 1
+                stack.append((child, iter(sorted(graph[child]))))
+                path.append(child)
+
+
+def _measures(ctx: _Ctx) -> None:
+    pathways, partners = ctx.ids("pathways"), ctx.ids("partners")
+    per_pathway: defaultdict[str, int] = defaultdict(int)
+    for m in ctx.records("measures"):
+        ctx.refs("measures", m["id"], "pathways", m["pathways"], pathways, "pathway", "pathways")
+        ctx.refs("measures", m["id"], "data_from", m["data_from"], partners, "partner",
+                 "partners")
+        for pid in m["pathways"] or pathways:
+            per_pathway[pid] += 1
+    if "measures" in ctx.data:
+        for pid in sorted(pathways):
+            if per_pathway[pid] == 0:
+                ctx.add("measures", "", "pathways", f"pathway '{pid}' has no measure")
+
+
+def _matching(ctx: _Ctx) -> None:
+    if "matching" not in ctx.data:
+        return
+    buckets = ctx.data["matching"]["population_buckets"]
+    maxima = [b["max"] for b in buckets]
+    if any(m is None for m in maxima[:-1]) or maxima[-1] is not None:
+        ctx.add("matching", "", "population_buckets", "only the last bucket may be open-ended")
+    numbers = [m for m in maxima if m is not None]
+    if numbers != sorted(set(numbers)):
+        ctx.add("matching", "", "population_buckets", "bucket limits must rise")
+
+
+def _walk_links(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
+    """Yield (path, key, url) for every link and source url in a parsed file."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in {"link", "url"} and isinstance(item, str):
+                yield path, key, item
+            else:
+                yield from _walk_links(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _walk_links(item, f"{path}[{i}]")
+
+
+def _links(ctx: _Ctx) -> None:
+    if "links" not in ctx.data:
+        return
+    policy = ctx.data["links"]
+    mirrors = set(policy["mirror_hosts"])
+    aggregators = set(policy["aggregator_hosts"])
+    suffixes = tuple(policy["mirror_host_suffixes"])
+    for stem, content in ctx.data.items():
+        if stem == "links":
+            continue
+        for path, key, url in _walk_links(content, ""):
+            host = (urlsplit(url).hostname or "").lower().rstrip(".")
+            third_party = host in mirrors or host.endswith(suffixes)
+            record, field = _split_record(content, path)
+            if key == "link":
+                if third_party or host in aggregators:
+                    ctx.add(stem, record, f"{field}.link" if field else "link",
+                            f"links shown to users must be official pages, not a copy on {host}")
+            elif third_party and _source_kind(content, path) != "mirror":
+                ctx.add(stem, record, field,
+                        f"{host} holds third-party copies: mark the source kind 'mirror'")
+
+
+def _split_record(content: Any, path: str) -> tuple[str, str]:
+    head, _, rest = path.partition(".")
+    if "[" in head:
+        key, _, idx = head.partition("[")
+        items = content.get(key) if isinstance(content, dict) else None
+        index = int(idx.split("]")[0])
+        if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
+            return str(items[index].get("id", head)), rest
+    return "", path
+
+
+def _source_kind(content: Any, path: str) -> str | None:
+    node: Any = content
+    for part in path.replace("]", "").replace("[", ".").split("."):
+        if not part:
+            continue
+        node = node[int(part)] if part.isdigit() else node.get(part)
+    return node.get("kind") if isinstance(node, dict) else None
