@@ -1,0 +1,214 @@
+"""A community's answers: the versioned file format, conditions and validation.
+
+Answers map a question id to an option id (single choice), a tuple of option
+ids (multiple choice), a string (text) or a number. Validation names the
+question and the value that is wrong, so a person can fix the file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from planner.model import Knowledge, Question
+
+FORMAT = "deflection-planner/answers"
+FORMAT_VERSION = 1
+
+Value = str | tuple[str, ...] | float | int
+Answers = Mapping[str, Value]
+
+
+class AnswersError(ValueError):
+    """Raised for an answers file or form that does not fit the questions."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(self.problems))
+
+
+@dataclass(frozen=True)
+class AnswerFile:
+    """Answers with the versions they were written against."""
+
+    answers: Mapping[str, Value]
+    questions_version: int
+
+
+def is_asked(question: Question, answers: Answers) -> bool:
+    """Return True when every condition of the question holds for these answers."""
+    for cond in question.ask_when:
+        given = answers.get(cond.question)
+        chosen = set(given) if isinstance(given, tuple) else {given}
+        if not chosen & set(cond.any_of):
+            return False
+    return True
+
+
+def asked_questions(kb: Knowledge, answers: Answers) -> list[Question]:
+    """The questions asked for these answers, in order."""
+    return [q for q in kb.questions.values() if is_asked(q, answers)]
+
+
+def selected(answers: Answers, question_id: str) -> tuple[str, ...]:
+    """The option ids chosen for a choice question (empty when unanswered)."""
+    value = answers.get(question_id)
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, str):
+        return (value,)
+    return ()
+
+
+def is_unknown(question: Question, answers: Answers) -> bool:
+    """True when a choice question is unanswered or answered "don't know"."""
+    chosen = selected(answers, question.id)
+    if not chosen:
+        return True
+    return any(o.dont_know for o in question.options if o.id in chosen)
+
+
+def _check_value(question: Question, value: Any) -> tuple[Value | None, str | None]:
+    """Coerce one raw value for a question; return (value, problem)."""
+    qid = question.id
+    if question.type == "single":
+        if not isinstance(value, str):
+            return None, f"'{qid}' takes one option id as a string, not {type(value).__name__}"
+        if question.option(value) is None:
+            return None, f"'{qid}' has no option '{value}'"
+        return value, None
+    if question.type == "multi":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            return None, f"'{qid}' takes a list of option ids"
+        unknown = [v for v in value if question.option(v) is None]
+        if unknown:
+            return None, f"'{qid}' has no option '{unknown[0]}'"
+        if len(set(value)) != len(value):
+            return None, f"'{qid}' lists an option twice"
+        exclusive = [v for v in value if question.option(v).exclusive]  # type: ignore[union-attr]
+        if exclusive and len(value) > 1:
+            return None, f"'{qid}': '{exclusive[0]}' cannot be combined with other options"
+        order = [o.id for o in question.options]
+        return tuple(sorted(value, key=order.index)), None
+    if question.type == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+            value
+        ):
+            return None, f"'{qid}' takes a number"
+        if question.minimum is not None and value < question.minimum:
+            return None, f"'{qid}' must be at least {question.minimum:g}"
+        if question.maximum is not None and value > question.maximum:
+            return None, f"'{qid}' must be at most {question.maximum:g}"
+        return value, None
+    if not isinstance(value, str):
+        return None, f"'{qid}' takes text"
+    text = value.strip()
+    limit = question.max_length or 2000
+    if len(text) > limit:
+        return None, f"'{qid}' is longer than {limit} characters"
+    if "\x00" in text:
+        return None, f"'{qid}' contains a null character"
+    return text, None
+
+
+def validate(kb: Knowledge, raw: Mapping[str, Any], *, complete: bool = True) -> dict[str, Value]:
+    """Check raw answers against the questions and return them normalised.
+
+    Raises AnswersError naming every unknown question, unknown option, wrong
+    type, answer to a question that is not asked, and (when complete) every
+    required question left unanswered.
+    """
+    if not isinstance(raw, Mapping):
+        raise AnswersError(["answers must be an object mapping question ids to answers"])
+    problems: list[str] = []
+    clean: dict[str, Value] = {}
+    for qid, value in raw.items():
+        question = kb.questions.get(qid) if isinstance(qid, str) else None
+        if question is None:
+            problems.append(f"unknown question '{qid}'")
+            continue
+        if value is None or value == "" or value == []:
+            continue
+        checked, problem = _check_value(question, value)
+        if problem:
+            problems.append(problem)
+        elif checked is not None and checked != "":
+            clean[qid] = checked
+    for question in kb.questions.values():
+        if question.id in clean and not is_asked(question, clean):
+            problems.append(
+                f"'{question.id}' is answered but not asked for these answers "
+                f"(it depends on {', '.join(c.question for c in question.ask_when)})"
+            )
+        elif complete and question.required and question.id not in clean and is_asked(
+            question, clean
+        ):
+            problems.append(f"required question '{question.id}' is not answered")
+    if problems:
+        raise AnswersError(problems)
+    return clean
+
+
+def read_file(kb: Knowledge, data: Any, *, complete: bool = True) -> AnswerFile:
+    """Validate a parsed answers file (format, versions, then each answer)."""
+    from planner.loader import validator
+
+    errors = sorted(validator("answers").iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        raise AnswersError(
+            f"{'/'.join(map(str, e.absolute_path)) or 'file'}: {e.message}" for e in errors
+        )
+    if data["questions_version"] != kb.questions_version:
+        raise AnswersError([
+            f"the file was written for questions version {data['questions_version']}, "
+            f"but these questions are version {kb.questions_version}"
+        ])
+    return AnswerFile(validate(kb, data["answers"], complete=complete), data["questions_version"])
+
+
+def to_file(kb: Knowledge, answers: Answers) -> dict[str, Any]:
+    """Return the versioned file form of answers (JSON-ready)."""
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "questions_version": kb.questions_version,
+        "answers": {
+            qid: list(value) if isinstance(value, tuple) else value
+            for qid, value in answers.items()
+        },
+    }
+
+
+def facts_of(kb: Knowledge, answers: Answers) -> frozenset[str]:
+    """Every fact id the asked, answered questions indicate."""
+    facts: set[str] = set()
+    for question in asked_questions(kb, answers):
+        for option_id in selected(answers, question.id):
+            option = question.option(option_id)
+            if option is not None:
+                facts.update(option.indicates)
+    return frozenset(facts)
+
+
+def profile_value(kb: Knowledge, answers: Answers, key: str) -> tuple[str, ...]:
+    """The profile values (region, bucket, lead type, pathways...) the answers give."""
+    question = kb.profile_question(key)
+    if question is None or not is_asked(question, answers):
+        return ()
+    values = []
+    for option_id in selected(answers, question.id):
+        option = question.option(option_id)
+        if option is not None and option.value is not None:
+            values.append(option.value)
+    return tuple(values)
+
+
+def text_value(kb: Knowledge, answers: Answers, key: str) -> str:
+    """The text answer of a profile question (for example the community name)."""
+    question = kb.profile_question(key)
+    value = answers.get(question.id) if question else None
+    return value if isinstance(value, str) else ""
