@@ -58,3 +58,173 @@ def check_command(directory: Path | None) -> None:
 
 def _emit(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _read_answers(kb: Any, path: Path) -> Any:
+    from planner.answers import AnswersError, read_file
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{path}: cannot read the file ({exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{path}: not valid JSON ({exc})") from exc
+    try:
+        return read_file(kb, data).answers
+    except AnswersError as exc:
+        raise click.ClickException(
+            f"{path}: the answers do not fit the questions:\n  " + "\n  ".join(exc.problems)
+        ) from exc
+
+
+@main.command("questions")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_knowledge_option
+def questions_command(as_json: bool, knowledge_dir: Path | None) -> None:
+    """List question ids, their options and when each is asked."""
+    kb = _load(knowledge_dir)
+    if as_json:
+        _emit({
+            "questions_version": kb.questions_version,
+            "questions": [
+                {
+                    "id": q.id, "section": q.section, "type": q.type, "required": q.required,
+                    "label": q.label, "help": q.help,
+                    "options": [{"id": o.id, "label": o.label, "dont_know": o.dont_know}
+                                for o in q.options],
+                    "ask_when": [{"question": c.question, "any_of": list(c.any_of)}
+                                 for c in q.ask_when],
+                    **({"max_length": q.max_length} if q.max_length else {}),
+                }
+                for q in kb.questions.values()
+            ],
+        })
+        return
+    click.echo(f"Questions version {kb.questions_version}")
+    for section in kb.sections:
+        click.echo(f"\n[{section.id}] {section.label}")
+        for q in (q for q in kb.questions.values() if q.section == section.id):
+            flags = [q.type] + (["required"] if q.required else [])
+            click.echo(f"  {q.id} ({', '.join(flags)}): {q.label}")
+            for cond in q.ask_when:
+                click.echo(f"      asked when {cond.question} is {' or '.join(cond.any_of)}")
+            if q.options:
+                click.echo("      options: " + ", ".join(
+                    o.id + (" (don't know)" if o.dont_know else "") for o in q.options))
+
+
+@main.command("answers-schema")
+def answers_schema_command() -> None:
+    """Print the JSON Schema of the answers file."""
+    _emit(dict(loader.schema("answers")))
+
+
+def _score_json(plan: Any) -> dict[str, Any]:
+    def contribution(c: Any) -> dict[str, Any]:
+        return {"rule": c.rule.id, "points": round(c.points, 2), "question": c.question_id,
+                "answer": c.answer, "reason": c.reason}
+
+    return {
+        "community": plan.community,
+        "running": list(plan.ranking.running),
+        "ranking": [
+            {
+                "pathway": s.pathway.id, "label": s.pathway.label, "rank": s.rank,
+                "running": s.running, "score": round(s.score, 2), "low": round(s.low, 2),
+                "high": round(s.high, 2), "band": s.band, "start": round(s.start, 2),
+                "build_on": round(s.build_on, 2),
+                "contributions": [contribution(c) for c in s.contributions],
+                "gaps": [{"resource": g.resource_id, "label": g.label, "unknown": g.unknown}
+                         for g in s.gaps],
+            }
+            for s in plan.ranking.scores
+        ],
+        "stability": {
+            "status": plan.stability.status, "margin": round(plan.stability.margin, 2),
+            "challenger": plan.stability.challenger,
+            "smallest_flip": [{"question": c.question_id, "from": c.from_answer,
+                               "to": list(c.to_options), "gain": round(c.gain, 2)}
+                              for c in plan.stability.flip],
+        },
+        "check_first": [{"question": c.question_id, "swing": round(c.swing, 2),
+                         "could_change_top": c.could_change_top} for c in plan.check_first],
+        "why_not": [{"pathway": w.pathway_id, "behind": round(w.behind, 2),
+                     "reasons": list(w.reasons)} for w in plan.why_not],
+        "recommended": [
+            {
+                "pathway": d.score.pathway.id,
+                "mentor_sites": [{"id": m.id, "reasons": list(m.reasons)} for m in d.mentors],
+                "similar_programs": [{"id": m.id, "reasons": list(m.reasons)}
+                                     for m in d.programs],
+                "tta": [{"id": m.id, "reasons": list(m.reasons)} for m in d.tta],
+                "funding": [{"id": m.id, "reasons": list(m.reasons)} for m in d.funding],
+                "delta": None if d.delta is None else {
+                    "builds_on": list(d.delta.builds_on),
+                    "new_partners": list(d.delta.new_partners),
+                    "new_elements": list(d.delta.new_elements),
+                    "new_tasks": list(d.delta.new_tasks),
+                    "new_measures": list(d.delta.new_measures),
+                },
+            }
+            for d in plan.recommended
+        ],
+        "tasks": [{"task": t.task.id, "start": t.start, "finish": t.finish,
+                   "critical": t.critical} for t in plan.timeline],
+    }
+
+
+def _print_plan_text(kb: Any, plan: Any) -> None:
+    click.echo(f"{plan.community}: pathway ranking")
+    if plan.ranking.running:
+        click.echo("Running today: " + ", ".join(kb.pathways[p].label
+                                                 for p in plan.ranking.running))
+    for s in plan.ranking.scores:
+        where = "running" if s.running else f"#{s.rank}"
+        rng = f"  range {round(s.low)}-{round(s.high)}" if s.high - s.low >= 0.5 else ""
+        click.echo(f"\n{where:>8}  {s.pathway.label}: {s.band_label} ({round(s.score)}/100)"
+                   f"{rng}")
+        for c in s.helped[:3]:
+            click.echo(f"          + {c.points:4.1f}  {c.said} \u2014 {c.reason}")
+        for c in s.hurt[:2]:
+            click.echo(f"          - {abs(c.points):4.1f}  {c.said} \u2014 {c.reason}")
+        if s.build_on:
+            click.echo(f"          + {s.build_on:4.1f}  builds on what you run: "
+                       + ", ".join(x.split(":", 1)[1] for x in s.build_on_shared))
+        if s.gaps:
+            click.echo("          gaps: " + "; ".join(
+                g.label + (" (unknown)" if g.unknown else "") for g in s.gaps))
+    st = plan.stability
+    click.echo(f"\nStability: {st.status} (lead of {st.margin:.0f} points)")
+    if st.flip:
+        click.echo(f"Smallest change that would put {kb.pathways[st.challenger].label} first:")
+        for c in st.flip:
+            click.echo(f"  {c.question_id}: {c.from_answer} -> {c.to_answer}")
+    if plan.check_first:
+        click.echo("Check first: " + ", ".join(c.question_id for c in plan.check_first))
+    for w in plan.why_not[:5]:
+        click.echo(f"\nWhy not {w.label} ({w.behind:.0f} points behind):")
+        for reason in w.reasons:
+            click.echo(f"  - {reason}")
+    top = plan.top
+    if top:
+        click.echo("\nMentor sites: " + "; ".join(
+            f"{m.label} ({', '.join(m.reasons)})" for m in top.mentors[:3]))
+        click.echo("Similar programs: " + ", ".join(m.label for m in top.programs))
+        if top.delta:
+            click.echo("New partners needed: " + (", ".join(top.delta.new_partners) or "none"))
+
+
+@main.command("score")
+@click.argument("answers_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_knowledge_option
+def score_command(answers_file: Path, as_json: bool, knowledge_dir: Path | None) -> None:
+    """Rank the pathways for an answers file, with the reasons."""
+    from planner.plan import build
+
+    kb = _load(knowledge_dir)
+    plan = build(kb, _read_answers(kb, answers_file))
+    if as_json:
+        _emit(_score_json(plan))
+    else:
+        _print_plan_text(kb, plan)

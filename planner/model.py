@@ -543,9 +543,9 @@ def _index(items: Any) -> Mapping[str, Any]:
     return MappingProxyType({item.id: item for item in items})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Knowledge:
-    """The whole knowledge base, indexed by id."""
+    """The whole knowledge base, indexed by id (hashed by identity, so caches can key on it)."""
 
     pathways: Mapping[str, Pathway]
     facts: Mapping[str, Fact]

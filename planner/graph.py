@@ -1,0 +1,133 @@
+"""The knowledge graph and the planning-task DAG (the only module that imports networkx).
+
+Nodes are typed ids ("pathway:naloxone-plus", "resource:peers", "task:...").
+Edges say how things bear on each other: an answer option indicates a fact, a
+fact or answer bears on a pathway (with a rule's weight), a resource is a
+critical element of a pathway, a partner works on a pathway, a task depends
+on another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+import networkx as nx
+
+from planner.model import Knowledge, Task
+
+
+def node(kind: str, ident: str) -> str:
+    return f"{kind}:{ident}"
+
+
+@cache
+def knowledge_graph(kb: Knowledge) -> nx.DiGraph:
+    """Build the directed graph of answers, facts, pathways, partners and tasks."""
+    g = nx.DiGraph()
+    for pathway in kb.pathways.values():
+        g.add_node(node("pathway", pathway.id), label=pathway.label)
+        for element in pathway.critical_elements:
+            g.add_edge(node("resource", element.resource), node("pathway", pathway.id),
+                       relation="critical_element")
+        for partner in pathway.partners:
+            g.add_edge(node("partner", partner.partner), node("pathway", pathway.id),
+                       relation="partner", essential=partner.essential)
+    for fact in kb.facts.values():
+        g.add_node(node(fact.kind, fact.id), label=fact.label)
+    for question in kb.questions.values():
+        for option in question.options:
+            answer = node("answer", f"{question.id}={option.id}")
+            g.add_node(answer, label=option.label, question=question.id)
+            for fact_id in option.indicates:
+                g.add_edge(answer, node(kb.facts[fact_id].kind, fact_id), relation="indicates")
+    for rule in kb.rules:
+        source = (node(kb.facts[rule.fact].kind, rule.fact) if rule.fact
+                  else node("answer", f"{rule.question}={rule.option}"))
+        g.add_edge(source, node("pathway", rule.pathway), relation="rule", weight=rule.weight,
+                   rule=rule.id)
+    for task in kb.tasks.values():
+        g.add_node(node("task", task.id), label=task.label, duration=task.duration_days)
+        for dep in task.depends_on:
+            g.add_edge(node("task", dep), node("task", task.id), relation="precedes")
+    return g
+
+
+@cache
+def shared_elements(kb: Knowledge, pathway_id: str, others: frozenset[str]) -> tuple[str, ...]:
+    """Partners and critical elements a pathway shares with the given pathways."""
+    g = knowledge_graph(kb)
+
+    def base(pid: str) -> set[str]:
+        return {
+            u for u, _, rel in g.in_edges(node("pathway", pid), data="relation")
+            if rel in {"critical_element", "partner"}
+        }
+
+    theirs: set[str] = set().union(*(base(o) for o in others)) if others else set()
+    return tuple(sorted(base(pathway_id) & theirs))
+
+
+@dataclass(frozen=True)
+class ScheduledTask:
+    """A task placed on the timeline, in days from the start of planning."""
+
+    task: Task
+    start: int
+    finish: int
+    critical: bool
+    slack: int
+
+
+def task_closure(kb: Knowledge, task_ids: Iterable[str]) -> set[str]:
+    """The given tasks and every task they depend on."""
+    g = knowledge_graph(kb)
+    closure: set[str] = set()
+    for tid in task_ids:
+        closure.add(tid)
+        closure.update(n.split(":", 1)[1] for n in nx.ancestors(g, node("task", tid))
+                       if n.startswith("task:"))
+    return closure
+
+
+def schedule(kb: Knowledge, task_ids: Iterable[str]) -> list[ScheduledTask]:
+    """Place tasks at their earliest start; mark the critical path (dependencies outside
+    the set count as already done)."""
+    ids = set(task_ids)
+    dag = nx.DiGraph()
+    for tid in ids:
+        dag.add_node(tid)
+        for dep in kb.tasks[tid].depends_on:
+            if dep in ids:
+                dag.add_edge(dep, tid)
+    order = list(nx.lexicographical_topological_sort(dag))
+    start: dict[str, int] = {}
+    finish: dict[str, int] = {}
+    for tid in order:
+        start[tid] = max((finish[d] for d in dag.predecessors(tid)), default=0)
+        finish[tid] = start[tid] + kb.tasks[tid].duration_days
+    end = max(finish.values(), default=0)
+    latest_finish: dict[str, int] = {}
+    for tid in reversed(order):
+        latest_finish[tid] = min(
+            (latest_finish[s] - kb.tasks[s].duration_days for s in dag.successors(tid)),
+            default=end,
+        )
+    # The critical path: networkx's longest path with each edge weighted by its
+    # source task's duration, through a sink so the last task's duration counts.
+    weighted = nx.DiGraph()
+    for u, v in dag.edges:
+        weighted.add_edge(u, v, weight=kb.tasks[u].duration_days)
+    for tid in order:
+        weighted.add_edge(tid, "\x00end", weight=kb.tasks[tid].duration_days)
+    path = [t for t in nx.dag_longest_path(weighted, weight="weight") if t != "\x00end"]
+    on_path = set(path)
+    return sorted(
+        (
+            ScheduledTask(kb.tasks[t], start[t], finish[t], t in on_path,
+                          latest_finish[t] - finish[t])
+            for t in order
+        ),
+        key=lambda s: (s.start, s.finish, s.task.id),
+    )

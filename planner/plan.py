@@ -1,0 +1,202 @@
+"""Assemble everything a community's results and starter plan show, from its answers.
+
+The web pages, the CLI and the PDF all read this one structure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from planner import matching, scoring
+from planner.answers import Answers, facts_of, text_value
+from planner.graph import ScheduledTask, schedule, task_closure
+from planner.model import Knowledge, Measure, Source
+
+BUCKETS = ((30, "First 30 days"), (60, "Days 31 to 60"), (90, "Days 61 to 90"))
+
+
+@dataclass(frozen=True)
+class Stakeholder:
+    partner_id: str
+    label: str
+    role: str
+    essential: bool
+    present: bool
+
+
+@dataclass(frozen=True)
+class GapHelp:
+    gap: scoring.Gap
+    tta: tuple[matching.Match, ...]
+
+
+@dataclass(frozen=True)
+class Delta:
+    """What adding a pathway to a running program needs that the program lacks."""
+
+    builds_on: tuple[str, ...]
+    new_partners: tuple[str, ...]
+    new_elements: tuple[str, ...]
+    new_tasks: tuple[str, ...]
+    new_measures: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PathwayDetail:
+    """Everything shown for one recommended pathway."""
+
+    score: scoring.PathwayScore
+    gaps: tuple[GapHelp, ...]
+    mentors: tuple[matching.Match, ...]
+    programs: tuple[matching.Match, ...]
+    tta: tuple[matching.Match, ...]
+    funding: tuple[matching.Match, ...]
+    stakeholders: tuple[Stakeholder, ...]
+    measures: tuple[Measure, ...]
+    delta: Delta | None
+
+
+@dataclass(frozen=True)
+class WhyNot:
+    pathway_id: str
+    label: str
+    behind: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    community: str
+    ranking: scoring.Ranking
+    stability: scoring.Stability
+    check_first: tuple[scoring.CheckFirst, ...]
+    recommended: tuple[PathwayDetail, ...]
+    why_not: tuple[WhyNot, ...]
+    timeline: tuple[ScheduledTask, ...]
+    buckets: tuple[tuple[str, tuple[ScheduledTask, ...]], ...]
+    first_actions: tuple[ScheduledTask, ...]
+    sources: tuple[Source, ...]
+
+    @property
+    def top(self) -> PathwayDetail | None:
+        return self.recommended[0] if self.recommended else None
+
+
+def _delta(kb: Knowledge, pathway_id: str, running: tuple[str, ...],
+           shared: tuple[str, ...]) -> Delta:
+    have_partners = {p for r in running for p in kb.pathways[r].partner_ids}
+    have_elements = {e for r in running for e in kb.pathways[r].element_ids}
+    pathway = kb.pathways[pathway_id]
+    tasks = tuple(
+        t.id for t in kb.tasks.values()
+        if pathway_id in t.pathways and not set(t.pathways) & set(running)
+    )
+    measures = tuple(
+        m.id for m in kb.measures.values()
+        if pathway_id in m.pathways and not set(m.pathways) & set(running)
+    )
+    return Delta(
+        builds_on=shared,
+        new_partners=tuple(p for p in pathway.partner_ids if p not in have_partners),
+        new_elements=tuple(e for e in pathway.element_ids if e not in have_elements),
+        new_tasks=tasks,
+        new_measures=measures,
+    )
+
+
+def _detail(kb: Knowledge, answers: Answers, s: scoring.PathwayScore,
+            running: tuple[str, ...]) -> PathwayDetail:
+    pid = s.pathway.id
+    facts = facts_of(kb, answers)
+    gap_ids = tuple(g.resource_id for g in s.gaps)
+    delta = _delta(kb, pid, running, s.build_on_shared) if running else None
+    measures = tuple(
+        m for m in kb.measures.values()
+        if m.applies_to(pid) and (delta is None or m.id in delta.new_measures or not m.pathways)
+    )
+    return PathwayDetail(
+        score=s,
+        gaps=tuple(GapHelp(g, tuple(matching.tta_for(kb, (g.resource_id,), pid, limit=2)))
+                   for g in s.gaps),
+        mentors=tuple(matching.mentor_sites(kb, answers, pid)),
+        programs=tuple(matching.similar_programs(kb, answers, pid)),
+        tta=tuple(matching.tta_for(kb, gap_ids or s.pathway.element_ids, pid, limit=5)),
+        funding=tuple(matching.funding_for(kb, answers, s)),
+        stakeholders=tuple(
+            Stakeholder(p.partner, kb.facts[p.partner].label, p.role, p.essential,
+                        p.partner in facts)
+            for p in s.pathway.partners
+        ),
+        measures=measures,
+        delta=delta,
+    )
+
+
+def _why_not(kb: Knowledge, top: scoring.PathwayScore, s: scoring.PathwayScore) -> WhyNot:
+    reasons = [f"{c.said} \u2014 {c.reason}" for c in s.hurt[:2]]
+    if s.gaps:
+        reasons.append("Missing critical elements: " + ", ".join(g.label.lower()
+                                                                for g in s.gaps[:4]) + ".")
+    mine = {c.rule.id for c in s.contributions}
+    for c in top.helped[:3]:
+        if not any(o.question_id == c.question_id and o.points > 0 for o in s.contributions):
+            reasons.append(f"{c.said} \u2014 counts for {top.pathway.label} but not for "
+                           "this pathway.")
+            break
+    if not mine:
+        reasons.append("Few of your answers bear on this pathway.")
+    return WhyNot(s.pathway.id, s.pathway.label, top.score - s.score, tuple(reasons))
+
+
+def _timeline(kb: Knowledge, pathway_ids: tuple[str, ...],
+              delta: Delta | None) -> tuple[ScheduledTask, ...]:
+    if delta is not None:
+        ids: set[str] = set(delta.new_tasks)
+    else:
+        wanted = [t.id for t in kb.tasks.values()
+                  if not t.pathways or set(t.pathways) & set(pathway_ids)]
+        ids = task_closure(kb, wanted)
+    return tuple(schedule(kb, ids))
+
+
+def _sources(kb: Knowledge, details: tuple[PathwayDetail, ...]) -> tuple[Source, ...]:
+    seen: dict[str, Source] = {}
+    records: list[Any] = []
+    for d in details:
+        records.append(d.score.pathway)
+        records.extend(kb.mentor_sites[m.id] for m in d.mentors)
+        records.extend(kb.programs[m.id] for m in d.programs)
+        records.extend(kb.tta[m.id] for m in d.tta)
+        records.extend(kb.funding[m.id] for m in d.funding)
+    for record in records:
+        for source in record.sources:
+            if source.kind != "mirror":
+                seen.setdefault(source.url, source)
+    return tuple(sorted(seen.values(), key=lambda s: s.label.lower()))
+
+
+def build(kb: Knowledge, answers: Answers, *, pathways: int = 1) -> Plan:
+    """Score, explain, match and plan for validated answers."""
+    ranking = scoring.score(kb, answers)
+    stab = scoring.stability(kb, answers, ranking)
+    check = scoring.facts_to_check(kb, answers, ranking)
+    candidates = ranking.candidates
+    chosen = candidates[:max(1, pathways)]
+    details = tuple(_detail(kb, answers, s, ranking.running) for s in chosen)
+    top = candidates[0] if candidates else None
+    why_not = tuple(_why_not(kb, top, s) for s in candidates[1:]) if top else ()
+    timeline = _timeline(kb, tuple(s.pathway.id for s in chosen),
+                         details[0].delta if details else None)
+    buckets = []
+    lower = 0
+    for limit, label in BUCKETS:
+        buckets.append((label, tuple(t for t in timeline if lower <= t.start < limit)))
+        lower = limit
+    first = tuple(sorted(timeline, key=lambda t: (t.start, not t.critical, t.task.id))[:3])
+    return Plan(
+        community=text_value(kb, answers, "community_name") or "Your community",
+        ranking=ranking, stability=stab, check_first=check, recommended=details,
+        why_not=why_not, timeline=timeline, buckets=tuple(buckets), first_actions=first,
+        sources=_sources(kb, details),
+    )

@@ -1,0 +1,453 @@
+"""Score every pathway for a set of answers: a linear additive model with its reasons.
+
+Each rule adds its weight when its fact is indicated or its answer chosen. A
+pathway's raw points are placed between the lowest and highest totals the
+questions allow and shown on a 0-100 scale, so
+
+    score = start + sum(contributions)
+
+holds exactly, where `start` is the score with no answer bearing on the pathway.
+Because every fact belongs to one question, each question's effect is
+separable: "don't know" ranges, stability and the smallest change that flips
+the ranking are computed exactly from per-question tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from itertools import chain
+
+from planner.answers import (
+    Answers,
+    asked_questions,
+    facts_of,
+    is_unknown,
+    profile_value,
+    selected,
+)
+from planner.graph import shared_elements
+from planner.model import Knowledge, Pathway, Question, Rule
+
+# Questions that describe the community rather than something it could change.
+_FIXED_PROFILES = frozenset({"community_name", "state", "population", "rurality",
+                             "running_pathways", "respondent_role"})
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """The points one rule adds to (or takes from) one pathway, and why."""
+
+    rule: Rule
+    points: float
+    question_id: str
+    question: str
+    answer: str
+    fact: str | None
+    subject: str
+
+    @property
+    def reason(self) -> str:
+        return self.rule.rationale
+
+    @property
+    def said(self) -> str:
+        """What the community said, in its own answer's words."""
+        return f"{self.subject}: {self.answer}" if self.fact else f"{self.question} {self.answer}"
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A critical element the community does not report having."""
+
+    resource_id: str
+    label: str
+    why: str
+    unknown: bool
+
+
+@dataclass(frozen=True)
+class PathwayScore:
+    pathway: Pathway
+    score: float
+    low: float
+    high: float
+    start: float
+    contributions: tuple[Contribution, ...]
+    build_on: float
+    build_on_shared: tuple[str, ...]
+    band: str
+    band_label: str
+    rank: int | None
+    running: bool
+    gaps: tuple[Gap, ...]
+    met: tuple[str, ...]
+
+    @property
+    def helped(self) -> tuple[Contribution, ...]:
+        return tuple(sorted((c for c in self.contributions if c.points > 0),
+                            key=lambda c: (-c.points, c.rule.id)))
+
+    @property
+    def hurt(self) -> tuple[Contribution, ...]:
+        return tuple(sorted((c for c in self.contributions if c.points < 0),
+                            key=lambda c: (c.points, c.rule.id)))
+
+    @property
+    def decomposition_total(self) -> float:
+        return self.start + self.build_on + sum(c.points for c in self.contributions)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Every pathway scored, candidates ranked first, running pathways after."""
+
+    scores: tuple[PathwayScore, ...]
+    running: tuple[str, ...]
+    unknown_questions: tuple[str, ...]
+
+    @property
+    def candidates(self) -> tuple[PathwayScore, ...]:
+        return tuple(s for s in self.scores if not s.running)
+
+    @property
+    def top(self) -> PathwayScore | None:
+        return self.candidates[0] if self.candidates else None
+
+    def get(self, pathway_id: str) -> PathwayScore:
+        return next(s for s in self.scores if s.pathway.id == pathway_id)
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Raw points each answer of one question gives each pathway."""
+
+    question: Question
+    # option id -> pathway id -> list of (rule, fact)
+    effects: Mapping[str, Mapping[str, tuple[tuple[Rule, str | None], ...]]]
+    low: Mapping[str, float]
+    high: Mapping[str, float]
+    real_low: Mapping[str, float]
+    real_high: Mapping[str, float]
+
+    def option_points(self, option_id: str, pathway_id: str) -> float:
+        return float(sum(r.weight for r, _ in self.effects.get(option_id, {}).get(pathway_id, ())))
+
+    def points(self, chosen: tuple[str, ...], pathway_id: str) -> float:
+        return sum(self.option_points(o, pathway_id) for o in chosen)
+
+
+@dataclass(frozen=True)
+class Index:
+    """Per-question tables and per-pathway scales, compiled once per knowledge base."""
+
+    tables: Mapping[str, _Table]
+    low: Mapping[str, float]
+    high: Mapping[str, float]
+
+
+def _table(kb: Knowledge, question: Question, rules_by_fact: Mapping[str, list[Rule]],
+           rules_by_answer: Mapping[tuple[str, str], list[Rule]]) -> _Table:
+    effects: dict[str, dict[str, tuple[tuple[Rule, str | None], ...]]] = {}
+    for option in question.options:
+        per: dict[str, list[tuple[Rule, str | None]]] = {}
+        for fact in option.indicates:
+            for rule in rules_by_fact.get(fact, ()):
+                per.setdefault(rule.pathway, []).append((rule, fact))
+        for rule in rules_by_answer.get((question.id, option.id), ()):
+            per.setdefault(rule.pathway, []).append((rule, None))
+        effects[option.id] = {p: tuple(v) for p, v in per.items()}
+    low, high, real_low, real_high = {}, {}, {}, {}
+    real = [o for o in question.options if not o.dont_know]
+    for pid in kb.pathways:
+        values = [sum(r.weight for r, _ in effects[o.id].get(pid, ())) for o in real]
+        if question.type == "multi":
+            plain = [v for o, v in zip(real, values, strict=True) if not o.exclusive]
+            excl = [v for o, v in zip(real, values, strict=True) if o.exclusive]
+            lo = min([sum(min(v, 0) for v in plain), *excl], default=0)
+            hi = max([sum(max(v, 0) for v in plain), *excl], default=0)
+        else:
+            lo, hi = min(values, default=0), max(values, default=0)
+        real_low[pid], real_high[pid] = float(lo), float(hi)
+        # An unanswered question adds nothing, so 0 is always within reach.
+        low[pid], high[pid] = float(min(lo, 0)), float(max(hi, 0))
+    return _Table(question, effects, low, high, real_low, real_high)
+
+
+@cache
+def index(kb: Knowledge) -> Index:
+    """Compile the rules into per-question tables (cached per knowledge base)."""
+    rules_by_fact: dict[str, list[Rule]] = {}
+    rules_by_answer: dict[tuple[str, str], list[Rule]] = {}
+    for rule in kb.rules:
+        if rule.fact:
+            rules_by_fact.setdefault(rule.fact, []).append(rule)
+        else:
+            rules_by_answer.setdefault((rule.question or "", rule.option or ""), []).append(rule)
+    tables = {
+        q.id: _table(kb, q, rules_by_fact, rules_by_answer)
+        for q in kb.questions.values() if q.has_options
+    }
+    low = {p: sum(t.low[p] for t in tables.values()) for p in kb.pathways}
+    high = {p: sum(t.high[p] for t in tables.values()) for p in kb.pathways}
+    return Index(tables, low, high)
+
+
+def running_pathways(kb: Knowledge, answers: Answers) -> tuple[str, ...]:
+    """Pathways the community says it runs today."""
+    values = profile_value(kb, answers, "running_pathways")
+    return tuple(p.id for p in kb.pathways_in_order if p.id in values)
+
+
+def _build_on(kb: Knowledge, pathway_id: str, running: tuple[str, ...]) -> tuple[float,
+                                                                                  tuple[str, ...]]:
+    if not running or pathway_id in running:
+        return 0.0, ()
+    shared = shared_elements(kb, pathway_id, frozenset(running))
+    points = min(kb.model.build_on_max, kb.model.build_on_points * len(shared))
+    return float(points), shared
+
+
+def _scale(kb: Knowledge, idx: Index, pathway_id: str, existing: bool) -> tuple[float, float]:
+    low, high = idx.low[pathway_id], idx.high[pathway_id]
+    if existing:
+        high += kb.model.build_on_max
+    return low, max(high - low, 1e-9)
+
+
+def score(kb: Knowledge, answers: Answers) -> Ranking:
+    """Score and rank every pathway for validated answers. Pure and deterministic."""
+    idx = index(kb)
+    asked = asked_questions(kb, answers)
+    facts = facts_of(kb, answers)
+    running = running_pathways(kb, answers)
+    unknown = tuple(
+        q.id for q in asked if q.has_options and q.id in idx.tables and is_unknown(q, answers)
+        and any(idx.tables[q.id].real_low[p] != idx.tables[q.id].real_high[p]
+                for p in kb.pathways)
+    )
+    results = []
+    for pathway in kb.pathways_in_order:
+        pid = pathway.id
+        low, span = _scale(kb, idx, pid, bool(running))
+        contributions = []
+        for question in asked:
+            table = idx.tables.get(question.id)
+            if table is None:
+                continue
+            for option_id in selected(answers, question.id):
+                option = question.option(option_id)
+                for rule, fact in table.effects.get(option_id, {}).get(pid, ()):
+                    contributions.append(Contribution(
+                        rule=rule, points=100.0 * rule.weight / span, question_id=question.id,
+                        question=question.label, answer=option.label if option else option_id,
+                        fact=fact, subject=kb.facts[fact].label if fact else question.label,
+                    ))
+        raw = sum(c.rule.weight for c in contributions)
+        build_raw, shared = _build_on(kb, pid, running)
+        start = 100.0 * (0 - low) / span
+        value = 100.0 * (raw + build_raw - low) / span
+        lo_adj = sum(idx.tables[q].real_low[pid] for q in unknown)
+        hi_adj = sum(idx.tables[q].real_high[pid] for q in unknown)
+        band = kb.model.band_for(round(value))
+        gaps = tuple(
+            Gap(e.resource, kb.facts[e.resource].label, e.why,
+                unknown=_owner_unknown(kb, e.resource, answers, asked))
+            for e in pathway.critical_elements if e.resource not in facts
+        )
+        results.append(PathwayScore(
+            pathway=pathway, score=value,
+            low=max(0.0, value + 100.0 * lo_adj / span),
+            high=min(100.0, value + 100.0 * hi_adj / span),
+            start=start, contributions=tuple(contributions), build_on=100.0 * build_raw / span,
+            build_on_shared=shared, band=band.id, band_label=band.label, rank=None,
+            running=pid in running, gaps=gaps,
+            met=tuple(e.resource for e in pathway.critical_elements if e.resource in facts),
+        ))
+    return _ranked(results, running, unknown)
+
+
+def _owner_unknown(kb: Knowledge, fact: str, answers: Answers, asked: list[Question]) -> bool:
+    for question in asked:
+        if any(fact in o.indicates for o in question.options):
+            return is_unknown(question, answers)
+    return True
+
+
+def _ranked(results: list[PathwayScore], running: tuple[str, ...],
+            unknown: tuple[str, ...]) -> Ranking:
+    # Tie-break: equal scores (to the displayed whole point) keep the framework order.
+    ordered = sorted(results, key=lambda s: (s.running, -round(s.score, 6), s.pathway.order))
+    ranked = []
+    rank = 0
+    for s in ordered:
+        if not s.running:
+            rank += 1
+        ranked.append(_replace_rank(s, None if s.running else rank))
+    return Ranking(tuple(ranked), running, unknown)
+
+
+def _replace_rank(s: PathwayScore, rank: int | None) -> PathwayScore:
+    from dataclasses import replace
+
+    return replace(s, rank=rank)
+
+
+def rescore(kb: Knowledge, answers: Answers, changes: Answers) -> Ranking:
+    """Score the answers with some of them changed (a what-if); changes of None remove."""
+    merged = dict(answers)
+    for qid, value in changes.items():
+        if value in (None, "", ()):
+            merged.pop(qid, None)
+        else:
+            merged[qid] = value
+    return score(kb, merged)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed answer and how far it moves a challenger against the leader."""
+
+    question_id: str
+    question: str
+    from_answer: str
+    to_options: tuple[str, ...]
+    to_answer: str
+    gain: float
+
+
+@dataclass(frozen=True)
+class Stability:
+    """Whether the top pathway is stable, and the smallest change that would flip it."""
+
+    status: str  # "stable", "close-call" or "none"
+    margin: float
+    overlapping: bool
+    challenger: str | None
+    flip: tuple[Change, ...]
+
+
+def _answer_label(question: Question, chosen: tuple[str, ...]) -> str:
+    if not chosen:
+        return "no answer"
+    return ", ".join(o.label for o in question.options if o.id in chosen)
+
+
+def _best_alternative(kb: Knowledge, idx: Index, question: Question, answers: Answers,
+                      up: str, down: str, span_up: float, span_down: float) -> Change | None:
+    """The answer to one question that most improves `up` against `down`."""
+    table = idx.tables[question.id]
+    current = selected(answers, question.id)
+
+    def edge(chosen: tuple[str, ...]) -> float:
+        return (100.0 * table.points(chosen, up) / span_up
+                - 100.0 * table.points(chosen, down) / span_down)
+
+    real = [o for o in question.options if not o.dont_know]
+    if question.type == "multi":
+        plain = tuple(o.id for o in real if not o.exclusive
+                      and edge((o.id,)) > 0)
+        candidates = [plain, *((o.id,) for o in real if o.exclusive)]
+    else:
+        candidates = [(o.id,) for o in real]
+    base = edge(current)
+    best = max(candidates, key=lambda c: (edge(c) - base, [-ord(ch) for ch in "".join(c)]),
+               default=None)
+    if best is None or set(best) == set(current) or edge(best) - base <= 1e-9:
+        return None
+    return Change(question.id, question.label, _answer_label(question, current), best,
+                  _answer_label(question, best), edge(best) - base)
+
+
+def stability(kb: Knowledge, answers: Answers, ranking: Ranking | None = None) -> Stability:
+    """Say whether the leader is stable and find the fewest answer changes that flip it."""
+    ranking = ranking or score(kb, answers)
+    candidates = ranking.candidates
+    if len(candidates) < 2:
+        return Stability("none", 0.0, False, None, ())
+    idx = index(kb)
+    top, second = candidates[0], candidates[1]
+    margin = top.score - second.score
+    overlapping = top.low < second.high
+    existing = bool(ranking.running)
+    changeable = [
+        q for q in asked_questions(kb, answers)
+        if q.id in idx.tables and q.profile not in _FIXED_PROFILES
+    ]
+    best: tuple[int, float, str, tuple[Change, ...]] | None = None
+    for rival in candidates[1:]:
+        _, span_r = _scale(kb, idx, rival.pathway.id, existing)
+        _, span_t = _scale(kb, idx, top.pathway.id, existing)
+        changes = [
+            c for q in changeable
+            if (c := _best_alternative(kb, idx, q, answers, rival.pathway.id, top.pathway.id,
+                                       span_r, span_t)) is not None
+        ]
+        changes.sort(key=lambda c: (-c.gain, c.question_id))
+        gap = top.score - rival.score
+        rival_first = rival.pathway.order < top.pathway.order
+
+        def flipped(total: float, gap: float = gap, rival_first: bool = rival_first) -> bool:
+            return total > gap + 1e-9 or (abs(total - gap) <= 1e-9 and rival_first)
+
+        total, picked = 0.0, []
+        for change in changes:
+            if flipped(total):
+                break
+            picked.append(change)
+            total += change.gain
+        if picked and flipped(total):
+            key = (len(picked), -(total - gap), rival.pathway.id, tuple(picked))
+            if best is None or key[:3] < best[:3]:
+                best = key
+    status = "close-call" if margin < kb.model.close_call_margin or overlapping else "stable"
+    if best is None:
+        return Stability(status, margin, overlapping, None, ())
+    return Stability(status, margin, overlapping, best[2], best[3])
+
+
+@dataclass(frozen=True)
+class CheckFirst:
+    """An unknown answer, and how much finding it out could move the leading pathways."""
+
+    question_id: str
+    question: str
+    swing: float
+    could_change_top: bool
+
+
+def facts_to_check(kb: Knowledge, answers: Answers, ranking: Ranking | None = None,
+                   limit: int = 5) -> tuple[CheckFirst, ...]:
+    """The "don't know" answers most worth finding out first."""
+    ranking = ranking or score(kb, answers)
+    candidates = ranking.candidates
+    if not candidates:
+        return ()
+    idx = index(kb)
+    existing = bool(ranking.running)
+    top = candidates[0]
+    _, span_t = _scale(kb, idx, top.pathway.id, existing)
+    items = []
+    for qid in ranking.unknown_questions:
+        table = idx.tables[qid]
+        swing = 0.0
+        flips = False
+        for rival in candidates[1:]:
+            _, span_r = _scale(kb, idx, rival.pathway.id, existing)
+            best_for_rival = max(
+                (100.0 * table.option_points(o.id, rival.pathway.id) / span_r
+                 - 100.0 * table.option_points(o.id, top.pathway.id) / span_t)
+                for o in table.question.options if not o.dont_know
+            )
+            swing = max(swing, abs(best_for_rival))
+            flips = flips or best_for_rival > top.score - rival.score
+        own = 100.0 * (table.real_high[top.pathway.id] - table.real_low[top.pathway.id]) / span_t
+        items.append(CheckFirst(qid, table.question.label, max(swing, own), flips))
+    items.sort(key=lambda c: (not c.could_change_top, -c.swing, c.question_id))
+    return tuple(items[:limit])
+
+
+def all_contributions(ranking: Ranking) -> list[Contribution]:
+    """Every contribution of every pathway (for reports)."""
+    return list(chain.from_iterable(s.contributions for s in ranking.scores))

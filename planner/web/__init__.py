@@ -1,0 +1,75 @@
+"""The Flask web layer: an application factory, one blueprint per feature.
+
+The web layer parses requests, calls the core and renders templates; it holds
+no scoring or planning logic of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from jinja2 import FileSystemLoader
+
+from planner import loader
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+
+csrf = CSRFProtect()
+
+
+def _defaults(app: Flask) -> dict[str, Any]:
+    return {
+        "SECRET_KEY": "dev",
+        "DATABASE_URL": f"sqlite:///{Path(app.instance_path) / 'planner.sqlite3'}",
+        "KNOWLEDGE_DIR": str(loader.default_root()),
+        "TEMPLATES_DIR": str(REPO_ROOT / "templates"),
+        "USWDS_DIR": str(REPO_ROOT / "node_modules" / "@uswds" / "uswds" / "dist"),
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+        # A wizard page may stay open for a long time; the token still expires with the session.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RESUME_MAX_AGE_DAYS": 365,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+    }
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the app.
+
+    Settings come from the defaults, then `instance/config.py`, then
+    environment variables prefixed `PLANNER_` (and `DATABASE_URL`), or, in
+    tests, from `test_config` alone on top of the defaults. The app refuses
+    to start on an invalid knowledge base.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(_defaults(app))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("PLANNER")
+        if os.environ.get("DATABASE_URL"):
+            app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    else:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["SECRET_KEY"] == "dev" and not (app.debug or app.testing):
+        app.logger.warning("SECRET_KEY is the development default; set PLANNER_SECRET_KEY")
+
+    app.jinja_loader = FileSystemLoader(app.config["TEMPLATES_DIR"])
+    app.extensions["planner.kb"] = loader.load(app.config["KNOWLEDGE_DIR"])
+
+    from planner.web import assets, db, errors, results, start, views, wizard
+
+    csrf.init_app(app)
+    db.init_app(app)
+    errors.init_app(app)
+    views.init_app(app)
+    app.register_blueprint(assets.bp)
+    app.register_blueprint(start.bp)
+    app.register_blueprint(wizard.bp)
+    app.register_blueprint(results.bp)
+    return app
