@@ -130,9 +130,11 @@ class _Table:
     high: Mapping[str, float]
     real_low: Mapping[str, float]
     real_high: Mapping[str, float]
+    # option id -> pathway id -> summed weight (precomputed: the hot path of what-ifs)
+    totals: Mapping[str, Mapping[str, float]]
 
     def option_points(self, option_id: str, pathway_id: str) -> float:
-        return float(sum(r.weight for r, _ in self.effects.get(option_id, {}).get(pathway_id, ())))
+        return self.totals.get(option_id, {}).get(pathway_id, 0.0)
 
     def points(self, chosen: tuple[str, ...], pathway_id: str) -> float:
         return sum(self.option_points(o, pathway_id) for o in chosen)
@@ -172,7 +174,11 @@ def _table(kb: Knowledge, question: Question, rules_by_fact: Mapping[str, list[R
         real_low[pid], real_high[pid] = float(lo), float(hi)
         # An unanswered question adds nothing, so 0 is always within reach.
         low[pid], high[pid] = float(min(lo, 0)), float(max(hi, 0))
-    return _Table(question, effects, low, high, real_low, real_high)
+    totals = {
+        o: {p: float(sum(r.weight for r, _ in rules)) for p, rules in per.items()}
+        for o, per in effects.items()
+    }
+    return _Table(question, effects, low, high, real_low, real_high, totals)
 
 
 @cache
@@ -352,12 +358,14 @@ def _best_alternative(kb: Knowledge, idx: Index, question: Question, answers: An
     else:
         candidates = [(o.id,) for o in real]
     base = edge(current)
-    best = max(candidates, key=lambda c: (edge(c) - base, [-ord(ch) for ch in "".join(c)]),
-               default=None)
-    if best is None or set(best) == set(current) or edge(best) - base <= 1e-9:
+    gains = sorted(((edge(c) - base, c) for c in candidates), key=lambda g: (-g[0], g[1]))
+    if not gains:
+        return None
+    gain, best = gains[0]
+    if set(best) == set(current) or gain <= 1e-9:
         return None
     return Change(question.id, question.label, _answer_label(question, current), best,
-                  _answer_label(question, best), edge(best) - base)
+                  _answer_label(question, best), gain)
 
 
 def stability(kb: Knowledge, answers: Answers, ranking: Ranking | None = None) -> Stability:

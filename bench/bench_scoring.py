@@ -1,0 +1,57 @@
+"""Benchmark: score, explain, match and plan one profile (target: median <= 5 ms).
+
+Run: python bench/bench_scoring.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from planner import answers, loader, plan, scoring
+
+TARGET_MS = 5.0
+SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "scenarios"
+
+
+def _time(func, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=200)
+    args = parser.parse_args()
+    kb = loader.load_default()
+    rows = []
+    worst = 0.0
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+        given = answers.validate(kb, data["answers"])
+        plan.build(kb, given)  # warm caches (rule index, graph)
+        full = statistics.median(_time(lambda g=given: plan.build(kb, g), args.repeat))
+        score_only = statistics.median(_time(lambda g=given: scoring.score(kb, g), args.repeat))
+        worst = max(worst, full)
+        rows.append((path.stem, score_only, full))
+    print(f"{'profile':<26}{'score ms':>10}{'full plan ms':>14}{'target':>9}{'ratio':>8}")
+    for name, score_ms, full_ms in rows:
+        print(f"{name:<26}{score_ms:>10.2f}{full_ms:>14.2f}{TARGET_MS:>9.1f}"
+              f"{full_ms / TARGET_MS:>8.2f}")
+    verdict = "PASS" if worst <= TARGET_MS else "MISS"
+    print(f"worst median (score + explain + match + plan): {worst:.2f} ms -> {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

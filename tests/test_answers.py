@@ -1,0 +1,140 @@
+"""Answers: the versioned file, conditions, and messages that name what is wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from planner import answers, loader
+from planner.cli import main
+from planner.model import Knowledge
+
+MINIMAL = {"community-name": "Testville", "state": "oh", "population": "under-50k",
+           "rurality": "rural", "lead-agency": "fire-ems", "existing-program": "no"}
+
+
+@pytest.fixture(scope="module")
+def kb() -> Knowledge:
+    return loader.load_default()
+
+
+def _problems(kb: Knowledge, raw: dict[str, object], complete: bool = True) -> tuple[str, ...]:
+    with pytest.raises(answers.AnswersError) as info:
+        answers.validate(kb, raw, complete=complete)
+    return info.value.problems
+
+
+def test_valid_answers_come_back_normalised(kb: Knowledge) -> None:
+    clean = answers.validate(kb, {**MINIMAL, "partners": ["police", "fire-ems"],
+                                  "community-name": "  Testville "})
+    assert clean["partners"] == ("police", "fire-ems")
+    assert clean["community-name"] == "Testville"
+
+
+@pytest.mark.parametrize(("raw", "phrase"), [
+    ({**MINIMAL, "no-such-question": "x"}, "unknown question 'no-such-question'"),
+    ({**MINIMAL, "overdoses": "lots"}, "'overdoses' has no option 'lots'"),
+    ({**MINIMAL, "overdoses": 3}, "'overdoses' takes one option id as a string"),
+    ({**MINIMAL, "partners": "police,fire"}, "'partners' has no option 'police,fire'"),
+    ({**MINIMAL, "partners": ["police", "dont-know"]}, "cannot be combined"),
+    ({**MINIMAL, "partners": ["police", "police"]}, "lists an option twice"),
+    ({**MINIMAL, "community-name": "x" * 121}, "longer than 120 characters"),
+    ({**MINIMAL, "community-name": 12}, "'community-name' takes text"),
+    ({**MINIMAL, "running-pathways": ["self-referral"]}, "answered but not asked"),
+    ({k: v for k, v in MINIMAL.items() if k != "state"}, "required question 'state'"),
+])
+def test_bad_answers_are_rejected_with_a_message_naming_them(
+    kb: Knowledge, raw: dict[str, object], phrase: str
+) -> None:
+    assert any(phrase in p for p in _problems(kb, raw))
+
+
+def test_a_draft_may_leave_required_questions_unanswered(kb: Knowledge) -> None:
+    assert answers.validate(kb, {"overdoses": "many"}, complete=False) == {"overdoses": "many"}
+
+
+def test_every_problem_is_reported_at_once(kb: Knowledge) -> None:
+    problems = _problems(kb, {"overdoses": "lots", "nope": 1})
+    assert len(problems) >= 3  # two bad answers and the missing required ones
+
+
+def test_the_file_format_round_trips(kb: Knowledge) -> None:
+    clean = answers.validate(kb, {**MINIMAL, "goals": ["fewer-overdoses"]})
+    data = json.loads(json.dumps(answers.to_file(kb, clean)))
+    assert answers.read_file(kb, data).answers == clean
+
+
+@pytest.mark.parametrize(("mutate", "phrase"), [
+    (lambda d: d.pop("format"), "'format' is a required property"),
+    (lambda d: d.update(version=2), "version"),
+    (lambda d: d.update(questions_version=99), "questions version 99"),
+    (lambda d: d.update(answers=[]), "answers"),
+    (lambda d: d.update(extra=1), "Additional properties"),
+])
+def test_bad_files_are_rejected_with_a_message(kb: Knowledge, mutate: object,
+                                               phrase: str) -> None:
+    data = answers.to_file(kb, answers.validate(kb, MINIMAL))
+    mutate(data)  # type: ignore[operator]
+    with pytest.raises(answers.AnswersError) as info:
+        answers.read_file(kb, data)
+    assert phrase in str(info.value)
+
+
+def _write(tmp_path: Path, data: object) -> Path:
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_cli_score_prints_a_ranking_with_reasons(kb: Knowledge, tmp_path: Path) -> None:
+    path = _write(tmp_path, answers.to_file(kb, {**MINIMAL, "overdoses": "many",
+                                                 "overdose-data": "yes"}))
+    result = CliRunner().invoke(main, ["score", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "#1  Naloxone Plus" in result.output
+    assert "Stability:" in result.output and "Why not" in result.output
+
+
+def test_cli_score_json_contributions_sum_to_each_score(kb: Knowledge, tmp_path: Path) -> None:
+    path = _write(tmp_path, answers.to_file(kb, {**MINIMAL, "overdoses": "many"}))
+    result = CliRunner().invoke(main, ["score", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    for row in data["ranking"]:
+        total = row["start"] + row["build_on"] + sum(c["points"] for c in row["contributions"])
+        assert abs(total - row["score"]) < 0.01 * (len(row["contributions"]) + 2)
+
+
+def test_cli_score_rejects_an_unknown_option_naming_it(kb: Knowledge, tmp_path: Path) -> None:
+    data = answers.to_file(kb, MINIMAL)
+    data["answers"]["overdoses"] = "lots"
+    result = CliRunner().invoke(main, ["score", str(_write(tmp_path, data))])
+    assert result.exit_code == 1
+    assert "'overdoses' has no option 'lots'" in result.output
+
+
+def test_cli_score_rejects_a_file_that_is_not_json(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text("{not json", encoding="utf-8")
+    result = CliRunner().invoke(main, ["score", str(path)])
+    assert result.exit_code == 1 and "not valid JSON" in result.output
+
+
+def test_cli_questions_lists_ids_options_and_conditions() -> None:
+    result = CliRunner().invoke(main, ["questions"])
+    assert result.exit_code == 0
+    assert "running-pathways (multi)" in result.output
+    assert "asked when existing-program is yes" in result.output
+    as_json = json.loads(CliRunner().invoke(main, ["questions", "--json"]).output)
+    assert as_json["questions_version"] >= 1
+    assert any(q["id"] == "overdoses" and any(o["dont_know"] for o in q["options"])
+               for q in as_json["questions"])
+
+
+def test_cli_answers_schema_is_the_versioned_json_schema() -> None:
+    result = CliRunner().invoke(main, ["answers-schema"])
+    schema = json.loads(result.output)
+    assert schema["properties"]["version"] == {"const": 1}

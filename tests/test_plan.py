@@ -1,0 +1,111 @@
+"""The assembled plan: task schedule, critical path, buckets, matching, delta plans."""
+
+from __future__ import annotations
+
+import pytest
+
+from planner import answers, graph, loader, plan
+from planner.model import Knowledge
+
+PROFILE = {"community-name": "Huntington", "state": "wv", "population": "50k-250k",
+           "rurality": "mixed", "lead-agency": "local-government", "existing-program": "no",
+           "overdoses": "many", "overdose-data": "yes", "peers": "yes", "moud": "yes",
+           "partners": ("police", "fire-ems")}
+
+
+@pytest.fixture(scope="module")
+def kb() -> Knowledge:
+    return loader.load_default()
+
+
+@pytest.fixture(scope="module")
+def built(kb: Knowledge) -> plan.Plan:
+    return plan.build(kb, answers.validate(kb, PROFILE))
+
+
+def test_tasks_start_after_everything_they_depend_on(kb: Knowledge, built: plan.Plan) -> None:
+    finish = {t.task.id: t.finish for t in built.timeline}
+    for t in built.timeline:
+        for dep in t.task.depends_on:
+            assert dep in finish, f"{t.task.id} depends on {dep}, which is missing"
+            assert t.start >= finish[dep]
+
+
+def test_the_critical_path_is_a_chain_with_no_slack_that_ends_last(built: plan.Plan) -> None:
+    critical = [t for t in built.timeline if t.critical]
+    assert critical and all(t.slack == 0 for t in critical)
+    assert max(t.finish for t in critical) == max(t.finish for t in built.timeline)
+    assert critical[0].start == 0
+    for a, b in zip(critical, critical[1:], strict=False):
+        assert b.start == a.finish and a.task.id in b.task.depends_on
+
+
+def test_only_tasks_for_the_chosen_pathway_or_all_pathways_are_planned(built: plan.Plan) -> None:
+    chosen = built.recommended[0].score.pathway.id
+    assert chosen == "naloxone-plus"
+    assert all(not t.task.pathways or chosen in t.task.pathways for t in built.timeline)
+    assert any(chosen in t.task.pathways for t in built.timeline)
+
+
+def test_buckets_hold_tasks_by_start_day(built: plan.Plan) -> None:
+    (l30, first), (l60, second), (l90, third) = built.buckets
+    assert all(t.start < 30 for t in first) and first
+    assert all(30 <= t.start < 60 for t in second)
+    assert all(60 <= t.start < 90 for t in third)
+    assert built.first_actions[0].start == 0
+
+
+def test_a_task_and_its_prerequisites_end_with_that_task_on_the_critical_path(
+    kb: Knowledge,
+) -> None:
+    ids = graph.task_closure(kb, ["task-soft-launch"])
+    timeline = graph.schedule(kb, ids)
+    last = max(timeline, key=lambda t: t.finish)
+    assert last.task.id == "task-soft-launch" and last.critical
+    assert len(ids) > 1 and {t.task.id for t in timeline} == ids
+
+
+def test_mentor_sites_match_the_pathway_and_say_why(built: plan.Plan, kb: Knowledge) -> None:
+    mentors = built.recommended[0].mentors
+    assert mentors
+    for m in mentors:
+        assert m.reasons
+    assert any("naloxone-plus" in kb.mentor_sites[m.id].pathways for m in mentors)
+    assert any("runs Naloxone Plus" in r for r in mentors[0].reasons)
+
+
+def test_gaps_come_with_tta_resources_that_help_close_them(built: plan.Plan,
+                                                          kb: Knowledge) -> None:
+    for gap_help in built.recommended[0].gaps:
+        for match in gap_help.tta:
+            assert gap_help.gap.resource_id in kb.tta[match.id].helps_with
+
+
+def test_stakeholder_map_marks_partners_the_community_has(built: plan.Plan) -> None:
+    stakeholders = {s.partner_id: s for s in built.recommended[0].stakeholders}
+    assert stakeholders["fire-ems"].present
+    assert any(not s.present for s in stakeholders.values())
+
+
+def test_an_existing_program_gets_a_delta_plan_with_only_what_is_new(kb: Knowledge) -> None:
+    existing = {**PROFILE, "existing-program": "yes", "running-pathways": ("naloxone-plus",),
+                "possession-arrests": "often", "prosecutor": "agreed",
+                "goals": ("fewer-arrests",)}
+    built = plan.build(kb, answers.validate(kb, existing))
+    detail = built.recommended[0]
+    assert detail.score.pathway.id == "officer-intervention"
+    delta = detail.delta
+    assert delta is not None
+    naloxone = kb.pathways["naloxone-plus"]
+    assert "prosecutor" in delta.new_partners
+    assert not set(delta.new_partners) & set(naloxone.partner_ids)
+    assert not set(delta.new_elements) & set(naloxone.element_ids)
+    assert delta.new_tasks and all("officer-intervention" in kb.tasks[t].pathways
+                                   for t in delta.new_tasks)
+    assert {t.task.id for t in built.timeline} == set(delta.new_tasks)
+
+
+def test_sources_are_deduplicated_and_never_mirrors(built: plan.Plan) -> None:
+    urls = [s.url for s in built.sources]
+    assert len(urls) == len(set(urls)) and urls
+    assert all(s.kind != "mirror" for s in built.sources)

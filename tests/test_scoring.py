@@ -1,0 +1,163 @@
+"""The scoring engine: decomposition, ranges, stability, what-if, existing programs."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from planner import answers, loader, scoring
+from planner.model import Knowledge
+
+HUNTINGTON = {
+    "community-name": "Huntington", "state": "wv", "population": "50k-250k",
+    "rurality": "mixed", "lead-agency": "local-government", "existing-program": "no",
+    "overdoses": "many", "overdose-deaths": "rising", "goals": ("fewer-overdoses",),
+    "moud": "yes", "peers": "yes", "overdose-data": "yes", "naloxone": "yes",
+    "partners": ("police", "fire-ems", "treatment-provider"),
+}
+
+
+@pytest.fixture(scope="module")
+def kb() -> Knowledge:
+    return loader.load_default()
+
+
+def test_every_score_decomposes_exactly_into_start_build_on_and_contributions(kb: Knowledge) -> None:
+    ranking = scoring.score(kb, HUNTINGTON)
+    for s in ranking.scores:
+        assert math.isclose(s.decomposition_total, s.score, abs_tol=1e-9)
+
+
+def test_start_is_the_score_with_no_answers(kb: Knowledge) -> None:
+    empty = scoring.score(kb, {})
+    for s in empty.scores:
+        assert math.isclose(s.score, s.start, abs_tol=1e-9)
+        assert not s.contributions
+
+
+def test_huntington_like_profile_puts_naloxone_plus_first_with_its_reasons(kb: Knowledge) -> None:
+    ranking = scoring.score(kb, HUNTINGTON)
+    top = ranking.top
+    assert top is not None and top.pathway.id == "naloxone-plus"
+    assert top.helped[0].rule.id == "np-overdoses"
+    assert {c.question_id for c in top.helped} >= {"overdoses", "overdose-data"}
+
+
+def test_missing_prosecutor_support_is_a_gap_for_officer_intervention(kb: Knowledge) -> None:
+    ranking = scoring.score(kb, {**HUNTINGTON, "prosecutor": "opposed"})
+    oi = ranking.get("officer-intervention")
+    assert "prosecutor-support" in {g.resource_id for g in oi.gaps}
+    assert any(c.rule.id == "oi-prosecutor-opposed" and c.points < 0 for c in oi.hurt)
+
+
+def test_dont_know_widens_the_range_and_a_known_answer_narrows_it(kb: Knowledge) -> None:
+    unsure = scoring.score(kb, {**HUNTINGTON, "overdose-data": "dont-know"})
+    sure = scoring.score(kb, HUNTINGTON)
+    np_unsure, np_sure = unsure.get("naloxone-plus"), sure.get("naloxone-plus")
+    assert np_unsure.high - np_unsure.low > np_sure.high - np_sure.low
+    assert "overdose-data" in unsure.unknown_questions
+    assert next(g for g in np_unsure.gaps if g.resource_id == "overdose-data").unknown
+
+
+def test_range_bounds_are_reachable_by_answering_the_unknown_question(kb: Knowledge) -> None:
+    base = {k: v for k, v in HUNTINGTON.items()}
+    ranking = scoring.score(kb, base)
+    np = ranking.get("naloxone-plus")
+    question = kb.questions["overdose-data"]
+    assert "overdose-data" not in ranking.unknown_questions
+    unsure = scoring.score(kb, {**base, "overdose-data": "dont-know"}).get("naloxone-plus")
+    outcomes = [scoring.score(kb, {**base, "overdose-data": o.id}).get("naloxone-plus").score
+                for o in question.options if not o.dont_know]
+    # Only overdose-data differs, but other unanswered questions stay unknown in both.
+    assert math.isclose(unsure.high - np.high, 0, abs_tol=1e-9)
+    assert unsure.low <= min(outcomes) + 1e-9
+
+
+def test_smallest_flip_really_puts_the_challenger_first(kb: Knowledge) -> None:
+    stab = scoring.stability(kb, HUNTINGTON)
+    assert stab.challenger is not None and stab.flip
+    changed = dict(HUNTINGTON)
+    for change in stab.flip:
+        q = kb.questions[change.question_id]
+        changed[q.id] = change.to_options if q.type == "multi" else change.to_options[0]
+    after = scoring.score(kb, answers.validate(kb, changed))
+    assert after.top is not None and after.top.pathway.id == stab.challenger
+
+
+def test_one_change_fewer_than_the_smallest_flip_does_not_flip(kb: Knowledge) -> None:
+    stab = scoring.stability(kb, HUNTINGTON)
+    assert len(stab.flip) >= 1
+    for skip in range(len(stab.flip)):
+        changed = dict(HUNTINGTON)
+        for i, change in enumerate(stab.flip):
+            if i != skip:
+                q = kb.questions[change.question_id]
+                changed[q.id] = change.to_options if q.type == "multi" else change.to_options[0]
+        after = scoring.score(kb, answers.validate(kb, changed))
+        assert after.top is not None and after.top.pathway.id == "naloxone-plus"
+
+
+def test_a_narrow_lead_is_reported_as_a_close_call(kb: Knowledge) -> None:
+    # Both Community Response and First Responder Referral fit a crisis-call profile.
+    profile = {"mental-health-calls": "many", "quality-of-life-calls": "many",
+               "frequent-utilizers": "yes", "goals": ("non-police-response", "officer-options")}
+    ranking = scoring.score(kb, profile)
+    stab = scoring.stability(kb, profile, ranking)
+    assert stab.status == ("close-call" if stab.margin < kb.model.close_call_margin
+                           or stab.overlapping else "stable")
+    assert stab.margin == pytest.approx(ranking.candidates[0].score - ranking.candidates[1].score)
+
+
+def test_rescore_changes_only_what_was_changed(kb: Knowledge) -> None:
+    before = scoring.score(kb, HUNTINGTON)
+    after = scoring.rescore(kb, HUNTINGTON, {"overdoses": "few", "overdose-data": "no"})
+    assert after.get("naloxone-plus").score < before.get("naloxone-plus").score
+    assert after.get("community-response").score == before.get("community-response").score
+    assert HUNTINGTON["overdoses"] == "many"
+
+
+def test_facts_to_check_puts_the_most_consequential_unknowns_first(kb: Knowledge) -> None:
+    profile = {**HUNTINGTON, "overdoses": "dont-know", "overdose-data": "dont-know"}
+    items = scoring.facts_to_check(kb, profile)
+    assert {i.question_id for i in items[:2]} == {"overdoses", "overdose-data"}
+    assert list(items) == sorted(items, key=lambda i: (not i.could_change_top, -i.swing,
+                                                       i.question_id))
+
+
+@pytest.mark.parametrize("profile", [
+    {**HUNTINGTON, "overdoses": "dont-know", "overdose-data": "dont-know"},
+    {"overdoses": "some", "hot-spots": "dont-know", "homelessness": "dont-know",
+     "goals": ("reach-unseen", "fewer-overdoses")},
+])
+def test_could_change_top_is_true_exactly_when_one_answer_flips_the_leader(
+    kb: Knowledge, profile: dict[str, object]
+) -> None:
+    ranking = scoring.score(kb, profile)
+    assert ranking.top is not None
+    for item in scoring.facts_to_check(kb, profile, ranking, limit=50):
+        q = kb.questions[item.question_id]
+        tops = {
+            scoring.score(kb, {**profile, q.id: (o.id,) if q.type == "multi" else o.id}).top
+            .pathway.id  # type: ignore[union-attr]
+            for o in q.options if not o.dont_know
+        }
+        assert item.could_change_top == (tops != {ranking.top.pathway.id}), item.question_id
+
+
+def test_running_pathways_are_marked_and_the_next_gets_build_on_credit(kb: Knowledge) -> None:
+    existing = {**HUNTINGTON, "existing-program": "yes", "running-pathways": ("naloxone-plus",)}
+    ranking = scoring.score(kb, answers.validate(kb, existing))
+    assert ranking.running == ("naloxone-plus",)
+    assert ranking.get("naloxone-plus").running and ranking.get("naloxone-plus").rank is None
+    assert all(s.pathway.id != "naloxone-plus" for s in ranking.candidates)
+    outreach = ranking.get("active-outreach")
+    assert outreach.build_on > 0 and outreach.build_on_shared
+    assert math.isclose(outreach.decomposition_total, outreach.score, abs_tol=1e-9)
+
+
+def test_ties_keep_the_framework_order(kb: Knowledge) -> None:
+    ranking = scoring.score(kb, {})
+    rounded = [(round(s.score, 6), s.pathway.order) for s in ranking.candidates]
+    for (a_score, a_order), (b_score, b_order) in zip(rounded, rounded[1:], strict=False):
+        assert a_score > b_score or (a_score == b_score and a_order < b_order)
