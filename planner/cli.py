@@ -228,3 +228,15 @@ def score_command(answers_file: Path, as_json: bool, knowledge_dir: Path | None)
         _emit(_score_json(plan))
     else:
         _print_plan_text(kb, plan)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve_command(host: str, port: int) -> None:
+    """Start the planner at http://HOST:PORT (embedded SQLite in the instance folder)."""
+    from planner import create_app
+
+    app = create_app()
+    click.echo(f"Deflection pathway planner on http://{host}:{port}/ (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=False, use_reloader=False)

@@ -69,7 +69,7 @@ class _StrictLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 "while constructing a mapping", node.start_mark,
@@ -80,7 +80,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 
 
 _StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping  # type: ignore[arg-type]
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
 )
 # Dates stay strings: as_of values are compared and shown as written.
 _StrictLoader.yaml_implicit_resolvers = {
@@ -165,9 +165,9 @@ def read_files(root: Path) -> tuple[dict[str, Any], list[Finding]]:
             findings.append(Finding(name, "", "", f"not valid YAML: {exc}".replace("\n", " ")))
             continue
         file_findings = schema_findings(name, parsed, schema_name)
-        if stem in {"partners", "resources", "problems", "goals"} and not file_findings:
-            if not isinstance(parsed, dict) or stem not in parsed:
-                file_findings = [Finding(name, "", stem, f"the file must hold a '{stem}' list")]
+        if (stem in {"partners", "resources", "problems", "goals"} and not file_findings
+                and (not isinstance(parsed, dict) or stem not in parsed)):
+            file_findings = [Finding(name, "", stem, f"the file must hold a '{stem}' list")]
         findings.extend(file_findings)
         if not file_findings:
             data[stem] = parsed

@@ -151,7 +151,8 @@ class Location:
 
     @classmethod
     def from_raw(cls, raw: Raw) -> Location:
-        return cls(raw["place"], raw["state"], raw["region"], raw["rurality"], raw.get("population"))
+        return cls(raw["place"], raw["state"], raw["region"], raw["rurality"],
+                   raw.get("population"))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from planner import answers, graph, loader, plan
@@ -36,7 +38,7 @@ def test_the_critical_path_is_a_chain_with_no_slack_that_ends_last(built: plan.P
     assert critical and all(t.slack == 0 for t in critical)
     assert max(t.finish for t in critical) == max(t.finish for t in built.timeline)
     assert critical[0].start == 0
-    for a, b in zip(critical, critical[1:], strict=False):
+    for a, b in itertools.pairwise(critical):
         assert b.start == a.finish and a.task.id in b.task.depends_on
 
 
@@ -48,7 +50,7 @@ def test_only_tasks_for_the_chosen_pathway_or_all_pathways_are_planned(built: pl
 
 
 def test_buckets_hold_tasks_by_start_day(built: plan.Plan) -> None:
-    (l30, first), (l60, second), (l90, third) = built.buckets
+    (_l30, first), (_l60, second), (_l90, third) = built.buckets
     assert all(t.start < 30 for t in first) and first
     assert all(30 <= t.start < 60 for t in second)
     assert all(60 <= t.start < 90 for t in third)

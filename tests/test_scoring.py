@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -23,7 +24,7 @@ def kb() -> Knowledge:
     return loader.load_default()
 
 
-def test_every_score_decomposes_exactly_into_start_build_on_and_contributions(kb: Knowledge) -> None:
+def test_every_score_decomposes_exactly_into_its_parts(kb: Knowledge) -> None:
     ranking = scoring.score(kb, HUNTINGTON)
     for s in ranking.scores:
         assert math.isclose(s.decomposition_total, s.score, abs_tol=1e-9)
@@ -159,5 +160,5 @@ def test_running_pathways_are_marked_and_the_next_gets_build_on_credit(kb: Knowl
 def test_ties_keep_the_framework_order(kb: Knowledge) -> None:
     ranking = scoring.score(kb, {})
     rounded = [(round(s.score, 6), s.pathway.order) for s in ranking.candidates]
-    for (a_score, a_order), (b_score, b_order) in zip(rounded, rounded[1:], strict=False):
+    for (a_score, a_order), (b_score, b_order) in itertools.pairwise(rounded):
         assert a_score > b_score or (a_score == b_score and a_order < b_order)
