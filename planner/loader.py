@@ -89,9 +89,14 @@ _StrictLoader.yaml_implicit_resolvers = {
 }
 
 
-def load_yaml(text: str) -> Any:
-    """Parse YAML text safely, rejecting duplicate keys."""
-    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+def load_yaml(text: str, name: str = "<text>") -> Any:
+    """Parse YAML text safely, rejecting duplicate keys; errors name the file."""
+    loader = _StrictLoader(text)
+    loader.name = name
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 @cache
@@ -160,7 +165,7 @@ def read_files(root: Path) -> tuple[dict[str, Any], list[Finding]]:
             findings.append(Finding(name, "", "", "file is missing"))
             continue
         try:
-            parsed = load_yaml(path.read_text(encoding="utf-8"))
+            parsed = load_yaml(path.read_text(encoding="utf-8"), name)
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             findings.append(Finding(name, "", "", f"not valid YAML: {exc}".replace("\n", " ")))
             continue

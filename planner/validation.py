@@ -279,9 +279,8 @@ def _unused_options(ctx: _Ctx, used_options: set[tuple[str, str]], used_facts: s
                         f"option '{option['id']}' is not used by any rule, condition, fact or "
                         "profile; give it one or mark it neutral")
             for fact in option.get("indicates") or ():
-                if "scoring" in ctx.data and fact not in used_facts and not _fact_used_elsewhere(
-                    ctx, fact
-                ):
+                if (ctx.has("scoring", "pathways", "tta_resources", "funding")
+                        and fact not in used_facts and not _fact_used_elsewhere(ctx, fact)):
                     ctx.add("questions", q["id"], f"options[{i}].indicates",
                             f"fact '{fact}' bears on no pathway, plan or match")
 
@@ -293,6 +292,8 @@ def _fact_used_elsewhere(ctx: _Ctx, fact: str) -> bool:
             x["partner"] for x in p["partners"]
         } or fact in p["problems_addressed"]:
             return True
+    if any(fact in t.get("builds", ()) or fact in t["partners"] for t in ctx.records("tasks")):
+        return True
     return any(fact in r.get("helps_with", ()) for s in ("tta_resources", "funding")
                for r in ctx.records(s))
 
@@ -319,8 +320,8 @@ def _mentor_sites(ctx: _Ctx) -> None:
         sid = site["id"]
         ctx.refs("mentor_sites", sid, "pathways", site["pathways"], pathways, "pathway",
                  "pathways")
-        ctx.refs("mentor_sites", sid, "program", [site["program"]], programs, "program",
-                 "programs")
+        if "programs" in ctx.data and site["program"] not in programs:
+            ctx.add("mentor_sites", sid, "program", f"unknown program '{site['program']}'")
         ctx.refs("mentor_sites", sid, "memberships",
                  [m["initiative"] for m in site["memberships"]], initiatives, "initiative",
                  "mentor_sites")

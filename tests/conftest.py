@@ -1,0 +1,91 @@
+"""Shared fixtures.
+
+Knowledge-base fixtures come first: `fixture_kb_path`, `fixture_kb`, `shipped_kb` and
+`broken_kb` (a copy of the fixture knowledge base with one or more files edited).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+import yaml
+
+from planner import loader
+from planner.model import Knowledge
+
+FIXTURE_KB = Path(__file__).parent / "fixtures" / "knowledge"
+
+
+# --------------------------------------------------------------- knowledge bases
+
+
+class BreakKnowledge(Protocol):
+    """Edit one file of a private copy of the fixture knowledge base; return the copy's folder.
+
+    The first call copies the fixture folder; later calls in the same test edit that same copy,
+    so several files can be broken at once. `edit` receives the parsed YAML (yaml.safe_load)
+    and may mutate it in place or return a replacement; `text` receives and returns the raw
+    text. With neither, the call only returns the folder (for example to delete a file).
+    """
+
+    def __call__(
+        self,
+        file: str | None = None,
+        edit: Callable[[Any], Any] | None = None,
+        *,
+        text: Callable[[str], str] | None = None,
+    ) -> Path: ...
+
+
+@pytest.fixture(scope="session")
+def fixture_kb_path() -> Path:
+    """The small, valid knowledge base in tests/fixtures/knowledge/ (do not edit it in tests)."""
+    return FIXTURE_KB
+
+
+@pytest.fixture(scope="session")
+def fixture_kb(fixture_kb_path: Path) -> Knowledge:
+    """The fixture knowledge base, loaded and validated once per session."""
+    return loader.load(fixture_kb_path)
+
+
+@pytest.fixture(scope="session")
+def shipped_kb() -> Knowledge:
+    """The shipped knowledge/ folder, loaded and validated."""
+    return loader.load_default()
+
+
+@pytest.fixture
+def broken_kb(tmp_path: Path) -> BreakKnowledge:
+    """A function that edits a copy of the fixture knowledge base (see BreakKnowledge)."""
+    root = tmp_path / "knowledge"
+
+    def break_(
+        file: str | None = None,
+        edit: Callable[[Any], Any] | None = None,
+        *,
+        text: Callable[[str], str] | None = None,
+    ) -> Path:
+        if not root.exists():
+            shutil.copytree(FIXTURE_KB, root)
+        if file is None:
+            return root
+        path = root / (file if file.endswith(".yaml") else f"{file}.yaml")
+        if text is not None:
+            before = path.read_text(encoding="utf-8")
+            after = text(before)
+            assert after != before, f"the text edit changed nothing in {path.name}"
+            path.write_text(after, encoding="utf-8")
+        if edit is not None:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            result = edit(data)
+            data = data if result is None else result
+            path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+                            encoding="utf-8")
+        return root
+
+    return break_

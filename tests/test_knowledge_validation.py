@@ -1,0 +1,527 @@
+"""Each kind of knowledge-base error is reported with its file, record id and field.
+
+Every test breaks one thing in a copy of tests/fixtures/knowledge (see `broken_kb`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import yaml
+
+from planner import loader
+from planner.loader import Finding, KnowledgeError
+from planner.model import Knowledge
+
+if TYPE_CHECKING:
+    from conftest import BreakKnowledge
+
+Edit = Callable[[Any], Any]
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _item(data: Any, key: str, rid: str) -> dict[str, Any]:
+    """The record with id `rid` in the list `data[key]`."""
+    return next(r for r in data[key] if r["id"] == rid)
+
+
+def _set(key: str, rid: str, *path: str | int, value: Any) -> Edit:
+    """An edit that sets data[key][<record rid>][path...] to value."""
+
+    def edit(data: Any) -> None:
+        node: Any = _item(data, key, rid)
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+
+    return edit
+
+
+def _drop(key: str, rid: str, field: str) -> Edit:
+    """An edit that removes one field from one record."""
+
+    def edit(data: Any) -> None:
+        del _item(data, key, rid)[field]
+
+    return edit
+
+
+def _show(findings: list[Finding]) -> str:
+    return "\n".join(str(f) for f in findings) or "(no findings)"
+
+
+def _one(findings: list[Finding], file: str, record: str, field: str, phrase: str) -> Finding:
+    """The single finding at file/record/field whose message contains phrase."""
+    hits = [
+        f for f in findings
+        if (f.file, f.record, f.field) == (file, record, field) and phrase in f.message
+    ]
+    assert len(hits) == 1, f"no single {file}: {record}: {field}: ...{phrase}... in:\n" + _show(
+        findings
+    )
+    return hits[0]
+
+
+def _only(findings: list[Finding], file: str, record: str, field: str, phrase: str) -> Finding:
+    """Like _one, and that finding is the only one: the edit broke nothing else."""
+    finding = _one(findings, file, record, field, phrase)
+    assert findings == [finding], _show(findings)
+    return finding
+
+
+# ------------------------------------------------------------------ the fixture itself
+
+
+def test_fixture_knowledge_base_has_no_findings(fixture_kb_path: Path) -> None:
+    assert [str(f) for f in loader.check(fixture_kb_path)] == []
+
+
+def test_fixture_knowledge_base_loads_with_its_three_pathways_in_order(
+    fixture_kb: Knowledge,
+) -> None:
+    assert [p.id for p in fixture_kb.pathways_in_order] == ["walk-in", "outreach", "intervention"]
+
+
+def test_broken_kb_copy_is_valid_until_edited(broken_kb: BreakKnowledge,
+                                              fixture_kb_path: Path) -> None:
+    """The YAML round trip used by broken_kb does not itself introduce findings."""
+    root = broken_kb("questions", lambda data: None)
+    assert root != fixture_kb_path
+    assert loader.check(root) == []
+
+
+def test_mirror_host_source_marked_mirror_is_accepted(fixture_kb: Knowledge) -> None:
+    sources = fixture_kb.programs["walk-in-city-program"].sources
+    assert any(s.kind == "mirror" and "mirror.example.org" in s.url for s in sources)
+
+
+# ------------------------------------------------------------------ YAML
+
+
+def test_yaml_syntax_error_names_the_file_and_line(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("tasks", text=lambda s: s + "  - id: [unclosed\n")
+    finding = _only(loader.check(root), "tasks.yaml", "", "", "not valid YAML")
+    assert "line" in finding.message
+
+
+def test_duplicate_key_is_rejected_not_silently_kept(broken_kb: BreakKnowledge) -> None:
+    duplicate = "    duration_days: 30\n    duration_days: 99\n"
+    root = broken_kb("tasks", text=lambda s: s.replace("    duration_days: 30\n", duplicate, 1))
+    text = (root / "tasks.yaml").read_text(encoding="utf-8")
+    assert yaml.safe_load(text)["tasks"][1]["duration_days"] == 99  # plain PyYAML keeps the last
+    finding = _only(loader.check(root), "tasks.yaml", "", "", "not valid YAML")
+    assert "duplicate key 'duration_days'" in finding.message
+    assert "line" in finding.message
+
+
+def test_load_yaml_rejects_a_duplicate_nested_key() -> None:
+    with pytest.raises(yaml.YAMLError, match="duplicate key 'b'"):
+        loader.load_yaml("a:\n  b: 1\n  b: 2\n")
+
+
+def test_load_yaml_keeps_dates_as_written() -> None:
+    assert loader.load_yaml("as_of: 2024-03-01\n") == {"as_of": "2024-03-01"}
+
+
+# ------------------------------------------------------------------ schema
+
+
+def test_unknown_key_names_file_record_and_key(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("measures", _set("measures", "measure-walk-ins", "colour", value="red"))
+    finding = _only(loader.check(root), "measures.yaml", "measure-walk-ins", "", "unknown key")
+    assert "'colour'" in finding.message
+
+
+def test_missing_required_field_names_file_record_and_field(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("tasks", _drop("tasks", "task-launch", "label"))
+    _only(loader.check(root), "tasks.yaml", "task-launch", "", "'label' is a required property")
+
+
+def test_missing_required_nested_field_names_the_nested_path(broken_kb: BreakKnowledge) -> None:
+    def edit(data: Any) -> None:
+        del _item(data, "mentor_sites", "mentor-walk-in-city")["memberships"][1]["cohort"]
+
+    root = broken_kb("mentor_sites", edit)
+    _only(loader.check(root), "mentor_sites.yaml", "mentor-walk-in-city", "memberships[1]",
+          "'cohort' is a required property")
+
+
+def test_schema_error_in_pathways_causes_no_findings_in_other_files(
+    broken_kb: BreakKnowledge,
+) -> None:
+    root = broken_kb("pathways", _set("pathways", "walk-in", "colour", value="red"))
+    findings = loader.check(root)
+    _one(findings, "pathways.yaml", "walk-in", "", "unknown key")
+    assert {f.file for f in findings} == {"pathways.yaml"}, _show(findings)
+
+
+def test_wrong_type_names_file_record_and_field(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("tasks", _set("tasks", "task-launch", "duration_days", value="ten"))
+    _only(loader.check(root), "tasks.yaml", "task-launch", "duration_days",
+          "is not of type 'integer'")
+
+
+def test_bad_id_pattern_names_file_record_and_field(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("measures", _set("measures", "measure-contacts", "id",
+                                      value="Measure_Contacts"))
+    _only(loader.check(root), "measures.yaml", "Measure_Contacts", "id", "does not match")
+
+
+def test_bad_as_of_format_names_file_record_and_field(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("funding", _set("funding", "fund-state", "as_of", value="March 2024"))
+    _only(loader.check(root), "funding.yaml", "fund-state", "as_of", "does not match")
+
+
+def test_http_link_is_rejected_and_names_the_link_field(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("programs", _set("programs", "county-outreach", "link",
+                                      value="http://www.example.gov/county-outreach"))
+    _only(loader.check(root), "programs.yaml", "county-outreach", "link", "'^https://")
+
+
+# ------------------------------------------------------------------ links policy
+
+
+@pytest.mark.parametrize("url, host", [
+    ("https://mirror.example.org/county-outreach.pdf", "mirror.example.org"),
+    ("https://grants.example.com/county-outreach", "grants.example.com"),
+    ("https://files.mirror-cdn.example.net/county-outreach", "files.mirror-cdn.example.net"),
+], ids=["mirror-host", "aggregator-host", "mirror-suffix"])
+def test_link_on_mirror_or_aggregator_host_names_file_record_and_link(
+    broken_kb: BreakKnowledge, url: str, host: str,
+) -> None:
+    root = broken_kb("programs", _set("programs", "county-outreach", "link", value=url))
+    _only(loader.check(root), "programs.yaml", "county-outreach", "link",
+          f"must be official pages, not a copy on {host}")
+
+
+def test_link_on_mirror_host_in_a_nested_record_is_reported(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("mentor_sites", _set("initiatives", "mentoring-past", "link",
+                                          value="https://mirror.example.org/mentoring"))
+    _only(loader.check(root), "mentor_sites.yaml", "mentoring-past", "link",
+          "not a copy on mirror.example.org")
+
+
+def test_mirror_host_source_not_marked_mirror_names_the_source(
+    broken_kb: BreakKnowledge,
+) -> None:
+    root = broken_kb("programs", _set("programs", "walk-in-city-program", "sources", 1, "kind",
+                                      value="press"))
+    _only(loader.check(root), "programs.yaml", "walk-in-city-program", "sources[1]",
+          "mirror.example.org holds third-party copies: mark the source kind 'mirror'")
+
+
+def test_mirror_host_outcome_source_not_marked_mirror_names_the_nested_source(
+    broken_kb: BreakKnowledge,
+) -> None:
+    root = broken_kb("programs", _set("programs", "walk-in-city-program", "outcomes", 0,
+                                      "sources", 0, "url",
+                                      value="https://mirror.example.org/report.pdf"))
+    _only(loader.check(root), "programs.yaml", "walk-in-city-program",
+          "outcomes[0].sources[0]", "mark the source kind 'mirror'")
+
+
+# ------------------------------------------------------------------ identity
+
+
+def test_duplicate_id_across_files_names_both_files(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("tasks", _set("tasks", "task-launch", "id", value="open-door"))
+    _only(loader.check(root), "tasks.yaml", "open-door", "id",
+          "id is already used in resources.yaml")
+
+
+def test_two_pathways_with_the_same_order_are_both_reported(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("pathways", _set("pathways", "outreach", "order", value=1))
+    findings = loader.check(root)
+    _one(findings, "pathways.yaml", "walk-in", "order", "order 1 is shared by another pathway")
+    _one(findings, "pathways.yaml", "outreach", "order", "order 1 is shared by another pathway")
+    assert len(findings) == 2, _show(findings)
+
+
+# ------------------------------------------------------------------ references
+
+UNKNOWN_REFERENCES: list[tuple[str, str, Edit, str, str, str]] = [
+    ("critical-element-resource", "pathways",
+     _set("pathways", "walk-in", "critical_elements", 0, "resource", value="night-shelter"),
+     "walk-in", "critical_elements[0]", "unknown resource 'night-shelter'"),
+    ("example-program", "pathways",
+     _set("pathways", "outreach", "example_programs", 0, value="nowhere-program"),
+     "outreach", "example_programs[0]", "unknown program 'nowhere-program'"),
+    ("task-depends-on", "tasks",
+     _set("tasks", "task-open-door", "depends_on", 0, value="task-missing"),
+     "task-open-door", "depends_on[0]", "unknown task 'task-missing'"),
+    ("rule-pathway", "scoring",
+     _set("rules", "or-peers", "pathway", value="co-response"),
+     "or-peers", "pathway", "unknown pathway 'co-response'"),
+    ("rule-fact", "scoring",
+     _set("rules", "wi-open-door", "fact", value="night-shelter"),
+     "wi-open-door", "fact", "unknown fact 'night-shelter'"),
+    ("rule-question", "scoring",
+     _set("rules", "iv-prosecutor-opposed", "question", value="judge"),
+     "iv-prosecutor-opposed", "question", "unknown question 'judge'"),
+    ("rule-option", "scoring",
+     _set("rules", "iv-prosecutor-opposed", "option", value="undecided"),
+     "iv-prosecutor-opposed", "option", "question 'prosecutor' has no option 'undecided'"),
+    ("ask-when-question", "questions",
+     _set("questions", "running-pathways", "ask_when", 0, "question", value="judge"),
+     "running-pathways", "ask_when[0]", "unknown question 'judge'"),
+    ("ask-when-option", "questions",
+     _set("questions", "running-pathways", "ask_when", 0, "any_of", value=["maybe"]),
+     "running-pathways", "ask_when[0]", "'existing-program' has no option 'maybe'"),
+    ("option-indicates", "questions",
+     _set("questions", "open-door", "options", 0, "indicates", value=["night-shelter"]),
+     "open-door", "options[0].indicates", "unknown fact 'night-shelter'"),
+    ("mentor-site-program", "mentor_sites",
+     _set("mentor_sites", "mentor-walk-in-city", "program", value="nowhere-program"),
+     "mentor-walk-in-city", "program", "unknown program 'nowhere-program'"),
+    ("mentor-site-initiative", "mentor_sites",
+     _set("mentor_sites", "mentor-walk-in-city", "memberships", 0, "initiative",
+          value="nowhere-initiative"),
+     "mentor-walk-in-city", "memberships[0]", "unknown initiative 'nowhere-initiative'"),
+    ("tta-helps-with", "tta_resources",
+     _set("tta_resources", "tta-national", "helps_with", 0, value="night-shelter"),
+     "tta-national", "helps_with[0]", "unknown resource 'night-shelter'"),
+    ("funding-eligible-leads", "funding",
+     _set("funding", "fund-federal", "eligible_leads", 1, value="peer-recovery"),
+     "fund-federal", "eligible_leads[1]", "unknown lead agency type 'peer-recovery'"),
+    ("measure-data-from", "measures",
+     _set("measures", "measure-charges-held", "data_from", 0, value="coroner"),
+     "measure-charges-held", "data_from[0]", "unknown partner 'coroner'"),
+]
+
+
+@pytest.mark.parametrize(
+    "file, edit, record, field, phrase",
+    [pytest.param(*case[1:], id=case[0]) for case in UNKNOWN_REFERENCES],
+)
+def test_unknown_reference_names_file_record_and_field(
+    broken_kb: BreakKnowledge, file: str, edit: Edit, record: str, field: str, phrase: str,
+) -> None:
+    root = broken_kb(file, edit)
+    _one(loader.check(root), f"{file}.yaml", record, field, phrase)
+
+
+def test_task_dependency_cycle_is_reported_with_the_cycle(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("tasks", _set("tasks", "task-convene", "depends_on", value=["task-launch"]))
+    findings = loader.check(root)
+    cycle_findings = [f for f in findings if "dependency cycle" in f.message]
+    assert len(cycle_findings) == 1, _show(findings)
+    finding = cycle_findings[0]
+    assert (finding.file, finding.field) == ("tasks.yaml", "depends_on")
+    steps = finding.message.split("dependency cycle: ", 1)[1].split(" -> ")
+    assert steps[0] == steps[-1] == finding.record
+    assert set(steps) == {"task-convene", "task-assess", "task-launch"}
+    assert findings == [finding], _show(findings)
+
+
+def test_task_depending_on_itself_is_a_cycle(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("tasks", _set("tasks", "task-launch", "depends_on",
+                                   value=["task-assess", "task-launch"]))
+    _only(loader.check(root), "tasks.yaml", "task-launch", "depends_on",
+          "dependency cycle: task-launch -> task-launch")
+
+
+# ------------------------------------------------------------------ scoring rules
+
+
+def test_pathway_without_positive_rule_is_named(broken_kb: BreakKnowledge) -> None:
+    def edit(data: Any) -> None:
+        data["rules"] = [r for r in data["rules"]
+                         if r["pathway"] != "outreach" or r["weight"] < 0]
+
+    root = broken_kb("scoring", edit)
+    _only(loader.check(root), "scoring.yaml", "", "rules",
+          "pathway 'outreach' has no positive scoring rule")
+
+
+def test_negative_weight_on_a_critical_element_names_the_rule(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("scoring", _set("rules", "wi-open-door", "weight", value=-5))
+    _only(loader.check(root), "scoring.yaml", "wi-open-door", "weight",
+          "'open-door' is a critical element of 'walk-in'")
+
+
+def test_weight_on_a_dont_know_option_names_the_rule(broken_kb: BreakKnowledge) -> None:
+    def edit(data: Any) -> None:
+        data["rules"].append({"id": "wi-door-unknown", "pathway": "walk-in",
+                              "question": "open-door", "option": "dont-know", "weight": 3,
+                              "rationale": "Not knowing is not evidence."})
+
+    root = broken_kb("scoring", edit)
+    _only(loader.check(root), "scoring.yaml", "wi-door-unknown", "option",
+          "\"don't know\" answer cannot carry a weight")
+
+
+def test_two_rules_for_the_same_answer_and_pathway_are_reported(
+    broken_kb: BreakKnowledge,
+) -> None:
+    def edit(data: Any) -> None:
+        data["rules"].append({"id": "wi-open-door-again", "pathway": "walk-in",
+                              "fact": "open-door", "weight": 4, "rationale": "Counted twice."})
+
+    root = broken_kb("scoring", edit)
+    _only(loader.check(root), "scoring.yaml", "", "rules",
+          "fact 'open-door' has 2 rules for pathway 'walk-in'")
+
+
+# ------------------------------------------------------------------ questions and options
+
+
+def test_option_used_by_nothing_and_not_neutral_is_named(broken_kb: BreakKnowledge) -> None:
+    def edit(data: Any) -> None:
+        _item(data, "questions", "open-door")["options"].append(
+            {"id": "sometimes", "label": "Sometimes"}
+        )
+
+    root = broken_kb("questions", edit)
+    _only(loader.check(root), "questions.yaml", "open-door", "options[3]",
+          "option 'sometimes' is not used by any rule, condition, fact or profile")
+
+
+def test_neutral_option_that_carries_a_rule_is_named(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("questions", _set("questions", "treatment-wait", "options", 1, "neutral",
+                                       value=True))
+    _only(loader.check(root), "questions.yaml", "treatment-wait", "options[1]",
+          "option 'longer' is marked neutral but carries a rule")
+
+
+def test_neutral_option_that_indicates_a_fact_is_named(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("questions", _set("questions", "open-door", "options", 0, "neutral",
+                                       value=True))
+    _only(loader.check(root), "questions.yaml", "open-door", "options[0]",
+          "marked neutral but carries a rule, condition or fact")
+
+
+def test_fact_indicated_by_two_questions_names_the_later_question(
+    broken_kb: BreakKnowledge,
+) -> None:
+    root = broken_kb("questions", _set("questions", "treatment-wait", "options", 0, "indicates",
+                                       value=["treatment-slots", "open-door"]))
+    _only(loader.check(root), "questions.yaml", "treatment-wait", "options[0].indicates",
+          "fact 'open-door' is already indicated by question 'open-door'")
+
+
+def test_ask_when_referring_to_a_later_question_is_named(broken_kb: BreakKnowledge) -> None:
+    def edit(data: Any) -> None:
+        questions = data["questions"]
+        existing = _item(data, "questions", "existing-program")
+        questions.remove(existing)
+        questions.insert(questions.index(_item(data, "questions", "running-pathways")) + 1,
+                         existing)
+
+    root = broken_kb("questions", edit)
+    _only(loader.check(root), "questions.yaml", "running-pathways", "ask_when[0]",
+          "depends on 'existing-program', which is not asked before it")
+
+
+@pytest.mark.parametrize("question, index, value, profile", [
+    ("state", 0, "new-england", "state"),
+    ("population", 0, "tiny", "population"),
+    ("rurality", 0, "remote", "rurality"),
+    ("lead-agency", 0, "peer-recovery", "lead_agency"),
+    ("running-pathways", 0, "co-response", "running_pathways"),
+])
+def test_profile_option_value_outside_its_vocabulary_is_named(
+    broken_kb: BreakKnowledge, question: str, index: int, value: str, profile: str,
+) -> None:
+    root = broken_kb("questions", _set("questions", question, "options", index, "value",
+                                       value=value))
+    _only(loader.check(root), "questions.yaml", question, f"options[{index}].value",
+          f"'{value}' is not a valid {profile} value")
+
+
+def test_option_value_on_a_question_without_profile_is_named(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("questions", _set("questions", "open-door", "options", 1, "value",
+                                       value="walk-in"))
+    _only(loader.check(root), "questions.yaml", "open-door", "options[1].value",
+          "a value needs a profile question")
+
+
+# ------------------------------------------------------------------ programs and mentor sites
+
+
+@pytest.mark.parametrize("file, key, rid", [
+    ("programs", "programs", "county-outreach"),
+    ("mentor_sites", "mentor_sites", "mentor-county-outreach"),
+])
+def test_lead_agency_that_is_not_a_lead_type_is_named(
+    broken_kb: BreakKnowledge, file: str, key: str, rid: str,
+) -> None:
+    root = broken_kb(file, _set(key, rid, "lead_agency", value="peer-recovery"))
+    _only(loader.check(root), f"{file}.yaml", rid, "lead_agency",
+          "'peer-recovery' is not a partner that can lead a program")
+
+
+def test_mentor_site_with_unconfirmed_pathways_and_no_flag_is_named(
+    broken_kb: BreakKnowledge,
+) -> None:
+    root = broken_kb("mentor_sites", _drop("mentor_sites", "mentor-county-outreach", "flags"))
+    _only(loader.check(root), "mentor_sites.yaml", "mentor-county-outreach", "flags",
+          "pathways are not confirmed")
+
+
+def test_program_ending_before_it_starts_is_named(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("programs", _set("programs", "county-outreach", "end_year", value=2010))
+    _only(loader.check(root), "programs.yaml", "county-outreach", "end_year",
+          "ends before it starts")
+
+
+# ------------------------------------------------------------------ files
+
+
+@pytest.mark.parametrize("stem", sorted(loader.FILES))
+def test_missing_file_is_named_and_does_not_stop_the_other_checks(
+    broken_kb: BreakKnowledge, stem: str,
+) -> None:
+    if stem == "tasks":
+        root = broken_kb("measures", _set("measures", "measure-charges-held", "data_from", 0,
+                                          value="coroner"))
+        other = ("measures.yaml", "measure-charges-held", "data_from[0]", "unknown partner")
+    else:
+        root = broken_kb("tasks", _set("tasks", "task-launch", "depends_on", 0,
+                                       value="task-missing"))
+        other = ("tasks.yaml", "task-launch", "depends_on[0]", "unknown task 'task-missing'")
+    (root / f"{stem}.yaml").unlink()
+    findings = loader.check(root)
+    _one(findings, f"{stem}.yaml", "", "", "file is missing")
+    _one(findings, *other)
+
+
+def test_vocabulary_file_holding_the_wrong_list_is_named(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("goals", lambda data: {"problems": data["goals"]})
+    findings = loader.check(root)
+    _one(findings, "goals.yaml", "", "goals", "the file must hold a 'goals' list")
+
+
+# ------------------------------------------------------------------ all at once
+
+
+def _break_three_files(broken_kb: BreakKnowledge) -> Path:
+    broken_kb("tasks", _set("tasks", "task-launch", "duration_days", value="ten"))
+    broken_kb("programs", _set("programs", "county-outreach", "link",
+                               value="http://www.example.gov/county-outreach"))
+    return broken_kb("scoring", _set("rules", "or-peers", "pathway", value="co-response"))
+
+
+def test_errors_in_several_files_are_all_reported_in_one_run(broken_kb: BreakKnowledge) -> None:
+    findings = loader.check(_break_three_files(broken_kb))
+    _one(findings, "tasks.yaml", "task-launch", "duration_days", "is not of type 'integer'")
+    _one(findings, "programs.yaml", "county-outreach", "link", "'^https://")
+    _one(findings, "scoring.yaml", "or-peers", "pathway", "unknown pathway 'co-response'")
+    assert len(findings) >= 3
+    assert len({f.file for f in findings}) >= 2
+
+
+def test_load_raises_knowledge_error_listing_every_finding(broken_kb: BreakKnowledge) -> None:
+    root = _break_three_files(broken_kb)
+    findings = loader.check(root)
+    with pytest.raises(KnowledgeError) as caught:
+        loader.load(root)
+    assert caught.value.findings == tuple(findings)
+    message = str(caught.value)
+    assert f"{len(findings)} problem(s)" in message
+    for finding in findings:
+        assert str(finding) in message
