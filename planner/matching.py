@@ -75,28 +75,36 @@ def _location_points(kb: Knowledge, criteria: Mapping[str, Criterion], who: Prof
     return points, reasons
 
 
+def _common(kb: Knowledge, criteria: Mapping[str, Criterion], who: Profile, pathway_id: str,
+            pathways: tuple[str, ...], lead: str, location: Location,
+            note: str = "") -> tuple[float, list[str]]:
+    """Points and reasons shared by mentor sites and programs: pathway, then location."""
+    points, reasons = 0.0, []
+    if pathway_id in pathways:
+        points += criteria["pathway"].weight
+        reasons.append(f"runs {kb.pathways[pathway_id].label}{note}")
+    more, why = _location_points(kb, criteria, who, lead, location)
+    return points + more, reasons + why
+
+
+def _top(matches: list[Match], limit: int) -> list[Match]:
+    return sorted((m for m in matches if m.points > 0), key=lambda m: (-m.points, m.label))[:limit]
+
+
 def mentor_sites(kb: Knowledge, answers: Answers, pathway_id: str, limit: int = 4) -> list[Match]:
     """Mentor sites ranked for a pathway, each with the reasons it matched."""
     who = profile(kb, answers)
     criteria = kb.matching.mentor_criteria
-    pathway = kb.pathways[pathway_id]
     matches = []
     for site in kb.mentor_sites.values():
-        points, reasons = 0.0, []
-        if pathway_id in site.pathways:
-            points += criteria["pathway"].weight
-            how = "" if site.pathways_confirmed else " (pathways not confirmed by COSSUP)"
-            reasons.append(f"runs {pathway.label}{how}")
-        more, why = _location_points(kb, criteria, who, site.lead_agency, site.location)
-        points += more
-        reasons.extend(why)
+        note = "" if site.pathways_confirmed else " (pathways not confirmed by COSSUP)"
+        points, reasons = _common(kb, criteria, who, pathway_id, site.pathways,
+                                  site.lead_agency, site.location, note)
         if site.current and "current" in criteria:
             points += criteria["current"].weight
             reasons.append("a current mentor site: a visit can be requested")
-        if points > 0:
-            matches.append(Match(site.id, site.label, points, tuple(reasons)))
-    matches.sort(key=lambda m: (-m.points, m.label))
-    return matches[:limit]
+        matches.append(Match(site.id, site.label, points, tuple(reasons)))
+    return _top(matches, limit)
 
 
 def similar_programs(kb: Knowledge, answers: Answers, pathway_id: str,
@@ -104,27 +112,17 @@ def similar_programs(kb: Knowledge, answers: Answers, pathway_id: str,
     """Real programs most like the community, for a pathway, with reasons."""
     who = profile(kb, answers)
     criteria = kb.matching.program_criteria
-    pathway = kb.pathways[pathway_id]
     matches = []
     for program in kb.programs.values():
-        points, reasons = 0.0, []
-        if pathway_id in program.pathways:
-            points += criteria["pathway"].weight
-            reasons.append(f"runs {pathway.label}")
-        more, why = _location_points(kb, criteria, who, program.lead_agency, program.location)
-        points += more
-        reasons.extend(why)
-        if program.partners and "shared_resources" in criteria:
-            shared = [p for p in program.partners if p in who.facts]
-            share = len(shared) / len(program.partners)
-            if shared:
-                points += criteria["shared_resources"].weight * share
-                reasons.append(f"built on {len(shared)} of its {len(program.partners)} partner "
-                               "types, which you already have")
-        if points > 0:
-            matches.append(Match(program.id, program.label, points, tuple(reasons)))
-    matches.sort(key=lambda m: (-m.points, m.label))
-    return matches[:limit]
+        points, reasons = _common(kb, criteria, who, pathway_id, program.pathways,
+                                  program.lead_agency, program.location)
+        shared = [p for p in program.partners if p in who.facts]
+        if shared and "shared_resources" in criteria:
+            points += criteria["shared_resources"].weight * len(shared) / len(program.partners)
+            reasons.append(f"built on {len(shared)} of its {len(program.partners)} partner "
+                           "types, which you already have")
+        matches.append(Match(program.id, program.label, points, tuple(reasons)))
+    return _top(matches, limit)
 
 
 def tta_for(kb: Knowledge, resource_ids: tuple[str, ...], pathway_id: str,
