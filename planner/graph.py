@@ -23,17 +23,21 @@ def node(kind: str, ident: str) -> str:
 
 
 @cache
-def knowledge_graph(kb: Knowledge) -> nx.DiGraph:
-    """Build the directed graph of answers, facts, pathways, partners and tasks."""
-    g = nx.DiGraph()
+def knowledge_graph(kb: Knowledge) -> nx.MultiDiGraph:
+    """Build the directed graph of answers, facts, pathways, partners and tasks.
+
+    A multigraph keyed by relation: a resource can be both a critical element of a
+    pathway and the subject of a scoring rule for it.
+    """
+    g = nx.MultiDiGraph()
     for pathway in kb.pathways.values():
         g.add_node(node("pathway", pathway.id), label=pathway.label)
         for element in pathway.critical_elements:
             g.add_edge(node("resource", element.resource), node("pathway", pathway.id),
-                       relation="critical_element")
+                       key="critical_element", relation="critical_element")
         for partner in pathway.partners:
             g.add_edge(node("partner", partner.partner), node("pathway", pathway.id),
-                       relation="partner", essential=partner.essential)
+                       key="partner", relation="partner", essential=partner.essential)
     for fact in kb.facts.values():
         g.add_node(node(fact.kind, fact.id), label=fact.label)
     for question in kb.questions.values():
@@ -41,16 +45,18 @@ def knowledge_graph(kb: Knowledge) -> nx.DiGraph:
             answer = node("answer", f"{question.id}={option.id}")
             g.add_node(answer, label=option.label, question=question.id)
             for fact_id in option.indicates:
-                g.add_edge(answer, node(kb.facts[fact_id].kind, fact_id), relation="indicates")
+                g.add_edge(answer, node(kb.facts[fact_id].kind, fact_id), key="indicates",
+                           relation="indicates")
     for rule in kb.rules:
         source = (node(kb.facts[rule.fact].kind, rule.fact) if rule.fact
                   else node("answer", f"{rule.question}={rule.option}"))
-        g.add_edge(source, node("pathway", rule.pathway), relation="rule", weight=rule.weight,
-                   rule=rule.id)
+        g.add_edge(source, node("pathway", rule.pathway), key="rule", relation="rule",
+                   weight=rule.weight, rule=rule.id)
     for task in kb.tasks.values():
         g.add_node(node("task", task.id), label=task.label, duration=task.duration_days)
         for dep in task.depends_on:
-            g.add_edge(node("task", dep), node("task", task.id), relation="precedes")
+            g.add_edge(node("task", dep), node("task", task.id), key="precedes",
+                       relation="precedes")
     return g
 
 

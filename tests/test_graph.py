@@ -11,9 +11,10 @@ def test_answers_indicate_facts_that_bear_on_pathways_with_rule_weights() -> Non
     kb = loader.load_default()
     g = graph.knowledge_graph(kb)
     assert g.has_edge("answer:overdoses=many", "problem:nonfatal-overdoses")
-    edge = g.edges["problem:nonfatal-overdoses", "pathway:naloxone-plus"]
-    assert edge["relation"] == "rule" and edge["weight"] > 0
-    assert g.edges["answer:prosecutor=opposed", "pathway:officer-intervention"]["weight"] < 0
+    edge = g.edges["problem:nonfatal-overdoses", "pathway:naloxone-plus", "rule"]
+    assert edge["weight"] > 0
+    assert g.edges["answer:prosecutor=opposed", "pathway:officer-intervention", "rule"][
+        "weight"] < 0
 
 
 def test_critical_elements_and_partners_point_at_their_pathways() -> None:
@@ -23,7 +24,7 @@ def test_critical_elements_and_partners_point_at_their_pathways() -> None:
         target = graph.node("pathway", pathway.id)
         for element in pathway.element_ids:
             relations = g.get_edge_data(graph.node("resource", element), target)
-            assert relations is not None
+            assert relations is not None and "critical_element" in relations
         for partner in pathway.partner_ids:
             assert g.has_edge(graph.node("partner", partner), target)
 
@@ -35,6 +36,13 @@ def test_shared_elements_are_what_two_pathways_have_in_common() -> None:
     expected = ({f"resource:{e}" for e in set(np.element_ids) & set(ao.element_ids)}
                 | {f"partner:{p}" for p in set(np.partner_ids) & set(ao.partner_ids)})
     assert set(shared) == expected and shared
+
+
+def test_a_resource_can_be_both_a_critical_element_and_a_rule_subject() -> None:
+    kb = loader.load_default()
+    g = graph.knowledge_graph(kb)
+    both = g.get_edge_data("resource:peers", "pathway:naloxone-plus")
+    assert set(both) == {"critical_element", "rule"}
 
 
 def test_the_task_graph_is_acyclic() -> None:
