@@ -17,8 +17,8 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
 
 # USWDS colours with at least 3:1 contrast against white for graphics.
 BAND_COLOURS = {"strong": "#00a91c", "possible": "#e5a000", "weak": "#71767a"}
@@ -63,8 +63,8 @@ def _figure(width: float, height: float) -> Any:
 def ranking_chart(ranking: Any) -> str:
     """Horizontal bars of each pathway's score, with its range and the band thresholds."""
     scores = list(ranking.scores)
-    fig = _figure(6.4, 0.5 * len(scores) + 0.9)
-    ax = fig.add_axes((0.36, 0.18, 0.6, 0.78))
+    fig = _figure(7.2, 0.5 * len(scores) + 0.9)
+    ax = fig.add_axes((0.4, 0.18, 0.56, 0.78))
     labels = [s.pathway.label + (" (running)" if s.running else "") for s in scores]
     ys = list(range(len(scores)))[::-1]
     for y, s in zip(ys, scores, strict=True):
@@ -98,14 +98,14 @@ def ranking_alt(ranking: Any) -> str:
 def timeline_chart(tasks: Sequence[Any]) -> str:
     """A Gantt chart of scheduled tasks; critical-path tasks in red."""
     rows = list(tasks)
-    fig = _figure(7.2, 0.24 * len(rows) + 0.9)
-    ax = fig.add_axes((0.42, 0.5 / (0.24 * len(rows) + 0.9), 0.55,
-                       1 - 0.7 / (0.24 * len(rows) + 0.9)))
+    height = 0.3 * len(rows) + 0.9
+    fig = _figure(7.2, height)
+    ax = fig.add_axes((0.45, 0.5 / height, 0.52, 1 - 0.7 / height))
     ys = list(range(len(rows)))[::-1]
     for y, t in zip(ys, rows, strict=True):
         ax.barh(y, t.finish - t.start, left=t.start, height=0.6,
                 color=CRITICAL if t.critical else NORMAL, edgecolor=INK, linewidth=0.3)
-    ax.set_yticks(ys, [_short(t.task.label, 46) for t in rows], fontsize=7)
+    ax.set_yticks(ys, [_short(t.task.label, 50) for t in rows], fontsize=8.5)
     end = max((t.finish for t in rows), default=30)
     ax.set_xlim(0, math.ceil(end / 30) * 30)
     ax.set_xticks(range(0, math.ceil(end / 30) * 30 + 1, 30))

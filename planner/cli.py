@@ -230,6 +230,15 @@ def score_command(answers_file: Path, as_json: bool, knowledge_dir: Path | None)
         _print_plan_text(kb, plan)
 
 
+def _register_plan() -> None:
+    from planner.cli_plan import plan_command
+
+    main.add_command(plan_command)
+
+
+_register_plan()
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

@@ -23,8 +23,8 @@ PDF_VARIANT = "pdf/ua-1"
 
 
 def default_static_dir() -> Path:
-    """The static/ folder of a checkout (next to templates/ and knowledge/)."""
-    return Path(__file__).resolve().parent.parent / "static"
+    """The web app's own static folder (planner/web/static)."""
+    return Path(__file__).resolve().parent / "web" / "static"
 
 
 class FetchRefused(ValueError):
@@ -42,7 +42,7 @@ class StaticOnlyFetcher(URLFetcher):
         """Return the resource at url if it is a data: URI or a file inside static_dir."""
         scheme = urlsplit(url).scheme.lower()
         if scheme == "data":
-            return super().fetch(url, headers)  # type: ignore[no-any-return]
+            return super().fetch(url, headers)
         if scheme != "file":
             raise FetchRefused(f"refused to fetch {url!r}: only data: and static files")
         path = self._static_path(url)
@@ -88,5 +88,6 @@ def render_pdf(html: str, *, static_dir: Path | str | None = None) -> bytes:
     )
     with _render_lock:
         pdf = document.write_pdf(font_config=font_config(), pdf_variant=PDF_VARIANT)
-    assert pdf is not None  # noqa: S101 - write_pdf returns bytes when given no target
+    if pdf is None:  # write_pdf returns the bytes when it is given no target
+        raise RuntimeError("WeasyPrint returned no PDF")
     return bytes(pdf)

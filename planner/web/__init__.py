@@ -7,6 +7,7 @@ no scoring or planning logic of its own.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,6 @@ csrf = CSRFProtect()
 
 def _defaults(app: Flask) -> dict[str, Any]:
     return {
-        "SECRET_KEY": "dev",
         "DATABASE_URL": f"sqlite:///{Path(app.instance_path) / 'planner.sqlite3'}",
         "KNOWLEDGE_DIR": str(loader.default_root()),
         "TEMPLATES_DIR": str(REPO_ROOT / "templates"),
@@ -38,15 +38,28 @@ def _defaults(app: Flask) -> dict[str, Any]:
     }
 
 
+def _instance_secret(folder: Path) -> str:
+    """Read the instance folder's secret key, creating it on first start."""
+    path = folder / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the app.
 
     Settings come from the defaults, then `instance/config.py`, then
     environment variables prefixed `PLANNER_` (and `DATABASE_URL`), or, in
-    tests, from `test_config` alone on top of the defaults. The app refuses
-    to start on an invalid knowledge base.
+    tests, from `test_config` alone on top of the defaults. `INSTANCE_PATH`
+    there, or `PLANNER_INSTANCE_PATH` in the environment, moves the instance
+    folder. Without a configured SECRET_KEY one is generated and kept in the
+    instance folder. The app refuses to start on an invalid knowledge base.
     """
-    app = Flask(__name__, instance_relative_config=True)
+    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("PLANNER_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance,
+                static_folder=None)
     app.config.from_mapping(_defaults(app))
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -56,11 +69,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    if app.config["SECRET_KEY"] == "dev" and not (app.debug or app.testing):
-        app.logger.warning("SECRET_KEY is the development default; set PLANNER_SECRET_KEY")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
     app.jinja_loader = FileSystemLoader(app.config["TEMPLATES_DIR"])
-    app.extensions["planner.kb"] = loader.load(app.config["KNOWLEDGE_DIR"])
+    knowledge_dir = Path(app.config["KNOWLEDGE_DIR"]).resolve()
+    # The shipped knowledge base is loaded (and validated) once per process.
+    app.extensions["planner.kb"] = (
+        loader.load_default() if knowledge_dir == loader.default_root().resolve()
+        else loader.load(knowledge_dir)
+    )
 
     from planner.web import assets, db, errors, results, start, views, wizard
 

@@ -1,0 +1,92 @@
+"""Benchmark the starter plan PDF: warm and cold time, file size, memory, our overhead.
+
+Run from the checkout:  .venv/bin/python bench/bench_pdf.py [ANSWERS.json] [-n N]
+Prints a table of figures against the targets of issue 5 (a script, not a test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from planner import answers, loader, pdf, plan, report  # noqa: E402
+
+DEFAULT_ANSWERS = ROOT / "tests" / "fixtures" / "answers" / "huntington.json"
+# The console script once cli.py registers `plan`; until then, the command object itself.
+CLI = [sys.executable, "-c", "from planner.cli_plan import plan_command; plan_command()"]
+
+
+def full_render(kb: loader.Knowledge, given: answers.Answers) -> bytes:
+    built = plan.build(kb, given)
+    return pdf.render_pdf(report.render_plan_html(kb, built, given, for_pdf=True))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("answers", nargs="?", type=Path, default=DEFAULT_ANSWERS)
+    parser.add_argument("-n", type=int, default=7, help="warm renders (default 7)")
+    args = parser.parse_args()
+
+    kb = loader.load_default()
+    given = answers.read_file(kb, json.loads(args.answers.read_text(encoding="utf-8"))).answers
+    body = full_render(kb, given)  # warm-up: fonts, caches, imports
+    warm = []
+    for _ in range(args.n):
+        start = time.perf_counter()
+        body = full_render(kb, given)
+        warm.append(time.perf_counter() - start)
+
+    import weasyprint
+
+    html = report.render_plan_html(kb, plan.build(kb, given), given, for_pdf=True)
+    alone = []
+    for _ in range(args.n):
+        start = time.perf_counter()
+        weasyprint.HTML(string=html).write_pdf(font_config=pdf.font_config(),
+                                               pdf_variant=pdf.PDF_VARIANT)
+        alone.append(time.perf_counter() - start)
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "plan.pdf"
+        cold = []
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run([*CLI, str(args.answers), "-o", str(out)], check=True, cwd=ROOT,
+                           stdout=subprocess.DEVNULL)
+            cold.append(time.perf_counter() - start)
+        child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+    warm_s, alone_s = statistics.median(warm), statistics.median(alone)
+    size_kb = len(body) / 1024
+    rows = [
+        (f"warm render, median of {args.n} (s)", warm_s, 1.0),
+        ("cold CLI, median of 3 (s)", statistics.median(cold), 4.0),
+        ("file size (KB)", size_kb, 500.0),
+        ("peak memory, in-process (MB)", peak_mb, 300.0),
+        ("peak memory, cold CLI (MB)", child_mb, 300.0),
+    ]
+    print(f"plan for {args.answers.name}: {len(body):,} bytes")
+    print(f"{'measure':34} {'value':>9} {'target':>8}  result")
+    for label, value, target in rows:
+        verdict = "PASS" if value <= target else "MISS"
+        limit = f"<= {target:g}"
+        print(f"{label:34} {value:9.2f} {limit:>8}  {verdict}")
+    print(f"{'WeasyPrint alone, same HTML (s)':34} {alone_s:9.2f}")
+    print(f"{'ratio ours / WeasyPrint alone':34} {warm_s / alone_s:9.2f}  "
+          f"(our overhead: {warm_s - alone_s:+.2f} s per plan)")
+
+
+if __name__ == "__main__":
+    main()

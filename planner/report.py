@@ -1,0 +1,246 @@
+"""Render a community's starter plan as one standalone HTML document.
+
+The same HTML is the browser preview and the input WeasyPrint turns into the
+PDF: templates under templates/plan/, autoescaped, with the print CSS inlined
+so the document needs no other file. Everything here is plain data work; the
+wording a template would find awkward to compute (stability in words, evidence
+labels, the latest funding amounts) is prepared by the small helpers below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from planner import charts
+from planner.answers import Answers, asked_questions, selected
+from planner.model import Amount, Funding, Initiative, Knowledge, MentorSite, Outcome
+from planner.plan import Plan
+from planner.scoring import Stability
+
+AUTHOR = "Deflection Pathway Planner"
+
+EVIDENCE = {
+    "self_reported": "self-reported by the program",
+    "press": "reported in the press (self-reported)",
+    "program_evaluation": "program evaluation",
+    "peer_reviewed": "peer-reviewed study",
+    "quasi_experimental": "quasi-experimental evaluation",
+    "descriptive": "descriptive study",
+}
+
+
+@dataclass(frozen=True)
+class ConsultantNote:
+    """A note a TTA consultant recorded for the community (shown as plain text)."""
+
+    text: str
+    author: str = ""
+    date: str = ""
+
+
+@dataclass(frozen=True)
+class ProfileRow:
+    question: str
+    answer: str
+    state: str  # "answered", "dont-know" or "unanswered"
+
+
+def default_templates_dir() -> Path:
+    """The templates/ folder of a checkout (the package's parent directory)."""
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def safe_url(url: object) -> str | None:
+    """Return url if it is an absolute http(s) link, else None (rendered as plain text)."""
+    if not isinstance(url, str):
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() in {"http", "https"} and parts.netloc:
+        return url.strip()
+    return None
+
+
+@cache
+def environment(templates_dir: str) -> jinja2.Environment:
+    """The Jinja environment over one templates folder (built once per folder)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["safe_url"] = safe_url
+    env.filters["fact_label"] = _fact_label
+    env.filters["host"] = lambda url: urlsplit(url).netloc.removeprefix("www.")
+    env.filters["points"] = lambda v: f"{v:+.0f}"
+    env.filters["whole"] = lambda v: f"{v:.0f}"
+    env.globals["evidence_label"] = evidence_label
+    return env
+
+
+@jinja2.pass_context
+def _fact_label(context: jinja2.runtime.Context, fact_id: str) -> str:
+    kb: Knowledge = context["kb"]
+    return kb.facts[fact_id].label if fact_id in kb.facts else fact_id
+
+
+def evidence_label(outcome: Outcome) -> str:
+    """Say how a figure is known (self-reported or evaluated)."""
+    kind = EVIDENCE.get(outcome.evidence_type, outcome.evidence_type.replace("_", " "))
+    if outcome.self_reported or outcome.evidence_type.startswith("self"):
+        return kind
+    return f"{kind} (not self-reported)"
+
+
+def answer_text(kb: Knowledge, answers: Answers, question_id: str) -> ProfileRow:
+    """One asked question with the community's answer, "don't know" kept visible."""
+    question = kb.questions[question_id]
+    value = answers.get(question_id)
+    if value is None or value in ("", ()):
+        return ProfileRow(question.label, "Not answered", "unanswered")
+    if question.has_options:
+        chosen = [o for o in question.options if o.id in selected(answers, question_id)]
+        state = "dont-know" if any(o.dont_know for o in chosen) else "answered"
+        return ProfileRow(question.label, ", ".join(o.label for o in chosen), state)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return ProfileRow(question.label, str(value), "answered")
+
+
+def community_profile(kb: Knowledge, answers: Answers) -> list[tuple[str, list[ProfileRow]]]:
+    """The asked questions grouped by section, each with its answer."""
+    asked = asked_questions(kb, answers)
+    groups = []
+    for section in kb.sections:
+        rows = [answer_text(kb, answers, q.id) for q in asked if q.section == section.id]
+        if rows:
+            groups.append((section.label, rows))
+    return groups
+
+
+def stability_words(kb: Knowledge, plan: Plan) -> str:
+    """Say in a sentence or two how sure the ranking is, and what would flip it."""
+    stab: Stability = plan.stability
+    candidates = plan.ranking.candidates
+    if stab.status == "none" or len(candidates) < 2:
+        return "Only one pathway could be ranked, so there is no close contender."
+    top, second = candidates[0], candidates[1]
+    gap = f"{stab.margin:.0f} point{'s' if round(stab.margin) != 1 else ''}"
+    if stab.status == "stable":
+        text = (f"Stable: {top.pathway.label} leads {second.pathway.label} by {gap}, "
+                "and the ranges left by \u201cdon\u2019t know\u201d answers do not overlap.")
+    else:
+        why = ("their ranges overlap once \u201cdon\u2019t know\u201d answers are settled"
+               if stab.overlapping else "the lead is small")
+        text = (f"A close call: {top.pathway.label} leads {second.pathway.label} by {gap}, "
+                f"and {why}.")
+    if stab.flip and stab.challenger:
+        rival = kb.pathways[stab.challenger].label
+        changes = "; ".join(
+            f"\u201c{c.question}\u201d answered \u201c{c.to_answer}\u201d instead of "
+            f"\u201c{c.from_answer}\u201d" for c in stab.flip
+        )
+        count = len(stab.flip)
+        text += (f" The smallest change that would put {rival} first takes {count} "
+                 f"answer{'s' if count != 1 else ''}: {changes}.")
+    return text
+
+
+def latest_amounts(fund: Funding) -> tuple[int | None, tuple[Amount, ...]]:
+    """The amounts of the most recent fiscal year on record."""
+    if not fund.amounts:
+        return None, ()
+    year = max(a.fiscal_year for a in fund.amounts)
+    return year, tuple(a for a in fund.amounts if a.fiscal_year == year)
+
+
+def mentor_requests(kb: Knowledge, site: MentorSite) -> tuple[Initiative, ...]:
+    """The mentoring initiatives through which a visit to a site can be requested."""
+    seen: dict[str, Initiative] = {}
+    for membership in sorted(site.memberships, key=lambda m: m.status != "current"):
+        initiative = kb.initiatives.get(membership.initiative)
+        if initiative is not None:
+            seen.setdefault(initiative.id, initiative)
+    return tuple(seen.values())
+
+
+def mentor_initiatives(kb: Knowledge, mentors: Iterable[Any]) -> tuple[Initiative, ...]:
+    """Each initiative the matched mentor sites belong to, once (current ones first)."""
+    seen: dict[str, Initiative] = {}
+    for match in mentors:
+        for initiative in mentor_requests(kb, kb.mentor_sites[match.id]):
+            seen.setdefault(initiative.id, initiative)
+    return tuple(sorted(seen.values(), key=lambda i: i.status != "current"))
+
+
+def _notes(notes: Iterable[str | ConsultantNote]) -> tuple[ConsultantNote, ...]:
+    return tuple(
+        n if isinstance(n, ConsultantNote) else ConsultantNote(str(n))
+        for n in notes if (n.text if isinstance(n, ConsultantNote) else str(n)).strip()
+    )
+
+
+def _charts(plan: Plan) -> dict[str, Any]:
+    # The chart module builds its SVG from knowledge labels and escapes them itself.
+    out: dict[str, Any] = {
+        "ranking_svg": Markup(charts.ranking_chart(plan.ranking)),  # noqa: S704
+        "ranking_alt": charts.ranking_alt(plan.ranking),
+        "timeline_svg": Markup(charts.timeline_chart(plan.timeline)),  # noqa: S704
+        "timeline_alt": charts.timeline_alt(plan.timeline),
+        "stakeholders": [],
+    }
+    for detail in plan.recommended:
+        title = f"Who must be at the table for {detail.score.pathway.label}"
+        out["stakeholders"].append((
+            Markup(charts.stakeholder_chart(detail.stakeholders, title)),  # noqa: S704
+            charts.stakeholder_alt(detail.stakeholders, title),
+        ))
+    return out
+
+
+def render_plan_html(
+    kb: Knowledge,
+    plan: Plan,
+    answers: Answers,
+    *,
+    for_pdf: bool = False,
+    notes: Sequence[str | ConsultantNote] = (),
+    base_url: str = "",
+    templates_dir: Path | str | None = None,
+    generated: dt.date | None = None,
+    author: str = AUTHOR,
+) -> str:
+    """Render the starter plan as a complete, standalone HTML document.
+
+    `answers` are the validated answers the plan was built from (the community
+    profile shows them). `base_url` is the prefix for static asset URLs (the web
+    preview passes its static URL; the PDF resolves relative URLs inside the
+    static folder); the plan inlines its CSS and charts, so it needs none today.
+    """
+    env = environment(str(templates_dir or default_templates_dir()))
+    template = env.get_template("plan/plan.html")
+    return template.render(
+        kb=kb,
+        plan=plan,
+        for_pdf=for_pdf,
+        base_url=base_url,
+        author=author,
+        generated=(generated or dt.date.today()).isoformat(),
+        profile=community_profile(kb, answers),
+        stability=stability_words(kb, plan),
+        notes=_notes(notes),
+        latest_amounts=latest_amounts,
+        mentor_requests=lambda site: mentor_requests(kb, site),
+        mentor_initiatives=lambda mentors: mentor_initiatives(kb, mentors),
+        **_charts(plan),
+    )

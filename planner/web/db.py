@@ -1,0 +1,120 @@
+"""Saved interviews: one row per community, found by the hash of its resume token.
+
+SQLite in the instance folder by default; `DATABASE_URL` points elsewhere.
+Only a SHA-256 hash of the token is stored, so the database alone cannot
+open anyone's answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import DateTime, Integer, String, Text, create_engine, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Interview(Base):
+    """One community's answers and how far through the wizard it is."""
+
+    __tablename__ = "interviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    route: Mapped[str] = mapped_column(String(20), default="new")
+    answers_json: Mapped[str] = mapped_column(Text, default="{}")
+    done_json: Mapped[str] = mapped_column(Text, default="[]")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+    @property
+    def raw_answers(self) -> dict[str, Any]:
+        data = json.loads(self.answers_json or "{}")
+        return data if isinstance(data, dict) else {}
+
+    @property
+    def done(self) -> list[str]:
+        data = json.loads(self.done_json or "[]")
+        return [s for s in data if isinstance(s, str)] if isinstance(data, list) else []
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of a resume token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _engine(app: Flask) -> Engine:
+    engine: Engine = app.extensions["planner.engine"]
+    return engine
+
+
+def init_app(app: Flask) -> None:
+    """Create the engine and the tables, and close the request's session on teardown."""
+    url = app.config["DATABASE_URL"]
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False}
+    engine = create_engine(url, **kwargs)
+    Base.metadata.create_all(engine)
+    app.extensions["planner.engine"] = engine
+    app.teardown_appcontext(_close)
+
+
+def session() -> Session:
+    """The database session of the current request."""
+    if "db_session" not in g:
+        g.db_session = Session(_engine(current_app), expire_on_commit=False)
+    db_session: Session = g.db_session
+    return db_session
+
+
+def _close(_exc: BaseException | None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
+
+
+def create(answers: dict[str, Any], route: str) -> str:
+    """Store a new interview and return its resume token (shown once, never stored)."""
+    token = secrets.token_urlsafe(32)
+    db_session = session()
+    db_session.add(Interview(token_hash=hash_token(token), route=route,
+                             answers_json=json.dumps(answers, sort_keys=True)))
+    db_session.commit()
+    return token
+
+
+def find(token: str) -> Interview | None:
+    """Return the interview for a token, or None if unknown."""
+    return session().scalars(
+        select(Interview).where(Interview.token_hash == hash_token(token))
+    ).first()
+
+
+def is_expired(interview: Interview) -> bool:
+    """True when the interview has not been touched for longer than the configured age."""
+    days = current_app.config["RESUME_MAX_AGE_DAYS"]
+    return bool(days) and _now() - interview.updated_at > timedelta(days=days)
+
+
+def save(interview: Interview, answers: dict[str, Any], done: list[str]) -> None:
+    """Replace the interview's answers and completed sections in one commit."""
+    interview.answers_json = json.dumps(answers, sort_keys=True)
+    interview.done_json = json.dumps(done)
+    interview.updated_at = _now()
+    db_session = session()
+    db_session.add(interview)
+    db_session.commit()

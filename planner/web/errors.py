@@ -1,0 +1,54 @@
+"""Error pages: a plain message and a 4xx, never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+TITLES = {
+    400: "We could not use what was sent",
+    404: "Page not found",
+    405: "That action is not allowed here",
+    413: "What you sent is too large",
+    500: "Something went wrong",
+}
+
+CSRF_MESSAGE = ("This form could not be accepted because its security check was missing, "
+                "wrong or expired (for example after a long pause or from another tab). "
+                "Nothing was saved. Go back, reload the page and try again.")
+TOO_LARGE = ("The form you sent is larger than this site accepts. Nothing was saved. "
+             "Go back and shorten your answers.")
+
+
+def _page(code: int, message: str) -> tuple[str, int]:
+    title = TITLES.get(code, "Something went wrong")
+    return render_template("web/error.html", code=code, title=title, message=message), code
+
+
+def _http_error(exc: HTTPException) -> tuple[str, int]:
+    code = exc.code or 500
+    if code == 413:
+        return _page(413, TOO_LARGE)
+    message = exc.description or ""
+    if code == 404 and message.startswith("The requested URL"):
+        message = "There is no page at this address. Check the link, or start from the home page."
+    if code == 400 and message.startswith("The browser (or proxy)"):
+        message = "The request could not be understood. Nothing was saved."
+    return _page(code, message)
+
+
+def _csrf_error(_exc: CSRFError) -> tuple[str, int]:
+    return _page(400, CSRF_MESSAGE)
+
+
+def _server_error(_exc: InternalServerError) -> tuple[str, int]:
+    return _page(500, "The page could not be shown. Your saved answers are safe; "
+                      "please try again in a moment.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(InternalServerError, _server_error)
+    app.register_error_handler(HTTPException, _http_error)

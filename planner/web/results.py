@@ -1,0 +1,183 @@
+"""Results: the ranking explained, stability, what-if, matches, and the plan preview/PDF."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from planner import answers as core
+from planner import charts, matching, plan, scoring
+from planner.model import Knowledge, Question
+from planner.web import forms, state
+
+bp = Blueprint("results", __name__, url_prefix="/c/<token>")
+
+PLAN_UNAVAILABLE = "The printable plan is not available on this server yet."
+
+
+def _complete(interview: state.Interview) -> dict[str, core.Value] | None:
+    kb = state.knowledge()
+    try:
+        return core.validate(kb, interview.answers, complete=True)
+    except core.AnswersError:
+        return None
+
+
+def changeable(kb: Knowledge, answers: Mapping[str, core.Value]) -> list[Question]:
+    """Questions a what-if may change: asked choice questions that do not describe who you are."""
+    return [q for q in core.asked_questions(kb, answers) if q.has_options and not q.profile]
+
+
+def _what_if_view(kb: Knowledge, questions: list[Question],
+                  data: MultiDict[str, str]) -> dict[str, Any]:
+    return {
+        "questions": questions,
+        "current": {q.id: set(data.getlist(q.id)) for q in questions},
+        "form": forms.form_class(questions, required=False)(formdata=None),
+        "sections": [(s, [q for q in questions if q.section == s.id]) for s in kb.sections],
+    }
+
+
+def _plan_available() -> bool:
+    try:
+        importlib.import_module("planner.report")
+    except ImportError:
+        return False
+    return True
+
+
+def _page(interview: state.Interview, answers: dict[str, core.Value],
+          what_if: dict[str, Any] | None = None, status: int = 200) -> tuple[str, int]:
+    kb = state.knowledge()
+    built = plan.build(kb, answers)
+    questions = changeable(kb, answers)
+    panel = _what_if_view(kb, questions, forms.formdata_for(answers, questions))
+    if what_if is not None:
+        panel.update(what_if["panel"])
+    initiatives = {
+        site: [kb.initiatives[m.initiative] for m in kb.mentor_sites[site].memberships
+               if m.initiative in kb.initiatives]
+        for site in kb.mentor_sites
+    }
+    gap_tta = {
+        s.pathway.id: {g.resource_id: matching.tta_for(kb, (g.resource_id,), s.pathway.id, limit=2)
+                       for g in s.gaps}
+        for s in built.ranking.scores
+    }
+    return render_template(
+        "web/results.html",
+        gap_tta=gap_tta,
+        token=interview.token,
+        plan=built,
+        chart=Markup(charts.ranking_chart(built.ranking)),  # noqa: S704 - our own SVG
+        chart_alt=charts.ranking_alt(built.ranking),
+        what_if=what_if,
+        panel=panel,
+        initiatives=initiatives,
+        plan_available=_plan_available(),
+        label=lambda qid, value: state.answer_label(kb.questions[qid], value),
+    ), status
+
+
+@bp.get("/results")
+def results(token: str) -> Response | tuple[str, int]:
+    """Show the ranking, its reasons and the matches for the saved answers."""
+    interview = state.load(token)
+    answers = _complete(interview)
+    if answers is None:
+        return redirect(url_for("wizard.review", token=token, incomplete=1), code=303)
+    return _page(interview, answers)
+
+
+@bp.post("/what-if")
+def what_if(token: str) -> Response | tuple[str, int]:
+    """Re-score with some answers changed, beside the saved ranking; nothing is saved."""
+    interview = state.load(token)
+    answers = _complete(interview)
+    if answers is None:
+        return redirect(url_for("wizard.review", token=token, incomplete=1), code=303)
+    kb = state.knowledge()
+    questions = changeable(kb, answers)
+    if forms.tampered(questions, request.form):
+        abort(400, description="The what-if form sent an answer that is not one of the "
+                               "choices offered. Nothing was changed.")
+    form = forms.form_class(questions, required=False)(formdata=request.form)
+    form.validate()
+    sent = forms.values(form, questions)
+    changes: dict[str, core.Value] = {q.id: sent.get(q.id, ()) for q in questions}
+    merged = {q: v for q, v in answers.items() if q not in changes}
+    merged.update({q: v for q, v in changes.items() if v != ()})
+    merged = state.prune(kb, merged)
+    errors: dict[str, list[str]] = {}
+    try:
+        core.validate(kb, merged, complete=False)
+    except core.AnswersError as exc:
+        for problem in exc.problems:
+            qid = state.problem_question(problem) or ""
+            if qid not in kb.questions:
+                abort(400, description="The what-if could not be run: " + problem)
+            errors.setdefault(qid, []).append(
+                "This combination of answers cannot be scored. " + problem)
+    panel = _what_if_view(kb, questions, request.form)
+    panel["errors"] = errors
+    if errors:
+        return _page(interview, answers, {"panel": panel, "ranking": None, "changed": []}, 400)
+    diff: dict[str, core.Value] = {
+        q: merged.get(q, ()) for q in set(answers) | set(merged) if answers.get(q) != merged.get(q)
+    }
+    ranking = scoring.rescore(kb, answers, diff)
+    before = scoring.score(kb, answers)
+    changed = [(kb.questions[q], answers.get(q), merged.get(q))
+               for q in kb.questions if q in diff]
+    return _page(interview, answers, {
+        "panel": panel, "ranking": ranking, "before": before, "changed": changed,
+    })
+
+
+def _built(token: str) -> tuple[Knowledge, plan.Plan, dict[str, core.Value]]:
+    interview = state.load(token)
+    answers = _complete(interview)
+    if answers is None:
+        abort(404, description="The plan is ready once every required question is answered. "
+                               "Go back to your answers to finish them.")
+    kb = state.knowledge()
+    return kb, plan.build(kb, answers), answers
+
+
+@bp.get("/plan")
+def plan_preview(token: str) -> str:
+    """The printable plan as HTML (the same document the PDF is made from)."""
+    try:
+        report = importlib.import_module("planner.report")
+    except ImportError:
+        abort(404, description=PLAN_UNAVAILABLE)
+    kb, built, answers = _built(token)
+    html: str = report.render_plan_html(
+        kb, built, answers, for_pdf=False, templates_dir=current_app.config["TEMPLATES_DIR"],
+    )
+    return html
+
+
+@bp.get("/plan.pdf")
+def plan_pdf(token: str) -> Response:
+    """The starter plan as a tagged PDF download."""
+    try:
+        report = importlib.import_module("planner.report")
+        pdf = importlib.import_module("planner.pdf")
+    except ImportError:
+        abort(404, description=PLAN_UNAVAILABLE)
+    kb, built, answers = _built(token)
+    html = report.render_plan_html(
+        kb, built, answers, for_pdf=True, templates_dir=current_app.config["TEMPLATES_DIR"],
+    )
+    body: bytes = pdf.render_pdf(html)
+    name = "".join(ch if ch.isalnum() else "-" for ch in built.community.lower()).strip("-")
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name or "community"}-plan.pdf"',
+    })

@@ -1,0 +1,47 @@
+"""Helpers shared by every page: template globals and response headers."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, url_for
+
+from planner.web import state
+
+# No third-party origin anywhere: assets are served by the app itself.
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+       "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+
+
+def _security_headers(response: Response) -> Response:
+    # The resume token is in the URL: never send it to the sites the results link to.
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    if "/c/" in (response.headers.get("Location") or "") or response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _globals() -> dict[str, Any]:
+    kb = state.knowledge()
+
+    def resume_url(token: str) -> str:
+        return url_for("wizard.resume", token=token, _external=True)
+
+    return {"kb": kb, "sections": kb.sections, "resume_url": resume_url}
+
+
+def safe_url(url: object) -> str:
+    """Return the URL if it is http(s), else "#" (knowledge links never run script)."""
+    text = str(url or "")
+    return text if urlsplit(text).scheme in {"http", "https"} else "#"
+
+
+def init_app(app: Flask) -> None:
+    """Register the template globals, filters and the response headers."""
+    app.add_template_filter(safe_url, "safe_url")
+    app.context_processor(_globals)
+    app.after_request(_security_headers)

@@ -1,0 +1,154 @@
+"""The wizard: one page per section, saved after every step, a review page, resume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from planner import answers as core
+from planner.model import Knowledge, Question
+from planner.web import db, forms, state
+
+bp = Blueprint("wizard", __name__, url_prefix="/c/<token>")
+
+
+@bp.get("")
+@bp.get("/")
+def resume(token: str) -> Response:
+    """Open a resume link: go to the first section not yet done, or to the review."""
+    interview = state.load(token)
+    kb = state.knowledge()
+    for section in kb.sections:
+        if section.id not in interview.done:
+            return redirect(url_for(".step", token=token, section_id=section.id), code=303)
+    return redirect(url_for(".review", token=token), code=303)
+
+
+def _current(questions: list[Question], data: MultiDict[str, str]) -> dict[str, Any]:
+    """What each field shows: a set of chosen option ids, or the text."""
+    current: dict[str, Any] = {}
+    for q in questions:
+        current[q.id] = set(data.getlist(q.id)) if q.has_options else data.get(q.id, "")
+    return current
+
+
+def _render_step(kb: Knowledge, interview: state.Interview, section_id: str,
+                 questions: list[Question], data: MultiDict[str, str],
+                 errors: dict[str, list[str]], status: int) -> tuple[str, int]:
+    section = state.section(kb, section_id)
+    ids = [s.id for s in kb.sections]
+    form = forms.form_class(questions)(formdata=None)
+    return render_template(
+        "web/step.html",
+        form=form,
+        token=interview.token,
+        section=section,
+        number=ids.index(section_id) + 1,
+        total=len(ids),
+        done=interview.done,
+        questions=questions,
+        current=_current(questions, data),
+        notes={q.id: state.condition_note(kb, q) for q in questions},
+        errors=errors,
+        previous=state.previous_section(kb, section_id),
+        return_to=request.values.get("return") == "review",
+        welcome=request.args.get("welcome") == "1",
+    ), status
+
+
+@bp.route("/step/<section_id>", methods=["GET", "POST"])
+def step(token: str, section_id: str) -> Response | tuple[str, int]:
+    """Show one section's questions, or check and save them."""
+    interview = state.load(token)
+    kb = state.knowledge()
+    state.section(kb, section_id)
+    questions = [q for q in state.section_questions(kb, section_id)
+                 if state.is_shown(kb, q, interview.answers)]
+    if request.method == "GET":
+        return _render_step(kb, interview, section_id, questions,
+                            forms.formdata_for(interview.answers, questions), {}, 200)
+
+    bad = forms.tampered(questions, request.form)
+    if bad:
+        abort(400, description="The form sent an answer that is not one of the choices "
+                               "offered. Nothing was saved. Go back and choose again.")
+    form = forms.form_class(questions)(formdata=request.form)
+    errors: dict[str, list[str]] = {}
+    form.validate()
+    for q in questions:
+        if form[q.id].errors:
+            errors[q.id] = list(form[q.id].errors)
+    submitted = forms.values(form, questions)
+    merged = {q: v for q, v in interview.answers.items()
+              if q not in {x.id for x in questions}}
+    merged.update(submitted)
+    merged = state.prune(kb, merged)
+    clean: dict[str, core.Value] = {}
+    if not errors:
+        try:
+            clean = core.validate(kb, merged, complete=False)
+        except core.AnswersError as exc:
+            for problem in exc.problems:
+                qid = state.problem_question(problem)
+                if qid not in {q.id for q in questions}:
+                    abort(400, description="These answers could not be saved: " + problem)
+                errors.setdefault(qid, []).append(_plain(problem, kb.questions[qid]))
+    for q in questions:
+        if q.required and q.id not in errors and q.id not in merged and core.is_asked(q, merged):
+            errors[q.id] = ["Answer this question."]
+    if errors:
+        return _render_step(kb, interview, section_id, questions, request.form, errors, 400)
+
+    done = [*interview.done, section_id] if section_id not in interview.done else interview.done
+    db.save(interview.row, state.to_json(clean), done)
+    if request.form.get("return") == "review":
+        return redirect(url_for(".review", token=token), code=303)
+    if request.form.get("action") == "later":
+        return redirect(url_for(".saved", token=token), code=303)
+    following = state.next_section(kb, section_id)
+    if following is None:
+        return redirect(url_for(".review", token=token), code=303)
+    return redirect(url_for(".step", token=token, section_id=following), code=303)
+
+
+def _plain(problem: str, question: Question) -> str:
+    """A core validation problem, said to a person about the field in front of them."""
+    if "cannot be combined" in problem:
+        exclusive = [o.label for o in question.options if o.exclusive]
+        return f"\u201c{' or '.join(exclusive)}\u201d cannot be chosen with other answers."
+    if "longer than" in problem:
+        return f"Use {question.max_length or 2000} characters or fewer."
+    return "This answer could not be used. " + problem
+
+
+@bp.get("/review")
+def review(token: str) -> str:
+    """List every answer by section, each with a link to change it."""
+    interview = state.load(token)
+    kb = state.knowledge()
+    asked = {q.id for q in core.asked_questions(kb, interview.answers)}
+    rows = []
+    for section in kb.sections:
+        items = [
+            {
+                "question": q,
+                "answer": state.answer_label(q, interview.answers.get(q.id)),
+            }
+            for q in state.section_questions(kb, section.id) if q.id in asked
+        ]
+        rows.append({"section": section, "items": items})
+    return render_template(
+        "web/review.html", token=token, rows=rows,
+        missing=state.missing_required(kb, interview.answers), done=interview.done,
+        total=len(kb.sections),
+    )
+
+
+@bp.get("/saved")
+def saved(token: str) -> str:
+    """Confirm that the answers are saved and show the private link again."""
+    interview = state.load(token)
+    return render_template("web/saved.html", token=interview.token)

@@ -1,0 +1,135 @@
+"""The plan as PDF: tagged, titled, bookmarked, paginated, linked, and not blank."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pypdf
+import pytest
+from PIL import Image
+
+from planner import answers, pdf, plan, report
+from planner.model import Knowledge
+
+HUNTINGTON_FILE = Path(__file__).parent / "fixtures" / "answers" / "huntington.json"
+SECTIONS = ("Summary", "Community profile", "Pathway ranking", "Recommended pathway: ",
+            "Timeline", "Stakeholder map", "Data and measures to collect",
+            "30/60/90-day checklist", "Facts worth checking first", "Sources")
+
+NOTE = "Met the chief on 3 May; the council votes in June."
+
+
+@pytest.fixture(scope="module")
+def built(shipped_kb: Knowledge) -> tuple[plan.Plan, dict[str, Any]]:
+    data = json.loads(HUNTINGTON_FILE.read_text(encoding="utf-8"))
+    given = dict(answers.read_file(shipped_kb, data).answers)
+    return plan.build(shipped_kb, given), given
+
+
+@pytest.fixture(scope="module")
+def pdf_bytes(shipped_kb: Knowledge, built: tuple[plan.Plan, dict[str, Any]]) -> bytes:
+    the_plan, given = built
+    html = report.render_plan_html(shipped_kb, the_plan, given, for_pdf=True, notes=[NOTE],
+                                   generated=dt.date(2026, 11, 1))
+    return pdf.render_pdf(html)
+
+
+@pytest.fixture(scope="module")
+def reader(pdf_bytes: bytes) -> pypdf.PdfReader:
+    return pypdf.PdfReader(io.BytesIO(pdf_bytes))
+
+
+@pytest.fixture(scope="module")
+def text(reader: pypdf.PdfReader) -> str:
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def uris(reader: pypdf.PdfReader) -> set[str]:
+    found = set()
+    for page in reader.pages:
+        for ref in page.get("/Annots") or ():
+            annot = ref.get_object()
+            action = annot.get("/A")
+            if annot.get("/Subtype") == "/Link" and action and action.get("/S") == "/URI":
+                found.add(str(action["/URI"]))
+    return found
+
+
+def outline_titles(items: list[Any]) -> list[str]:
+    titles = []
+    for item in items:
+        if isinstance(item, list):
+            titles.extend(outline_titles(item))
+        else:
+            titles.append(str(item.title))
+    return titles
+
+
+def test_every_section_title_is_in_the_text(text: str) -> None:
+    for title in (*SECTIONS, "Consultant notes"):
+        assert title in text, title
+    assert NOTE in " ".join(text.split())
+
+
+def test_every_section_has_a_bookmark(reader: pypdf.PdfReader) -> None:
+    titles = outline_titles(reader.outline)
+    for title in (*SECTIONS, "Consultant notes"):
+        assert any(t.startswith(title) for t in titles), title
+
+
+def test_every_expected_link_is_a_uri_annotation(
+    shipped_kb: Knowledge, built: tuple[plan.Plan, dict[str, Any]], reader: pypdf.PdfReader
+) -> None:
+    detail = built[0].recommended[0]
+    kb = shipped_kb
+    expected = {kb.tta[m.id].link for m in detail.tta}
+    expected |= {kb.tta[t.id].link for g in detail.gaps for t in g.tta}
+    expected |= {kb.mentor_sites[m.id].link for m in detail.mentors}
+    expected |= {kb.funding[m.id].link for m in detail.funding}
+    expected |= {s.url for s in built[0].sources}
+    found = uris(reader)
+    # WeasyPrint percent-encodes non-ASCII characters in IRIs; compare on that form.
+    missing = {u for u in expected if u not in found and u.encode("ascii", "ignore").decode()
+               not in found}
+    assert not missing
+
+
+def test_the_metadata_has_title_author_and_language(reader: pypdf.PdfReader) -> None:
+    meta = reader.metadata
+    assert meta is not None
+    assert meta.title == "Deflection starter plan: Huntington / Cabell County"
+    assert meta.author
+    assert reader.trailer["/Root"]["/Lang"] == "en"
+
+
+def test_the_pdf_is_tagged(reader: pypdf.PdfReader) -> None:
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root
+    assert bool(root["/MarkInfo"]["/Marked"])
+
+
+def test_pages_are_numbered_under_a_running_header(reader: pypdf.PdfReader) -> None:
+    count = len(reader.pages)
+    second = reader.pages[1].extract_text()
+    assert f"Page 2 of {count}" in second
+    assert "Huntington / Cabell County" in second
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+def test_page_one_is_not_blank(pdf_bytes: bytes, tmp_path: Path) -> None:
+    source = tmp_path / "plan.pdf"
+    source.write_bytes(pdf_bytes)
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(source),
+                    str(tmp_path / "page")], check=True)
+    (png,) = tmp_path.glob("page*.png")
+    with Image.open(png) as image:
+        grey = image.convert("L")
+        inked = sum(grey.histogram()[:200])
+        share = inked / (grey.width * grey.height)
+    assert share > 0.01, f"only {share:.2%} of page 1 has ink"

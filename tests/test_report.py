@@ -1,0 +1,222 @@
+"""The plan as HTML: complete, standalone, escaped, and the same for every scenario."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from planner import answers, plan, report
+from planner.model import Knowledge
+
+SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
+
+HUNTINGTON_FILE = Path(__file__).parent / "fixtures" / "answers" / "huntington.json"
+
+SECTIONS = ("Summary", "Community profile", "Pathway ranking", "Recommended pathway: ",
+            "Timeline", "Stakeholder map", "Data and measures to collect",
+            "30/60/90-day checklist", "Facts worth checking first", "Sources")
+
+
+class _Links(HTMLParser):
+    """Collect hrefs, srcs, ids and every tag name of a document."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.srcs: list[str] = []
+        self.tags: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        values = dict(attrs)
+        if values.get("id"):
+            self.ids.add(values["id"] or "")
+        if tag == "a" and values.get("href"):
+            self.hrefs.append(values["href"] or "")
+        for key in ("src", "data", "xlink:href"):
+            if values.get(key):
+                self.srcs.append(values[key] or "")
+        if tag == "link" and values.get("href"):
+            self.srcs.append(values["href"] or "")
+
+
+def parse(html: str) -> _Links:
+    parser = _Links()
+    parser.feed(html)
+    return parser
+
+
+@pytest.fixture(scope="module")
+def kb(shipped_kb: Knowledge) -> Knowledge:
+    return shipped_kb
+
+
+@pytest.fixture(scope="module")
+def huntington(kb: Knowledge) -> dict[str, Any]:
+    data = json.loads(HUNTINGTON_FILE.read_text(encoding="utf-8"))
+    return dict(answers.read_file(kb, data).answers)
+
+
+@pytest.fixture(scope="module")
+def built(kb: Knowledge, huntington: dict[str, Any]) -> plan.Plan:
+    return plan.build(kb, huntington)
+
+
+@pytest.fixture(scope="module")
+def html(kb: Knowledge, built: plan.Plan, huntington: dict[str, Any]) -> str:
+    return report.render_plan_html(kb, built, huntington, for_pdf=True,
+                                   notes=["Met the chief on 3 May."],
+                                   generated=dt.date(2026, 11, 1))
+
+
+def test_the_plan_is_one_complete_html_document_with_title_and_language(html: str) -> None:
+    assert html.lstrip().startswith("<!DOCTYPE html>")
+    assert '<html lang="en">' in html
+    assert "<title>Deflection starter plan: Huntington / Cabell County</title>" in html
+    assert '<meta name="author"' in html
+    assert "<style>" in html and "@page" in html
+    assert '"DejaVu Sans"' in html
+
+
+def test_the_plan_loads_nothing_from_outside_itself(html: str) -> None:
+    doc = parse(html)
+    outside = [s for s in doc.srcs if not s.startswith("#")]
+    assert outside == [], "the plan inlines its CSS and charts"
+    assert "<link" not in html and "@import" not in html
+    assert set(re.findall(r"url\(([^)]*)\)", html)) <= {u for u in re.findall(
+        r"url\((#[^)]*)\)", html)}, "only SVG-internal url(#...) references"
+
+
+def test_every_section_has_its_heading(html: str) -> None:
+    headings = re.findall(r"<h2[^>]*>(.*?)</h2>", html, flags=re.S)
+    for title in (*SECTIONS, "Consultant notes"):
+        assert any(h.startswith(title) for h in headings), title
+
+
+def test_the_cover_shows_community_date_and_knowledge_date(kb: Knowledge, html: str) -> None:
+    cover = html.split("</header>", 1)[0]
+    assert "Huntington / Cabell County" in cover
+    assert "2026-11-01" in cover
+    assert kb.model.as_of in cover
+
+
+def test_every_link_is_http_or_an_internal_anchor(html: str) -> None:
+    doc = parse(html)
+    for href in doc.hrefs:
+        assert href.startswith(("https://", "http://")) or href[1:] in doc.ids, href
+
+
+def test_every_recommended_record_is_linked(kb: Knowledge, built: plan.Plan, html: str) -> None:
+    hrefs = set(parse(html).hrefs)
+    detail = built.recommended[0]
+    expected = {kb.tta[m.id].link for m in detail.tta}
+    expected |= {kb.tta[t.id].link for g in detail.gaps for t in g.tta}
+    expected |= {kb.mentor_sites[m.id].link for m in detail.mentors}
+    expected |= {kb.funding[m.id].link for m in detail.funding}
+    expected |= {s.url for s in built.sources}
+    missing = {url for url in expected if url not in hrefs}
+    assert not missing
+
+
+def test_funding_amounts_carry_their_fiscal_year_and_the_recurrence_note(
+    kb: Knowledge, built: plan.Plan, html: str
+) -> None:
+    assert "Deadlines pass and recur" in html
+    for match in built.recommended[0].funding:
+        year, amounts = report.latest_amounts(kb.funding[match.id])
+        if amounts:
+            assert f"FY{year}: " in html
+
+
+def test_program_figures_say_when_and_whether_self_reported(
+    kb: Knowledge, built: plan.Plan, html: str
+) -> None:
+    outcomes = [o for m in built.recommended[0].programs for o in kb.programs[m.id].outcomes]
+    assert outcomes
+    for outcome in outcomes:
+        assert f"As of {outcome.as_of}; {report.evidence_label(outcome)}" in html
+
+
+def test_unverified_points_are_labelled(kb: Knowledge, built: plan.Plan, html: str) -> None:
+    flagged = [f for m in built.recommended[0].funding for f in kb.funding[m.id].flags]
+    assert flagged
+    assert "Unverified: " in html
+
+
+def test_dont_know_answers_stay_visible_in_the_profile(html: str) -> None:
+    profile = html.split('id="profile"', 1)[1].split("</section>", 1)[0]
+    assert "don’t know" in profile
+    assert "Do you know particular places" in profile
+
+
+def test_each_chart_has_a_text_alternative(html: str) -> None:
+    figures = re.findall(r'<figure class="chart" id="([^"]+)" aria-describedby="([^"]+)">'
+                         r'(.*?)</figure>', html, flags=re.S)
+    assert len(figures) == 3
+    for _, described_by, body in figures:
+        assert 'role="img"' in body and "<title>" in body
+        assert f'<figcaption id="{described_by}">' in body
+
+
+def test_the_checklist_lists_the_first_ninety_days(built: plan.Plan, html: str) -> None:
+    checklist = html.split('id="checklist"', 1)[1].split("</section>", 1)[0]
+    for label, tasks in built.buckets:
+        assert label in checklist
+        for task in tasks:
+            assert task.task.label in checklist
+
+
+def test_consultant_notes_appear_only_when_given(kb: Knowledge, built: plan.Plan,
+                                                 huntington: dict[str, Any]) -> None:
+    without = report.render_plan_html(kb, built, huntington)
+    assert 'id="notes"' not in without
+    with_note = report.render_plan_html(
+        kb, built, huntington, notes=[report.ConsultantNote("Call back", "Ana", "2026-05-03")])
+    assert "Call back" in with_note and "Ana, 2026-05-03" in with_note
+
+
+def test_free_text_is_escaped_everywhere(kb: Knowledge, huntington: dict[str, Any]) -> None:
+    evil = '<img src="file:///etc/passwd"><script>alert(1)</script>'
+    given = answers.validate(kb, {**huntington, "community-name": evil[:120], "notes": evil})
+    html = report.render_plan_html(kb, plan.build(kb, given), given, notes=[evil])
+    assert "<img" not in html and "<script" not in html
+    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
+
+
+def test_a_templates_folder_can_be_configured(tmp_path: Path, kb: Knowledge, built: plan.Plan,
+                                              huntington: dict[str, Any]) -> None:
+    (tmp_path / "plan").mkdir()
+    (tmp_path / "plan" / "plan.html").write_text("<p>{{ plan.community }}</p>", encoding="utf-8")
+    out = report.render_plan_html(kb, built, huntington, templates_dir=tmp_path)
+    assert out == "<p>Huntington / Cabell County</p>"
+
+
+def test_stability_is_said_in_words(kb: Knowledge, built: plan.Plan) -> None:
+    words = report.stability_words(kb, built)
+    assert words.startswith(("Stable:", "A close call:"))
+    assert built.ranking.candidates[0].pathway.label in words
+
+
+def test_only_web_links_become_links() -> None:
+    assert report.safe_url("https://example.org/x") == "https://example.org/x"
+    for bad in ("javascript:alert(1)", "file:///etc/passwd", "//example.org", "data:,x", None):
+        assert report.safe_url(bad) is None
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_every_scenario_renders_a_complete_plan(kb: Knowledge, path: Path) -> None:
+    scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+    given = answers.validate(kb, scenario["answers"])
+    html = report.render_plan_html(kb, plan.build(kb, given), given, for_pdf=True)
+    headings = re.findall(r"<h2[^>]*>(.*?)</h2>", html, flags=re.S)
+    for title in SECTIONS:
+        assert any(h.startswith(title) for h in headings), (path.stem, title)
+    assert "{{" not in html and "{%" not in html

@@ -1,0 +1,78 @@
+"""Results, what-if, and the plan preview and PDF."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from flask.testing import FlaskClient
+from webhelpers import Wizard, csrf_of
+
+PLAN_READY = importlib.util.find_spec("planner.report") is not None
+
+
+@pytest.fixture
+def done(wizard: Wizard) -> Wizard:
+    wizard.start()
+    wizard.complete()
+    return wizard
+
+
+def test_results_explain_rank_band_range_and_reasons(done: Wizard, client: FlaskClient) -> None:
+    page = client.get(done.url("/results")).text
+    assert page.index("1. Naloxone Plus") < page.index("2. ")
+    for text in ("Answers that helped", "Gaps: critical elements", "Why not the others?",
+                 "How sure is this?", "Mentor sites to visit", "How to request a visit",
+                 "Similar programs", "Funding", 'role="img"', "Pathway fit scores out of 100"):
+        assert text in page, text
+
+
+def test_what_if_shows_the_new_ranking_beside_the_old_and_saves_nothing(
+        done: Wizard, client: FlaskClient) -> None:
+    before = done.saved()
+    page = client.get(done.url("/results")).text
+    assert 'id="w-peers-yes" type="radio" name="peers" value="yes" checked' in page
+    form = {"csrf_token": csrf_of(page), "overdoses": "few", "overdose-data": "no",
+            "moud": "no", "peers": "yes", "asking-for-help": "often", "access-point": "yes",
+            "uninsured": "yes"}
+    response = client.post(done.url("/what-if"), data=form)
+    assert response.status_code == 200
+    assert "New ranking beside your saved ranking" in response.text
+    assert "Your saved answers are unchanged" in response.text
+    assert done.saved() == before
+
+
+def test_what_if_with_a_tampered_choice_is_a_400(done: Wizard, client: FlaskClient) -> None:
+    before = done.saved()
+    page = client.get(done.url("/results")).text
+    response = client.post(done.url("/what-if"), data={"csrf_token": csrf_of(page),
+                                                       "peers": "maybe"})
+    assert response.status_code == 400
+    assert done.saved() == before
+
+
+def test_what_if_needs_a_csrf_token(done: Wizard, client: FlaskClient) -> None:
+    assert client.post(done.url("/what-if"), data={"peers": "no"}).status_code == 400
+
+
+@pytest.mark.skipif(not PLAN_READY, reason="planner.report is not there yet")
+def test_plan_preview_is_html(done: Wizard, client: FlaskClient) -> None:
+    page = client.get(done.url("/results")).text
+    assert f"/c/{done.token}/plan.pdf" in page
+    preview = client.get(done.url("/plan"))
+    assert preview.status_code == 200
+    assert "Naloxone Plus" in preview.text
+
+
+@pytest.mark.skipif(not PLAN_READY, reason="planner.report is not there yet")
+def test_plan_pdf_downloads(done: Wizard, client: FlaskClient) -> None:
+    response = client.get(done.url("/plan.pdf"))
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    assert "attachment" in response.headers["Content-Disposition"]
+
+
+def test_plan_of_an_unfinished_interview_is_a_404(wizard: Wizard, client: FlaskClient) -> None:
+    wizard.start()
+    assert client.get(wizard.url("/plan")).status_code == 404

@@ -1,0 +1,244 @@
+"""The wizard: steps, saving, resume, review, conditions and bad input."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from webhelpers import HUNTINGTON, Wizard, csrf_of
+
+from planner.web import db
+
+
+def test_new_route_stores_only_a_hash_of_the_token(wizard: Wizard, app_config: dict[str, Any]
+                                                    ) -> None:
+    token = wizard.start()
+    assert len(token) >= 43
+    path = Path(app_config["DATABASE_URL"].removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("select token_hash from interviews").fetchall()
+    assert rows == [(db.hash_token(token),)]
+    assert token.encode() not in path.read_bytes()
+
+
+def test_first_step_shows_progress_section_map_and_why_we_ask(wizard: Wizard,
+                                                              client: FlaskClient) -> None:
+    wizard.start()
+    page = client.get(wizard.url("/step/community"))
+    assert page.status_code == 200
+    assert "usa-step-indicator" in page.text
+    assert "<title>Step 1 of 8: Your community" in page.text
+    assert 'aria-label="Sections of the questionnaire"' in page.text
+    assert "Data, agreements and the justice system" in page.text
+    assert page.text.count("Why we ask:") == 8
+    assert wizard.token in page.text  # the private link is shown
+
+
+def test_existing_program_route_pre_answers_existing_program(wizard: Wizard) -> None:
+    wizard.start("existing")
+    assert wizard.saved() == {"existing-program": "yes"}
+
+
+def test_a_step_is_saved_and_leads_to_the_next(wizard: Wizard) -> None:
+    wizard.start()
+    response = wizard.post_step("community", HUNTINGTON["community"])
+    assert response.status_code == 303
+    assert response.location.endswith("/step/problems")
+    assert wizard.saved()["community-name"] == "Huntington"
+
+
+def test_save_and_finish_later_shows_the_private_link(wizard: Wizard, client: FlaskClient
+                                                      ) -> None:
+    wizard.start()
+    response = wizard.post_step("community", {**HUNTINGTON["community"], "action": "later"})
+    assert response.location.endswith("/saved")
+    assert wizard.token in client.get(response.location).text
+
+
+def test_whole_wizard_gives_review_then_results(wizard: Wizard, client: FlaskClient) -> None:
+    wizard.start()
+    wizard.complete()
+    review = client.get(wizard.url("/review"))
+    assert review.status_code == 200
+    assert "Often, several a week or more" in review.text
+    assert "See your results" in review.text
+    results = client.get(wizard.url("/results"))
+    assert results.status_code == 200
+    assert "Best fit to start with: Naloxone Plus" in results.text
+    assert "<svg" in results.text
+
+
+def test_resume_link_restores_everything_in_a_new_browser(app: Flask, wizard: Wizard) -> None:
+    wizard.start()
+    wizard.complete()
+    stranger = app.test_client()
+    response = stranger.get(wizard.url())
+    assert response.status_code == 303
+    assert response.location.endswith("/review")
+    review = stranger.get(response.location).text
+    for label in ("Huntington", "West Virginia", "Peer recovery organisation"):
+        assert label in review
+
+
+def test_resume_link_goes_to_the_first_unfinished_step(app: Flask, wizard: Wizard) -> None:
+    wizard.start()
+    wizard.post_step("community", HUNTINGTON["community"])
+    response = app.test_client().get(wizard.url())
+    assert response.location.endswith("/step/problems")
+
+
+def test_changing_one_answer_from_review_keeps_the_others(wizard: Wizard,
+                                                          client: FlaskClient) -> None:
+    wizard.start()
+    wizard.complete()
+    before = wizard.saved()
+    page = client.get(wizard.url("/step/people?return=review"))
+    assert 'name="return" value="review"' in page.text
+    response = wizard.post_step("people", {**HUNTINGTON["people"], "peers": "no",
+                                           "return": "review"})
+    assert response.status_code == 303
+    assert response.location.endswith("/review")
+    after = wizard.saved()
+    assert after["peers"] == "no"
+    assert {k: v for k, v in after.items() if k != "peers"} == {
+        k: v for k, v in before.items() if k != "peers"}
+
+
+def test_same_page_condition_is_shown_with_a_note_and_ignored_when_not_met(wizard: Wizard,
+                                                                            client: FlaskClient
+                                                                            ) -> None:
+    wizard.start()
+    page = client.get(wizard.url("/step/community")).text
+    assert "Answer only if you answered" in page
+    wizard.post_step("community", {**HUNTINGTON["community"], "running-pathways": "self-referral"})
+    assert "running-pathways" not in wizard.saved()
+    wizard.post_step("community", {**HUNTINGTON["community"], "existing-program": "yes",
+                                   "running-pathways": ["self-referral", "naloxone-plus"]})
+    assert wizard.saved()["running-pathways"] == ["self-referral", "naloxone-plus"]
+
+
+def test_missing_required_answer_shows_an_error_summary_and_saves_nothing(
+        wizard: Wizard) -> None:
+    wizard.start()
+    data = {k: v for k, v in HUNTINGTON["community"].items() if k != "state"}
+    response = wizard.post_step("community", data)
+    assert response.status_code == 400
+    assert 'role="alert"' in response.text
+    assert 'href="#q-state"' in response.text
+    assert "<title>Error: Step 1 of 8" in response.text
+    assert 'value="Huntington"' in response.text  # what was typed is kept on the page
+    assert wizard.saved() == {}
+
+
+def test_dont_know_cannot_be_combined_with_other_choices(wizard: Wizard) -> None:
+    wizard.start()
+    wizard.complete()
+    before = wizard.saved()
+    response = wizard.post_step("partners", {"partners": ["police", "dont-know"]})
+    assert response.status_code == 400
+    assert "cannot be chosen with other answers" in response.text
+    assert wizard.saved() == before
+
+
+@pytest.mark.parametrize("data", [
+    {"state": "atlantis"},
+    {"rurality": ["rural", "urban"]},
+    {"running-pathways": "teleportation", "existing-program": "yes"},
+])
+def test_tampered_choice_is_a_400_and_nothing_is_saved(wizard: Wizard, data: dict[str, Any]
+                                                       ) -> None:
+    wizard.start()
+    wizard.post_step("community", HUNTINGTON["community"])
+    before = wizard.saved()
+    response = wizard.post_step("community", {**HUNTINGTON["community"], "community-name": "X",
+                                              **data})
+    assert response.status_code == 400
+    assert "not one of the choices" in response.text
+    assert wizard.saved() == before
+
+
+def test_unknown_step_is_a_404(wizard: Wizard, client: FlaskClient) -> None:
+    wizard.start()
+    assert client.get(wizard.url("/step/nope")).status_code == 404
+    assert wizard.post_step("community", {}, query="").status_code == 400  # sanity: real step
+    response = client.post(wizard.url("/step/nope"), data={})
+    assert response.status_code in (400, 404)
+
+
+def test_text_longer_than_its_limit_is_refused(wizard: Wizard) -> None:
+    wizard.start()
+    response = wizard.post_step("community", {**HUNTINGTON["community"],
+                                              "community-name": "x" * 121})
+    assert response.status_code == 400
+    assert "120 characters or fewer" in response.text
+    assert wizard.saved() == {}
+
+
+def test_oversized_request_is_a_413_and_nothing_is_saved(wizard: Wizard) -> None:
+    wizard.start()
+    response = wizard.post_step("partners", {"notes": "x" * 200_000})
+    assert response.status_code == 413
+    assert "too large" in response.text
+    assert wizard.saved() == {}
+
+
+@pytest.mark.parametrize("token", [None, "forged-token"])
+def test_missing_or_wrong_csrf_token_is_refused(wizard: Wizard, token: str | None) -> None:
+    wizard.start()
+    response = wizard.post_step("community", HUNTINGTON["community"], csrf=token)
+    assert response.status_code == 400
+    assert "security check" in response.text
+    assert wizard.saved() == {}
+
+
+def test_starting_without_a_csrf_token_creates_nothing(client: FlaskClient,
+                                                       app_config: dict[str, Any]) -> None:
+    assert client.post("/new").status_code == 400
+    path = Path(app_config["DATABASE_URL"].removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("select count(*) from interviews").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("token", ["A" * 43, "short", "not%20a%20token" * 4])
+def test_unknown_resume_link_is_a_404_with_a_message(client: FlaskClient, token: str) -> None:
+    for path in ("", "/step/community", "/review", "/results"):
+        response = client.get(f"/c/{token}{path}")
+        assert response.status_code == 404
+        assert "could not find answers for this link" in response.text
+
+
+def test_expired_resume_link_is_a_404_that_says_so(app: Flask, wizard: Wizard,
+                                                   client: FlaskClient) -> None:
+    wizard.start()
+    app.config["RESUME_MAX_AGE_DAYS"] = -1
+    response = client.get(wizard.url("/review"))
+    assert response.status_code == 404
+    assert "expired" in response.text
+
+
+def test_results_before_the_required_answers_go_to_review(wizard: Wizard,
+                                                          client: FlaskClient) -> None:
+    wizard.start()
+    response = client.get(wizard.url("/results"))
+    assert response.status_code == 303
+    page = client.get(response.location).text
+    assert "Some required questions are not answered yet" in page
+
+
+def test_review_page_links_each_answer_back_to_its_section(wizard: Wizard,
+                                                           client: FlaskClient) -> None:
+    wizard.start()
+    wizard.complete()
+    page = client.get(wizard.url("/review")).text
+    assert f"/c/{wizard.token}/step/people?return=review#q-peers-yes" in page
+
+
+def test_csrf_token_on_the_page_is_accepted(wizard: Wizard, client: FlaskClient) -> None:
+    wizard.start()
+    token = csrf_of(client.get(wizard.url("/step/goals")).text)
+    response = wizard.post_step("goals", {"goals": "easy-entry"}, csrf=token)
+    assert response.status_code == 303
