@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
 import networkx as nx
 
@@ -22,7 +22,7 @@ def node(kind: str, ident: str) -> str:
     return f"{kind}:{ident}"
 
 
-@cache
+@lru_cache(maxsize=32)
 def knowledge_graph(kb: Knowledge) -> nx.MultiDiGraph:
     """Build the directed graph of answers, facts, pathways, partners and tasks.
 
@@ -60,7 +60,7 @@ def knowledge_graph(kb: Knowledge) -> nx.MultiDiGraph:
     return g
 
 
-@cache
+@lru_cache(maxsize=1024)
 def shared_elements(kb: Knowledge, pathway_id: str, others: frozenset[str]) -> tuple[str, ...]:
     """Partners and critical elements a pathway shares with the given pathways."""
     g = knowledge_graph(kb)

@@ -176,16 +176,25 @@ def _sources(kb: Knowledge, details: tuple[PathwayDetail, ...]) -> tuple[Source,
     return tuple(sorted(seen.values(), key=lambda s: s.label.lower()))
 
 
-def build(kb: Knowledge, answers: Answers, *, pathways: int = 1) -> Plan:
-    """Score, explain, match and plan for validated answers."""
+def build(kb: Knowledge, answers: Answers, *, pathways: int = 1,
+          choose: str | None = None) -> Plan:
+    """Score, explain, match and plan for validated answers.
+
+    `choose` puts a pathway first among the recommended ones whatever its rank: a
+    consultant's reasoned override of the result (the ranking itself is unchanged).
+    """
     ranking = scoring.score(kb, answers)
     stab = scoring.stability(kb, answers, ranking)
     check = scoring.facts_to_check(kb, answers, ranking)
     candidates = ranking.candidates
+    if choose is not None:
+        if choose not in {s.pathway.id for s in candidates}:
+            raise ValueError(f"'{choose}' is not a pathway that can be recommended here")
+        candidates = tuple(sorted(candidates, key=lambda s: s.pathway.id != choose))
     chosen = candidates[:max(1, pathways)]
     details = tuple(_detail(kb, answers, s, ranking.running) for s in chosen)
-    top = candidates[0] if candidates else None
-    why_not = tuple(_why_not(kb, top, s) for s in candidates[1:]) if top else ()
+    top = ranking.top
+    why_not = tuple(_why_not(kb, top, s) for s in ranking.candidates[1:]) if top else ()
     timeline = _timeline(kb, tuple(s.pathway.id for s in chosen),
                          details[0].delta if details else None)
     buckets = []

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from itertools import chain
 
 from planner.answers import (
@@ -181,7 +181,7 @@ def _table(kb: Knowledge, question: Question, rules_by_fact: Mapping[str, list[R
     return _Table(question, effects, low, high, real_low, real_high, totals)
 
 
-@cache
+@lru_cache(maxsize=32)
 def index(kb: Knowledge) -> Index:
     """Compile the rules into per-question tables (cached per knowledge base)."""
     rules_by_fact: dict[str, list[Rule]] = {}
@@ -459,3 +459,32 @@ def facts_to_check(kb: Knowledge, answers: Answers, ranking: Ranking | None = No
 def all_contributions(ranking: Ranking) -> list[Contribution]:
     """Every contribution of every pathway (for reports)."""
     return list(chain.from_iterable(s.contributions for s in ranking.scores))
+
+
+class OverrideError(ValueError):
+    """Raised for a weight override that does not fit the rules."""
+
+
+def with_weights(kb: Knowledge, overrides: Mapping[str, int]) -> Knowledge:
+    """Return the knowledge base with some rules' weights replaced (a consultant override).
+
+    The same limits as the knowledge files apply: a whole number from -30 to 30, and a
+    critical element can never count against its own pathway.
+    """
+    if not overrides:
+        return kb
+    from dataclasses import replace
+
+    rules = {r.id: r for r in kb.rules}
+    for rule_id, weight in overrides.items():
+        rule = rules.get(rule_id)
+        if rule is None:
+            raise OverrideError(f"unknown rule '{rule_id}'")
+        if isinstance(weight, bool) or not isinstance(weight, int) or not -30 <= weight <= 30:
+            raise OverrideError(f"'{rule_id}': a weight is a whole number from -30 to 30")
+        if weight < 0 and rule.fact in kb.pathways[rule.pathway].element_ids:
+            raise OverrideError(f"'{rule_id}': a critical element cannot lower its pathway's "
+                                "score")
+    new_rules = tuple(replace(r, weight=overrides[r.id]) if r.id in overrides else r
+                      for r in kb.rules)
+    return replace(kb, rules=new_rules)

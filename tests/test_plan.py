@@ -111,3 +111,16 @@ def test_sources_are_deduplicated_and_never_mirrors(built: plan.Plan) -> None:
     urls = [s.url for s in built.sources]
     assert len(urls) == len(set(urls)) and urls
     assert all(s.kind != "mirror" for s in built.sources)
+
+
+def test_a_consultant_can_choose_another_pathway_without_changing_the_ranking(
+    kb: Knowledge,
+) -> None:
+    given = answers.validate(kb, PROFILE)
+    chosen = plan.build(kb, given, choose="active-outreach")
+    assert chosen.recommended[0].score.pathway.id == "active-outreach"
+    assert chosen.ranking.top is not None
+    assert chosen.ranking.top.pathway.id == "naloxone-plus"
+    assert all(t.task.applies_to("active-outreach") for t in chosen.timeline)
+    with pytest.raises(ValueError, match="not a pathway"):
+        plan.build(kb, given, choose="no-such-pathway")

@@ -162,3 +162,27 @@ def test_ties_keep_the_framework_order(kb: Knowledge) -> None:
     rounded = [(round(s.score, 6), s.pathway.order) for s in ranking.candidates]
     for (a_score, a_order), (b_score, b_order) in itertools.pairwise(rounded):
         assert a_score > b_score or (a_score == b_score and a_order < b_order)
+
+
+def test_a_weight_override_changes_only_that_rule_and_keeps_the_decomposition(
+    kb: Knowledge,
+) -> None:
+    changed = scoring.with_weights(kb, {"np-overdoses": 4})
+    assert next(r for r in changed.rules if r.id == "np-overdoses").weight == 4
+    assert next(r for r in kb.rules if r.id == "np-overdoses").weight == 16
+    before = scoring.score(kb, HUNTINGTON).get("naloxone-plus")
+    after = scoring.score(changed, HUNTINGTON).get("naloxone-plus")
+    assert after.score < before.score
+    assert math.isclose(after.decomposition_total, after.score, abs_tol=1e-9)
+
+
+@pytest.mark.parametrize(("overrides", "phrase"), [
+    ({"no-such-rule": 3}, "unknown rule"),
+    ({"np-overdoses": 31}, "from -30 to 30"),
+    ({"np-overdoses": 2.5}, "whole number"),
+    ({"np-overdose-data": -5}, "critical element"),
+])
+def test_bad_weight_overrides_are_refused(kb: Knowledge, overrides: dict[str, object],
+                                          phrase: str) -> None:
+    with pytest.raises(scoring.OverrideError, match=phrase):
+        scoring.with_weights(kb, overrides)  # type: ignore[arg-type]
