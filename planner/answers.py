@@ -89,6 +89,8 @@ def _check_value(question: Question, value: Any) -> tuple[Value | None, str | No
             return None, f"'{qid}' has no option '{unknown[0]}'"
         if len(set(value)) != len(value):
             return None, f"'{qid}' lists an option twice"
+        if question.max_choices is not None and len(value) > question.max_choices:
+            return None, f"'{qid}' takes at most {question.max_choices} options"
         exclusive = [v for v in value if question.option(v).exclusive]  # type: ignore[union-attr]
         if exclusive and len(value) > 1:
             return None, f"'{qid}': '{exclusive[0]}' cannot be combined with other options"

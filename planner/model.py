@@ -404,6 +404,7 @@ class Question:
     max_length: int | None
     minimum: float | None
     maximum: float | None
+    max_choices: int | None = None
 
     @classmethod
     def from_raw(cls, raw: Raw) -> Question:
@@ -425,7 +426,7 @@ class Question:
                 for o in raw.get("options") or ()
             ),
             max_length=raw.get("max_length"), minimum=raw.get("minimum"),
-            maximum=raw.get("maximum"),
+            maximum=raw.get("maximum"), max_choices=raw.get("max_choices"),
         )
 
     @property

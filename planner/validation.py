@@ -140,6 +140,8 @@ def _questions(ctx: _Ctx) -> None:
         options = q.get("options") or []
         if q["type"] in {"single", "multi"} and len(options) < 2:
             ctx.add("questions", qid, "options", "a choice question needs at least two options")
+        if q.get("max_choices") is not None and q["type"] != "multi":
+            ctx.add("questions", qid, "max_choices", "only a multi question takes max_choices")
         if q["type"] in {"text", "number"} and options:
             ctx.add("questions", qid, "options", f"a {q['type']} question takes no options")
         for i, cond in enumerate(q.get("ask_when") or ()):

@@ -41,6 +41,8 @@ def test_valid_answers_come_back_normalised(kb: Knowledge) -> None:
     ({**MINIMAL, "partners": "police,fire"}, "'partners' has no option 'police,fire'"),
     ({**MINIMAL, "partners": ["police", "dont-know"]}, "cannot be combined"),
     ({**MINIMAL, "partners": ["police", "police"]}, "lists an option twice"),
+    ({**MINIMAL, "goals": ["fewer-overdoses", "fewer-arrests", "easy-entry", "reach-unseen"]},
+     "'goals' takes at most 3 options"),
     ({**MINIMAL, "community-name": "x" * 121}, "longer than 120 characters"),
     ({**MINIMAL, "community-name": 12}, "'community-name' takes text"),
     ({**MINIMAL, "running-pathways": ["self-referral"]}, "answered but not asked"),

@@ -30,7 +30,8 @@ def answer_sets(draw: Any) -> dict[str, Any]:
             if exclusive and draw(st.integers(0, 9)) == 0:
                 raw[q.id] = (draw(st.sampled_from(exclusive)),)
             else:
-                picked = draw(st.lists(st.sampled_from(plain), unique=True, max_size=6))
+                picked = draw(st.lists(st.sampled_from(plain), unique=True,
+                                      max_size=q.max_choices or 6))
                 if picked:
                     raw[q.id] = tuple(picked)
     kept = {k: v for k, v in raw.items()
