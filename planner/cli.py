@@ -239,6 +239,24 @@ def _register_plan() -> None:
 _register_plan()
 
 
+def _register_users() -> None:
+    from planner.cli_users import add_user_command
+
+    main.add_command(add_user_command)
+
+
+_register_users()
+
+
+def _register_db() -> None:
+    from planner.cli_db import db_command
+
+    main.add_command(db_command)
+
+
+_register_db()
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

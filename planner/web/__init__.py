@@ -35,15 +35,29 @@ def _defaults(app: Flask) -> dict[str, Any]:
         "RESUME_MAX_AGE_DAYS": 365,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": None,
+        # Production settings (see planner.web.security and the README's Configuration).
+        "ENV": "development",
+        "DATABASE_TIMEOUT": 5.0,
+        "RATE_LIMIT": True,
+        "RATE_LIMIT_READ": 240,
+        "RATE_LIMIT_WRITE": 60,
+        "RATE_LIMIT_PDF": 12,
+        "PDF_MAX_CONCURRENT": 2,
+        "PDF_RETRY_AFTER": 5,
     }
 
 
 def _instance_secret(folder: Path) -> str:
     """Read the instance folder's secret key, creating it on first start."""
     path = folder / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32), encoding="utf-8")
-        path.chmod(0o600)
+    try:  # created readable by the owner only, and never overwritten (O_EXCL)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_hex(32))
     return path.read_text(encoding="utf-8").strip()
 
 
@@ -66,8 +80,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env("PLANNER")
         if os.environ.get("DATABASE_URL"):
             app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+        if "KNOWLEDGE" in app.config:  # PLANNER_KNOWLEDGE, as documented before
+            app.config["KNOWLEDGE_DIR"] = app.config["KNOWLEDGE"]
     else:
         app.config.from_mapping(test_config)
+    if app.config["SESSION_COOKIE_SECURE"] is None:  # not set: Secure in production only
+        app.config["SESSION_COOKIE_SECURE"] = app.config["ENV"] == "production"
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
@@ -80,14 +98,35 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         else loader.load(knowledge_dir)
     )
 
-    from planner.web import assets, db, errors, results, start, views, wizard
+    # accounts, consult, dashboard, respondents: imported before db.init_app creates the tables.
+    from planner.web import (
+        accounts,
+        assets,
+        consult,
+        dashboard,
+        db,
+        errors,
+        health,
+        respondents,
+        results,
+        security,
+        start,
+        views,
+        wizard,
+    )
 
     csrf.init_app(app)
     db.init_app(app)
     errors.init_app(app)
     views.init_app(app)
+    security.init_app(app)
+    app.register_blueprint(health.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(start.bp)
     app.register_blueprint(wizard.bp)
     app.register_blueprint(results.bp)
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(consult.bp)
+    app.register_blueprint(respondents.bp)
     return app

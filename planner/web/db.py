@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Integer, String, Text, create_engine, select
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -39,6 +39,13 @@ class Interview(Base):
     done_json: Mapped[str] = mapped_column(Text, default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    # A consultant's community (owner_id set) or a respondent's copy of one (parent_id set).
+    owner_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    link_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    parent_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    respondent_role: Mapped[str | None] = mapped_column(String(30), nullable=True)
 
     @property
     def raw_answers(self) -> dict[str, Any]:
@@ -61,14 +68,43 @@ def _engine(app: Flask) -> Engine:
     return engine
 
 
-def init_app(app: Flask) -> None:
-    """Create the engine and the tables, and close the request's session on teardown."""
-    url = app.config["DATABASE_URL"]
+def engine() -> Engine:
+    """The current app's engine."""
+    return _engine(current_app)
+
+
+def make_engine(url: str, timeout: float = 5.0) -> Engine:
+    """An engine for url; SQLite files get WAL and a busy timeout of `timeout` seconds."""
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"check_same_thread": False}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": timeout}
+    else:
+        kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
-    Base.metadata.create_all(engine)
+    if url.startswith("sqlite") and ":memory:" not in url and url != "sqlite://":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside a writer (several gunicorn workers); NORMAL sync in WAL
+    # mode loses nothing when the process is killed, only (at worst) on power loss.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def init_app(app: Flask) -> None:
+    """Create the engine, migrate the schema to the newest revision, close sessions on teardown.
+
+    No connection stays open afterwards, so a preloading server can fork safely.
+    """
+    from planner import migrations
+
+    engine = make_engine(app.config["DATABASE_URL"], float(app.config["DATABASE_TIMEOUT"]))
+    migrations.upgrade(engine)
+    engine.dispose()
     app.extensions["planner.engine"] = engine
     app.teardown_appcontext(_close)
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import contextlib
+import logging
+
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 TITLES = {
@@ -11,6 +15,8 @@ TITLES = {
     404: "Page not found",
     405: "That action is not allowed here",
     413: "What you sent is too large",
+    429: "Too many requests: try again shortly",
+    503: "Busy or unavailable: try again in a moment",
     500: "Something went wrong",
 }
 
@@ -21,13 +27,22 @@ TOO_LARGE = ("The form you sent is larger than this site accepts. Nothing was sa
              "Go back and shorten your answers.")
 
 
+log = logging.getLogger(__name__)
+DB_UNAVAILABLE = ("The planner cannot reach its database right now. Nothing you saved before "
+                  "is lost. Please try again in a minute.")
+DB_RETRY_AFTER = 30
+
+
 def _page(code: int, message: str) -> tuple[str, int]:
     title = TITLES.get(code, "Something went wrong")
     return render_template("web/error.html", code=code, title=title, message=message), code
 
 
-def _http_error(exc: HTTPException) -> tuple[str, int]:
+def _http_error(exc: HTTPException) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
     code = exc.code or 500
+    retry = next((v for k, v in exc.get_headers() if k.lower() == "retry-after"), None)
+    if retry is not None:
+        return (*_page(code, exc.description or ""), {"Retry-After": retry})
     if code == 413:
         return _page(413, TOO_LARGE)
     message = exc.description or ""
@@ -47,8 +62,19 @@ def _server_error(_exc: InternalServerError) -> tuple[str, int]:
                       "please try again in a moment.")
 
 
+def _database_error(exc: DBAPIError) -> tuple[str, int, dict[str, str]]:
+    """A locked, missing or unreachable database: a 503 page, never a traceback."""
+    log.error("database unavailable: %s", exc.orig if exc.orig is not None else exc)
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        with contextlib.suppress(DBAPIError):  # a broken connection: nothing to give back
+            db_session.close()
+    return (*_page(503, DB_UNAVAILABLE), {"Retry-After": str(DB_RETRY_AFTER)})
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
+    app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -7,14 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from planner import answers as core
 from planner import charts, matching, plan, scoring
 from planner.model import Knowledge, Question
-from planner.web import forms, state
+from planner.web import csp, forms, security, state, workspace
 
 bp = Blueprint("results", __name__, url_prefix="/c/<token>")
 
@@ -54,8 +53,8 @@ def _plan_available() -> bool:
 
 def _page(interview: state.Interview, answers: dict[str, core.Value],
           what_if: dict[str, Any] | None = None, status: int = 200) -> tuple[str, int]:
-    kb = state.knowledge()
-    built = plan.build(kb, answers)
+    base = state.knowledge()
+    kb, built = workspace.build(base, interview.row, answers)
     questions = changeable(kb, answers)
     panel = _what_if_view(kb, questions, forms.formdata_for(answers, questions))
     if what_if is not None:
@@ -75,13 +74,15 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
         gap_tta=gap_tta,
         token=interview.token,
         plan=built,
-        chart=Markup(charts.ranking_chart(built.ranking)),  # noqa: S704 - our own SVG
+        chart=csp.svg_as_img(charts.ranking_chart(built.ranking)),
         chart_alt=charts.ranking_alt(built.ranking),
         what_if=what_if,
         panel=panel,
         initiatives=initiatives,
         plan_available=_plan_available(),
         label=lambda qid, value: state.answer_label(kb.questions[qid], value),
+        consultant_notes=workspace.plan_notes(base, interview.row),
+        by_owner=interview.by_owner,
     ), status
 
 
@@ -102,7 +103,7 @@ def what_if(token: str) -> Response | tuple[str, int]:
     answers = _complete(interview)
     if answers is None:
         return redirect(url_for("wizard.review", token=token, incomplete=1), code=303)
-    kb = state.knowledge()
+    kb, _ = workspace.effective(state.knowledge(), interview.row)
     questions = changeable(kb, answers)
     if forms.tampered(questions, request.form):
         abort(400, description="The what-if form sent an answer that is not one of the "
@@ -140,28 +141,30 @@ def what_if(token: str) -> Response | tuple[str, int]:
     })
 
 
-def _built(token: str) -> tuple[Knowledge, plan.Plan, dict[str, core.Value]]:
+def _built(token: str) -> tuple[Knowledge, plan.Plan, dict[str, core.Value], list[Any]]:
     interview = state.load(token)
     answers = _complete(interview)
     if answers is None:
         abort(404, description="The plan is ready once every required question is answered. "
                                "Go back to your answers to finish them.")
-    kb = state.knowledge()
-    return kb, plan.build(kb, answers), answers
+    kb, built = workspace.build(state.knowledge(), interview.row, answers)
+    return kb, built, answers, workspace.plan_notes(state.knowledge(), interview.row)
 
 
 @bp.get("/plan")
-def plan_preview(token: str) -> str:
+def plan_preview(token: str) -> Response:
     """The printable plan as HTML (the same document the PDF is made from)."""
     try:
         report = importlib.import_module("planner.report")
     except ImportError:
         abort(404, description=PLAN_UNAVAILABLE)
-    kb, built, answers = _built(token)
+    kb, built, answers, notes = _built(token)
     html: str = report.render_plan_html(
-        kb, built, answers, for_pdf=False, templates_dir=current_app.config["TEMPLATES_DIR"],
+        kb, built, answers, for_pdf=False, notes=notes,
+        templates_dir=current_app.config["TEMPLATES_DIR"],
     )
-    return html
+    page, policy = csp.standalone(html)
+    return Response(page, mimetype="text/html", headers={"Content-Security-Policy": policy})
 
 
 @bp.get("/plan.pdf")
@@ -172,11 +175,13 @@ def plan_pdf(token: str) -> Response:
         pdf = importlib.import_module("planner.pdf")
     except ImportError:
         abort(404, description=PLAN_UNAVAILABLE)
-    kb, built, answers = _built(token)
-    html = report.render_plan_html(
-        kb, built, answers, for_pdf=True, templates_dir=current_app.config["TEMPLATES_DIR"],
-    )
-    body: bytes = pdf.render_pdf(html)
+    kb, built, answers, notes = _built(token)
+    with security.pdf_slot():  # past the bound: 503 + Retry-After at once, never a queue
+        html = report.render_plan_html(
+            kb, built, answers, for_pdf=True, notes=notes,
+            templates_dir=current_app.config["TEMPLATES_DIR"],
+        )
+        body: bytes = pdf.render_pdf(html)
     name = "".join(ch if ch.isalnum() else "-" for ch in built.community.lower()).strip("-")
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{name or "community"}-plan.pdf"',

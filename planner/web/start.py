@@ -41,6 +41,6 @@ def existing() -> Response:
 
 
 @bp.get("/consultant")
-def consultant() -> str:
-    """Explain that the consultant workspace comes later."""
-    return render_template("web/consultant.html")
+def consultant() -> Response:
+    """Send consultants to their dashboard (which asks them to sign in first)."""
+    return redirect(url_for("dashboard.index"), code=303)

@@ -15,9 +15,11 @@ from flask import abort, current_app
 
 from planner import answers as core
 from planner.model import Knowledge, Question, Section
-from planner.web import db
+from planner.web import accounts, db
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{40,64}")
+# A consultant opens their own community by id; it works only in their signed-in session.
+OWNER_KEY_RE = re.compile(r"w([1-9][0-9]{0,9})")
 QUESTION_IN_PROBLEM = re.compile(r"'([^']+)'")
 
 
@@ -84,11 +86,22 @@ class Interview:
     def done(self) -> list[str]:
         return self.row.done
 
+    @property
+    def by_owner(self) -> bool:
+        """True when opened from the consultant's workspace rather than a private link."""
+        return bool(OWNER_KEY_RE.fullmatch(self.token))
+
 
 def load(token: str) -> Interview:
     """Find the interview for a resume token or stop with a 404 that says why."""
     unknown = ("We could not find answers for this link. Check that you copied the whole "
                "link, or start again.")
+    owned = OWNER_KEY_RE.fullmatch(token)
+    if owned:
+        mine = accounts.owned_interview(int(owned.group(1)))
+        if mine is None:
+            abort(404, description=unknown)
+        return Interview(mine, token, restore(knowledge(), mine.raw_answers))
     if not TOKEN_RE.fullmatch(token):
         abort(404, description=unknown)
     row = db.find(token)

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from planner import answers as core
 from planner.model import Knowledge, Question
-from planner.web import db, forms, state
+from planner.web import db, forms, state, workspace
 
 bp = Blueprint("wizard", __name__, url_prefix="/c/<token>")
 
@@ -103,6 +103,10 @@ def step(token: str, section_id: str) -> Response | tuple[str, int]:
         return _render_step(kb, interview, section_id, questions, request.form, errors, 400)
 
     done = [*interview.done, section_id] if section_id not in interview.done else interview.done
+    if interview.row.owner_id is not None:
+        detail = workspace.describe_changes(kb, interview.answers, clean)
+        if detail:  # recorded in the same commit as the answers
+            workspace.record(interview.row, workspace.actor(interview), "answers", detail)
     db.save(interview.row, state.to_json(clean), done)
     if request.form.get("return") == "review":
         return redirect(url_for(".review", token=token), code=303)
@@ -121,6 +125,8 @@ def _plain(problem: str, question: Question) -> str:
         return f"\u201c{' or '.join(exclusive)}\u201d cannot be chosen with other answers."
     if "longer than" in problem:
         return f"Use {question.max_length or 2000} characters or fewer."
+    if "at most" in problem and question.max_choices:
+        return f"Choose at most {question.max_choices}."
     return "This answer could not be used. " + problem
 
 

@@ -23,20 +23,58 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
+# Set (e.g. postgresql+psycopg://planner@127.0.0.1/planner_test) to run the web tests on
+# that database instead of a temporary SQLite file; each test starts from an empty schema.
+TEST_DATABASE_URL = os.environ.get("PLANNER_TEST_DATABASE_URL", "")
+
+
+def empty_database(url: str) -> None:
+    """Drop every table of the test database (PostgreSQL: the whole public schema)."""
+    from sqlalchemy import MetaData, create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+            else:
+                meta = MetaData()
+                meta.reflect(connection)
+                meta.drop_all(connection)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
-def app_config(tmp_path: Path) -> dict[str, Any]:
-    """Test settings: a temporary instance folder and database; CSRF stays on."""
+def database_url(tmp_path: Path) -> str:
+    """A fresh, empty database for one test: PLANNER_TEST_DATABASE_URL or a SQLite file."""
+    if TEST_DATABASE_URL:
+        empty_database(TEST_DATABASE_URL)
+        return TEST_DATABASE_URL
+    return f"sqlite:///{tmp_path / 'planner.sqlite3'}"
+
+
+@pytest.fixture
+def app_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
+    """Test settings: a temporary instance folder and database; CSRF stays on.
+
+    The rate limit is off (one test client sends many requests); tests of it turn it on.
+    """
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'planner.sqlite3'}",
+        "DATABASE_URL": database_url,
+        "RATE_LIMIT": False,
     }
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any]) -> Flask:
-    return create_app(app_config)
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    made = create_app(app_config)
+    yield made
+    made.extensions["planner.engine"].dispose()
 
 
 @pytest.fixture

@@ -23,10 +23,10 @@ def test_start_page_offers_three_routes(client: FlaskClient) -> None:
     assert "<title>Plan a deflection program | Deflection Pathway Planner</title>" in page.text
 
 
-def test_consultant_page_says_the_workspace_comes_later(client: FlaskClient) -> None:
-    page = client.get("/consultant")
+def test_consultant_link_leads_to_sign_in(client: FlaskClient) -> None:
+    page = client.get("/consultant", follow_redirects=True)
     assert page.status_code == 200
-    assert "coming later" in page.text
+    assert "Consultant sign-in" in page.text
 
 
 def test_uswds_and_app_assets_are_served_locally(client: FlaskClient) -> None:

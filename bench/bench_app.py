@@ -1,0 +1,37 @@
+"""The planner plus one bench-only page, for bench_web.py (never used in production).
+
+    gunicorn -c planner/web/gunicorn_conf.py bench_app:app   (with bench/ on PYTHONPATH)
+
+/_bench/bare-step renders web/step.html, the wizard's own template, with the same
+context as a step page but computed once: no database, no answers, no validation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+
+from planner import create_app
+from planner.web import forms, state
+
+app = create_app()
+_context: dict[str, Any] = {}
+
+
+@app.get("/_bench/bare-step")
+def bare_step() -> str:
+    if not _context:
+        kb = app.extensions["planner.kb"]
+        questions = state.section_questions(kb, "problems")
+        ids = [s.id for s in kb.sections]
+        _context.update(
+            form_class=forms.form_class(questions), token="B" * 43,
+            section=state.section(kb, "problems"), number=ids.index("problems") + 1,
+            total=len(ids), done=ids[:1], questions=questions,
+            current={q.id: set() if q.has_options else "" for q in questions},
+            notes={q.id: state.condition_note(kb, q) for q in questions}, errors={},
+            previous="community", return_to=False, welcome=False)
+    context = dict(_context)
+    form = context.pop("form_class")(formdata=None)
+    return render_template("web/step.html", form=form, **context)

@@ -1,0 +1,191 @@
+"""Load: simulated people completing the wizard against gunicorn (loopback only, bounded).
+
+Run from the checkout:  .venv/bin/python bench/bench_load.py [--users 50] [--seconds 60]
+Starts gunicorn (2 gthread workers) on 127.0.0.1 with a temporary database, runs
+USERS threads that each start a community and complete every step, again and again,
+until SECONDS pass or MAX_REQUESTS are sent; then a burst of 20 simultaneous plan
+downloads. Prints p50/p95/p99 per step, requests/s and errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "web"))
+sys.path.insert(0, str(ROOT))
+
+from serverhelpers import Browser, Server  # noqa: E402
+from webhelpers import HUNTINGTON  # noqa: E402
+
+# All simulated people share 127.0.0.1, so the per-client rate limit is off here.
+LOAD_ENV = {"PLANNER_RATE_LIMIT": "false"}
+
+
+@dataclass
+class Results:
+    times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+    requests: int = 0
+    wizards: int = 0
+    seconds: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, step: str, elapsed: float) -> None:
+        with self.lock:
+            self.times[step].append(elapsed)
+            self.requests += 1
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] * 1000
+
+
+def _user(base: str, deadline: float, budget: int, out: Results) -> None:
+    person = Browser(base, timeout=30)
+    while time.monotonic() < deadline and out.requests < budget:
+        try:
+            page = person.get("/")
+            out.add("start page", page.elapsed)
+            token = person.start()
+            for section, answers in HUNTINGTON.items():
+                if time.monotonic() >= deadline:
+                    return
+                form = person.get(f"/c/{token}/step/{section}")
+                out.add(f"GET {section}", form.elapsed)
+                if form.status != 200:
+                    out.errors.append(f"GET {section}: {form.status}")
+                    return
+                csrf = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+                saved = person.post(f"/c/{token}/step/{section}", {**answers, "csrf_token": csrf})
+                out.add(f"POST {section}", saved.elapsed)
+                if saved.status != 303:
+                    out.errors.append(f"POST {section}: {saved.status}")
+                    return
+            review = person.get(f"/c/{token}/review")
+            out.add("review", review.elapsed)
+            results = person.get(f"/c/{token}/results")
+            out.add("results", results.elapsed)
+            for name, r in (("review", review), ("results", results)):
+                if r.status != 200:
+                    out.errors.append(f"{name}: {r.status}")
+                    return
+            with out.lock:
+                out.wizards += 1
+        except OSError as exc:  # refused, reset or timed out: an error, never retried blindly
+            out.errors.append(f"{type(exc).__name__}: {exc}")
+            return
+
+
+def run_load(base: str, users: int = 50, seconds: float = 60.0,
+             max_requests: int = 200_000) -> Results:
+    """USERS threads completing the wizard until SECONDS or MAX_REQUESTS; bounded both ways."""
+    out = Results()
+    started = time.monotonic()
+    deadline = started + seconds
+    threads = [threading.Thread(target=_user, args=(base, deadline, max_requests, out),
+                                daemon=True) for _ in range(users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=seconds + 60)
+    out.seconds = time.monotonic() - started
+    return out
+
+
+def completed_token(base: str) -> str:
+    person = Browser(base)
+    token = person.start()
+    for section, answers in HUNTINGTON.items():
+        assert person.step(token, section, answers).status == 303
+    return token
+
+
+@dataclass
+class Burst:
+    served: int = 0
+    retry: int = 0
+    failed: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def pdf_burst(base: str, token: str, count: int = 20) -> Burst:
+    """COUNT simultaneous downloads: each must be a PDF, or a 503/429 with Retry-After."""
+    out = Burst()
+    gate = threading.Barrier(count)
+
+    def one(_: int) -> tuple[int, dict[str, str], bytes]:
+        person = Browser(base, timeout=60)
+        gate.wait(timeout=30)
+        r = person.get(f"/c/{token}/plan.pdf")
+        return r.status, r.headers, r.body
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(count) as pool:
+        for status, headers, body in pool.map(one, range(count)):
+            if status == 200 and headers.get("content-type") == "application/pdf" \
+                    and body.startswith(b"%PDF"):
+                out.served += 1
+            elif status in (429, 503) and headers.get("retry-after"):
+                out.retry += 1
+            else:
+                out.failed.append(f"{status} {headers.get('content-type')}")
+    out.seconds = time.monotonic() - started
+    return out
+
+
+def table(out: Results) -> str:
+    lines = [f"{'step':<22}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"]
+    for step, values in out.times.items():
+        lines.append(f"{step:<22}{len(values):>7}{pct(values, 50):>9.1f}{pct(values, 95):>9.1f}"
+                     f"{pct(values, 99):>9.1f}")
+    every = [v for values in out.times.values() for v in values]
+    lines.append(f"{'all requests':<22}{len(every):>7}{pct(every, 50):>9.1f}"
+                 f"{pct(every, 95):>9.1f}{pct(every, 99):>9.1f}")
+    lines.append(f"{out.requests} requests in {out.seconds:.1f} s = "
+                 f"{out.requests / out.seconds:.0f} req/s; {out.wizards} wizards completed; "
+                 f"{len(out.errors)} errors")
+    return "\n".join(lines)
+
+
+def serve(folder: Path, workers: int = 2, threads: int = 8, *, env_bench: bool = False) -> Server:
+    """gunicorn with WORKERS gthread workers on 127.0.0.1; env_bench adds the bench-only page."""
+    if env_bench:
+        env = {**LOAD_ENV, "PYTHONPATH": str(ROOT / "bench")}
+        return Server(folder, workers=workers, threads=threads, env=env,
+                      app_spec="bench_app:app").start()
+    return Server(folder, workers=workers, threads=threads, env=LOAD_ENV).start()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--max-requests", type=int, default=200_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = serve(Path(tmp))
+        try:
+            out = run_load(server.base, args.users, args.seconds, args.max_requests)
+            print(table(out))
+            for error in out.errors[:10]:
+                print("error:", error)
+            burst = pdf_burst(server.base, completed_token(server.base))
+            print(f"PDF burst of 20: {burst.served} served, {burst.retry} told to retry, "
+                  f"{len(burst.failed)} failed, in {burst.seconds:.1f} s")
+        finally:
+            server.stop()
+    return 1 if out.errors or burst.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Every benchmark in one command, one table of figures and ratios.
+
+Run from the checkout:  .venv/bin/python bench/run_all.py [--quick]
+
+- web: a wizard step under load against a bare Flask page rendering the same template on
+  the same gunicorn server (bench_web.py), and 50 people completing the wizard (bench_load.py);
+- scoring: score and full plan per profile (bench_scoring.py's profiles and timer);
+- plan: the PDF warm (in-process) and cold (a new `planner plan` process) (bench_pdf.py).
+Every server listens on 127.0.0.1 only; every loop is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests" / "web"))
+sys.path.insert(0, str(ROOT))
+
+import bench_load  # noqa: E402
+import bench_pdf  # noqa: E402
+import bench_scoring  # noqa: E402
+import bench_web  # noqa: E402
+import yaml  # noqa: E402
+
+from planner import answers, loader, plan, scoring  # noqa: E402
+
+Row = tuple[str, str, float, str, str]  # group, measure, value, unit, ratio or target
+
+
+def web_rows(seconds: float, load_seconds: float) -> list[Row]:
+    rows: list[Row] = []
+    measured = bench_web.measure(clients=16, seconds=seconds)
+    (wname, w), (bname, b) = measured.items()
+    rows += [
+        ("web", f"{wname}, 16 clients", w[0], "req/s", f"{w[0] / b[0]:.2f} x bare"),
+        ("web", f"{wname}, p50", w[1], "ms", f"{w[1] / b[1]:.2f} x bare"),
+        ("web", f"{wname}, p99", w[3], "ms", f"{w[3] / b[3]:.2f} x bare"),
+        ("web", f"{bname}, 16 clients", b[0], "req/s", "1.00"),
+        ("web", f"{bname}, p50", b[1], "ms", ""),
+        ("web", f"{bname}, p99", b[3], "ms", ""),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        server = bench_load.serve(Path(tmp))
+        try:
+            out = bench_load.run_load(server.base, 50, load_seconds)
+            burst = bench_load.pdf_burst(server.base, bench_load.completed_token(server.base))
+        finally:
+            server.stop()
+    every = [v for values in out.times.values() for v in values]
+    posts = [v for k, values in out.times.items() if k.startswith("POST") for v in values]
+    rows += [
+        ("load", f"50 users x {load_seconds:.0f} s: throughput", out.requests / out.seconds,
+         "req/s", f"{out.wizards} wizards"),
+        ("load", "all requests p50 / p95 / p99", bench_load.pct(every, 50), "ms",
+         f"{bench_load.pct(every, 95):.0f} / {bench_load.pct(every, 99):.0f}"),
+        ("load", "saving a step (POST) p50 / p99", bench_load.pct(posts, 50), "ms",
+         f"p99 {bench_load.pct(posts, 99):.0f}"),
+        ("load", "results page p50 / p99", bench_load.pct(out.times["results"], 50), "ms",
+         f"p99 {bench_load.pct(out.times['results'], 99):.0f}"),
+        ("load", "errors", float(len(out.errors)), "", "target 0"),
+        ("load", "PDF burst of 20: served / retry / failed", float(burst.served), "",
+         f"{burst.retry} / {len(burst.failed)}"),
+    ]
+    return rows
+
+
+def scoring_rows(repeat: int) -> list[Row]:
+    kb = loader.load_default()
+    rows: list[Row] = []
+    for path in sorted(bench_scoring.SCENARIOS.glob("*.yaml")):
+        given = answers.validate(kb, yaml.safe_load(path.read_text(encoding="utf-8"))["answers"])
+        plan.build(kb, given)
+        score = statistics.median(bench_scoring._time(lambda g=given: scoring.score(kb, g),
+                                                      repeat))
+        full = statistics.median(bench_scoring._time(lambda g=given: plan.build(kb, g), repeat))
+        rows.append(("scoring", f"{path.stem}: score / full plan", score, "ms",
+                     f"{full:.2f} ms = {full / bench_scoring.TARGET_MS:.2f} x target"))
+    return rows
+
+
+def pdf_rows(warm_n: int, cold_n: int) -> list[Row]:
+    kb = loader.load_default()
+    data = json.loads(bench_pdf.DEFAULT_ANSWERS.read_text(encoding="utf-8"))
+    given = answers.read_file(kb, data).answers
+    bench_pdf.full_render(kb, given)  # warm-up
+    warm = []
+    for _ in range(warm_n):
+        started = time.perf_counter()
+        body = bench_pdf.full_render(kb, given)
+        warm.append(time.perf_counter() - started)
+    cold = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(cold_n):
+            started = time.perf_counter()
+            subprocess.run([*bench_pdf.CLI, str(bench_pdf.DEFAULT_ANSWERS), "-o",
+                            str(Path(tmp) / "plan.pdf")], check=True, cwd=ROOT,
+                           stdout=subprocess.DEVNULL)
+            cold.append(time.perf_counter() - started)
+    w, c = statistics.median(warm), statistics.median(cold)
+    return [
+        ("plan", f"PDF warm, median of {warm_n}", w, "s", f"{w / 1.0:.2f} x target 1 s"),
+        ("plan", f"PDF cold (new process), median of {cold_n}", c, "s",
+         f"{c / w:.1f} x warm; {c / 4.0:.2f} x target 4 s"),
+        ("plan", "PDF size", len(body) / 1024, "KB", ""),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="shorter runs (5 s web, 20 s load, fewer repeats)")
+    args = parser.parse_args()
+    quick = args.quick
+    rows: list[Row] = []
+    rows += web_rows(seconds=5 if quick else 10, load_seconds=20 if quick else 60)
+    rows += scoring_rows(repeat=50 if quick else 200)
+    rows += pdf_rows(warm_n=3 if quick else 7, cold_n=2 if quick else 3)
+    width = max(len(r[1]) for r in rows)
+    print(f"{'group':<8} {'measure':<{width}} {'value':>10} {'unit':<6} ratio / note")
+    for group, measure, value, unit, note in rows:
+        print(f"{group:<8} {measure:<{width}} {value:>10.2f} {unit:<6} {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Consultant accounts: sign in and out with a hashed password, kept in the signed session.
+
+Passwords are hashed with werkzeug's scrypt; the session holds only the user's id
+and a fingerprint of the password hash, so changing a password signs out every
+other browser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import DateTime, Integer, String, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
+from wtforms import EmailField, PasswordField
+from wtforms.validators import InputRequired, Length
+
+from planner.web import db
+from planner.web.db import Base
+
+bp = Blueprint("accounts", __name__)
+
+WRONG = "The email or password is wrong."
+MIN_PASSWORD = 12
+# A real hash to check against when the email is unknown, so timing does not tell.
+_DUMMY_HASH = generate_password_hash("not-a-password-anyone-has", method="scrypt")
+
+
+class User(Base):
+    """A TTA consultant who can sign in."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
+
+    @property
+    def display(self) -> str:
+        return self.name or self.email
+
+
+class AccountError(ValueError):
+    """Raised for an account that cannot be created."""
+
+
+def normalise_email(email: str) -> str:
+    """The stored form of an email address (trimmed, lower case)."""
+    return email.strip().lower()
+
+
+def _fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
+
+
+def create_user(email: str, password: str, name: str = "") -> User:
+    """Store a new consultant; raise AccountError for a taken email or a short password."""
+    address = normalise_email(email)
+    if "@" not in address or len(address) > 254:
+        raise AccountError("give a valid email address")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must be at least {MIN_PASSWORD} characters")
+    db_session = db.session()
+    if db_session.scalars(select(User).where(User.email == address)).first():
+        raise AccountError(f"an account for {address} already exists")
+    user = User(email=address, name=name.strip()[:200],
+                password_hash=generate_password_hash(password, method="scrypt"))
+    db_session.add(user)
+    db_session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user with this email and password, or None (same work either way)."""
+    user = db.session().scalars(
+        select(User).where(func.lower(User.email) == normalise_email(email))
+    ).first()
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def current_user() -> User | None:
+    """The signed-in consultant of this request, if any."""
+    if "current_user" not in g:
+        user = None
+        uid = session.get("user_id")
+        if isinstance(uid, int):
+            found = db.session().get(User, uid)
+            if found is not None and session.get("auth") == _fingerprint(found.password_hash):
+                user = found
+        g.current_user = user
+    found_user: User | None = g.current_user
+    return found_user
+
+
+def require_user() -> User:
+    """The signed-in consultant, or a redirect to the sign-in page."""
+    user = current_user()
+    if user is None:
+        abort(redirect(url_for("accounts.sign_in", next=request.path), code=303))
+    return user
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired("Enter your email address."),
+                                            Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired("Enter your password."),
+                                                     Length(max=1000)])
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("dashboard.index")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Response | tuple[str, int]:
+    """Show the sign-in form, or check it and start the session."""
+    form = SignInForm()
+    status = 200
+    problem = ""
+    if request.method == "POST":
+        if form.validate():
+            user = authenticate(form.email.data or "", form.password.data or "")
+            if user is not None:
+                target = _safe_next(request.args.get("next"))
+                session.clear()
+                session["user_id"] = user.id
+                session["auth"] = _fingerprint(user.password_hash)
+                return redirect(target, code=303)
+            problem = WRONG
+        else:
+            problem = " ".join(e for errs in form.errors.values() for e in errs)
+        status = 400
+    context: dict[str, Any] = {"form": form, "problem": problem}
+    return render_template("web/sign_in.html", **context), status
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    """End the session."""
+    session.clear()
+    return redirect(url_for("start.index", signed_out=1), code=303)
+
+
+def owned_interview(interview_id: int) -> db.Interview | None:
+    """The interview with this id if the signed-in consultant owns it, else None."""
+    user = current_user()
+    if user is None:
+        return None
+    row = db.session().get(db.Interview, interview_id)
+    return row if row is not None and row.owner_id == user.id else None
+
+
+@bp.app_context_processor
+def _user_global() -> dict[str, Any]:
+    # An error page must still render when the database is what failed.
+    try:
+        return {"current_user": current_user()}
+    except SQLAlchemyError:
+        return {"current_user": None}

@@ -1,0 +1,260 @@
+"""Consultant tools for one community: notes, reasoned overrides, versions, export and import."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from planner import answers as core
+from planner import scoring
+from planner.web import db, state, workspace
+
+bp = Blueprint("consult", __name__, url_prefix="/c/<token>")
+
+IMPORT_MAX = 60 * 1024
+
+
+def _sections() -> list[tuple[str, str]]:
+    kb = state.knowledge()
+    return [(workspace.GENERAL, "General"), *((s.id, s.label) for s in kb.sections)]
+
+
+@bp.route("/notes", methods=["GET", "POST"])
+def notes(token: str) -> Response | str:
+    """Show and save one note per section."""
+    interview = workspace.load_owned(token)
+    current = workspace.notes(interview.row)
+    if request.method == "POST":
+        sections = _sections()
+        sent = {sid: (request.form.get(f"note-{sid}") or "").strip() for sid, _ in sections}
+        too_long = [label for sid, label in sections if len(sent[sid]) > workspace.NOTE_MAX]
+        if too_long:
+            abort(400, description=f"Notes are limited to {workspace.NOTE_MAX} characters "
+                                   f"({', '.join(too_long)}). Nothing was saved.")
+        who = workspace.actor(interview)
+        changed = []
+        for sid, label in sections:
+            note = current.get(sid)
+            if (note.text if note else "") == sent[sid]:
+                continue
+            if note is None:
+                note = workspace.Note(interview_id=interview.row.id, section=sid)
+                db.session().add(note)
+            note.text, note.actor, note.updated_at = sent[sid], who, db._now()
+            changed.append(label)
+        if changed:
+            workspace.record(interview.row, who, "notes", "Notes changed: " + ", ".join(changed))
+            interview.row.updated_at = db._now()
+            db.session().commit()
+        return redirect(url_for(".notes", token=token, saved=len(changed)), code=303)
+    return render_template("web/notes.html", token=token, sections=_sections(),
+                           current={k: n.text for k, n in current.items()},
+                           saved=request.args.get("saved"))
+
+
+def _rules_view() -> list[Any]:
+    kb = state.knowledge()
+    return sorted(kb.rules, key=lambda r: (r.pathway, r.id))
+
+
+@bp.route("/overrides", methods=["GET", "POST"])
+def overrides(token: str) -> Response | tuple[str, int]:
+    """List overrides and add one: a rule's weight or the recommended pathway, with a reason."""
+    interview = workspace.load_owned(token)
+    kb = state.knowledge()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        kind = request.form.get("kind")
+        reason = (request.form.get("reason") or "").strip()
+        if kind not in {"weight", "result"}:
+            abort(400, description="Choose what to override: a weight or the result.")
+        if not reason:
+            errors["reason"] = "Give the reason for the override; it is kept with the plan."
+        elif len(reason) > workspace.REASON_MAX:
+            errors["reason"] = f"Use {workspace.REASON_MAX} characters or fewer."
+        target = (request.form.get("rule") if kind == "weight"
+                  else request.form.get("pathway")) or ""
+        weight: int | None = None
+        if kind == "weight":
+            try:
+                weight = int((request.form.get("weight") or "").strip())
+                active = {o.target: o.weight for o in workspace.overrides(interview.row)
+                          if o.kind == "weight" and o.weight is not None}
+                scoring.with_weights(kb, {**active, target: weight})
+            except ValueError as exc:
+                problem = str(exc) if isinstance(exc, scoring.OverrideError) else \
+                    "a weight is a whole number from -30 to 30"
+                errors["weight"] = f"This weight cannot be used: {problem}."
+        elif target not in kb.pathways:
+            errors["pathway"] = "Choose one of the pathways listed."
+        if not errors:
+            who = workspace.actor(interview)
+            for old in workspace.overrides(interview.row):
+                if old.kind == kind and (kind == "result" or old.target == target):
+                    old.active = False
+            o = workspace.Override(interview_id=interview.row.id, kind=kind, target=target,
+                                   weight=weight, reason=reason, actor=who)
+            db.session().add(o)
+            workspace.record(interview.row, who, f"override-{kind}",
+                             workspace.override_text(kb, o))
+            interview.row.updated_at = db._now()
+            db.session().commit()
+            return redirect(url_for(".overrides", token=token, saved=1), code=303)
+    return render_template(
+        "web/overrides.html", token=token, rules=_rules_view(),
+        items=[(o, workspace.override_text(kb, o)) for o in workspace.overrides(interview.row)],
+        errors=errors, form=request.form if errors else {}, saved=request.args.get("saved"),
+    ), 400 if errors else 200
+
+
+@bp.post("/overrides/<int:override_id>/remove")
+def remove_override(token: str, override_id: int) -> Response:
+    """Withdraw an override (it stays in the audit trail)."""
+    interview = workspace.load_owned(token)
+    found = db.session().get(workspace.Override, override_id)
+    if found is None or found.interview_id != interview.row.id or not found.active:
+        abort(404, description="There is no such override for this community.")
+    found.active = False
+    workspace.record(interview.row, workspace.actor(interview), "override-removed",
+                     "Withdrawn: " + workspace.override_text(state.knowledge(), found))
+    db.session().commit()
+    return redirect(url_for(".overrides", token=token), code=303)
+
+
+@bp.route("/versions", methods=["GET", "POST"])
+def versions(token: str) -> Response | str:
+    """List saved versions; save the current answers as a new one."""
+    interview = workspace.load_owned(token)
+    kb = state.knowledge()
+    if request.method == "POST":
+        label = (request.form.get("label") or "").strip()[:200] or "Saved version"
+        who = workspace.actor(interview)
+        version = workspace.snapshot(kb, interview.row, interview.answers, label, who)
+        workspace.record(interview.row, who, "version",
+                         f"Version {version.number} saved: {label}")
+        db.session().commit()
+        return redirect(url_for(".versions", token=token, saved=version.number), code=303)
+    return render_template("web/versions.html", token=token,
+                           versions=workspace.versions(interview.row),
+                           saved=request.args.get("saved"))
+
+
+def _version(row: db.Interview, number: str | None) -> workspace.Version | None:
+    if number in (None, "", "current"):
+        return None
+    if not str(number).isdigit():
+        abort(400, description="Choose two versions to compare.")
+    found = db.session().scalars(select(workspace.Version).where(
+        workspace.Version.interview_id == row.id, workspace.Version.number == int(str(number))
+    )).first()
+    if found is None:
+        abort(404, description=f"There is no version {number} of this community.")
+    return found
+
+
+@bp.get("/compare")
+def compare(token: str) -> str:
+    """Two versions side by side (`from` and `to`, either may be `current`)."""
+    interview = workspace.load_owned(token)
+    kb = state.knowledge()
+    all_versions = workspace.versions(interview.row)
+    default_from = str(all_versions[-1].number) if all_versions else "current"
+    a = _version(interview.row, request.args.get("from", default_from))
+    b = _version(interview.row, request.args.get("to", "current"))
+
+    def side(v: workspace.Version | None) -> tuple[str, dict[str, core.Value], dict[str, Any]]:
+        if v is None:
+            return ("Current answers", interview.answers,
+                    workspace.ranking_summary(kb, interview.row, interview.answers))
+        answers = state.restore(kb, v.raw_answers)
+        return f"Version {v.number}: {v.label}", answers, v.results
+
+    (a_label, a_answers, a_res), (b_label, b_answers, b_res) = side(a), side(b)
+    moves = []
+    for pid in sorted(set(a_res) | set(b_res),
+                      key=lambda p: (b_res.get(p, {}).get("rank") or 99, p)):
+        old, new = a_res.get(pid, {}), b_res.get(pid, {})
+        moves.append({"label": (new or old).get("label", pid), "old": old, "new": new})
+    return render_template(
+        "web/compare.html", token=token, versions=all_versions,
+        a=a, b=b, a_label=a_label, b_label=b_label,
+        changed=workspace.changes(kb, a_answers, b_answers), moves=moves,
+    )
+
+
+@bp.get("/answers.json")
+def export(token: str) -> Response:
+    """Download the answers in the versioned answers file format."""
+    interview = state.load(token)
+    body = json.dumps(core.to_file(state.knowledge(), interview.answers), indent=2,
+                      sort_keys=True)
+    name = "".join(ch if ch.isalnum() else "-"
+                   for ch in str(interview.answers.get("community-name") or "community").lower())
+    return Response(body + "\n", mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{name.strip("-") or "community"}'
+                               '-answers.json"',
+    })
+
+
+def _parse(text: str) -> dict[str, core.Value]:
+    """Read an answers file or stop with a 400 naming the problem."""
+    kb = state.knowledge()
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        abort(400, description=f"This file is not valid JSON ({exc}). Nothing was imported.")
+    try:
+        read = core.read_file(kb, data, complete=False)
+    except core.AnswersError as exc:
+        abort(400, description="This answers file cannot be imported: "
+                               + "; ".join(exc.problems) + ". Nothing was imported.")
+    return dict(read.answers)
+
+
+@bp.post("/import")
+def import_file(token: str) -> str:
+    """Check an uploaded answers file and show what would change; nothing is saved yet."""
+    interview = workspace.load_owned(token)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        abort(400, description="Choose an answers file (.json) to import. Nothing was imported.")
+    raw = upload.read(IMPORT_MAX + 1)
+    if len(raw) > IMPORT_MAX:
+        abort(400, description="This file is too large to be an answers file. "
+                               "Nothing was imported.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        abort(400, description="This file is not UTF-8 text, so it cannot be an answers "
+                               "file. Nothing was imported.")
+    answers = _parse(text)
+    kb = state.knowledge()
+    return render_template(
+        "web/import_confirm.html", token=token, payload=text,
+        changed=workspace.changes(kb, interview.answers, answers),
+    )
+
+
+@bp.post("/import/confirm")
+def import_confirm(token: str) -> Response:
+    """Replace the answers with the checked file, keeping both as numbered versions."""
+    interview = workspace.load_owned(token)
+    kb = state.knowledge()
+    answers = state.prune(kb, _parse(request.form.get("payload") or ""))
+    who = workspace.actor(interview)
+    before = workspace.snapshot(kb, interview.row, interview.answers,
+                                "Before import", who)
+    after = workspace.snapshot(kb, interview.row, answers, "Imported from a file", who)
+    workspace.record(interview.row, who, "import",
+                     "Answers imported from a file. "
+                     + (workspace.describe_changes(kb, interview.answers, answers)
+                        or "No answer changed."))
+    done = [s.id for s in kb.sections if s.id in interview.done or any(
+        q.section == s.id for q in kb.questions.values() if q.id in answers)]
+    db.save(interview.row, state.to_json(answers), done)
+    query: dict[str, Any] = {"from": before.number, "to": after.number}
+    return redirect(url_for(".compare", token=token, **query), code=303)

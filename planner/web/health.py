@@ -1,0 +1,39 @@
+"""GET /healthz: 200 with JSON when the app and its database answer, else 503."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
+
+from planner.web import db
+
+bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Check the database (it must answer and carry the schema); never cached."""
+    started = time.perf_counter()
+    body: dict[str, object] = {"status": "ok", "database": "ok"}
+    status = 200
+    try:
+        with db.engine().connect() as connection:
+            body["schema"] = connection.execute(
+                text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError as exc:
+        log.warning("health check: database unavailable: %s", exc.__class__.__name__)
+        body.update(status="error", database="unavailable")
+        status = 503
+    body["knowledge"] = current_app.extensions["planner.kb"].questions_version
+    body["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    if status == 503:
+        response.headers["Retry-After"] = "5"
+    return response, status

@@ -1,0 +1,269 @@
+"""A consultant's records about a community: notes, overrides, versions and the audit trail.
+
+Tables live here (not in db.py) and share its declarative Base. Every helper
+adds to the request's session without committing, so a change and its audit
+entry are saved together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from flask import abort
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from planner import answers as core
+from planner import plan, scoring
+from planner.model import Knowledge, Question
+from planner.report import ConsultantNote
+from planner.web import accounts, db, state
+from planner.web.db import Base
+
+GENERAL = "general"
+REASON_MAX = 1000
+NOTE_MAX = 4000
+
+
+class AuditEntry(Base):
+    """Who changed what in a community, and when."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
+
+
+class Note(Base):
+    """A consultant's note on one section of a community's answers (or a general note)."""
+
+    __tablename__ = "notes"
+    __table_args__ = (UniqueConstraint("interview_id", "section"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), index=True)
+    section: Mapped[str] = mapped_column(String(60))
+    text: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
+
+
+class Override(Base):
+    """A reasoned override: of a rule's weight, or of the recommended pathway."""
+
+    __tablename__ = "overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "weight" or "result"
+    target: Mapped[str] = mapped_column(String(120))  # a rule id or a pathway id
+    weight: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(254))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
+
+
+class Version(Base):
+    """A saved snapshot of a community's answers and the ranking they gave."""
+
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("interview_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    answers_json: Mapped[str] = mapped_column(Text, default="{}")
+    results_json: Mapped[str] = mapped_column(Text, default="{}")
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
+
+    @property
+    def raw_answers(self) -> dict[str, Any]:
+        data = json.loads(self.answers_json or "{}")
+        return data if isinstance(data, dict) else {}
+
+    @property
+    def results(self) -> dict[str, dict[str, Any]]:
+        data = json.loads(self.results_json or "{}")
+        return data if isinstance(data, dict) else {}
+
+
+def load_owned(token: str) -> state.Interview:
+    """The interview, only for its signed-in consultant; anyone else gets the same 404."""
+    interview = state.load(token)
+    user = accounts.current_user()
+    if user is None or interview.row.owner_id != user.id:
+        abort(404, description="There is no page at this address. Check the link, or start "
+                               "from the home page.")
+    return interview
+
+
+def actor(interview: state.Interview | None = None) -> str:
+    """How the audit trail names the person making this request."""
+    user = accounts.current_user()
+    if user is not None and (interview is None or interview.row.owner_id == user.id):
+        return user.display
+    if interview is not None and interview.row.respondent_role:
+        return f"Respondent ({interview.row.respondent_role})"
+    return "Holder of the private link"
+
+
+def record(row: db.Interview, who: str, action: str, detail: str) -> None:
+    """Add an audit entry to the session (committed with the change it describes)."""
+    db.session().add(AuditEntry(interview_id=row.id, actor=who[:254], action=action,
+                                detail=detail))
+
+
+def audit_trail(row: db.Interview) -> list[AuditEntry]:
+    return list(db.session().scalars(
+        select(AuditEntry).where(AuditEntry.interview_id == row.id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    ))
+
+
+def changes(kb: Knowledge, before: Mapping[str, core.Value],
+            after: Mapping[str, core.Value]) -> list[tuple[Question, str, str]]:
+    """Each question whose answer differs, with the old and new answers as people read them."""
+    return [
+        (q, state.answer_label(q, before.get(q.id)) or "no answer",
+         state.answer_label(q, after.get(q.id)) or "no answer")
+        for q in kb.questions.values() if before.get(q.id) != after.get(q.id)
+    ]
+
+
+def describe_changes(kb: Knowledge, before: Mapping[str, core.Value],
+                     after: Mapping[str, core.Value]) -> str:
+    return "; ".join(f"{q.label}: {old} \u2192 {new}" for q, old, new in
+                     changes(kb, before, after))
+
+
+def notes(row: db.Interview) -> dict[str, Note]:
+    found = db.session().scalars(select(Note).where(Note.interview_id == row.id))
+    return {n.section: n for n in found}
+
+
+def overrides(row: db.Interview) -> list[Override]:
+    return list(db.session().scalars(
+        select(Override).where(Override.interview_id == row.id, Override.active.is_(True))
+        .order_by(Override.id)
+    ))
+
+
+def effective(kb: Knowledge, row: db.Interview | None) -> tuple[Knowledge, str | None]:
+    """The knowledge with the community's weight overrides applied, and any chosen pathway.
+
+    An override the knowledge base no longer accepts (a rule was removed) is skipped
+    rather than breaking the page; the overrides list still shows it.
+    """
+    if row is None or row.owner_id is None:
+        return kb, None
+    weights: dict[str, int] = {}
+    choose = None
+    for o in overrides(row):
+        if o.kind == "weight" and o.weight is not None:
+            try:
+                scoring.with_weights(kb, {**weights, o.target: o.weight})
+            except scoring.OverrideError:
+                continue
+            weights[o.target] = o.weight
+        elif o.kind == "result":
+            choose = o.target
+    return scoring.with_weights(kb, weights), choose
+
+
+def build(kb: Knowledge, row: db.Interview | None,
+          answers: Mapping[str, core.Value]) -> tuple[Knowledge, plan.Plan]:
+    """The plan with the consultant's overrides applied."""
+    weighted, choose = effective(kb, row)
+    candidates = {s.pathway.id for s in scoring.score(weighted, answers).candidates}
+    return weighted, plan.build(weighted, answers,
+                                choose=choose if choose in candidates else None)
+
+
+def ranking_summary(kb: Knowledge, row: db.Interview,
+                    answers: Mapping[str, core.Value]) -> dict[str, dict[str, Any]]:
+    """Each pathway's rank, score and band for complete answers ({} if incomplete)."""
+    try:
+        complete = core.validate(kb, answers, complete=True)
+    except core.AnswersError:
+        return {}
+    weighted, _ = effective(kb, row)
+    return {
+        s.pathway.id: {"label": s.pathway.label, "rank": s.rank, "score": round(s.score, 1),
+                       "band": s.band_label}
+        for s in scoring.score(weighted, complete).scores
+    }
+
+
+def snapshot(kb: Knowledge, row: db.Interview, answers: Mapping[str, core.Value],
+             label: str, who: str) -> Version:
+    """Add a new numbered version of the answers and their ranking to the session."""
+    last = db.session().scalars(
+        select(Version.number).where(Version.interview_id == row.id)
+        .order_by(Version.number.desc())
+    ).first() or 0
+    version = Version(interview_id=row.id, number=last + 1, label=label[:200],
+                      answers_json=json.dumps(state.to_json(answers), sort_keys=True),
+                      results_json=json.dumps(ranking_summary(kb, row, answers)), actor=who)
+    db.session().add(version)
+    return version
+
+
+def versions(row: db.Interview) -> list[Version]:
+    return list(db.session().scalars(
+        select(Version).where(Version.interview_id == row.id).order_by(Version.number)
+    ))
+
+
+def plan_notes(kb: Knowledge, row: db.Interview | None) -> list[ConsultantNote]:
+    """The notes, overrides and settled disagreements the plan shows, as consultant notes."""
+    if row is None or row.owner_id is None:
+        return []
+    labels = {s.id: s.label for s in kb.sections}
+    labels["respondents"] = "Where respondents' views differed"
+    out = []
+    for section, note in sorted(notes(row).items(), key=lambda kv: kv[0] != GENERAL):
+        if note.text.strip():
+            where = labels.get(section, "General")
+            out.append(ConsultantNote(f"{where}: {note.text}", note.actor,
+                                      note.updated_at.date().isoformat()))
+    for o in overrides(row):
+        out.append(ConsultantNote(override_text(kb, o), o.actor,
+                                  o.created_at.date().isoformat()))
+    return out
+
+
+def override_text(kb: Knowledge, o: Override) -> str:
+    """An override in words, with its reason."""
+    if o.kind == "result":
+        label = kb.pathways[o.target].label if o.target in kb.pathways else o.target
+        return (f"Override of the result: {label} is recommended first whatever its rank. "
+                f"Reason: {o.reason}")
+    return f"Override of a weight: rule {o.target} set to {o.weight}. Reason: {o.reason}"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)

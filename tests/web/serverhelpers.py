@@ -1,0 +1,172 @@
+"""A real planner server in a subprocess (gunicorn on 127.0.0.1) and an HTTP client for it.
+
+Only loopback addresses are used; every request has a timeout.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+CONF = REPO / "planner" / "web" / "gunicorn_conf.py"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """gunicorn serving planner:create_app() on 127.0.0.1 with its own instance folder."""
+
+    def __init__(self, folder: Path, *, workers: int = 1, threads: int = 4,
+                 env: dict[str, str] | None = None, database_url: str | None = None,
+                 app_spec: str = "planner:create_app()") -> None:
+        self.app_spec = app_spec
+        self.folder = folder
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "PLANNER_BIND": f"127.0.0.1:{self.port}",
+            "PLANNER_WORKERS": str(workers),
+            "PLANNER_THREADS": str(threads),
+            "PLANNER_INSTANCE_PATH": str(folder / "instance"),
+            "PLANNER_SESSION_COOKIE_SECURE": "false",  # plain http on loopback
+            "DATABASE_URL": database_url or f"sqlite:///{folder / 'planner.sqlite3'}",
+            "PLANNER_LOG_LEVEL": "warning",
+            **(env or {}),
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> Server:
+        with (self.folder / "server.log").open("ab") as log:
+            self.proc = subprocess.Popen(
+                [str(GUNICORN), "-c", str(CONF), self.app_spec],
+                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            except (OSError, urllib.error.URLError):
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"server did not answer in {timeout} s: {self.log()[-2000:]}")
+
+    def log(self) -> str:
+        path = self.folder / "server.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def kill9(self) -> None:
+        """SIGKILL the whole process group (master and workers): no clean shutdown."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class Response:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes, elapsed: float) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.elapsed = elapsed
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    @property
+    def location(self) -> str:
+        return self.headers.get("location", "")
+
+
+class Browser:
+    """One person: a cookie jar, no automatic redirects, a timeout on every request."""
+
+    def __init__(self, base: str, timeout: float = 30.0) -> None:
+        self.base = base
+        self.timeout = timeout
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
+
+    def request(self, method: str, path: str, data: dict[str, Any] | None = None) -> Response:
+        url = path if path.startswith("http") else self.base + path
+        assert url.startswith("http://127.0.0.1:"), url  # loopback only
+        body = urllib.parse.urlencode(data or {}, doseq=True).encode() if data is not None else None
+        req = urllib.request.Request(url, data=body, method=method)
+        started = time.perf_counter()
+        try:
+            with self.opener.open(req, timeout=self.timeout) as r:
+                payload = r.read()
+                status, headers = r.status, {k.lower(): v for k, v in r.headers.items()}
+        except urllib.error.HTTPError as exc:
+            payload = exc.read()
+            status, headers = exc.code, {k.lower(): v for k, v in exc.headers.items()}
+        return Response(status, headers, payload, time.perf_counter() - started)
+
+    def get(self, path: str) -> Response:
+        return self.request("GET", path)
+
+    def post(self, path: str, data: dict[str, Any]) -> Response:
+        return self.request("POST", path, data)
+
+    def csrf(self, path: str) -> str:
+        page = self.get(path)
+        match = CSRF_RE.search(page.text)
+        assert match, f"no CSRF token on {path} ({page.status})"
+        return match.group(1)
+
+    def start(self) -> str:
+        """Begin a new community; return its resume token."""
+        response = self.post("/new", {"csrf_token": self.csrf("/")})
+        assert response.status == 303, (response.status, response.text[:500])
+        match = re.search(r"/c/([^/]+)/step/", response.location)
+        assert match, response.location
+        return match.group(1)
+
+    def step(self, token: str, section: str, answers: dict[str, Any]) -> Response:
+        form = dict(answers, csrf_token=self.csrf(f"/c/{token}/step/{section}"))
+        return self.post(f"/c/{token}/step/{section}", form)
+
+
+def health(base: str) -> dict[str, Any]:
+    with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
+        data: dict[str, Any] = json.loads(r.read())
+        return data
