@@ -104,7 +104,7 @@ def timeline_chart(tasks: Sequence[Any]) -> str:
     ys = list(range(len(rows)))[::-1]
     for y, t in zip(ys, rows, strict=True):
         ax.barh(y, t.finish - t.start, left=t.start, height=0.6,
-                color=CRITICAL if t.critical else NORMAL, edgecolor=INK, linewidth=0.3)
+                color=CRITICAL if t.critical else NORMAL, linewidth=0)
     ax.set_yticks(ys, [_short(t.task.label, 50) for t in rows], fontsize=8.5)
     end = max((t.finish for t in rows), default=30)
     ax.set_xlim(0, math.ceil(end / 30) * 30)
@@ -112,7 +112,8 @@ def timeline_chart(tasks: Sequence[Any]) -> str:
     for day in (30, 60, 90):
         ax.axvline(day, color="#565c65", linewidth=0.6, linestyle="--")
     ax.set_xlabel("Days from the start of planning (red: critical path)")
-    for spine in ("top", "right"):
+    ax.tick_params(axis="y", length=0)  # labels only: fewer SVG nodes to lay out
+    for spine in ("top", "right", "left"):
         ax.spines[spine].set_visible(False)
     return _svg(fig, "Timeline of planning tasks")
 
@@ -149,7 +150,7 @@ def stakeholder_chart(stakeholders: Sequence[Any], title: str) -> str:
                 linestyle="-" if s.essential else ":")
         mark = "\u2713 " if s.present else "\u2717 "
         ax.text(x, y, mark + _short(s.label, 34), ha="center", va="center", fontsize=8,
-                color=INK, bbox={"boxstyle": "round,pad=0.3", "fc": "white",
+                color=INK, bbox={"boxstyle": "square,pad=0.3", "fc": "white",
                                  "ec": PRESENT if s.present else MISSING, "lw": 1.6})
     return _svg(fig, f"Stakeholder map for {title}")
 
