@@ -264,6 +264,9 @@ def serve_command(host: str, port: int) -> None:
     """Start the planner at http://HOST:PORT (embedded SQLite in the instance folder)."""
     from planner import create_app
 
-    app = create_app()
+    try:
+        app = create_app()
+    except loader.KnowledgeError as exc:
+        raise click.ClickException(f"the planner cannot start: {exc}") from exc
     click.echo(f"Deflection pathway planner on http://{host}:{port}/ (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=False, use_reloader=False)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from click.testing import CliRunner, Result
 
 from planner.cli import main
@@ -73,3 +74,15 @@ def test_check_on_missing_folder_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert f"{missing}: not a folder" in result.stderr
     assert result.stdout == ""
+
+
+def test_serve_refuses_an_invalid_knowledge_base_and_says_why(
+    broken_kb: BreakKnowledge, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    root = broken_kb("pathways.yaml", lambda data: data["pathways"][1].update(order=1))
+    monkeypatch.setenv("PLANNER_KNOWLEDGE", str(root))
+    monkeypatch.setenv("PLANNER_INSTANCE_PATH", str(tmp_path / "instance"))
+    result = CliRunner().invoke(main, ["serve", "--port", "0"])
+    assert result.exit_code == 1
+    assert "cannot start" in result.output and "pathways.yaml" in result.output
+    assert "Traceback" not in result.output
