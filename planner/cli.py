@@ -189,7 +189,7 @@ def _print_plan_text(kb: Any, plan: Any) -> None:
             click.echo(f"          - {abs(c.points):4.1f}  {c.said} \u2014 {c.reason}")
         if s.build_on:
             click.echo(f"          + {s.build_on:4.1f}  builds on what you run: "
-                       + ", ".join(x.split(":", 1)[1] for x in s.build_on_shared))
+                       + ", ".join(kb.facts[x].label for x in s.build_on_shared))
         if s.gaps:
             click.echo("          gaps: " + "; ".join(
                 g.label + (" (unknown)" if g.unknown else "") for g in s.gaps))

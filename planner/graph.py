@@ -62,7 +62,7 @@ def knowledge_graph(kb: Knowledge) -> nx.MultiDiGraph:
 
 @lru_cache(maxsize=1024)
 def shared_elements(kb: Knowledge, pathway_id: str, others: frozenset[str]) -> tuple[str, ...]:
-    """Partners and critical elements a pathway shares with the given pathways."""
+    """Ids of the partners and critical elements a pathway shares with the given pathways."""
     g = knowledge_graph(kb)
 
     def base(pid: str) -> set[str]:
@@ -72,7 +72,7 @@ def shared_elements(kb: Knowledge, pathway_id: str, others: frozenset[str]) -> t
         }
 
     theirs: set[str] = set().union(*(base(o) for o in others)) if others else set()
-    return tuple(sorted(base(pathway_id) & theirs))
+    return tuple(sorted(n.split(":", 1)[1] for n in base(pathway_id) & theirs))
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,8 @@ def test_shared_elements_are_what_two_pathways_have_in_common() -> None:
     kb = loader.load_default()
     shared = graph.shared_elements(kb, "active-outreach", frozenset({"naloxone-plus"}))
     np, ao = kb.pathways["naloxone-plus"], kb.pathways["active-outreach"]
-    expected = ({f"resource:{e}" for e in set(np.element_ids) & set(ao.element_ids)}
-                | {f"partner:{p}" for p in set(np.partner_ids) & set(ao.partner_ids)})
+    expected = ((set(np.element_ids) & set(ao.element_ids))
+                | (set(np.partner_ids) & set(ao.partner_ids)))
     assert set(shared) == expected and shared
 
 

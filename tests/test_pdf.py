@@ -133,3 +133,31 @@ def test_page_one_is_not_blank(pdf_bytes: bytes, tmp_path: Path) -> None:
         inked = sum(grey.histogram()[:200])
         share = inked / (grey.width * grey.height)
     assert share > 0.01, f"only {share:.2%} of page 1 has ink"
+
+
+SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_every_scenario_plan_renders_with_its_sections_links_and_pathway(
+    shipped_kb: Knowledge, path: Path
+) -> None:
+    import yaml
+
+    scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+    given = answers.validate(shipped_kb, scenario["answers"])
+    the_plan = plan.build(shipped_kb, given)
+    body = pdf.render_pdf(report.render_plan_html(shipped_kb, the_plan, given, for_pdf=True))
+    pdf_reader = pypdf.PdfReader(io.BytesIO(body))
+    content = "\n".join(page.extract_text() for page in pdf_reader.pages)
+    for title in SECTIONS:
+        assert title in content, f"{path.stem}: section {title!r} missing"
+    top = the_plan.recommended[0]
+    assert f"Recommended pathway: {top.score.pathway.label}" in content
+    links = uris(pdf_reader)
+    for match in (*top.mentors, *top.tta, *top.funding):
+        record = (shipped_kb.mentor_sites.get(match.id) or shipped_kb.tta.get(match.id)
+                  or shipped_kb.funding[match.id])
+        assert record.link in links, f"{path.stem}: {record.link} is not a link"
+    assert "/StructTreeRoot" in pdf_reader.trailer["/Root"]

@@ -100,6 +100,7 @@ def test_an_existing_program_gets_a_delta_plan_with_only_what_is_new(kb: Knowled
     assert delta is not None
     naloxone = kb.pathways["naloxone-plus"]
     assert "prosecutor" in delta.new_partners
+    assert delta.builds_on and all(x in kb.facts for x in delta.builds_on)
     assert not set(delta.new_partners) & set(naloxone.partner_ids)
     assert not set(delta.new_elements) & set(naloxone.element_ids)
     assert delta.new_tasks and all("officer-intervention" in kb.tasks[t].pathways
