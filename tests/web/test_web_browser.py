@@ -109,14 +109,13 @@ def test_a_new_community_completes_the_journey(browser: Any, context: Any,
     assert "New ranking beside your saved ranking" in page.inner_text("#what-if-result")
     audit(page, "05-what-if")
 
-    if page.locator("text=Preview the plan").count():
-        with page.expect_download() as download:
-            page.click("text=Download the plan (PDF)")
-        assert download.value.suggested_filename.endswith(".pdf")
-        page.click("text=Preview the plan")
-        page.wait_for_load_state()
-        assert "Naloxone Plus" in page.inner_text("body")
-        page.screenshot(path=str(ARTIFACTS / "06-plan-preview.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("text=Download the plan (PDF)")
+    assert download.value.suggested_filename.endswith(".pdf")
+    page.click("text=Preview the plan")
+    page.wait_for_load_state()
+    assert "Recommended pathway: Naloxone Plus" in page.inner_text("body")
+    audit(page, "06-plan-preview")
 
 
 def test_errors_are_summarised_focused_and_accessible(context: Any, live_server: str) -> None:
