@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,8 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from webhelpers import Wizard
-from werkzeug.serving import make_server
+from webhelpers import Wizard, serve
 
 from planner import create_app
 
@@ -99,11 +97,16 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "INSTANCE_PATH": str(folder / "instance"),
         "DATABASE_URL": f"sqlite:///{folder / 'planner.sqlite3'}",
     })
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serve(app) as base:
+        yield base
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    ctx.set_default_timeout(10_000)
+    yield ctx
+    ctx.close()
 
 
 @pytest.fixture(scope="session")

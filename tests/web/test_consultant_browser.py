@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,7 @@ import pytest
 import yaml
 from consultanthelpers import PASSWORD
 from test_web_browser import audit, fill_section
-from webhelpers import HUNTINGTON
-from werkzeug.serving import make_server
+from webhelpers import HUNTINGTON, serve
 
 from planner import create_app
 from planner.web import accounts
@@ -34,19 +32,8 @@ def consultant_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     })
     with app.app_context():
         accounts.create_user("ann@example.org", PASSWORD, "Ann Consultant")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    ctx.set_default_timeout(10_000)
-    yield ctx
-    ctx.close()
+    with serve(app) as base:
+        yield base
 
 
 def sign_in(page: Any, base: str) -> None:

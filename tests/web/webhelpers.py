@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from planner.web import db
@@ -77,3 +80,15 @@ class Wizard:
             row = db.find(self.token)
             assert row is not None
             return row.raw_answers
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve the app on 127.0.0.1 at a free port in a daemon thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
