@@ -214,3 +214,17 @@ def text_value(kb: Knowledge, answers: Answers, key: str) -> str:
     question = kb.profile_question(key)
     value = answers.get(question.id) if question else None
     return value if isinstance(value, str) else ""
+
+
+def name_answer(kb: Knowledge, name: str) -> dict[str, Value]:
+    """The answer that records a community's name (empty if no question asks for it)."""
+    question = kb.profile_question("community_name")
+    return {question.id: name} if question is not None and name else {}
+
+
+def existing_program_answers(kb: Knowledge) -> dict[str, Value]:
+    """The answers that open the "which pathways do you run" question (the add-a-pathway route)."""
+    question = kb.profile_question("running_pathways")
+    if question is None:
+        return {}
+    return {c.question: c.any_of[0] for c in question.ask_when}

@@ -140,3 +140,13 @@ def test_cli_answers_schema_is_the_versioned_json_schema() -> None:
     result = CliRunner().invoke(main, ["answers-schema"])
     schema = json.loads(result.output)
     assert schema["properties"]["version"] == {"const": 1}
+
+
+def test_profile_answers_come_from_the_questions_not_from_fixed_ids(kb: Knowledge) -> None:
+    name_question = kb.profile_question("community_name")
+    assert name_question is not None
+    assert answers.name_answer(kb, "Testville") == {name_question.id: "Testville"}
+    assert answers.name_answer(kb, "") == {}
+    opened = answers.existing_program_answers(kb)
+    running = kb.profile_question("running_pathways")
+    assert running is not None and answers.is_asked(running, opened)

@@ -192,8 +192,8 @@ def export(token: str) -> Response:
     interview = state.load(token)
     body = json.dumps(core.to_file(state.knowledge(), interview.answers), indent=2,
                       sort_keys=True)
-    name = "".join(ch if ch.isalnum() else "-"
-                   for ch in str(interview.answers.get("community-name") or "community").lower())
+    community = core.text_value(state.knowledge(), interview.answers, "community_name")
+    name = "".join(ch if ch.isalnum() else "-" for ch in (community or "community").lower())
     return Response(body + "\n", mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="{name.strip("-") or "community"}'
                                '-answers.json"',

@@ -40,7 +40,8 @@ def _top(kb: Any, row: db.Interview, answers: dict[str, core.Value]) -> str:
 
 
 def _name(row: db.Interview, answers: dict[str, core.Value]) -> str:
-    return row.name or str(answers.get("community-name") or "Unnamed community")
+    return row.name or core.text_value(state.knowledge(), answers, "community_name") or (
+        "Unnamed community")
 
 
 @bp.get("/dashboard")
@@ -84,9 +85,9 @@ def create() -> Response | tuple[str, int]:
         abort(400, description=f"Give the community a name of 1 to {NAME_MAX} characters. "
                                "Nothing was created.")
     kb = state.knowledge()
-    answers: dict[str, Any] = {"community-name": name} if "community-name" in kb.questions else {}
-    if route == "existing" and "existing-program" in kb.questions:
-        answers["existing-program"] = "yes"
+    answers: dict[str, Any] = dict(core.name_answer(kb, name))
+    if route == "existing":
+        answers.update(core.existing_program_answers(kb))
     row, token = _new_interview(user, name, answers, route)
     workspace.record(row, user.display, "created", f"Community \u201c{name}\u201d created.")
     db.session().commit()
@@ -120,8 +121,7 @@ def duplicate(token: str) -> Response:
     user = accounts.require_user()
     name = f"Copy of {_name(interview.row, interview.answers)}"[:NAME_MAX]
     answers = state.to_json(interview.answers)
-    if "community-name" in answers:
-        answers["community-name"] = name
+    answers.update(core.name_answer(state.knowledge(), name))
     row, new = _new_interview(user, name, answers, interview.row.route)
     row.done_json = interview.row.done_json
     workspace.record(row, user.display, "created", f"Duplicated from community {token}.")

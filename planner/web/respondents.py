@@ -102,9 +102,8 @@ def invite(token: str) -> Response:
                                "under 200 characters). No one was invited.")
     kb = state.knowledge()
     answers: dict[str, Any] = {}
-    community = interview.answers.get("community-name")
-    if community and "community-name" in kb.questions:
-        answers["community-name"] = community
+    answers.update(core.name_answer(kb, core.text_value(kb, interview.answers,
+                                                        "community_name")))
     question = _role_question(kb)
     option = ROLES[role][1]
     if question is not None and option in {o.id for o in question.options}:

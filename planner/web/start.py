@@ -6,12 +6,10 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from planner import answers as core_answers
 from planner.web import db, state
 
 bp = Blueprint("start", __name__)
-
-# Pre-answered for a program that already runs a pathway.
-EXISTING = {"existing-program": "yes"}
 
 
 @bp.get("/")
@@ -20,7 +18,7 @@ def index() -> str:
     return render_template("web/start.html", form=FlaskForm())
 
 
-def _begin(route: str, answers: dict[str, str]) -> Response:
+def _begin(route: str, answers: dict[str, core_answers.Value]) -> Response:
     kb = state.knowledge()
     known = {q: v for q, v in answers.items() if q in kb.questions}
     token = db.create(known, route)
@@ -37,7 +35,7 @@ def new() -> Response:
 @bp.post("/existing")
 def existing() -> Response:
     """Start an interview for a program adding a pathway."""
-    return _begin("existing", EXISTING)
+    return _begin("existing", core_answers.existing_program_answers(state.knowledge()))
 
 
 @bp.get("/consultant")
