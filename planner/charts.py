@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import textwrap
 from collections.abc import Sequence
 from html import escape
 from typing import Any
@@ -132,16 +133,17 @@ def _short(text: str, limit: int) -> str:
 
 
 def stakeholder_chart(stakeholders: Sequence[Any], title: str) -> str:
-    """A hub-and-spoke map: the pathway in the centre, partners around it, coloured by
-    whether the community has them; essential partners drawn with solid spokes."""
+    """A hub-and-spoke map: the pathway (`title`, its name) in the centre, partners around
+    it, coloured by whether the community has them; essential partners with solid spokes."""
     items = list(stakeholders)
     fig = _figure(7.2, 4.6)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(-2.3, 2.3)
     ax.set_ylim(-1.35, 1.35)
     ax.axis("off")
-    ax.text(0, 0, _short(title, 30), ha="center", va="center", fontsize=9, weight="bold",
-            color="white", bbox={"boxstyle": "round,pad=0.5", "fc": NORMAL, "ec": INK})
+    ax.text(0, 0, "\n".join(textwrap.wrap(title, 22)), ha="center", va="center", fontsize=9,
+            weight="bold", color="white",
+            bbox={"boxstyle": "round,pad=0.5", "fc": NORMAL, "ec": INK})
     n = max(len(items), 1)
     for i, s in enumerate(items):
         angle = math.pi / 2 - 2 * math.pi * i / n
@@ -161,5 +163,7 @@ def stakeholder_alt(stakeholders: Sequence[Any], title: str) -> str:
     have = [s.label for s in items if s.present]
     missing = [s.label + (" (essential)" if s.essential else "") for s in items
                if not s.present]
-    return (f"Partners for {title}. At the table: {', '.join(have) or 'none yet'}. "
+    essential = [s.label for s in items if s.essential]
+    return (f"Partners for {title}; essential: {', '.join(essential) or 'none named'}. "
+            f"At the table: {', '.join(have) or 'none yet'}. "
             f"Missing: {', '.join(missing) or 'none'}.")

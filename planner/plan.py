@@ -169,10 +169,12 @@ def _sources(kb: Knowledge, details: tuple[PathwayDetail, ...]) -> tuple[Source,
         records.extend(kb.programs[m.id] for m in d.programs)
         records.extend(kb.tta[m.id] for m in d.tta)
         records.extend(kb.funding[m.id] for m in d.funding)
-    for record in records:
-        for source in record.sources:
-            if source.kind != "mirror":
-                seen.setdefault(source.url, source)
+    cited = [source for record in records for source in record.sources]
+    cited += [source for d in details for m in d.programs
+              for outcome in kb.programs[m.id].outcomes for source in outcome.sources]
+    for source in cited:
+        if source.kind != "mirror":
+            seen.setdefault(source.url, source)
     return tuple(sorted(seen.values(), key=lambda s: s.label.lower()))
 
 
