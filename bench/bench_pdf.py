@@ -7,6 +7,7 @@ Prints a table of figures against the targets of issue 5 (a script, not a test).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import resource
 import statistics
@@ -18,6 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import pypdf  # noqa: E402
 
 from planner import answers, loader, pdf, plan, report  # noqa: E402
 
@@ -35,6 +38,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("answers", nargs="?", type=Path, default=DEFAULT_ANSWERS)
     parser.add_argument("-n", type=int, default=7, help="warm renders (default 7)")
+    parser.add_argument("--scenarios", action="store_true",
+                        help="also time a warm render of every scenario in tests/scenarios")
     args = parser.parse_args()
 
     kb = loader.load_default()
@@ -85,7 +90,28 @@ def main() -> None:
         print(f"{label:34} {value:9.2f} {limit:>8}  {verdict}")
     print(f"{'WeasyPrint alone, same HTML (s)':34} {alone_s:9.2f}")
     print(f"{'ratio ours / WeasyPrint alone':34} {warm_s / alone_s:9.2f}  "
-          f"(our overhead: {warm_s - alone_s:+.2f} s per plan)")
+          f"(our overhead: {warm_s - alone_s:+.2f} s per plan: scoring, HTML, charts)")
+    pages = len(pypdf.PdfReader(io.BytesIO(body)).pages)
+    print(f"{'pages; WeasyPrint time per page (ms)':34} {pages:9d} {1000 * alone_s / pages:8.0f}")
+    if args.scenarios:
+        scenario_rows(kb)
+
+
+def scenario_rows(kb: loader.Knowledge, n: int = 3) -> None:
+    """A warm render of each scenario's plan: the spread across real profiles."""
+    import yaml
+
+    print(f"\n{'scenario':30} {'warm (s)':>9} {'pages':>6}")
+    for path in sorted((ROOT / "tests" / "scenarios").glob("*.yaml")):
+        given = answers.validate(kb, yaml.safe_load(path.read_text(encoding="utf-8"))["answers"])
+        body = full_render(kb, given)
+        times = []
+        for _ in range(n):
+            start = time.perf_counter()
+            body = full_render(kb, given)
+            times.append(time.perf_counter() - start)
+        pages = len(pypdf.PdfReader(io.BytesIO(body)).pages)
+        print(f"{path.stem:30} {statistics.median(times):9.2f} {pages:6d}")
 
 
 if __name__ == "__main__":
