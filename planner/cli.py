@@ -240,9 +240,10 @@ _register_plan()
 
 
 def _register_users() -> None:
-    from planner.cli_users import add_user_command
+    from planner.cli_users import add_user_command, set_password_command
 
     main.add_command(add_user_command)
+    main.add_command(set_password_command)
 
 
 _register_users()

@@ -1,4 +1,4 @@
-"""`planner add-user`: create a consultant account from the command line."""
+"""`planner add-user` and `planner set-password`: consultant accounts from the command line."""
 
 from __future__ import annotations
 
@@ -22,3 +22,23 @@ def add_user_command(email: str, name: str, password: str) -> None:
         except accounts.AccountError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"Created the account {user.email}.")
+
+
+@click.command("set-password")
+@click.argument("email")
+@click.password_option(help="The new password (asked twice if not given; at least 12 characters).")
+def set_password_command(email: str, password: str) -> None:
+    """Reset a consultant's password; every browser signed in to the account is signed out."""
+    from planner import create_app
+    from planner.web import accounts
+
+    app = create_app()
+    with app.app_context():
+        user = accounts.find_user(email)
+        if user is None:
+            raise click.ClickException(f"there is no account for {accounts.normalise_email(email)}")
+        try:
+            accounts.set_password(user, password)
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Set a new password for {user.email}; its other sessions are signed out.")

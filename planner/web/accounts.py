@@ -78,11 +78,26 @@ def create_user(email: str, password: str, name: str = "") -> User:
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The user with this email and password, or None (same work either way)."""
-    user = db.session().scalars(
+def set_password(user: User, password: str) -> None:
+    """Give the user a new password (signing out every browser that used the old one)."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must be at least {MIN_PASSWORD} characters")
+    if len(password) > 1000:
+        raise AccountError("the password must be at most 1000 characters")
+    user.password_hash = generate_password_hash(password, method="scrypt")
+    db.session().commit()
+
+
+def find_user(email: str) -> User | None:
+    """The account with this email address, if there is one."""
+    return db.session().scalars(
         select(User).where(func.lower(User.email) == normalise_email(email))
     ).first()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user with this email and password, or None (same work either way)."""
+    user = find_user(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
@@ -118,6 +133,17 @@ class SignInForm(FlaskForm):
                                                      Length(max=1000)])
 
 
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[
+        InputRequired("Enter your current password."), Length(max=1000)])
+    new = PasswordField("New password", validators=[
+        InputRequired("Enter a new password."),
+        Length(min=MIN_PASSWORD, max=1000,
+               message=f"The new password must be {MIN_PASSWORD} to 1000 characters long.")])
+    confirm = PasswordField("New password again", validators=[
+        InputRequired("Enter the new password a second time."), Length(max=1000)])
+
+
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
@@ -145,6 +171,29 @@ def sign_in() -> Response | tuple[str, int]:
         status = 400
     context: dict[str, Any] = {"form": form, "problem": problem}
     return render_template("web/sign_in.html", **context), status
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password() -> Response | tuple[str, int]:
+    """Let a signed-in consultant change their password; other browsers are signed out."""
+    user = require_user()
+    form = PasswordForm()
+    problems: list[str] = []
+    if request.method == "POST":
+        if not form.validate():
+            problems = [e for errs in form.errors.values() for e in errs]
+        elif not check_password_hash(user.password_hash, form.current.data or ""):
+            problems = ["The current password is wrong."]
+        elif form.new.data != form.confirm.data:
+            problems = ["The two new passwords are not the same."]
+        elif form.new.data == form.current.data:
+            problems = ["The new password must differ from the current one."]
+        else:
+            set_password(user, form.new.data or "")
+            session["auth"] = _fingerprint(user.password_hash)  # this browser stays signed in
+            return redirect(url_for("dashboard.index", password_changed=1), code=303)
+    context: dict[str, Any] = {"form": form, "problems": problems, "min_password": MIN_PASSWORD}
+    return render_template("web/password.html", **context), (400 if problems else 200)
 
 
 @bp.post("/sign-out")

@@ -62,7 +62,8 @@ def index() -> str:
                 "status": _status(kb, row, answers), "top": _top(kb, row, answers)}
         (archived if row.archived else active).append(item)
     return render_template("web/dashboard.html", user=user, active=active, archived=archived,
-                           error=request.args.get("error"))
+                           error=request.args.get("error"),
+                           password_changed=request.args.get("password_changed") == "1")
 
 
 def _new_interview(user: accounts.User, name: str, answers: dict[str, Any],

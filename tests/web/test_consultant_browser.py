@@ -32,6 +32,7 @@ def consultant_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     })
     with app.app_context():
         accounts.create_user("ann@example.org", PASSWORD, "Ann Consultant")
+        accounts.create_user("cy@example.org", PASSWORD, "Cy Consultant")
     with serve(app) as base:
         yield base
 
@@ -217,3 +218,32 @@ def test_a_program_adds_a_pathway_end_to_end(context: Any, consultant_server: st
     page.click("text=Preview the plan")
     page.wait_for_load_state()
     assert "What adding it to your program takes" in page.inner_text("body")
+
+
+def test_a_consultant_changes_the_password_with_the_keyboard(
+        context: Any, consultant_server: str) -> None:
+    page = context.new_page()
+    page.goto(consultant_server + "/dashboard")
+    page.fill("#email", "cy@example.org")
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_selector("h1:has-text('Your communities')")
+    page.click("text=Change password")
+    page.wait_for_selector("h1:has-text('Change your password')")
+    audit(page, "c20-password")
+    page.focus("#current")
+    page.keyboard.type("not the password")
+    page.keyboard.press("Tab")
+    page.keyboard.type("a brand new passphrase")
+    page.keyboard.press("Tab")
+    page.keyboard.type("a brand new passphrase")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#error-summary")
+    assert "The current password is wrong." in page.inner_text("#error-summary")
+    audit(page, "c21-password-error")
+    page.fill("#current", PASSWORD)
+    page.fill("#new", "a brand new passphrase")
+    page.fill("#confirm", "a brand new passphrase")
+    page.click("button:has-text('Change password')")
+    page.wait_for_selector("text=Your password was changed")
+    audit(page, "c22-password-changed")
