@@ -45,6 +45,7 @@ def _defaults(app: Flask) -> dict[str, Any]:
         "RATE_LIMIT_PDF": 12,
         "PDF_MAX_CONCURRENT": 2,
         "PDF_RETRY_AFTER": 5,
+        "PDF_CACHE_ENTRIES": 32,
     }
 
 
@@ -107,6 +108,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         db,
         errors,
         health,
+        pdfcache,
         respondents,
         results,
         security,
@@ -120,6 +122,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     views.init_app(app)
     security.init_app(app)
+    pdfcache.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(start.bp)

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from planner import answers as core
 from planner import charts, matching, plan, scoring
 from planner.model import Knowledge, Question
-from planner.web import csp, forms, security, state, workspace
+from planner.web import csp, forms, pdfcache, security, state, workspace
 
 bp = Blueprint("results", __name__, url_prefix="/c/<token>")
 
@@ -176,12 +176,17 @@ def plan_pdf(token: str) -> Response:
     except ImportError:
         abort(404, description=PLAN_UNAVAILABLE)
     kb, built, answers, notes = _built(token)
-    with security.pdf_slot():  # past the bound: 503 + Retry-After at once, never a queue
-        html = report.render_plan_html(
-            kb, built, answers, for_pdf=True, notes=notes,
-            templates_dir=current_app.config["TEMPLATES_DIR"],
-        )
-        body: bytes = pdf.render_pdf(html)
+    html = report.render_plan_html(
+        kb, built, answers, for_pdf=True, notes=notes,
+        templates_dir=current_app.config["TEMPLATES_DIR"],
+    )
+    rendered = pdfcache.cache()
+    key = rendered.key(html)
+    body = rendered.get(key)
+    if body is None:  # an unchanged plan is served again from memory, without a render slot
+        with security.pdf_slot():  # past the bound: 503 + Retry-After at once, never a queue
+            body = pdf.render_pdf(html)
+        rendered.put(key, body)
     name = "".join(ch if ch.isalnum() else "-" for ch in built.community.lower()).strip("-")
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{name or "community"}-plan.pdf"',
