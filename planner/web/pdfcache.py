@@ -51,6 +51,10 @@ class PdfCache:
             while len(self._items) > self.entries:
                 self._items.popitem(last=False)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def __len__(self) -> int:
         return len(self._items)
 
