@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 TITLES = {
     400: "We could not use what was sent",
+    403: "Not available from this link",
     404: "Page not found",
     405: "That action is not allowed here",
     413: "What you sent is too large",

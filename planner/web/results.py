@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from planner import answers as core
 from planner import charts, matching, plan, scoring
 from planner.model import Knowledge, Question
-from planner.web import csp, forms, pdfcache, security, state, workspace
+from planner.web import csp, forms, pdfcache, respondents, security, state, workspace
 
 bp = Blueprint("results", __name__, url_prefix="/c/<token>")
 
@@ -93,13 +93,27 @@ def results(token: str) -> Response | tuple[str, int]:
     answers = _complete(interview)
     if answers is None:
         return redirect(url_for("wizard.review", token=token, incomplete=1), code=303)
+    if interview.respondent:  # no score before the consultant settles the agreed answers
+        return render_template("web/respondent_done.html", token=token,
+                               role=respondents.role_label(interview.row.respondent_role)), 200
     return _page(interview, answers)
+
+
+RESPONDENT_ONLY = ("A respondent's link collects answers; it has no results or plan of its own. "
+                   "Your consultant compares every respondent's answers, agrees them with you, "
+                   "and shares the results and the starter plan built from the agreed answers.")
+
+
+def _not_for_respondents(interview: state.Interview) -> None:
+    if interview.respondent:
+        abort(403, description=RESPONDENT_ONLY)
 
 
 @bp.post("/what-if")
 def what_if(token: str) -> Response | tuple[str, int]:
     """Re-score with some answers changed, beside the saved ranking; nothing is saved."""
     interview = state.load(token)
+    _not_for_respondents(interview)
     answers = _complete(interview)
     if answers is None:
         return redirect(url_for("wizard.review", token=token, incomplete=1), code=303)
@@ -143,6 +157,7 @@ def what_if(token: str) -> Response | tuple[str, int]:
 
 def _built(token: str) -> tuple[Knowledge, plan.Plan, dict[str, core.Value], list[Any]]:
     interview = state.load(token)
+    _not_for_respondents(interview)
     answers = _complete(interview)
     if answers is None:
         abort(404, description="The plan is ready once every required question is answered. "

@@ -87,6 +87,12 @@ class Interview:
         return self.row.done
 
     @property
+    def respondent(self) -> bool:
+        """True for a respondent's copy opened from their own link: it collects answers for
+        the consultant to settle and shows no score of its own."""
+        return self.row.parent_id is not None and not self.by_owner
+
+    @property
     def by_owner(self) -> bool:
         """True when opened from the consultant's workspace rather than a private link."""
         return bool(OWNER_KEY_RE.fullmatch(self.token))

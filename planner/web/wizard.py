@@ -149,7 +149,7 @@ def review(token: str) -> str:
     return render_template(
         "web/review.html", token=token, rows=rows,
         missing=state.missing_required(kb, interview.answers), done=interview.done,
-        total=len(kb.sections),
+        total=len(kb.sections), respondent=interview.respondent,
     )
 
 

@@ -177,6 +177,11 @@ def test_respondents_disagree_and_the_consultant_settles(
             fill_section(respondent, fill)
             respondent.click("button[value=continue]")
         respondent.wait_for_selector("text=Review your answers")
+        respondent.click("a:has-text('Finish') >> nth=0")
+        respondent.wait_for_selector("h1:has-text('your answers are saved')")
+        assert "Fit score" not in respondent.inner_text("main")
+        if wait == "within-week":
+            audit(respondent, "c15b-respondent-finished")
         other.close()
     page.reload()
     divergence = page.inner_text("#div-treatment-wait")

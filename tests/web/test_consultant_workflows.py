@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from consultanthelpers import PASSWORD, add_user, complete, create_community, page_csrf, sign_in
 from flask import Flask
 from flask.testing import FlaskClient
-from webhelpers import HUNTINGTON, Wizard
+from webhelpers import HUNTINGTON, Wizard, csrf_of
 
 from planner.cli import main
 from planner.model import Knowledge
@@ -357,6 +357,20 @@ def test_respondents_answer_separately_and_the_consultant_settles(app: Flask,
         answers["treatment"]["treatment-wait"] = wait
         respondent.complete(answers)
         assert respondent.saved()["community-name"] == "Huntington"
+        review = respondent.client.get(respondent.url("/review")).text
+        assert ">Finish</a>" in review and "See your results" not in review
+        finished = respondent.client.get(respondent.url("/results"))
+        assert finished.status_code == 200
+        assert "your answers are saved" in finished.text and "Fit score" not in finished.text
+        role = {"within-week": "Police", "longer": "Treatment provider"}[wait]
+        assert f"You answered as: {role}." in finished.text
+        token = csrf_of(respondent.client.get(respondent.url("/step/community")).text)
+        for refused in (respondent.client.get(respondent.url("/plan")),
+                        respondent.client.get(respondent.url("/plan.pdf")),
+                        respondent.client.post(respondent.url("/what-if"),
+                                               data={"csrf_token": token})):
+            assert refused.status_code == 403
+            assert "has no results or plan of its own" in refused.text
     page = ann.get(f"/c/{key}/respondents").text
     assert page.count('class="usa-fieldset margin-y-3 planner-divergence"') == 1
     assert "Police: Within a week" in page or "Police: " in page
