@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 import pypdf  # noqa: E402
 
-from planner import answers, loader, pdf, plan, report  # noqa: E402
+from planner import answers, charts, loader, pdf, plan, report  # noqa: E402
 
 DEFAULT_ANSWERS = ROOT / "tests" / "fixtures" / "answers" / "huntington.json"
 # The console script once cli.py registers `plan`; until then, the command object itself.
@@ -30,6 +30,8 @@ CLI = [sys.executable, "-c", "from planner.cli_plan import plan_command; plan_co
 
 
 def full_render(kb: loader.Knowledge, given: answers.Answers) -> bytes:
+    """Score, plan, draw the charts and render: every time from scratch, as for a new plan."""
+    charts.clear_cache()
     built = plan.build(kb, given)
     return pdf.render_pdf(report.render_plan_html(kb, built, given, for_pdf=True))
 

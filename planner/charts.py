@@ -7,6 +7,7 @@ a matching *_alt function that says the same thing in words.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
@@ -63,19 +64,31 @@ def _figure(width: float, height: float) -> Any:
 
 def ranking_chart(ranking: Any) -> str:
     """Horizontal bars of each pathway's score, with its range and the band thresholds."""
-    scores = list(ranking.scores)
+    return _ranking_svg(tuple(
+        (s.pathway.label, bool(s.running), float(s.score), float(s.low), float(s.high), s.band)
+        for s in ranking.scores))
+
+
+# Charts are pure functions of a few plain values and the SVG is deterministic, so each
+# is kept (bounded) by those values: the results page and the plan of one community, or
+# a plan downloaded again, draw the same chart once. The benchmarks clear these caches.
+_CACHE = 256
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _ranking_svg(scores: tuple[tuple[str, bool, float, float, float, str], ...]) -> str:
     fig = _figure(7.2, 0.5 * len(scores) + 0.9)
     ax = fig.add_axes((0.4, 0.18, 0.56, 0.78))
-    labels = [s.pathway.label + (" (running)" if s.running else "") for s in scores]
+    labels = [label + (" (running)" if running else "") for label, running, *_ in scores]
     ys = list(range(len(scores)))[::-1]
-    for y, s in zip(ys, scores, strict=True):
-        ax.barh(y, s.score, color=BAND_COLOURS.get(s.band, NORMAL), height=0.55,
-                hatch="//" if s.running else None, edgecolor=INK, linewidth=0.4)
-        if s.high - s.low > 0.5:
-            ax.plot([s.low, s.high], [y, y], color=INK, linewidth=1.2)
-            ax.plot([s.low, s.low], [y - 0.15, y + 0.15], color=INK, linewidth=1.2)
-            ax.plot([s.high, s.high], [y - 0.15, y + 0.15], color=INK, linewidth=1.2)
-        ax.text(min(s.score + 1.5, 93), y + 0.3, f"{round(s.score)}", va="center", fontsize=8,
+    for y, (_, running, score, low, high, band) in zip(ys, scores, strict=True):
+        ax.barh(y, score, color=BAND_COLOURS.get(band, NORMAL), height=0.55,
+                hatch="//" if running else None, edgecolor=INK, linewidth=0.4)
+        if high - low > 0.5:
+            ax.plot([low, high], [y, y], color=INK, linewidth=1.2)
+            ax.plot([low, low], [y - 0.15, y + 0.15], color=INK, linewidth=1.2)
+            ax.plot([high, high], [y - 0.15, y + 0.15], color=INK, linewidth=1.2)
+        ax.text(min(score + 1.5, 93), y + 0.3, f"{round(score)}", va="center", fontsize=8,
                 color=INK)
     ax.set_yticks(ys, labels)
     ax.set_xlim(0, 100)
@@ -98,16 +111,21 @@ def ranking_alt(ranking: Any) -> str:
 
 def timeline_chart(tasks: Sequence[Any]) -> str:
     """A Gantt chart of scheduled tasks; critical-path tasks in red."""
-    rows = list(tasks)
+    return _timeline_svg(tuple((t.task.label, int(t.start), int(t.finish), bool(t.critical))
+                               for t in tasks))
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _timeline_svg(rows: tuple[tuple[str, int, int, bool], ...]) -> str:
     height = 0.3 * len(rows) + 0.9
     fig = _figure(7.2, height)
     ax = fig.add_axes((0.45, 0.5 / height, 0.52, 1 - 0.7 / height))
     ys = list(range(len(rows)))[::-1]
-    for y, t in zip(ys, rows, strict=True):
-        ax.barh(y, t.finish - t.start, left=t.start, height=0.6,
-                color=CRITICAL if t.critical else NORMAL, linewidth=0)
-    ax.set_yticks(ys, [_short(t.task.label, 50) for t in rows], fontsize=8.5)
-    end = max((t.finish for t in rows), default=30)
+    for y, (_, start, finish, critical) in zip(ys, rows, strict=True):
+        ax.barh(y, finish - start, left=start, height=0.6,
+                color=CRITICAL if critical else NORMAL, linewidth=0)
+    ax.set_yticks(ys, [_short(label, 50) for label, *_ in rows], fontsize=8.5)
+    end = max((finish for _, _, finish, _ in rows), default=30)
     ax.set_xlim(0, math.ceil(end / 30) * 30)
     ax.set_xticks(range(0, math.ceil(end / 30) * 30 + 1, 30))
     for day in (30, 60, 90):
@@ -135,7 +153,12 @@ def _short(text: str, limit: int) -> str:
 def stakeholder_chart(stakeholders: Sequence[Any], title: str) -> str:
     """A hub-and-spoke map: the pathway (`title`, its name) in the centre, partners around
     it, coloured by whether the community has them; essential partners with solid spokes."""
-    items = list(stakeholders)
+    return _stakeholder_svg(tuple((s.label, bool(s.present), bool(s.essential))
+                                  for s in stakeholders), title)
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _stakeholder_svg(items: tuple[tuple[str, bool, bool], ...], title: str) -> str:
     fig = _figure(7.2, 4.6)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(-2.3, 2.3)
@@ -145,16 +168,22 @@ def stakeholder_chart(stakeholders: Sequence[Any], title: str) -> str:
             weight="bold", color="white",
             bbox={"boxstyle": "round,pad=0.5", "fc": NORMAL, "ec": INK})
     n = max(len(items), 1)
-    for i, s in enumerate(items):
+    for i, (label, present, essential) in enumerate(items):
         angle = math.pi / 2 - 2 * math.pi * i / n
         x, y = 1.45 * math.cos(angle), 0.95 * math.sin(angle)
-        ax.plot([0, x * 0.8], [0, y * 0.8], color=INK, linewidth=1.4 if s.essential else 0.8,
-                linestyle="-" if s.essential else ":")
-        mark = "\u2713 " if s.present else "\u2717 "
-        ax.text(x, y, mark + _short(s.label, 34), ha="center", va="center", fontsize=8,
+        ax.plot([0, x * 0.8], [0, y * 0.8], color=INK, linewidth=1.4 if essential else 0.8,
+                linestyle="-" if essential else ":")
+        mark = "\u2713 " if present else "\u2717 "
+        ax.text(x, y, mark + _short(label, 34), ha="center", va="center", fontsize=8,
                 color=INK, bbox={"boxstyle": "square,pad=0.3", "fc": "white",
-                                 "ec": PRESENT if s.present else MISSING, "lw": 1.6})
+                                 "ec": PRESENT if present else MISSING, "lw": 1.6})
     return _svg(fig, f"Stakeholder map for {title}")
+
+
+def clear_cache() -> None:
+    """Forget every drawn chart (benchmarks time the drawing itself)."""
+    for cached in (_ranking_svg, _timeline_svg, _stakeholder_svg):
+        cached.cache_clear()
 
 
 def stakeholder_alt(stakeholders: Sequence[Any], title: str) -> str:
