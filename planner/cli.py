@@ -221,13 +221,27 @@ def _print_plan_text(kb: Any, plan: Any) -> None:
 def score_command(answers_file: Path, as_json: bool, knowledge_dir: Path | None) -> None:
     """Rank the pathways for an answers file, with the reasons."""
     from planner.plan import build
+    from planner.scoring import weight_sensitivity
 
     kb = _load(knowledge_dir)
-    plan = build(kb, _read_answers(kb, answers_file))
+    given = _read_answers(kb, answers_file)
+    plan = build(kb, given)
+    weights = weight_sensitivity(kb, given, plan.ranking)
     if as_json:
-        _emit(_score_json(plan))
+        _emit({**_score_json(plan), "weight_sensitivity": {
+            "checked": weights.checked,
+            "nearest": [{"rule": m.rule.id, "pathway": m.pathway, "weight": m.rule.weight,
+                         "flips_at": m.flips_at, "new_top": m.new_top}
+                        for m in weights.margins],
+        }})
     else:
         _print_plan_text(kb, plan)
+        if weights.robust:
+            click.echo(f"Weights: no single weight within its limits changes the top pathway "
+                       f"({weights.checked} weights bear on these answers).")
+        for m in weights.margins:
+            click.echo(f"Weight {m.rule.id} ({m.pathway}): {m.rule.weight} -> {m.flips_at} "
+                       f"puts {m.new_top} first")
 
 
 def _register_plan() -> None:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
-from planner import charts
+from planner import charts, scoring
 from planner.answers import Answers, asked_questions, selected
 from planner.model import (
     Amount,
@@ -33,7 +33,7 @@ from planner.model import (
     Source,
 )
 from planner.plan import Plan
-from planner.scoring import Stability
+from planner.scoring import Stability, WeightSensitivity
 
 AUTHOR = "Deflection Pathway Planner"
 
@@ -165,6 +165,27 @@ def stability_words(kb: Knowledge, plan: Plan) -> str:
     return text
 
 
+def weights_words(kb: Knowledge, sens: WeightSensitivity) -> str:
+    """Say how far a single weight would have to move to change the top pathway."""
+    low, high = scoring.WEIGHT_LIMITS
+    if sens.checked == 0:
+        return ""
+    if sens.robust:
+        return (f"No single weight, moved anywhere within its published limits "
+                f"({_signed(low)} to {high}), would change the top pathway; "
+                f"{sens.checked} weights bear on these answers.")
+    nearest = sens.margins[0]
+    return (f"The nearest single weight that would change the top pathway is the one for "
+            f"\u201c{nearest.subject}: {nearest.answer}\u201d in "
+            f"{kb.pathways[nearest.pathway].label}: from {_signed(nearest.rule.weight)} to "
+            f"{_signed(nearest.flips_at)}, {kb.pathways[nearest.new_top].label} would lead.")
+
+
+def _signed(number: int) -> str:
+    """A whole number with a true minus sign (read as "minus" by screen readers)."""
+    return str(number).replace("-", "\u2212")
+
+
 def latest_amounts(fund: Funding) -> tuple[int | None, tuple[Amount, ...]]:
     """The amounts of the most recent fiscal year on record."""
     if not fund.amounts:
@@ -267,6 +288,7 @@ def render_plan_html(
         generated=(generated or dt.date.today()).isoformat(),
         profile=community_profile(kb, answers),
         stability=stability_words(kb, plan),
+        weights=weights_words(kb, scoring.weight_sensitivity(kb, answers, plan.ranking)),
         notes=_notes(notes),
         latest_amounts=latest_amounts,
         mentor_requests=lambda site: mentor_requests(kb, site),

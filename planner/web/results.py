@@ -71,6 +71,8 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
     }
     return render_template(
         "web/results.html",
+        weights=scoring.weight_sensitivity(kb, answers, built.ranking),
+        weight_limits=scoring.WEIGHT_LIMITS,
         gap_tta=gap_tta,
         token=interview.token,
         plan=built,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from webhelpers import Wizard, csrf_of
 
@@ -77,3 +78,22 @@ def test_plan_pdf_downloads(done: Wizard, client: FlaskClient) -> None:
 def test_plan_of_an_unfinished_interview_is_a_404(wizard: Wizard, client: FlaskClient) -> None:
     wizard.start()
     assert client.get(wizard.url("/plan")).status_code == 404
+
+
+def test_results_say_how_far_a_weight_must_move(done: Wizard, client: FlaskClient,
+                                                app: Flask) -> None:
+    from planner import scoring
+    from planner.web import state
+
+    page = client.get(done.url("/results")).text
+    assert "How much the weights matter" in page
+    with app.app_context():
+        kb = state.knowledge()
+        given = state.restore(kb, done.saved())
+        sens = scoring.weight_sensitivity(kb, given)
+    if sens.robust:
+        assert "No single weight, moved anywhere within its published limits" in page
+        assert f"{sens.checked} weights bear on your answers" in page
+    else:
+        for m in sens.margins:
+            assert f"would put {kb.pathways[m.new_top].label} first" in page
