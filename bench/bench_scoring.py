@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from planner import answers, loader, plan, scoring
+from planner import answers, loader, plan, scoring, sensitivity
 
 TARGET_MS = 5.0
 SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "scenarios"
@@ -44,7 +44,7 @@ def main() -> int:
         score_only = statistics.median(_time(lambda g=given: scoring.score(kb, g), args.repeat))
         ranking = scoring.score(kb, given)
         weights = statistics.median(_time(
-            lambda g=given, r=ranking: scoring.weight_sensitivity(kb, g, r),
+            lambda g=given, r=ranking: sensitivity.weight_sensitivity(kb, g, r),
             max(10, args.repeat // 10)))
         worst = max(worst, full)
         rows.append((path.stem, score_only, full, weights))

@@ -221,7 +221,7 @@ def _print_plan_text(kb: Any, plan: Any) -> None:
 def score_command(answers_file: Path, as_json: bool, knowledge_dir: Path | None) -> None:
     """Rank the pathways for an answers file, with the reasons."""
     from planner.plan import build
-    from planner.scoring import weight_sensitivity
+    from planner.sensitivity import weight_sensitivity
 
     kb = _load(knowledge_dir)
     given = _read_answers(kb, answers_file)

@@ -33,7 +33,8 @@ from planner.model import (
     Source,
 )
 from planner.plan import Plan
-from planner.scoring import Stability, WeightSensitivity
+from planner.scoring import Stability
+from planner.sensitivity import WeightSensitivity, weight_sensitivity
 
 AUTHOR = "Deflection Pathway Planner"
 
@@ -288,7 +289,7 @@ def render_plan_html(
         generated=(generated or dt.date.today()).isoformat(),
         profile=community_profile(kb, answers),
         stability=stability_words(kb, plan),
-        weights=weights_words(kb, scoring.weight_sensitivity(kb, answers, plan.ranking)),
+        weights=weights_words(kb, weight_sensitivity(kb, answers, plan.ranking)),
         notes=_notes(notes),
         latest_amounts=latest_amounts,
         mentor_requests=lambda site: mentor_requests(kb, site),

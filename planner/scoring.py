@@ -14,7 +14,7 @@ the ranking are computed exactly from per-question tables.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -162,7 +162,7 @@ def _table(kb: Knowledge, question: Question, rules_by_fact: Mapping[str, list[R
         effects[option.id] = {p: tuple(v) for p, v in per.items()}
     low, high, real_low, real_high = {}, {}, {}, {}
     for pid in kb.pathways:
-        lo, hi = _bounds(question, effects, pid, {})
+        lo, hi = _bounds(question, effects, pid)
         real_low[pid], real_high[pid] = lo, hi
         # An unanswered question adds nothing, so 0 is always within reach.
         low[pid], high[pid] = min(lo, 0.0), max(hi, 0.0)
@@ -175,12 +175,10 @@ def _table(kb: Knowledge, question: Question, rules_by_fact: Mapping[str, list[R
 
 def _bounds(question: Question,
             effects: Mapping[str, Mapping[str, tuple[tuple[Rule, str | None], ...]]],
-            pid: str, weights: Mapping[str, float]) -> tuple[float, float]:
-    """The fewest and most raw points any real answer to the question gives pathway `pid`
-    (`weights` replaces some rules' weights, by rule id)."""
+            pid: str) -> tuple[float, float]:
+    """The fewest and most raw points any real answer to the question gives pathway `pid`."""
     real = [o for o in question.options if not o.dont_know]
-    values = [sum(weights.get(r.id, r.weight) for r, _ in effects[o.id].get(pid, ()))
-              for o in real]
+    values = [sum(r.weight for r, _ in effects[o.id].get(pid, ())) for o in real]
     if question.type == "multi":
         plain = [v for o, v in zip(real, values, strict=True) if not o.exclusive]
         excl = [v for o, v in zip(real, values, strict=True) if o.exclusive]
@@ -216,8 +214,10 @@ def running_pathways(kb: Knowledge, answers: Answers) -> tuple[str, ...]:
     return tuple(p.id for p in kb.pathways_in_order if p.id in values)
 
 
-def _build_on(kb: Knowledge, pathway_id: str, running: tuple[str, ...]) -> tuple[float,
-                                                                                  tuple[str, ...]]:
+def build_on_credit(kb: Knowledge, pathway_id: str,
+                    running: tuple[str, ...]) -> tuple[float, tuple[str, ...]]:
+    """Raw points a new pathway earns for the critical elements it shares with running ones,
+    and those elements."""
     if not running or pathway_id in running:
         return 0.0, ()
     shared = shared_elements(kb, pathway_id, frozenset(running))
@@ -261,7 +261,7 @@ def score(kb: Knowledge, answers: Answers) -> Ranking:
                         fact=fact, subject=kb.facts[fact].label if fact else question.label,
                     ))
         raw = sum(c.rule.weight for c in contributions)
-        build_raw, shared = _build_on(kb, pid, running)
+        build_raw, shared = build_on_credit(kb, pid, running)
         start = 100.0 * (0 - low) / span
         value = 100.0 * (raw + build_raw - low) / span
         lo_adj = sum(idx.tables[q].real_low[pid] for q in unknown)
@@ -474,152 +474,6 @@ def all_contributions(ranking: Ranking) -> list[Contribution]:
 WEIGHT_LIMITS = (-30, 30)  # the whole-number range every weight lives in (see with_weights)
 
 
-@dataclass(frozen=True)
-class WeightMargin:
-    """How far one rule's weight must move, within its limits, to change the top pathway."""
-
-    rule: Rule
-    subject: str
-    answer: str
-    pathway: str
-    flips_at: int
-    new_top: str
-
-    @property
-    def move(self) -> int:
-        return self.flips_at - self.rule.weight
-
-
-@dataclass(frozen=True)
-class WeightSensitivity:
-    """The weights nearest to changing the top pathway (sensitivity analysis).
-
-    `checked` rules are those behind the current answers' points for any candidate;
-    `margins` are the ones that can change the top within the limits, nearest first.
-    """
-
-    checked: int
-    margins: tuple[WeightMargin, ...]
-
-    @property
-    def robust(self) -> bool:
-        return not self.margins
-
-
-def weight_sensitivity(kb: Knowledge, answers: Answers, ranking: Ranking | None = None,
-                       limit: int = 3) -> WeightSensitivity:
-    """For each rule that gives points under these answers, the nearest whole weight within
-    the published limits at which another pathway would lead; the nearest `limit` of them.
-
-    A rule bears on one pathway, so moving its weight re-scores that pathway alone (its
-    points and its 0-100 scale); the others keep their scores. Exact: the same arithmetic
-    as `score`, checked against re-scoring with `with_weights` in the tests.
-    """
-    ranking = ranking or score(kb, answers)
-    candidates = ranking.candidates
-    if len(candidates) < 2:
-        return WeightSensitivity(0, ())
-    idx = index(kb)
-    existing = bool(ranking.running)
-    top = candidates[0]
-    by_id = {s.pathway.id: s for s in candidates}
-    fired: dict[str, list[Contribution]] = {}
-    for s in candidates:
-        for c in s.contributions:
-            fired.setdefault(c.rule.id, []).append(c)
-    margins = []
-    for _, uses in sorted(fired.items()):
-        rule = uses[0].rule
-        own = by_id[rule.pathway]
-        value_at = _value_function(kb, idx, own, uses, _questions_with(idx, rule), existing,
-                                   _build_on(kb, rule.pathway, ranking.running)[0])
-        others = [s for s in candidates if s.pathway.id != rule.pathway]
-        lowest = 0 if (WEIGHT_LIMITS[0] < 0 and rule.fact in
-                       kb.pathways[rule.pathway].element_ids) else WEIGHT_LIMITS[0]
-        found: tuple[int, str] | None = None
-        for step in range(1, WEIGHT_LIMITS[1] - WEIGHT_LIMITS[0] + 1):
-            for weight in (rule.weight - step, rule.weight + step):
-                if not lowest <= weight <= WEIGHT_LIMITS[1]:
-                    continue
-                leader = _leader(own, value_at(weight), others)
-                if leader != top.pathway.id:
-                    found = (weight, leader)
-                    break
-            if found:
-                break
-        if found:
-            first = uses[0]
-            margins.append(WeightMargin(rule, first.subject, first.answer, rule.pathway,
-                                        found[0], found[1]))
-    margins.sort(key=lambda m: (abs(m.move), m.rule.id))
-    return WeightSensitivity(len(fired), tuple(margins[:limit]))
-
-
-def _value_function(kb: Knowledge, idx: Index, own: PathwayScore,
-                    uses: list[Contribution], questions: frozenset[str], existing: bool,
-                    build_raw: float) -> Callable[[int], float]:
-    """The score of the rule's pathway as a function of that one rule's weight.
-
-    Each question the rule belongs to is reduced to, per real answer, its points without
-    the rule and how many times the rule applies, so each weight costs a few additions.
-    """
-    rule = uses[0].rule
-    pid = rule.pathway
-    fixed_low, fixed_high = idx.low[pid], idx.high[pid]
-    parts = []
-    for qid in sorted(questions):
-        table = idx.tables[qid]
-        fixed_low -= table.low[pid]
-        fixed_high -= table.high[pid]
-        options = []
-        for option in table.question.options:
-            if option.dont_know:
-                continue
-            effects = table.effects[option.id].get(pid, ())
-            count = sum(1 for r, _ in effects if r.id == rule.id)
-            base = sum(r.weight for r, _ in effects if r.id != rule.id)
-            options.append((float(base), count, option.exclusive))
-        parts.append((table.question.type == "multi", options))
-    if existing:
-        fixed_high += kb.model.build_on_max
-    raw_without = (sum(c.rule.weight for c in own.contributions) - rule.weight * len(uses)
-                   + build_raw)
-
-    def value(weight: int) -> float:
-        low, high = fixed_low, fixed_high
-        for multi, options in parts:
-            values = [(base + count * weight, exclusive) for base, count, exclusive in options]
-            if multi:
-                lo = min([sum(min(v, 0.0) for v, e in values if not e),
-                          *(v for v, e in values if e)], default=0.0)
-                hi = max([sum(max(v, 0.0) for v, e in values if not e),
-                          *(v for v, e in values if e)], default=0.0)
-            else:
-                lo = min((v for v, _ in values), default=0.0)
-                hi = max((v for v, _ in values), default=0.0)
-            low += min(lo, 0.0)
-            high += max(hi, 0.0)
-        return 100.0 * (raw_without + weight * len(uses) - low) / max(high - low, 1e-9)
-
-    return value
-
-
-def _questions_with(idx: Index, rule: Rule) -> frozenset[str]:
-    """The questions whose answers can apply this rule."""
-    return frozenset(
-        qid for qid, table in idx.tables.items()
-        if any(r.id == rule.id for per in table.effects.values()
-               for r, _ in per.get(rule.pathway, ()))
-    )
-
-
-def _leader(own: PathwayScore, value: float, others: list[PathwayScore]) -> str:
-    """Which candidate leads once `own` has score `value` (ties: framework order)."""
-    field = [(value, own.pathway.order, own.pathway.id),
-             *((s.score, s.pathway.order, s.pathway.id) for s in others)]
-    return min(field, key=lambda f: (-round(f[0], 6), f[1]))[2]
-
-
 class OverrideError(ValueError):
     """Raised for a weight override that does not fit the rules."""
 
@@ -639,8 +493,9 @@ def with_weights(kb: Knowledge, overrides: Mapping[str, int]) -> Knowledge:
         rule = rules.get(rule_id)
         if rule is None:
             raise OverrideError(f"unknown rule '{rule_id}'")
-        if isinstance(weight, bool) or not isinstance(weight, int) or not -30 <= weight <= 30:
-            raise OverrideError(f"'{rule_id}': a weight is a whole number from -30 to 30")
+        low, high = WEIGHT_LIMITS
+        if isinstance(weight, bool) or not isinstance(weight, int) or not low <= weight <= high:
+            raise OverrideError(f"'{rule_id}': a weight is a whole number from {low} to {high}")
         if weight < 0 and rule.fact in kb.pathways[rule.pathway].element_ids:
             raise OverrideError(f"'{rule_id}': a critical element cannot lower its pathway's "
                                 "score")

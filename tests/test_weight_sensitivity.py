@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from planner import answers, report, scoring
+from planner import answers, report, scoring, sensitivity
 from planner.model import Knowledge
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
@@ -34,7 +34,7 @@ def test_each_margin_flips_the_top_and_is_the_nearest(shipped_kb: Knowledge, pat
     given = _given(kb, path)
     ranking = scoring.score(kb, given)
     assert ranking.top is not None
-    sens = scoring.weight_sensitivity(kb, given, ranking, limit=50)
+    sens = sensitivity.weight_sensitivity(kb, given, ranking, limit=50)
     assert sens.checked == len(_fired(ranking))
     for m in sens.margins:
         assert m.flips_at != m.rule.weight
@@ -62,7 +62,7 @@ def test_no_weight_is_missed_in_one_scenario(shipped_kb: Knowledge) -> None:
     given = _given(kb, path)
     ranking = scoring.score(kb, given)
     assert ranking.top is not None
-    sens = scoring.weight_sensitivity(kb, given, ranking, limit=100)
+    sens = sensitivity.weight_sensitivity(kb, given, ranking, limit=100)
     nearest = {m.rule.id: abs(m.move) for m in sens.margins}
     for rule_id, rule in _fired(ranking).items():
         lowest = 0 if rule.fact in kb.pathways[rule.pathway].element_ids else -30
@@ -74,9 +74,9 @@ def test_no_weight_is_missed_in_one_scenario(shipped_kb: Knowledge) -> None:
 def test_the_limit_keeps_the_nearest(shipped_kb: Knowledge) -> None:
     kb = shipped_kb
     given = _given(kb, next(p for p in SCENARIOS if p.stem == "tucson"))
-    every = scoring.weight_sensitivity(kb, given, limit=100).margins
+    every = sensitivity.weight_sensitivity(kb, given, limit=100).margins
     assert every, "the Tucson profile has a weight that can change its top pathway"
-    assert scoring.weight_sensitivity(kb, given, limit=1).margins == every[:1]
+    assert sensitivity.weight_sensitivity(kb, given, limit=1).margins == every[:1]
 
 
 def test_the_plan_says_how_much_the_weights_matter(shipped_kb: Knowledge) -> None:
@@ -84,8 +84,8 @@ def test_the_plan_says_how_much_the_weights_matter(shipped_kb: Knowledge) -> Non
     for stem in ("tucson", "huntington-qrt"):
         given = _given(kb, next(p for p in SCENARIOS if p.stem == stem))
         ranking = scoring.score(kb, given)
-        words = report.weights_words(kb, scoring.weight_sensitivity(kb, given, ranking))
-        sens = scoring.weight_sensitivity(kb, given, ranking)
+        words = report.weights_words(kb, sensitivity.weight_sensitivity(kb, given, ranking))
+        sens = sensitivity.weight_sensitivity(kb, given, ranking)
         if sens.robust:
             assert words.startswith("No single weight") and "\u221230 to 30" in words
         else:
@@ -98,4 +98,4 @@ def test_one_pathway_left_has_nothing_to_flip(shipped_kb: Knowledge) -> None:
     kb = shipped_kb
     ranking = scoring.score(kb, {})
     one = scoring.Ranking(ranking.scores[:1], ranking.running, ranking.unknown_questions)
-    assert scoring.weight_sensitivity(kb, {}, one) == scoring.WeightSensitivity(0, ())
+    assert sensitivity.weight_sensitivity(kb, {}, one) == sensitivity.WeightSensitivity(0, ())

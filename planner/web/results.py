@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from planner import answers as core
-from planner import charts, matching, plan, scoring
+from planner import charts, matching, plan, scoring, sensitivity
 from planner.model import Knowledge, Question
 from planner.web import csp, forms, pdfcache, respondents, security, state, workspace
 
@@ -71,7 +71,7 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
     }
     return render_template(
         "web/results.html",
-        weights=scoring.weight_sensitivity(kb, answers, built.ranking),
+        weights=sensitivity.weight_sensitivity(kb, answers, built.ranking),
         weight_limits=scoring.WEIGHT_LIMITS,
         gap_tta=gap_tta,
         token=interview.token,

@@ -82,7 +82,7 @@ def test_plan_of_an_unfinished_interview_is_a_404(wizard: Wizard, client: FlaskC
 
 def test_results_say_how_far_a_weight_must_move(done: Wizard, client: FlaskClient,
                                                 app: Flask) -> None:
-    from planner import scoring
+    from planner import sensitivity
     from planner.web import state
 
     page = client.get(done.url("/results")).text
@@ -90,7 +90,7 @@ def test_results_say_how_far_a_weight_must_move(done: Wizard, client: FlaskClien
     with app.app_context():
         kb = state.knowledge()
         given = state.restore(kb, done.saved())
-        sens = scoring.weight_sensitivity(kb, given)
+        sens = sensitivity.weight_sensitivity(kb, given)
     if sens.robust:
         assert "No single weight, moved anywhere within its published limits" in page
         assert f"{sens.checked} weights bear on your answers" in page
