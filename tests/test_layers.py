@@ -1,0 +1,50 @@
+"""The core is plain Python: no web framework, form library, database or PDF renderer in it."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "planner"
+CORE = ["model", "loader", "validation", "answers", "scoring", "sensitivity", "graph",
+        "matching", "plan", "charts", "report"]
+WEB_ONLY = ["flask", "flask_wtf", "wtforms", "werkzeug", "sqlalchemy", "alembic", "gunicorn"]
+
+
+def _direct_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_importing_the_core_loads_no_web_database_or_pdf_library() -> None:
+    code = ("import json, sys\n"
+            + "".join(f"import planner.{name}\n" for name in CORE)
+            + "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    loaded = set(json.loads(subprocess.run([sys.executable, "-c", code], check=True,
+                                           capture_output=True, text=True).stdout))
+    assert not loaded & {*WEB_ONLY, "weasyprint"}, loaded & {*WEB_ONLY, "weasyprint"}
+
+
+def test_each_heavy_library_has_one_home() -> None:
+    homes = {"weasyprint": {"pdf.py"}, "networkx": {"graph.py"}, "yaml": {"loader.py"},
+             "matplotlib": {"charts.py"}}
+    for library, allowed in homes.items():
+        users = {p.name for p in PACKAGE.glob("*.py") if library in _direct_imports(p)}
+        assert users <= allowed, (library, users - allowed)
+
+
+def test_no_core_module_imports_the_web_layer() -> None:
+    for name in CORE:
+        imports = _direct_imports(PACKAGE / f"{name}.py")
+        assert not imports & set(WEB_ONLY), (name, imports & set(WEB_ONLY))
+        source = (PACKAGE / f"{name}.py").read_text(encoding="utf-8")
+        assert "planner.web" not in source, name
