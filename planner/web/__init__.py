@@ -46,6 +46,7 @@ def _defaults(app: Flask) -> dict[str, Any]:
         "PDF_MAX_CONCURRENT": 2,
         "PDF_RETRY_AFTER": 5,
         "PDF_CACHE_ENTRIES": 32,
+        "PDF_WAIT_SECONDS": 30,
     }
 
 

@@ -3,7 +3,9 @@
 The HTML fully determines the PDF (its CSS and charts are inline and the renderer
 loads nothing else that could change), so a plan downloaded again unchanged is
 served from memory instead of being rendered for another second, and without
-taking one of the bounded render slots. Any change to the answers, notes,
+taking one of the bounded render slots; and requests for a plan that is being rendered
+right now wait for that render instead of starting another (a room downloading the plan
+a consultant has just projected). Any change to the answers, notes,
 overrides, knowledge, templates or the date changes the HTML, hence the key.
 The cache is looked up only after the route has checked who may see the plan;
 its keys are SHA-256 digests, never shown to anyone.
@@ -25,6 +27,7 @@ class PdfCache:
         self.entries = max(0, entries)
         self._items: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
+        self._rendering: dict[str, threading.Event] = {}
         self.hits = 0
         self.misses = 0
 
@@ -50,6 +53,23 @@ class PdfCache:
             self._items.move_to_end(key)
             while len(self._items) > self.entries:
                 self._items.popitem(last=False)
+
+    def claim(self, key: str) -> threading.Event | None:
+        """Claim the render of `key`: None if this caller should render it (then `release`
+        it), or the event to wait on while another request renders the same plan."""
+        with self._lock:
+            running = self._rendering.get(key)
+            if running is not None:
+                return running
+            self._rendering[key] = threading.Event()
+            return None
+
+    def release(self, key: str) -> None:
+        """End this caller's render of `key` (done or failed) and wake the waiters."""
+        with self._lock:
+            event = self._rendering.pop(key, None)
+        if event is not None:
+            event.set()
 
     def clear(self) -> None:
         with self._lock:

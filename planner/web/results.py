@@ -199,11 +199,22 @@ def plan_pdf(token: str) -> Response:
     )
     rendered = pdfcache.cache()
     key = rendered.key(html)
-    body = rendered.get(key)
-    if body is None:  # an unchanged plan is served again from memory, without a render slot
-        with security.pdf_slot():  # past the bound: 503 + Retry-After at once, never a queue
-            body = pdf.render_pdf(html)
-        rendered.put(key, body)
+    body = rendered.get(key)  # an unchanged plan comes from memory, without a render slot
+    leader = False
+    if body is None:
+        running = rendered.claim(key)
+        leader = running is None
+        if running is not None:  # the same plan is being rendered: wait for it, once
+            running.wait(timeout=float(current_app.config["PDF_WAIT_SECONDS"]))
+            body = rendered.get(key)
+    if body is None:  # this request renders (or the render it waited for failed)
+        try:
+            with security.pdf_slot():  # past the bound: 503 + Retry-After at once, no queue
+                body = pdf.render_pdf(html)
+            rendered.put(key, body)
+        finally:
+            if leader:
+                rendered.release(key)
     name = "".join(ch if ch.isalnum() else "-" for ch in built.community.lower()).strip("-")
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{name or "community"}-plan.pdf"',

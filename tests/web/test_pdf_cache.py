@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask import Flask
@@ -94,3 +97,51 @@ def test_a_cache_of_zero_entries_keeps_nothing() -> None:
     cache = pdfcache.PdfCache(0)
     cache.put(cache.key("a"), b"a")
     assert len(cache) == 0 and cache.get(cache.key("a")) is None
+
+
+def test_simultaneous_downloads_of_one_plan_share_one_render(
+        done: Wizard, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[float] = []
+    gate = threading.Event()
+
+    def slow(html: str, **kwargs: object) -> bytes:
+        calls.append(time.monotonic())
+        gate.wait(timeout=10)  # hold the render until every download has asked for it
+        return b"%PDF-1.7 test body"
+
+    monkeypatch.setattr(pdf_module, "render_pdf", slow)
+    url = done.url("/plan.pdf")
+    count = 6
+    asked = threading.Barrier(count + 1)
+
+    def download(_: int) -> tuple[int, bytes]:
+        client = app.test_client()
+        asked.wait(timeout=10)
+        response = client.get(url)
+        return response.status_code, response.data
+
+    with ThreadPoolExecutor(count) as pool:
+        futures = [pool.submit(download, i) for i in range(count)]
+        asked.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while not calls and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)  # let the other downloads reach the wait
+        gate.set()
+        results = [f.result(timeout=20) for f in futures]
+    assert [status for status, _ in results] == [200] * count
+    assert {body for _, body in results} == {b"%PDF-1.7 test body"}
+    assert len(calls) == 1
+
+
+def test_a_failed_render_lets_the_next_download_try_again(
+        done: Wizard, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(html: str, **kwargs: object) -> bytes:
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(pdf_module, "render_pdf", broken)
+    with pytest.raises(RuntimeError):
+        client.get(done.url("/plan.pdf"))
+    monkeypatch.undo()
+    again = client.get(done.url("/plan.pdf"))
+    assert again.status_code == 200 and again.data.startswith(b"%PDF-")
