@@ -114,6 +114,41 @@ def test_the_pdf_is_tagged(reader: pypdf.PdfReader) -> None:
     assert bool(root["/MarkInfo"]["/Marked"])
 
 
+def _structure(node: Any, found: list[Any]) -> None:
+    node = node.get_object() if hasattr(node, "get_object") else node
+    if isinstance(node, pypdf.generic.DictionaryObject):
+        if "/S" in node:
+            found.append(node)
+        if "/K" in node:
+            _structure(node["/K"], found)
+    elif isinstance(node, pypdf.generic.ArrayObject):
+        for child in node:
+            _structure(child, found)
+
+
+def test_the_structure_tree_has_headings_tables_lists_links_and_described_figures(
+        reader: pypdf.PdfReader, built: tuple[plan.Plan, dict[str, Any]]) -> None:
+    elements: list[Any] = []
+    _structure(reader.trailer["/Root"]["/StructTreeRoot"]["/K"], elements)
+    kinds = {str(e["/S"]) for e in elements}
+    assert {"/H1", "/H2", "/H3", "/Table", "/TH", "/TD", "/L", "/LI", "/Link",
+            "/Figure"} <= kinds
+    figures = [e for e in elements if e["/S"] == "/Figure"]
+    assert len(figures) == 2 + len(built[0].recommended)
+    alts = [str(f.get("/Alt", "")) for f in figures]
+    assert alts[0].startswith("Pathway fit scores out of 100.")
+    assert all(s.pathway.label in alts[0] for s in built[0].ranking.scores)
+    assert "Critical path:" in alts[1]
+    assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"]
+
+
+def test_every_link_annotation_belongs_to_the_structure(reader: pypdf.PdfReader) -> None:
+    links = [a.get_object() for page in reader.pages for a in page.get("/Annots", [])
+             if a.get_object().get("/Subtype") == "/Link"]
+    assert links
+    assert all("/StructParent" in link for link in links)
+
+
 def test_pages_are_numbered_under_a_running_header(reader: pypdf.PdfReader) -> None:
     count = len(reader.pages)
     second = reader.pages[1].extract_text()
