@@ -84,8 +84,8 @@ def test_the_plan_says_how_much_the_weights_matter(shipped_kb: Knowledge) -> Non
     for stem in ("tucson", "huntington-qrt"):
         given = _given(kb, next(p for p in SCENARIOS if p.stem == stem))
         ranking = scoring.score(kb, given)
-        words = report.weights_words(kb, sensitivity.weight_sensitivity(kb, given, ranking))
         sens = sensitivity.weight_sensitivity(kb, given, ranking)
+        words = report.weights_words(kb, sens)
         if sens.robust:
             assert words.startswith("No single weight") and "\u221230 to 30" in words
         else:

@@ -61,13 +61,19 @@ def _fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
 
 
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must be at least {MIN_PASSWORD} characters")
+    if len(password) > 1000:
+        raise AccountError("the password must be at most 1000 characters")
+
+
 def create_user(email: str, password: str, name: str = "") -> User:
     """Store a new consultant; raise AccountError for a taken email or a short password."""
     address = normalise_email(email)
     if "@" not in address or len(address) > 254:
         raise AccountError("give a valid email address")
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password must be at least {MIN_PASSWORD} characters")
+    _check_password(password)
     db_session = db.session()
     if db_session.scalars(select(User).where(User.email == address)).first():
         raise AccountError(f"an account for {address} already exists")
@@ -80,10 +86,7 @@ def create_user(email: str, password: str, name: str = "") -> User:
 
 def set_password(user: User, password: str) -> None:
     """Give the user a new password (signing out every browser that used the old one)."""
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password must be at least {MIN_PASSWORD} characters")
-    if len(password) > 1000:
-        raise AccountError("the password must be at most 1000 characters")
+    _check_password(password)
     user.password_hash = generate_password_hash(password, method="scrypt")
     db.session().commit()
 

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, inspect
-from webhelpers import HUNTINGTON, Wizard, csrf_of
+from webhelpers import HUNTINGTON, Wizard, csrf_of, every_pdf_slot_taken
 
 import planner.web
 from planner import create_app, migrations
@@ -157,15 +157,8 @@ def test_token_bucket_refills_over_time() -> None:
 
 def test_pdf_renders_past_the_bound_are_told_to_retry(done: Wizard, app: Flask,
                                                       client: FlaskClient) -> None:
-    slots = app.extensions["planner.pdf_slots"]
-    held = 0
-    while slots.acquire(blocking=False):
-        held += 1
-    try:
+    with every_pdf_slot_taken(app):
         busy = client.get(done.url("/plan.pdf"))
-    finally:
-        for _ in range(held):
-            slots.release()
     assert busy.status_code == 503
     assert busy.headers["Retry-After"] == str(app.config["PDF_RETRY_AFTER"])
     assert "busy" in busy.text and "try the download again" in busy.text.lower()

@@ -92,3 +92,17 @@ def serve(app: Flask) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+@contextmanager
+def every_pdf_slot_taken(app: Flask) -> Iterator[None]:
+    """Hold all of the app's PDF render slots, as busy renders would."""
+    slots = app.extensions["planner.pdf_slots"]
+    held = 0
+    while slots.acquire(blocking=False):
+        held += 1
+    try:
+        yield
+    finally:
+        for _ in range(held):
+            slots.release()
