@@ -98,14 +98,21 @@ def task_closure(kb: Knowledge, task_ids: Iterable[str]) -> set[str]:
 
 
 def schedule(kb: Knowledge, task_ids: Iterable[str]) -> list[ScheduledTask]:
-    """Place tasks at their earliest start; mark the critical path (dependencies outside
-    the set count as already done)."""
-    ids = set(task_ids)
+    """Place tasks at their earliest start and mark the longest chain.
+
+    A task is on the longest chain (critical) exactly when it has no slack: delaying it
+    delays the end. Every zero-slack task is marked, so ties between equally long chains
+    never depend on iteration order. Dependencies outside the set count as already done.
+    Nodes are added in id order and sorted topologically by id, so the result does not
+    depend on hash seeds.
+    """
+    wanted = set(task_ids)
+    ids = sorted(wanted)
     dag = nx.DiGraph()
     for tid in ids:
         dag.add_node(tid)
-        for dep in kb.tasks[tid].depends_on:
-            if dep in ids:
+        for dep in sorted(kb.tasks[tid].depends_on):
+            if dep in wanted:
                 dag.add_edge(dep, tid)
     order = list(nx.lexicographical_topological_sort(dag))
     start: dict[str, int] = {}
@@ -120,19 +127,10 @@ def schedule(kb: Knowledge, task_ids: Iterable[str]) -> list[ScheduledTask]:
             (latest_finish[s] - kb.tasks[s].duration_days for s in dag.successors(tid)),
             default=end,
         )
-    # The critical path: networkx's longest path with each edge weighted by its
-    # source task's duration, through a sink so the last task's duration counts.
-    weighted = nx.DiGraph()
-    for u, v in dag.edges:
-        weighted.add_edge(u, v, weight=kb.tasks[u].duration_days)
-    for tid in order:
-        weighted.add_edge(tid, "\x00end", weight=kb.tasks[tid].duration_days)
-    path = [t for t in nx.dag_longest_path(weighted, weight="weight") if t != "\x00end"]
-    on_path = set(path)
     return sorted(
         (
-            ScheduledTask(kb.tasks[t], start[t], finish[t], t in on_path,
-                          latest_finish[t] - finish[t])
+            ScheduledTask(kb.tasks[t], start[t], finish[t],
+                          latest_finish[t] == finish[t], latest_finish[t] - finish[t])
             for t in order
         ),
         key=lambda s: (s.start, s.finish, s.task.id),

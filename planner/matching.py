@@ -1,14 +1,23 @@
-"""Match a community to mentor sites, similar programs, TTA resources and funding, with reasons."""
+"""Match a community to mentor sites, similar programs, TTA resources and funding, with reasons.
+
+Eligibility is data: a funding program, TTA offer or mentoring initiative says where it
+applies (`states`) and whether it is still offered (`status`); nothing ended, and nothing
+limited to other states, is ever offered. Mentor sites and similar programs match on the
+pathway a program is built around (`primary_pathways`), never on location alone, and never
+on the community's own program. Every list has a stated order: points, then label, then id.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from planner.answers import Answers, facts_of, profile_value
+from planner.answers import Answers, facts_of, profile_value, selected, text_value
 from planner.model import (
     Criterion,
     Funding,
+    Initiative,
     Knowledge,
     Location,
     MentorSite,
@@ -27,16 +36,36 @@ class Profile:
     rurality: str | None
     lead_agency: str | None
     facts: frozenset[str]
+    state: str | None = None
+    name: str = ""
 
 
 @dataclass(frozen=True)
 class Match:
-    """A matched record with its points and the reasons it matched."""
+    """A matched record with its points and the reasons it matched.
+
+    `standing` says how a program may be shown: "model" (a program to learn from),
+    "past" (it has ended: a past example, never a place to visit) or "lesson" (the
+    knowledge base marks it as a weak or cautionary model).
+    """
 
     id: str
     label: str
     points: float
     reasons: tuple[str, ...]
+    standing: str = "model"
+
+
+def community_state(kb: Knowledge, answers: Answers) -> str | None:
+    """The community's two-letter state code, or None when not answered."""
+    question = kb.profile_question("state")
+    if question is None:
+        return None
+    for option_id in selected(answers, question.id):
+        option = question.option(option_id)
+        if option is not None and not option.dont_know and len(option.id) == 2:
+            return option.id.upper()
+    return None
 
 
 def profile(kb: Knowledge, answers: Answers) -> Profile:
@@ -46,11 +75,56 @@ def profile(kb: Knowledge, answers: Answers) -> Profile:
         return values[0] if values else None
 
     return Profile(one("state"), one("population"), one("rurality"), one("lead_agency"),
-                   facts_of(kb, answers))
+                   facts_of(kb, answers), community_state(kb, answers),
+                   text_value(kb, answers, "community_name"))
+
+
+# Words that name a kind of place or agency rather than the place itself.
+_GENERIC = frozenset({
+    "a", "an", "and", "the", "of", "for", "in", "on", "at", "to", "city", "county", "town",
+    "township", "village", "borough", "parish", "metro", "metropolitan", "region", "regional",
+    "area", "district", "department", "dept", "police", "sheriff", "sheriffs", "office",
+    "fire", "ems", "rescue", "program", "programme", "project", "team", "initiative",
+    "coalition", "outreach", "deflection", "diversion", "quick", "response", "community",
+    "crisis", "unit", "services", "service", "health",
+})
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(w for w in re.findall(r"[a-z0-9]+", text.lower().replace("\u2019", "'")
+                                           .replace("'", "")) if w not in _GENERIC)
+
+
+def is_own_program(who: Profile, label: str, aliases: tuple[str, ...], place: str,
+                   state: str) -> bool:
+    """True when a record is the community itself: its name, an alias or its place names the
+    community (in the same state, where the community's state is known)."""
+    mine = _words(who.name)
+    if not mine:
+        return False
+    if who.state and state and who.state != state.upper():
+        return False
+    return any(mine <= _words(text) for text in (label, place, *aliases))
+
+
+def offered(record: Funding | TTAResource | Initiative, who: Profile) -> bool:
+    """True when an offer is still open and its eligibility does not rule the community out."""
+    if record.status == "ended":
+        return False
+    return not record.states or (who.state is not None and who.state in record.states)
+
+
+def _where(kb: Knowledge, states: frozenset[str]) -> str:
+    names = []
+    question = kb.profile_question("state")
+    for code in sorted(states):
+        option = question.option(code.lower()) if question else None
+        names.append(option.label if option else code)
+    return ", ".join(names)
 
 
 def _location_points(kb: Knowledge, criteria: Mapping[str, Criterion], who: Profile,
-                     lead: str, location: Location) -> tuple[float, list[str]]:
+                     lead: str | None, location: Location) -> tuple[float, list[str]]:
     points, reasons = 0.0, []
     if who.lead_agency and lead == who.lead_agency and "lead_agency" in criteria:
         points += criteria["lead_agency"].weight
@@ -76,60 +150,110 @@ def _location_points(kb: Knowledge, criteria: Mapping[str, Criterion], who: Prof
 
 
 def _common(kb: Knowledge, criteria: Mapping[str, Criterion], who: Profile, pathway_id: str,
-            pathways: tuple[str, ...], lead: str, location: Location,
-            note: str = "") -> tuple[float, list[str]]:
-    """Points and reasons shared by mentor sites and programs: pathway, then location."""
-    points, reasons = 0.0, []
-    if pathway_id in pathways:
-        points += criteria["pathway"].weight
-        reasons.append(f"runs {kb.pathways[pathway_id].label}{note}")
+            lead: str | None, location: Location, note: str = "") -> tuple[float, list[str]]:
+    """Points and reasons shared by mentor sites and programs: the pathway (already known to
+    be one the record is built around), then location."""
+    points = criteria["pathway"].weight
+    reasons = [f"built around {kb.pathways[pathway_id].label}{note}"]
     more, why = _location_points(kb, criteria, who, lead, location)
     return points + more, reasons + why
 
 
-def _top(matches: list[Match], limit: int) -> list[Match]:
-    return sorted((m for m in matches if m.points > 0), key=lambda m: (-m.points, m.label))[:limit]
+def _ordered(matches: list[Match], limit: int) -> list[Match]:
+    return sorted(matches, key=lambda m: (-m.points, m.label, m.id))[:limit]
 
 
-def mentor_sites(kb: Knowledge, answers: Answers, pathway_id: str, limit: int = 4) -> list[Match]:
-    """Mentor sites ranked for a pathway, each with the reasons it matched."""
-    who = profile(kb, answers)
+def _primary(kb: Knowledge, site: MentorSite) -> tuple[str, ...]:
+    program = kb.programs.get(site.program)
+    return program.primary_pathways if program is not None else ()
+
+
+def visit_routes(kb: Knowledge, site: MentorSite, who: Profile) -> tuple[Initiative, ...]:
+    """The open initiatives through which a visit to the site can be requested now."""
+    routes = []
+    for membership in site.memberships:
+        initiative = kb.initiatives.get(membership.initiative)
+        if membership.status == "current" and initiative is not None and initiative.open \
+                and offered_initiative(initiative, who):
+            routes.append(initiative)
+    return tuple(sorted(routes, key=lambda i: i.id))
+
+
+def offered_initiative(initiative: Initiative, who: Profile) -> bool:
+    if not initiative.open:
+        return False
+    return not initiative.states or (who.state is not None and who.state in initiative.states)
+
+
+def mentor_sites(kb: Knowledge, answers: Answers, pathway_id: str, limit: int = 4,
+                 who: Profile | None = None) -> list[Match]:
+    """Mentor sites a community can ask to visit now, for a pathway, with reasons.
+
+    Only sites with a current membership of an open initiative, built around the pathway,
+    whose program has not ended and is not the community's own.
+    """
+    who = who or profile(kb, answers)
     criteria = kb.matching.mentor_criteria
     matches = []
     for site in kb.mentor_sites.values():
+        program = kb.programs.get(site.program)
+        if pathway_id not in _primary(kb, site) or not visit_routes(kb, site, who):
+            continue
+        if program is not None and (program.ended or _own_program(who, program)):
+            continue
+        if is_own_program(who, site.label, (), site.location.place, site.location.state):
+            continue
+        lead = site.lead_agency if program is None or program.lead_agency_confirmed else None
         note = "" if site.pathways_confirmed else " (pathways not confirmed by COSSUP)"
-        points, reasons = _common(kb, criteria, who, pathway_id, site.pathways,
-                                  site.lead_agency, site.location, note)
-        if site.current and "current" in criteria:
+        points, reasons = _common(kb, criteria, who, pathway_id, lead, site.location, note)
+        if "current" in criteria:
             points += criteria["current"].weight
-            reasons.append("a current mentor site: a visit can be requested")
+        reasons.append("a current mentor site: a visit can be requested")
         matches.append(Match(site.id, site.label, points, tuple(reasons)))
-    return _top(matches, limit)
+    return _ordered(matches, limit)
+
+
+def _own_program(who: Profile, program: Program) -> bool:
+    return is_own_program(who, program.label, program.aliases, program.location.place,
+                          program.location.state)
 
 
 def similar_programs(kb: Knowledge, answers: Answers, pathway_id: str,
-                     limit: int = 4) -> list[Match]:
-    """Real programs most like the community, for a pathway, with reasons."""
-    who = profile(kb, answers)
+                     limit: int = 4, who: Profile | None = None) -> list[Match]:
+    """Real programs built around the pathway, most like the community first, with reasons.
+
+    A program that has ended is a past example; one the knowledge base marks as cautionary
+    is a lesson. Both come after the models to learn from.
+    """
+    who = who or profile(kb, answers)
     criteria = kb.matching.program_criteria
     matches = []
     for program in kb.programs.values():
-        points, reasons = _common(kb, criteria, who, pathway_id, program.pathways,
-                                  program.lead_agency, program.location)
+        if pathway_id not in program.primary_pathways or _own_program(who, program):
+            continue
+        lead = program.lead_agency if program.lead_agency_confirmed else None
+        points, reasons = _common(kb, criteria, who, pathway_id, lead, program.location)
         shared = [p for p in program.partners if p in who.facts]
         if shared and "shared_resources" in criteria:
             points += criteria["shared_resources"].weight * len(shared) / len(program.partners)
             reasons.append(f"built on {len(shared)} of its {len(program.partners)} partner "
                            "types, which you already have")
-        matches.append(Match(program.id, program.label, points, tuple(reasons)))
-    return _top(matches, limit)
+        standing = "lesson" if program.cautionary else "past" if program.ended else "model"
+        matches.append(Match(program.id, program.label, points, tuple(reasons), standing))
+    rank = {"model": 0, "past": 1, "lesson": 2}
+    return sorted(matches, key=lambda m: (rank[m.standing], -m.points, m.label, m.id))[:limit]
 
 
 def tta_for(kb: Knowledge, resource_ids: tuple[str, ...], pathway_id: str,
-            limit: int = 3) -> list[Match]:
-    """TTA resources that help build the given capacities, preferring ones for the pathway."""
+            limit: int = 3, who: Profile | None = None) -> list[Match]:
+    """TTA resources that help build the given capacities, preferring ones for the pathway.
+
+    Only offers that are still made and that the community's state is eligible for (an offer
+    limited to some states is left out when the community's state is not known)."""
     matches = []
     for tta in kb.tta.values():
+        if tta.status == "ended" or (tta.states and (who is None or not offered(tta, who))):
+            continue
         covered = [r for r in resource_ids if r in tta.helps_with]
         if not covered:
             continue
@@ -137,37 +261,45 @@ def tta_for(kb: Knowledge, resource_ids: tuple[str, ...], pathway_id: str,
         reasons = [f"helps with {', '.join(kb.facts[r].label.lower() for r in covered)}"]
         if tta.pathways and fits:
             reasons.append(f"suited to {kb.pathways[pathway_id].label}")
+        if tta.states:
+            reasons.append(f"offered in {_where(kb, tta.states)}")
         points = 10.0 * len(covered) + (5.0 if fits else 0.0) + (2.0 if tta.pathways and fits
                                                                  else 0.0)
         matches.append(Match(tta.id, tta.label, points, tuple(reasons)))
-    matches.sort(key=lambda m: (-m.points, m.label))
-    return matches[:limit]
+    return _ordered(matches, limit)
 
 
 def funding_for(kb: Knowledge, answers: Answers, score: PathwayScore,
-                limit: int = 5) -> list[Match]:
-    """Funding programs for a pathway and its gaps, with who can apply."""
-    who = profile(kb, answers)
+                limit: int = 5, who: Profile | None = None) -> list[Match]:
+    """Funding programs the community is eligible for, for a pathway and its gaps, with the
+    route by which it can apply."""
+    who = who or profile(kb, answers)
     gaps = {g.resource_id for g in score.gaps}
     pid = score.pathway.id
     matches = []
     for fund in kb.funding.values():
-        if fund.pathways and pid not in fund.pathways:
+        if (fund.pathways and pid not in fund.pathways) or not offered(fund, who):
             continue
         covered = sorted(gaps & set(fund.helps_with))
         points = 10.0 + 6.0 * len(covered)
         reasons = [f"funds {score.pathway.label}" if fund.pathways else
                    "open to deflection programs of any pathway"]
+        if fund.states:
+            points += 8
+            reasons.append(f"a {_where(kb, fund.states)} program, for communities in that state")
         if covered:
             reasons.append("can pay for " + ", ".join(kb.facts[r].label.lower() for r in covered))
         if who.lead_agency and who.lead_agency in fund.eligible_leads:
             points += 4
             reasons.append("your lead agency type can apply directly")
-        elif not fund.eligible_leads:
+        elif fund.eligible_leads:
+            reasons.append("apply through a " + " or ".join(
+                kb.facts[lead].label.lower() for lead in fund.eligible_leads
+                if lead in kb.facts))
+        else:
             reasons.append("reaches local programs through state or health department awards")
         matches.append(Match(fund.id, fund.label, points, tuple(reasons)))
-    matches.sort(key=lambda m: (-m.points, m.label))
-    return matches[:limit]
+    return _ordered(matches, limit)
 
 
 def site(kb: Knowledge, match: Match) -> MentorSite:

@@ -179,6 +179,9 @@ class Program(Record):
     lead_agency: str
     lead_agency_name: str | None
     pathways: tuple[str, ...]
+    primary_pathways: tuple[str, ...]
+    lead_agency_confirmed: bool
+    cautionary: str | None
     pathway_basis: str
     partners: tuple[str, ...]
     partner_names: tuple[str, ...]
@@ -197,6 +200,9 @@ class Program(Record):
             lead_agency=raw["lead_agency"],
             lead_agency_name=raw.get("lead_agency_name"),
             pathways=_texts(raw, "pathways"),
+            primary_pathways=_texts(raw, "primary_pathways"),
+            lead_agency_confirmed=bool(raw.get("lead_agency_confirmed", True)),
+            cautionary=raw.get("cautionary"),
             pathway_basis=raw["pathway_basis"],
             partners=_texts(raw, "partners"),
             partner_names=_texts(raw, "partner_names"),
@@ -211,6 +217,14 @@ class Program(Record):
             link=raw.get("link"),
         )
 
+    @property
+    def ended(self) -> bool:
+        return self.end_year is not None
+
+
+def _states(raw: Raw) -> frozenset[str]:
+    return frozenset(raw.get("states") or ())
+
 
 @dataclass(frozen=True)
 class Initiative(Record):
@@ -218,13 +232,20 @@ class Initiative(Record):
     summary: str
     how_to_request: str
     link: str
+    ended_on: str | None = None
+    states: frozenset[str] = frozenset()
 
     @classmethod
     def from_raw(cls, raw: Raw) -> Initiative:
         return cls(
             **_record_fields(raw), status=raw["status"], summary=raw["summary"],
             how_to_request=raw["how_to_request"], link=raw["link"],
+            ended_on=raw.get("ended_on"), states=_states(raw),
         )
+
+    @property
+    def open(self) -> bool:
+        return self.status == "current"
 
 
 @dataclass(frozen=True)
@@ -278,6 +299,9 @@ class TTAResource(Record):
     helps_with: tuple[str, ...]
     pathways: tuple[str, ...]
     link: str
+    status: str = "open"
+    states: frozenset[str] = frozenset()
+    ended_on: str | None = None
 
     @classmethod
     def from_raw(cls, raw: Raw) -> TTAResource:
@@ -285,7 +309,8 @@ class TTAResource(Record):
             **_record_fields(raw), provider=raw["provider"], offers=raw["offers"],
             format=_texts(raw, "format"), cost=raw["cost"],
             how_to_request=raw.get("how_to_request"), helps_with=_texts(raw, "helps_with"),
-            pathways=_texts(raw, "pathways"), link=raw["link"],
+            pathways=_texts(raw, "pathways"), link=raw["link"], status=raw["status"],
+            states=_states(raw), ended_on=raw.get("ended_on"),
         )
 
 
@@ -309,6 +334,9 @@ class Funding(Record):
     pathways: tuple[str, ...]
     helps_with: tuple[str, ...]
     link: str
+    status: str = "recurring"
+    states: frozenset[str] = frozenset()
+    ended_on: str | None = None
 
     @classmethod
     def from_raw(cls, raw: Raw) -> Funding:
@@ -320,7 +348,8 @@ class Funding(Record):
                 Amount(a["fiscal_year"], a["amount"], a["note"]) for a in raw.get("amounts") or ()
             ),
             recurrence=raw["recurrence"], pathways=_texts(raw, "pathways"),
-            helps_with=_texts(raw, "helps_with"), link=raw["link"],
+            helps_with=_texts(raw, "helps_with"), link=raw["link"], status=raw["status"],
+            states=_states(raw), ended_on=raw.get("ended_on"),
         )
 
 

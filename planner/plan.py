@@ -9,20 +9,37 @@ from dataclasses import dataclass
 from typing import Any
 
 from planner import matching, scoring
-from planner.answers import Answers, facts_of, text_value
+from planner.answers import Answers, facts_of, profile_value, text_value
 from planner.graph import ScheduledTask, schedule, task_closure
-from planner.model import Knowledge, Measure, Source
+from planner.model import Knowledge, Measure, Pathway, Source
 
 BUCKETS = ((30, "First 30 days"), (60, "Days 31 to 60"), (90, "Days 61 to 90"))
 
 
 @dataclass(frozen=True)
 class Stakeholder:
+    """One partner on the stakeholder map.
+
+    `status` is "named" (the community named it as a partner or as its lead), "covered"
+    (not named, but every critical element of the pathway it usually provides is in place,
+    so another partner does its part), or "missing". `essential` is None for a partner the
+    community named that the pathway gives no set role.
+    """
+
     partner_id: str
     label: str
     role: str
-    essential: bool
-    present: bool
+    essential: bool | None
+    status: str
+
+    @property
+    def present(self) -> bool:
+        return self.status != "missing"
+
+    @property
+    def status_label(self) -> str:
+        return {"named": "At the table", "covered": "Its part is covered by another partner",
+                "missing": "Missing"}[self.status]
 
 
 @dataclass(frozen=True)
@@ -105,48 +122,89 @@ def _delta(kb: Knowledge, pathway_id: str, running: tuple[str, ...],
     )
 
 
-def _detail(kb: Knowledge, answers: Answers, s: scoring.PathwayScore,
-            running: tuple[str, ...]) -> PathwayDetail:
-    pid = s.pathway.id
+def stakeholders(kb: Knowledge, pathway: Pathway, named: frozenset[str],
+                 met: frozenset[str]) -> tuple[Stakeholder, ...]:
+    """The stakeholder map, from the same facts as the critical elements.
+
+    The pathway's partners first (in its own order), then every other partner the community
+    named, so that nothing the community said is left off the map.
+    """
+    out = []
+    for p in pathway.partners:
+        provides = [e for e in pathway.element_ids if p.partner in kb.facts[e].provided_by]
+        if p.partner in named:
+            status = "named"
+        elif provides and all(e in met for e in provides):
+            status = "covered"
+        else:
+            status = "missing"
+        out.append(Stakeholder(p.partner, kb.facts[p.partner].label, p.role, p.essential,
+                               status))
+    listed = set(pathway.partner_ids)
+    for fact in sorted((kb.facts[f] for f in named if f not in listed
+                        and kb.facts[f].kind == "partner"), key=lambda f: (f.label, f.id)):
+        out.append(Stakeholder(fact.id, fact.label, "Named by you; no set role in this pathway",
+                               None, "named"))
+    return tuple(out)
+
+
+def named_partners(kb: Knowledge, answers: Answers) -> frozenset[str]:
+    """Partner ids the community named, its lead agency included."""
     facts = facts_of(kb, answers)
+    named = {f for f in facts if f in kb.facts and kb.facts[f].kind == "partner"}
+    named.update(v for v in profile_value(kb, answers, "lead_agency") if v in kb.facts)
+    return frozenset(named)
+
+
+def _detail(kb: Knowledge, answers: Answers, s: scoring.PathwayScore,
+            running: tuple[str, ...], who: matching.Profile) -> PathwayDetail:
+    pid = s.pathway.id
     gap_ids = tuple(g.resource_id for g in s.gaps)
     delta = _delta(kb, pid, running, s.build_on_shared) if running else None
     measures = tuple(
         m for m in kb.measures.values()
-        if m.applies_to(pid) and (delta is None or m.id in delta.new_measures or not m.pathways)
+        if m.applies_to(pid) and (delta is None or m.id in delta.new_measures)
     )
     return PathwayDetail(
         score=s,
-        gaps=tuple(GapHelp(g, tuple(matching.tta_for(kb, (g.resource_id,), pid, limit=2)))
+        gaps=tuple(GapHelp(g, tuple(matching.tta_for(kb, (g.resource_id,), pid, limit=2,
+                                                     who=who)))
                    for g in s.gaps),
-        mentors=tuple(matching.mentor_sites(kb, answers, pid)),
-        programs=tuple(matching.similar_programs(kb, answers, pid)),
-        tta=tuple(matching.tta_for(kb, gap_ids or s.pathway.element_ids, pid, limit=5)),
-        funding=tuple(matching.funding_for(kb, answers, s)),
-        stakeholders=tuple(
-            Stakeholder(p.partner, kb.facts[p.partner].label, p.role, p.essential,
-                        p.partner in facts)
-            for p in s.pathway.partners
-        ),
+        mentors=tuple(matching.mentor_sites(kb, answers, pid, who=who)),
+        programs=tuple(matching.similar_programs(kb, answers, pid, who=who)),
+        tta=tuple(matching.tta_for(kb, gap_ids or s.pathway.element_ids, pid, limit=5,
+                                   who=who)),
+        funding=tuple(matching.funding_for(kb, answers, s, who=who)),
+        stakeholders=stakeholders(kb, s.pathway, named_partners(kb, answers),
+                                  frozenset(s.met)),
         measures=measures,
         delta=delta,
     )
 
 
-def _why_not(kb: Knowledge, top: scoring.PathwayScore, s: scoring.PathwayScore) -> WhyNot:
+def _why_not(kb: Knowledge, top: scoring.PathwayScore, s: scoring.PathwayScore,
+            said_before: set[str]) -> WhyNot:
+    """Why a pathway ranks below the top one, in reasons particular to it.
+
+    A reason already given for a pathway ranked above it is not repeated (`said_before`
+    collects them, in ranking order)."""
     reasons = [f"{c.said} \u2014 {c.reason}" for c in s.hurt[:2]]
     if s.gaps:
         reasons.append("Missing critical elements: " + ", ".join(g.label.lower()
                                                                 for g in s.gaps[:4]) + ".")
-    mine = {c.rule.id for c in s.contributions}
     for c in top.helped[:3]:
         if not any(o.question_id == c.question_id and o.points > 0 for o in s.contributions):
             reasons.append(f"{c.said} \u2014 counts for {top.pathway.label} but not for "
                            "this pathway.")
             break
-    if not mine:
+    if not s.contributions:
         reasons.append("Few of your answers bear on this pathway.")
-    return WhyNot(s.pathway.id, s.pathway.label, top.score - s.score, tuple(reasons))
+    fresh = tuple(r for r in reasons if r not in said_before or r.startswith("Missing"))
+    said_before.update(fresh)
+    if not fresh:
+        fresh = (f"Scores {round(top.score - s.score)} points below {top.pathway.label} for "
+                 "the reasons given above.",)
+    return WhyNot(s.pathway.id, s.pathway.label, top.score - s.score, fresh)
 
 
 def _timeline(kb: Knowledge, pathway_ids: tuple[str, ...],
@@ -175,7 +233,7 @@ def _sources(kb: Knowledge, details: tuple[PathwayDetail, ...]) -> tuple[Source,
     for source in cited:
         if source.kind != "mirror":
             seen.setdefault(source.url, source)
-    return tuple(sorted(seen.values(), key=lambda s: s.label.lower()))
+    return tuple(sorted(seen.values(), key=lambda s: (s.label.lower(), s.url)))
 
 
 def build(kb: Knowledge, answers: Answers, *, pathways: int = 1,
@@ -194,9 +252,11 @@ def build(kb: Knowledge, answers: Answers, *, pathways: int = 1,
             raise ValueError(f"'{choose}' is not a pathway that can be recommended here")
         candidates = tuple(sorted(candidates, key=lambda s: s.pathway.id != choose))
     chosen = candidates[:max(1, pathways)]
-    details = tuple(_detail(kb, answers, s, ranking.running) for s in chosen)
+    who = matching.profile(kb, answers)
+    details = tuple(_detail(kb, answers, s, ranking.running, who) for s in chosen)
     top = ranking.top
-    why_not = tuple(_why_not(kb, top, s) for s in ranking.candidates[1:]) if top else ()
+    said: set[str] = set()
+    why_not = tuple(_why_not(kb, top, s, said) for s in ranking.candidates[1:]) if top else ()
     timeline = _timeline(kb, tuple(s.pathway.id for s in chosen),
                          details[0].delta if details else None)
     buckets = []

@@ -311,6 +311,13 @@ def _programs(ctx: _Ctx) -> None:
                     f"'{p['lead_agency']}' is not a partner that can lead a program")
         if p.get("end_year") and p.get("start_year") and p["end_year"] < p["start_year"]:
             ctx.add("programs", pid, "end_year", "ends before it starts")
+        extra = sorted(set(p.get("primary_pathways") or ()) - set(p["pathways"]))
+        if extra:
+            ctx.add("programs", pid, "primary_pathways",
+                    f"{', '.join(extra)} not among the program's pathways")
+        if p.get("lead_agency_confirmed") is False and not p.get("flags"):
+            ctx.add("programs", pid, "flags",
+                    "the lead agency is a placeholder, so the record must carry a flag saying so")
 
 
 def _mentor_sites(ctx: _Ctx) -> None:
@@ -345,6 +352,12 @@ def _tta_and_funding(ctx: _Ctx) -> None:
             if stem == "funding":
                 ctx.refs(stem, r["id"], "eligible_leads", r["eligible_leads"], leads,
                          "lead agency type", "partners")
+            if r.get("ended_on") and r.get("status") != "ended":
+                ctx.add(stem, r["id"], "ended_on", "an end date needs status: ended")
+    for initiative in ctx.records("mentor_sites", "initiatives") if ctx.has("mentor_sites") else ():
+        if initiative.get("ended_on") and initiative["status"] != "ended":
+            ctx.add("mentor_sites", initiative["id"], "ended_on",
+                    "an end date needs status: ended")
 
 
 def _tasks(ctx: _Ctx) -> None:
