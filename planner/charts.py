@@ -110,7 +110,7 @@ def ranking_alt(ranking: Any) -> str:
 
 
 def timeline_chart(tasks: Sequence[Any]) -> str:
-    """A Gantt chart of scheduled tasks; critical-path tasks in red."""
+    """A Gantt chart of scheduled tasks; tasks on the longest chain in red."""
     return _timeline_svg(tuple((t.task.label, int(t.start), int(t.finish), bool(t.critical))
                                for t in tasks))
 
@@ -130,7 +130,7 @@ def _timeline_svg(rows: tuple[tuple[str, int, int, bool], ...]) -> str:
     ax.set_xticks(range(0, math.ceil(end / 30) * 30 + 1, 30))
     for day in (30, 60, 90):
         ax.axvline(day, color="#565c65", linewidth=0.6, linestyle="--")
-    ax.set_xlabel("Days from the start of planning (red: critical path)")
+    ax.set_xlabel("Days from the start of planning (red: the longest chain of steps)")
     ax.tick_params(axis="y", length=0)  # labels only: fewer SVG nodes to lay out
     for spine in ("top", "right", "left"):
         ax.spines[spine].set_visible(False)
@@ -142,8 +142,8 @@ def timeline_alt(tasks: Sequence[Any]) -> str:
     rows = list(tasks)
     critical = [t.task.label for t in rows if t.critical]
     end = max((t.finish for t in rows), default=0)
-    return (f"{len(rows)} tasks over about {end} days. Critical path: "
-            + " \u2192 ".join(critical) + ".")
+    return (f"{len(rows)} tasks over about {end} days. On the longest chain of steps (a delay "
+            "in any of them delays the launch): " + "; ".join(critical) + ".")
 
 
 def _short(text: str, limit: int) -> str:

@@ -120,6 +120,8 @@ def answers_schema_command() -> None:
 
 
 def _score_json(plan: Any) -> dict[str, Any]:
+    from planner.report import unanswered_words
+
     def contribution(c: Any) -> dict[str, Any]:
         return {"rule": c.rule.id, "points": round(c.points, 2), "question": c.question_id,
                 "answer": c.answer, "reason": c.reason}
@@ -127,6 +129,8 @@ def _score_json(plan: Any) -> dict[str, Any]:
     return {
         "community": plan.community,
         "running": list(plan.ranking.running),
+        "unanswered": list(plan.ranking.unanswered_questions),
+        "unanswered_note": unanswered_words(len(plan.ranking.unanswered_questions)),
         "ranking": [
             {
                 "pathway": s.pathway.id, "label": s.pathway.label, "rank": s.rank,
@@ -141,13 +145,16 @@ def _score_json(plan: Any) -> dict[str, Any]:
         ],
         "stability": {
             "status": plan.stability.status, "margin": round(plan.stability.margin, 2),
+            "worst_case_lead": round(plan.stability.worst_lead, 2),
+            "could_overtake_once_known": plan.stability.overlapping,
             "challenger": plan.stability.challenger,
             "smallest_flip": [{"question": c.question_id, "from": c.from_answer,
                                "to": list(c.to_options), "gain": round(c.gain, 2)}
                               for c in plan.stability.flip],
         },
         "check_first": [{"question": c.question_id, "swing": round(c.swing, 2),
-                         "could_change_top": c.could_change_top} for c in plan.check_first],
+                         "could_change_top": c.could_change_top, "alone": c.alone,
+                         "unanswered": c.unanswered} for c in plan.check_first],
         "why_not": [{"pathway": w.pathway_id, "behind": round(w.behind, 2),
                      "reasons": list(w.reasons)} for w in plan.why_not],
         "recommended": [
@@ -174,7 +181,18 @@ def _score_json(plan: Any) -> dict[str, Any]:
 
 
 def _print_plan_text(kb: Any, plan: Any) -> None:
+    from planner.report import (
+        STABILITY_RULE,
+        check_first_words,
+        stability_words,
+        unanswered_words,
+    )
+
     click.echo(f"{plan.community}: pathway ranking")
+    note = unanswered_words(len(plan.ranking.unanswered_questions))
+    if note:
+        click.echo(f"Note: {note} Not answered: "
+                   + ", ".join(plan.ranking.unanswered_questions))
     if plan.ranking.running:
         click.echo("Running today: " + ", ".join(kb.pathways[p].label
                                                  for p in plan.ranking.running))
@@ -193,14 +211,13 @@ def _print_plan_text(kb: Any, plan: Any) -> None:
         if s.gaps:
             click.echo("          gaps: " + "; ".join(
                 g.label + (" (unknown)" if g.unknown else "") for g in s.gaps))
-    st = plan.stability
-    click.echo(f"\nStability: {st.status} (lead of {st.margin:.0f} points)")
-    if st.flip:
-        click.echo(f"Smallest change that would put {kb.pathways[st.challenger].label} first:")
-        for c in st.flip:
-            click.echo(f"  {c.question_id}: {c.from_answer} -> {c.to_answer}")
+    click.echo("\n" + stability_words(kb, plan))
+    click.echo(STABILITY_RULE)
     if plan.check_first:
-        click.echo("Check first: " + ", ".join(c.question_id for c in plan.check_first))
+        click.echo(check_first_words(kb, plan))
+        click.echo("Check first: " + ", ".join(
+            c.question_id + (" (could change the top)" if c.could_change_top else "")
+            for c in plan.check_first))
     for w in plan.why_not[:5]:
         click.echo(f"\nWhy not {w.label} ({w.behind:.0f} points behind):")
         for reason in w.reasons:

@@ -138,22 +138,37 @@ def community_profile(kb: Knowledge, answers: Answers) -> list[tuple[str, list[P
     return groups
 
 
+STABILITY_RULE = (
+    "We call a lead clear when no other pathway could overtake it, whichever way the "
+    "unknown answers turn out, and no single changed answer would put another pathway "
+    "first; otherwise it is a close call.")
+
+
 def stability_words(kb: Knowledge, plan: Plan) -> str:
-    """Say in a sentence or two how sure the ranking is, and what would flip it."""
+    """Say in a sentence or two how sure the ranking is (by STABILITY_RULE), and what would
+    change it."""
     stab: Stability = plan.stability
     candidates = plan.ranking.candidates
     if stab.status == "none" or len(candidates) < 2:
         return "Only one pathway could be ranked, so there is no close contender."
     top, second = candidates[0], candidates[1]
     gap = f"{stab.margin:.0f} point{'s' if round(stab.margin) != 1 else ''}"
+    unknown = len(plan.ranking.unknown_questions)
     if stab.status == "stable":
-        text = (f"Stable: {top.pathway.label} leads {second.pathway.label} by {gap}, "
-                "and the ranges left by \u201cdon\u2019t know\u201d answers do not overlap.")
+        text = (f"Clear lead: {top.pathway.label} leads {second.pathway.label} by {gap}. "
+                + (f"Whichever way the {unknown} unknown answer{'s' if unknown != 1 else ''} "
+                   "turn out, no other pathway could overtake it." if unknown else
+                   "Every answer that bears on the ranking is known."))
     else:
-        why = ("their ranges overlap once \u201cdon\u2019t know\u201d answers are settled"
-               if stab.overlapping else "the lead is small")
-        text = (f"A close call: {top.pathway.label} leads {second.pathway.label} by {gap}, "
-                f"and {why}.")
+        reasons = []
+        if stab.overlapping and stab.unknown_rival:
+            rival = kb.pathways[stab.unknown_rival].label
+            reasons.append(f"{rival} could overtake it once the unknown answers are known")
+        if len(stab.flip) == 1 and stab.challenger:
+            reasons.append("a single changed answer would put "
+                           f"{kb.pathways[stab.challenger].label} first")
+        text = (f"Close call: {top.pathway.label} leads {second.pathway.label} by {gap}, "
+                f"but {' and '.join(reasons)}.")
     if stab.flip and stab.challenger:
         rival = kb.pathways[stab.challenger].label
         changes = "; ".join(
@@ -164,6 +179,37 @@ def stability_words(kb: Knowledge, plan: Plan) -> str:
         text += (f" The smallest change that would put {rival} first takes {count} "
                  f"answer{'s' if count != 1 else ''}: {changes}.")
     return text
+
+
+def unanswered_labels(kb: Knowledge, plan: Plan) -> tuple[str, ...]:
+    """The questions that bear on the ranking but were left blank, by label."""
+    return tuple(kb.questions[q].label for q in plan.ranking.unanswered_questions)
+
+
+def unanswered_words(count: int) -> str:
+    """Say that blank questions were scored as unknown (web, CLI and plan use this)."""
+    if not count:
+        return ""
+    return (f"{count} question{'s' if count != 1 else ''} that bear{'s' if count == 1 else ''} "
+            "on the ranking {} not answered. The ranking treats {} as unknown, so it may "
+            "change once {} answered.").format(*(("was", "it", "it is") if count == 1 else
+                                                ("were", "them", "they are")))
+
+
+def check_first_words(kb: Knowledge, plan: Plan) -> str:
+    """One sentence before the list of facts worth checking: whether any could change the top."""
+    items = plan.check_first
+    if not items:
+        return "Every answer that bears on the ranking is known."
+    decisive = [c for c in items if c.could_change_top]
+    if not decisive:
+        return ("None of the unknown answers could change the top pathway, whichever way they "
+                "turn out; settling them would still sharpen the scores.")
+    if any(c.alone for c in decisive):
+        return ("Some of these answers could, on their own, put another pathway first: settle "
+                "them before you commit.")
+    return (f"Together, the first {len(decisive)} of these could put another pathway first: "
+            "settle them before you commit.")
 
 
 def weights_words(kb: Knowledge, sens: WeightSensitivity) -> str:
@@ -198,9 +244,9 @@ def latest_amounts(fund: Funding) -> tuple[int | None, tuple[Amount, ...]]:
 def mentor_requests(kb: Knowledge, site: MentorSite) -> tuple[Initiative, ...]:
     """The mentoring initiatives through which a visit to a site can be requested."""
     seen: dict[str, Initiative] = {}
-    for membership in sorted(site.memberships, key=lambda m: m.status != "current"):
+    for membership in sorted(site.memberships, key=lambda m: m.initiative):
         initiative = kb.initiatives.get(membership.initiative)
-        if initiative is not None:
+        if initiative is not None and initiative.open and membership.status == "current":
             seen.setdefault(initiative.id, initiative)
     return tuple(seen.values())
 
@@ -289,6 +335,10 @@ def render_plan_html(
         generated=(generated or dt.date.today()).isoformat(),
         profile=community_profile(kb, answers),
         stability=stability_words(kb, plan),
+        stability_rule=STABILITY_RULE,
+        check_first_words=check_first_words(kb, plan),
+        unanswered=unanswered_labels(kb, plan),
+        unanswered_words=unanswered_words(len(plan.ranking.unanswered_questions)),
         weights=weights_words(kb, weight_sensitivity(kb, answers, plan.ranking)),
         notes=_notes(notes),
         latest_amounts=latest_amounts,

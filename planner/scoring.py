@@ -65,6 +65,8 @@ class Gap:
     label: str
     why: str
     unknown: bool
+    # "dont-know" or "unanswered" when `unknown`, else "answered"
+    answer_state: str = "answered"
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class Ranking:
     scores: tuple[PathwayScore, ...]
     running: tuple[str, ...]
     unknown_questions: tuple[str, ...]
+    # Of the unknown questions, those left blank (the rest were answered "don't know").
+    unanswered_questions: tuple[str, ...] = ()
 
     @property
     def candidates(self) -> tuple[PathwayScore, ...]:
@@ -269,7 +273,8 @@ def score(kb: Knowledge, answers: Answers) -> Ranking:
         band = kb.model.band_for(round(value))
         gaps = tuple(
             Gap(e.resource, kb.facts[e.resource].label, e.why,
-                unknown=_owner_unknown(kb, e.resource, answers, asked))
+                unknown=(state := _owner_state(kb, e.resource, answers, asked)) != "answered",
+                answer_state=state)
             for e in pathway.critical_elements if e.resource not in facts
         )
         results.append(PathwayScore(
@@ -281,18 +286,23 @@ def score(kb: Knowledge, answers: Answers) -> Ranking:
             running=pid in running, gaps=gaps,
             met=tuple(e.resource for e in pathway.critical_elements if e.resource in facts),
         ))
-    return _ranked(results, running, unknown)
+    unanswered = tuple(q for q in unknown if not selected(answers, q))
+    return _ranked(results, running, unknown, unanswered)
 
 
-def _owner_unknown(kb: Knowledge, fact: str, answers: Answers, asked: list[Question]) -> bool:
+def _owner_state(kb: Knowledge, fact: str, answers: Answers, asked: list[Question]) -> str:
+    """How the question that would report a fact was answered: "answered", "dont-know" or
+    "unanswered" (also when no asked question reports it)."""
     for question in asked:
         if any(fact in o.indicates for o in question.options):
-            return is_unknown(question, answers)
-    return True
+            if not selected(answers, question.id):
+                return "unanswered"
+            return "dont-know" if is_unknown(question, answers) else "answered"
+    return "unanswered"
 
 
 def _ranked(results: list[PathwayScore], running: tuple[str, ...],
-            unknown: tuple[str, ...]) -> Ranking:
+            unknown: tuple[str, ...], unanswered: tuple[str, ...] = ()) -> Ranking:
     # Tie-break: equal scores (to the displayed whole point) keep the framework order.
     ordered = sorted(results, key=lambda s: (s.running, -round(s.score, 6), s.pathway.order))
     ranked = []
@@ -301,7 +311,7 @@ def _ranked(results: list[PathwayScore], running: tuple[str, ...],
         if not s.running:
             rank += 1
         ranked.append(_replace_rank(s, None if s.running else rank))
-    return Ranking(tuple(ranked), running, unknown)
+    return Ranking(tuple(ranked), running, unknown, unanswered)
 
 
 def _replace_rank(s: PathwayScore, rank: int | None) -> PathwayScore:
@@ -335,13 +345,17 @@ class Change:
 
 @dataclass(frozen=True)
 class Stability:
-    """Whether the top pathway is stable, and the smallest change that would flip it."""
+    """How sure the top pathway is, by one rule (see `stability`)."""
 
-    status: str  # "stable", "close-call" or "none"
+    status: str  # "stable" (a clear lead), "close-call" or "none"
     margin: float
+    # True when some other pathway could overtake once the unknown answers are known.
     overlapping: bool
     challenger: str | None
     flip: tuple[Change, ...]
+    # The top pathway's lead over its closest rival if every unknown answer went against it.
+    worst_lead: float = 0.0
+    unknown_rival: str | None = None
 
 
 def _answer_label(question: Question, chosen: tuple[str, ...]) -> str:
@@ -378,92 +392,159 @@ def _best_alternative(kb: Knowledge, idx: Index, question: Question, answers: An
                   _answer_label(question, best), gain)
 
 
+def _spans(kb: Knowledge, idx: Index, ranking: Ranking) -> dict[str, float]:
+    existing = bool(ranking.running)
+    return {s.pathway.id: _scale(kb, idx, s.pathway.id, existing)[1] for s in ranking.scores}
+
+
+def _overtakes(total: float, gap: float, rival_first: bool) -> bool:
+    """Whether `total` points gained against the leader put the rival first (ties keep the
+    framework order)."""
+    return total > gap + 1e-9 or (abs(total - gap) <= 1e-9 and rival_first)
+
+
+def unknown_gains(kb: Knowledge, answers: Answers, ranking: Ranking,
+                  rival: PathwayScore) -> dict[str, float]:
+    """For each unknown question, the most an answer to it could move `rival` against the top
+    pathway. Questions are separable, so these add up exactly."""
+    idx = index(kb)
+    top = ranking.candidates[0]
+    spans = _spans(kb, idx, ranking)
+    gains = {}
+    for qid in ranking.unknown_questions:
+        change = _best_alternative(kb, idx, kb.questions[qid], answers, rival.pathway.id,
+                                   top.pathway.id, spans[rival.pathway.id],
+                                   spans[top.pathway.id])
+        if change is not None:
+            gains[qid] = change.gain
+    return gains
+
+
 def stability(kb: Knowledge, answers: Answers, ranking: Ranking | None = None) -> Stability:
-    """Say whether the leader is stable and find the fewest answer changes that flip it."""
+    """Say how sure the top pathway is, by one rule, and find the fewest answer changes that
+    would put another pathway first.
+
+    The rule: the lead is *clear* ("stable") when no other pathway could overtake the top
+    one whichever way the unknown ("don't know" or unanswered) answers turn out, and no
+    single changed answer would put another pathway first. Otherwise it is a *close call*.
+    Both tests are exact, because each question's points add up separately.
+    """
     ranking = ranking or score(kb, answers)
     candidates = ranking.candidates
     if len(candidates) < 2:
         return Stability("none", 0.0, False, None, ())
     idx = index(kb)
+    spans = _spans(kb, idx, ranking)
     top, second = candidates[0], candidates[1]
     margin = top.score - second.score
-    overlapping = top.low < second.high
-    existing = bool(ranking.running)
+    worst_lead, unknown_rival = float("inf"), None
+    overlapping = False
+    for rival in candidates[1:]:
+        gap = top.score - rival.score
+        gained = sum(unknown_gains(kb, answers, ranking, rival).values())
+        lead = gap - gained
+        if lead < worst_lead:  # ties keep the higher-ranked rival
+            worst_lead, unknown_rival = lead, rival.pathway.id
+        if _overtakes(gained, gap, rival.pathway.order < top.pathway.order):
+            overlapping = True
     changeable = [
         q for q in asked_questions(kb, answers)
         if q.id in idx.tables and q.profile not in _FIXED_PROFILES
     ]
     best: tuple[int, float, str, tuple[Change, ...]] | None = None
     for rival in candidates[1:]:
-        _, span_r = _scale(kb, idx, rival.pathway.id, existing)
-        _, span_t = _scale(kb, idx, top.pathway.id, existing)
         changes = [
             c for q in changeable
             if (c := _best_alternative(kb, idx, q, answers, rival.pathway.id, top.pathway.id,
-                                       span_r, span_t)) is not None
+                                       spans[rival.pathway.id],
+                                       spans[top.pathway.id])) is not None
         ]
         changes.sort(key=lambda c: (-c.gain, c.question_id))
         gap = top.score - rival.score
         rival_first = rival.pathway.order < top.pathway.order
-
-        def flipped(total: float, gap: float = gap, rival_first: bool = rival_first) -> bool:
-            return total > gap + 1e-9 or (abs(total - gap) <= 1e-9 and rival_first)
-
         total, picked = 0.0, []
         for change in changes:
-            if flipped(total):
+            if _overtakes(total, gap, rival_first):
                 break
             picked.append(change)
             total += change.gain
-        if picked and flipped(total):
+        if picked and _overtakes(total, gap, rival_first):
             key = (len(picked), -(total - gap), rival.pathway.id, tuple(picked))
             if best is None or key[:3] < best[:3]:
                 best = key
-    status = "close-call" if margin < kb.model.close_call_margin or overlapping else "stable"
+    one_answer_flips = best is not None and len(best[3]) == 1
+    status = "close-call" if overlapping or one_answer_flips else "stable"
     if best is None:
-        return Stability(status, margin, overlapping, None, ())
-    return Stability(status, margin, overlapping, best[2], best[3])
+        return Stability(status, margin, overlapping, None, (), worst_lead, unknown_rival)
+    return Stability(status, margin, overlapping, best[2], best[3], worst_lead, unknown_rival)
 
 
 @dataclass(frozen=True)
 class CheckFirst:
-    """An unknown answer, and how much finding it out could move the leading pathways."""
+    """An unknown answer, and how much finding it out could move the leading pathways.
+
+    `could_change_top` is True when this answer, alone or together with the other unknown
+    answers, could put another pathway first; `alone` when it could by itself."""
 
     question_id: str
     question: str
     swing: float
     could_change_top: bool
+    alone: bool = False
+    unanswered: bool = False
 
 
 def facts_to_check(kb: Knowledge, answers: Answers, ranking: Ranking | None = None,
                    limit: int = 5) -> tuple[CheckFirst, ...]:
-    """The "don't know" answers most worth finding out first."""
+    """The unknown answers most worth finding out first.
+
+    First come the unknowns that could change the top pathway: each one that could by itself,
+    then the fewest that together could (for the rival that needs fewest; the answers add up
+    separately, so taking the largest gains first gives the fewest). Then the rest, by how far
+    they could move the scores, up to `limit` in all. Ties go by question id.
+    """
     ranking = ranking or score(kb, answers)
     candidates = ranking.candidates
     if not candidates:
         return ()
     idx = index(kb)
-    existing = bool(ranking.running)
+    spans = _spans(kb, idx, ranking)
     top = candidates[0]
-    _, span_t = _scale(kb, idx, top.pathway.id, existing)
-    items = []
+    alone: set[str] = set()
+    fewest: list[str] | None = None
+    swing: dict[str, float] = {q: 0.0 for q in ranking.unknown_questions}
+    for rival in candidates[1:]:
+        gains = unknown_gains(kb, answers, ranking, rival)
+        gap = top.score - rival.score
+        rival_first = rival.pathway.order < top.pathway.order
+        for qid, gain in gains.items():
+            swing[qid] = max(swing[qid], gain)
+            if _overtakes(gain, gap, rival_first):
+                alone.add(qid)
+        total, picked = 0.0, []
+        for qid, gain in sorted(gains.items(), key=lambda g: (-g[1], g[0])):
+            if _overtakes(total, gap, rival_first):
+                break
+            picked.append(qid)
+            total += gain
+        if picked and _overtakes(total, gap, rival_first) and (
+                fewest is None or len(picked) < len(fewest)):
+            fewest = picked
+    decisive_ids = alone | set(fewest or ())
     for qid in ranking.unknown_questions:
         table = idx.tables[qid]
-        swing = 0.0
-        flips = False
-        for rival in candidates[1:]:
-            _, span_r = _scale(kb, idx, rival.pathway.id, existing)
-            best_for_rival = max(
-                (100.0 * table.option_points(o.id, rival.pathway.id) / span_r
-                 - 100.0 * table.option_points(o.id, top.pathway.id) / span_t)
-                for o in table.question.options if not o.dont_know
-            )
-            swing = max(swing, abs(best_for_rival))
-            flips = flips or best_for_rival > top.score - rival.score
-        own = 100.0 * (table.real_high[top.pathway.id] - table.real_low[top.pathway.id]) / span_t
-        items.append(CheckFirst(qid, table.question.label, max(swing, own), flips))
-    items.sort(key=lambda c: (not c.could_change_top, -c.swing, c.question_id))
-    return tuple(items[:limit])
+        own = 100.0 * (table.real_high[top.pathway.id] - table.real_low[top.pathway.id]) \
+            / spans[top.pathway.id]
+        swing[qid] = max(swing[qid], own)
+    items = [
+        CheckFirst(qid, kb.questions[qid].label, swing[qid], qid in decisive_ids,
+                   qid in alone, qid in ranking.unanswered_questions)
+        for qid in ranking.unknown_questions
+    ]
+    items.sort(key=lambda c: (not c.alone, not c.could_change_top, -c.swing, c.question_id))
+    decisive = [c for c in items if c.could_change_top]
+    rest = [c for c in items if not c.could_change_top]
+    return tuple(decisive + rest[:max(0, limit - len(decisive))])
 
 
 def all_contributions(ranking: Ranking) -> list[Contribution]:

@@ -51,7 +51,7 @@ def test_the_alternatives_say_it_in_words(built: plan.Plan) -> None:
     for s in built.ranking.scores:
         assert f"{s.pathway.label}: {round(s.score)}" in alt
     critical = [t.task.label for t in built.timeline if t.critical]
-    assert " \u2192 ".join(critical) in charts.timeline_alt(built.timeline)
+    assert "; ".join(critical) in charts.timeline_alt(built.timeline)
     detail = built.recommended[0]
     words = charts.stakeholder_alt(detail.stakeholders, "Naloxone Plus")
     assert all(s.label in words for s in detail.stakeholders)

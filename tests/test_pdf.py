@@ -138,7 +138,7 @@ def test_the_structure_tree_has_headings_tables_lists_links_and_described_figure
     alts = [str(f.get("/Alt", "")) for f in figures]
     assert alts[0].startswith("Pathway fit scores out of 100.")
     assert all(s.pathway.label in alts[0] for s in built[0].ranking.scores)
-    assert "Critical path:" in alts[1]
+    assert "On the longest chain of steps" in alts[1]
     assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"]
 
 

@@ -264,3 +264,121 @@ def test_why_not_never_repeats_a_line(path: Path, kb: Knowledge) -> None:
     built = plan.build(kb, _answers(kb, _scenario(path)["answers"]))
     lines = [r for w in built.why_not for r in w.reasons if not r.startswith("Missing")]
     assert len(lines) == len(set(lines))
+
+
+# ------------------------------------------------------------------ how sure, by one rule
+
+
+def _adversarial(kb: Knowledge, given: answers.Answers, ranking: Any, rival: Any,
+                 questions: list[str]) -> dict[str, Any]:
+    """The answers with each listed unknown question answered as well as it can be for
+    `rival` against the top pathway."""
+    from planner import scoring
+
+    idx = scoring.index(kb)
+    spans = scoring._spans(kb, idx, ranking)
+    top = ranking.candidates[0]
+    changed = dict(given)
+    for qid in questions:
+        change = scoring._best_alternative(kb, idx, kb.questions[qid], given,
+                                           rival.pathway.id, top.pathway.id,
+                                           spans[rival.pathway.id], spans[top.pathway.id])
+        if change is not None:
+            q = kb.questions[qid]
+            changed[qid] = change.to_options if q.type == "multi" else change.to_options[0]
+    return changed
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_the_stability_label_follows_its_rule_exactly(path: Path, kb: Knowledge) -> None:
+    """Re-score with every unknown answered against the leader: a rival overtakes exactly
+    when the label says it could; 'clear' also needs no single-answer flip."""
+    from planner import scoring
+
+    given = _answers(kb, _scenario(path)["answers"])
+    ranking = scoring.score(kb, given)
+    stab = scoring.stability(kb, given, ranking)
+    top = ranking.candidates[0]
+    overtaken = False
+    for rival in ranking.candidates[1:]:
+        worst = scoring.score(kb, _adversarial(kb, given, ranking, rival,
+                                               list(ranking.unknown_questions)))
+        if worst.candidates[0].pathway.id == rival.pathway.id or (
+                worst.get(rival.pathway.id).score > worst.get(top.pathway.id).score + 1e-6):
+            overtaken = True
+    assert stab.overlapping == overtaken
+    assert (stab.status == "stable") == (not stab.overlapping and len(stab.flip) != 1)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_worth_checking_first_lists_what_could_change_the_top(path: Path, kb: Knowledge) -> None:
+    from planner import scoring
+
+    given = _answers(kb, _scenario(path)["answers"])
+    ranking = scoring.score(kb, given)
+    items = scoring.facts_to_check(kb, given, ranking)
+    decisive = [c.question_id for c in items if c.could_change_top]
+    flags = [c.could_change_top for c in items]
+    assert flags == sorted(flags, reverse=True), "decisive unknowns come first"
+    stab = scoring.stability(kb, given, ranking)
+    assert bool(decisive) == stab.overlapping
+    if decisive:  # answering just those against the leader does put another pathway first
+        flipped = False
+        for rival in ranking.candidates[1:]:
+            worst = scoring.score(kb, _adversarial(kb, given, ranking, rival, decisive))
+            flipped = flipped or worst.candidates[0].pathway.id != ranking.top.pathway.id
+        assert flipped
+
+
+def test_unanswered_is_not_dont_know_and_every_output_says_so(kb: Knowledge,
+                                                              tmp_path: Path) -> None:
+    from planner import report, scoring
+
+    raw = json.loads(HUNTINGTON.read_text())["answers"]
+    given = _answers(kb, raw)
+    ranking = scoring.score(kb, given)
+    assert ranking.unanswered_questions
+    assert set(ranking.unanswered_questions) <= set(ranking.unknown_questions)
+    dont_know = set(ranking.unknown_questions) - set(ranking.unanswered_questions)
+    assert all(answers.selected(given, q) for q in dont_know)
+    count = len(ranking.unanswered_questions)
+    # CLI text and JSON
+    text = _run(["score", str(HUNTINGTON)], 0, ROOT).decode()
+    assert f"{count} questions that bear on the ranking were not answered" in text
+    doc = json.loads(_run(["score", str(HUNTINGTON), "--json"], 0, ROOT))
+    assert doc["unanswered"] == list(ranking.unanswered_questions)
+    # The plan
+    built = plan.build(kb, given)
+    html = report.render_plan_html(kb, built, given)
+    assert f"{count} questions that bear on the ranking were not answered" in html
+    assert "don’t know Don’t know" not in html and "don't know Don't know" not in html
+    assert "<span class=\"dont-know\">don’t know</span> answers" not in html
+
+
+def test_dont_know_rows_read_as_question_then_answer_in_the_pdf(kb: Knowledge) -> None:
+    from planner import pdf, report
+
+    raw = {**json.loads(HUNTINGTON.read_text())["answers"]}
+    given = _answers(kb, raw)
+    built = plan.build(kb, given)
+    dk = [q for q in ranking_dont_know(kb, given)]
+    assert dk, "the fixture has a don't-know answer"
+    html = report.render_plan_html(kb, built, given, for_pdf=True)
+    data = pdf.render_pdf(html)
+    import io
+
+    from pypdf import PdfReader
+
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    squashed = " ".join(text.split()).lower().replace("’", "'")
+    assert "don't know don't know" not in squashed
+    for qid in dk:
+        label = kb.questions[qid].label
+        assert " ".join(label.split()).lower().replace("’", "'")[:40] in squashed
+
+
+def ranking_dont_know(kb: Knowledge, given: answers.Answers) -> list[str]:
+    from planner import scoring
+
+    ranking = scoring.score(kb, given)
+    return [q for q in ranking.unknown_questions if q not in ranking.unanswered_questions]

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from planner import answers as core
 from planner import charts, matching, plan, scoring, sensitivity
+from planner import report as report_words
 from planner.model import Knowledge, Question
 from planner.web import csp, forms, pdfcache, respondents, security, state, workspace
 
@@ -59,16 +60,21 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
     panel = _what_if_view(kb, questions, forms.formdata_for(answers, questions))
     if what_if is not None:
         panel.update(what_if["panel"])
-    initiatives = {
-        site: [kb.initiatives[m.initiative] for m in kb.mentor_sites[site].memberships
-               if m.initiative in kb.initiatives]
-        for site in kb.mentor_sites
-    }
+    who = matching.profile(kb, answers)
+    initiatives = {m.id: matching.visit_routes(kb, kb.mentor_sites[m.id], who)
+                   for d in built.recommended for m in d.mentors}
     gap_tta = {
-        s.pathway.id: {g.resource_id: matching.tta_for(kb, (g.resource_id,), s.pathway.id, limit=2)
+        s.pathway.id: {g.resource_id: matching.tta_for(kb, (g.resource_id,), s.pathway.id,
+                                                       limit=2, who=who)
                        for g in s.gaps}
         for s in built.ranking.scores
     }
+    unanswered = [
+        (kb.questions[q], url_for("wizard.step", token=interview.token,
+                                  section_id=kb.questions[q].section)
+         + "#" + state.field_id(kb.questions[q]))
+        for q in built.ranking.unanswered_questions
+    ]
     return render_template(
         "web/results.html",
         weights=sensitivity.weight_sensitivity(kb, answers, built.ranking),
@@ -81,6 +87,11 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
         what_if=what_if,
         panel=panel,
         initiatives=initiatives,
+        unanswered=unanswered,
+        unanswered_words=report_words.unanswered_words(len(unanswered)),
+        stability_words=report_words.stability_words(kb, built),
+        stability_rule=report_words.STABILITY_RULE,
+        check_first_words=report_words.check_first_words(kb, built),
         plan_available=_plan_available(),
         label=lambda qid, value: state.answer_label(kb.questions[qid], value),
         consultant_notes=workspace.plan_notes(base, interview.row),

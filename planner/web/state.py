@@ -119,6 +119,18 @@ def load(token: str) -> Interview:
     return Interview(row, token, restore(knowledge(), row.raw_answers))
 
 
+def field_id(question: Question) -> str:
+    """The id of a question's first field on its step page (the same rule as the template)."""
+    if question.has_options and question.options and not is_dropdown(question):
+        return f"q-{question.id}-{question.options[0].id}"
+    return f"q-{question.id}"
+
+
+def is_dropdown(question: Question) -> bool:
+    """Long single-choice lists (the states) are a select, not radio buttons."""
+    return question.type == "single" and len(question.options) > 12  # as in _macros.html
+
+
 def section(kb: Knowledge, section_id: str) -> Section:
     """The section with this id, or a 404."""
     found = next((s for s in kb.sections if s.id == section_id), None)

@@ -18,12 +18,17 @@ bp = Blueprint("wizard", __name__, url_prefix="/c/<token>")
 @bp.get("")
 @bp.get("/")
 def resume(token: str) -> Response:
-    """Open a resume link: go to the first section not yet done, or to the review."""
+    """Open a resume link: go to the first unanswered question of the first section not yet
+    done, or to the review."""
     interview = state.load(token)
     kb = state.knowledge()
     for section in kb.sections:
         if section.id not in interview.done:
-            return redirect(url_for(".step", token=token, section_id=section.id), code=303)
+            blank = [q for q in state.section_questions(kb, section.id)
+                     if state.is_shown(kb, q, interview.answers) and q.id not in interview.answers]
+            anchor = f"#{state.field_id(blank[0])}" if blank else ""
+            return redirect(url_for(".step", token=token, section_id=section.id) + anchor,
+                            code=303)
     return redirect(url_for(".review", token=token), code=303)
 
 
@@ -75,7 +80,8 @@ def step(token: str, section_id: str) -> Response | tuple[str, int]:
     if bad:
         abort(400, description="The form sent an answer that is not one of the choices "
                                "offered. Nothing was saved. Go back and choose again.")
-    form = forms.form_class(questions)(formdata=request.form)
+    later = request.form.get("action") == "later"
+    form = forms.form_class(questions, required=not later)(formdata=request.form)
     errors: dict[str, list[str]] = {}
     form.validate()
     for q in questions:
@@ -96,13 +102,21 @@ def step(token: str, section_id: str) -> Response | tuple[str, int]:
                 if qid not in {q.id for q in questions}:
                     abort(400, description="These answers could not be saved: " + problem)
                 errors.setdefault(qid, []).append(_plain(problem, kb.questions[qid]))
-    for q in questions:
-        if q.required and q.id not in errors and q.id not in merged and core.is_asked(q, merged):
+    blank = [q for q in questions if q.id not in merged and core.is_asked(q, merged)]
+    for q in blank:
+        # "Save and finish later" keeps what was given; a required blank is asked for on
+        # "Continue" only.
+        if q.required and q.id not in errors and not later:
             errors[q.id] = ["Answer this question."]
     if errors:
         return _render_step(kb, interview, section_id, questions, request.form, errors, 400)
 
-    done = [*interview.done, section_id] if section_id not in interview.done else interview.done
+    # A section is done when its required questions are answered; one left part-way with
+    # "finish later" stays open until every question on it is answered or skipped by Continue.
+    finished = not any(q.required for q in blank) and not (later and blank)
+    done = [d for d in interview.done if d != section_id]
+    if finished:
+        done.append(section_id)
     if interview.row.owner_id is not None:
         detail = workspace.describe_changes(kb, interview.answers, clean)
         if detail:  # recorded in the same commit as the answers
