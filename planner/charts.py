@@ -157,6 +157,10 @@ def stakeholder_chart(stakeholders: Sequence[Any], title: str) -> str:
                                   for s in stakeholders), title)
 
 
+LEGEND = ("Solid line: essential. Dotted line: helpful, or named by you. "
+          "\u2713 at the table or covered; \u2717 missing.")
+
+
 @functools.lru_cache(maxsize=_CACHE)
 def _stakeholder_svg(items: tuple[tuple[str, bool, bool], ...], title: str) -> str:
     fig = _figure(7.2, 4.6)
@@ -177,6 +181,7 @@ def _stakeholder_svg(items: tuple[tuple[str, bool, bool], ...], title: str) -> s
         ax.text(x, y, mark + _short(label, 34), ha="center", va="center", fontsize=8,
                 color=INK, bbox={"boxstyle": "square,pad=0.3", "fc": "white",
                                  "ec": PRESENT if present else MISSING, "lw": 1.6})
+    ax.text(0, -1.32, LEGEND, ha="center", va="bottom", fontsize=7, color=INK)
     return _svg(fig, f"Stakeholder map for {title}")
 
 
@@ -189,10 +194,12 @@ def clear_cache() -> None:
 def stakeholder_alt(stakeholders: Sequence[Any], title: str) -> str:
     """The stakeholder map in words."""
     items = list(stakeholders)
-    have = [s.label for s in items if s.present]
+    have = [s.label for s in items if getattr(s, "status", "named" if s.present else "") == "named"]
+    covered = [s.label for s in items if getattr(s, "status", "") == "covered"]
     missing = [s.label + (" (essential)" if s.essential else "") for s in items
                if not s.present]
     essential = [s.label for s in items if s.essential]
     return (f"Partners for {title}; essential: {', '.join(essential) or 'none named'}. "
             f"At the table: {', '.join(have) or 'none yet'}. "
-            f"Missing: {', '.join(missing) or 'none'}.")
+            + (f"Covered by another partner: {', '.join(covered)}. " if covered else "")
+            + f"Missing: {', '.join(missing) or 'none'}.")
