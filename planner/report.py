@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
-from planner import charts, scoring
+from planner import actions, charts, scoring
 from planner.answers import Answers, asked_questions, selected
+from planner.brief import build_brief
 from planner.model import (
     Amount,
     Funding,
@@ -32,7 +33,7 @@ from planner.model import (
     Outcome,
     Source,
 )
-from planner.plan import Plan
+from planner.plan import Plan, named_partners
 from planner.scoring import Stability
 from planner.sensitivity import WeightSensitivity, weight_sensitivity
 
@@ -94,6 +95,9 @@ def environment(templates_dir: str) -> jinja2.Environment:
     env.filters["host"] = lambda url: urlsplit(url).netloc.removeprefix("www.")
     env.filters["points"] = lambda v: f"{v:+.0f}"
     env.filters["whole"] = lambda v: f"{v:.0f}"
+    env.filters["first_sentences"] = first_sentences
+    env.filters["longdate"] = lambda d: f"{d.strftime('%B')} {d.day}, {d.year}"
+    env.filters["shortdate"] = lambda d: f"{d.strftime('%b')} {d.day}, {d.year}"
     env.globals["evidence_label"] = evidence_label
     return env
 
@@ -102,6 +106,14 @@ def environment(templates_dir: str) -> jinja2.Environment:
 def _fact_label(context: jinja2.runtime.Context, fact_id: str) -> str:
     kb: Knowledge = context["kb"]
     return kb.facts[fact_id].label if fact_id in kb.facts else fact_id
+
+
+def first_sentences(text: str, count: int) -> str:
+    """The first `count` sentences of a text (a sentence ends with ., ? or ! and a space)."""
+    import re
+
+    parts = re.split(r"(?<=[.?!])\s+(?=[A-Z])", text.strip())
+    return " ".join(parts[:count])
 
 
 def evidence_label(outcome: Outcome) -> str:
@@ -260,6 +272,23 @@ def mentor_initiatives(kb: Knowledge, mentors: Iterable[Any]) -> tuple[Initiativ
     return tuple(sorted(seen.values(), key=lambda i: i.status != "current"))
 
 
+def flagged_records(kb: Knowledge, plan: Plan) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each record the plan cites that carries unconfirmed points, with those points, once,
+    in the order the plan shows them (data-quality flags live in the Sources appendix)."""
+    seen: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for d in plan.recommended:
+        records: list[Any] = [d.score.pathway]
+        records += [kb.programs[m.id] for m in d.programs]
+        records += [kb.mentor_sites[m.id] for m in d.mentors]
+        records += [kb.tta[m.id] for m in d.tta]
+        records += [kb.tta[m.id] for g in d.gaps for m in g.tta]
+        records += [kb.funding[m.id] for m in d.funding]
+        for record in records:
+            if record.flags and record.id not in seen:
+                seen[record.id] = (record.label, record.flags)
+    return tuple(seen.values())
+
+
 def citations(plan: Plan) -> Callable[[Source], int | None]:
     """A source's number in the plan's Sources list (None for one not listed there)."""
     numbers = {src.url: n for n, src in enumerate(plan.sources, start=1)}
@@ -293,8 +322,6 @@ def _charts(plan: Plan) -> dict[str, Any]:
     out: dict[str, Any] = {
         "ranking_img": chart_img(charts.ranking_chart(plan.ranking),
                                  charts.ranking_alt(plan.ranking)),
-        "timeline_img": chart_img(charts.timeline_chart(plan.timeline),
-                                  charts.timeline_alt(plan.timeline)),
         "stakeholder_imgs": [],
     }
     for detail in plan.recommended:
@@ -316,6 +343,7 @@ def render_plan_html(
     templates_dir: Path | str | None = None,
     generated: dt.date | None = None,
     author: str = AUTHOR,
+    start: dt.date | None = None,
 ) -> str:
     """Render the starter plan as a complete, standalone HTML document.
 
@@ -326,7 +354,16 @@ def render_plan_html(
     """
     env = environment(str(templates_dir or default_templates_dir()))
     template = env.get_template("plan/plan.html")
+    day = generated or dt.date.today()
+    begin = start or actions.default_start(day)
+    rows = actions.action_plan(kb, plan.timeline, answers, named_partners(kb, answers), begin)
     return template.render(
+        generated_date=day,
+        start=begin,
+        actions=rows,
+        brief=build_brief(kb, plan, answers, rows, begin),
+        cost=None,
+        flagged=flagged_records(kb, plan),
         kb=kb,
         plan=plan,
         for_pdf=for_pdf,

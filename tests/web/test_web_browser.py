@@ -105,7 +105,7 @@ def test_a_new_community_completes_the_journey(browser: Any, context: Any,
     assert download.value.suggested_filename.endswith(".pdf")
     page.click("text=Preview the plan")
     page.wait_for_load_state()
-    assert "Recommended pathway: Naloxone Plus" in page.inner_text("body")
+    assert "Naloxone Plus in practice" in page.inner_text("body")
     audit(page, "06-plan-preview")
 
 

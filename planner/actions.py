@@ -1,0 +1,87 @@
+"""The action plan: each step with a lead, calendar dates and what it waits for.
+
+Dates count calendar days from a start date the community chooses (by default the first
+Monday of next month), using the schedule's day offsets, so every step starts on or after
+the end of each step it depends on. A step's lead is a partner the community named: its lead
+agency when the step involves it, otherwise the first named partner in the step's own order
+of partners; when none is named, the lead is "To assign".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from planner.answers import Answers, profile_value
+from planner.graph import ScheduledTask
+from planner.model import Knowledge
+
+TO_ASSIGN = "To assign"
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    """One step of the action plan."""
+
+    task_id: str
+    step: str
+    description: str
+    lead_id: str | None
+    lead: str
+    start: dt.date
+    end: dt.date
+    depends_on: tuple[str, ...]  # the labels of the steps it waits for
+    on_longest_chain: bool
+    slip_days: int
+    status: str = "Not started"
+
+
+def default_start(today: dt.date) -> dt.date:
+    """The first Monday of the month after `today`."""
+    first = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return first + dt.timedelta(days=(7 - first.weekday()) % 7)
+
+
+def parse_start(text: str | None, today: dt.date) -> dt.date:
+    """A start date from YYYY-MM-DD, or the default; raises ValueError for a bad date or one
+    more than ten years away."""
+    if not text:
+        return default_start(today)
+    day = dt.date.fromisoformat(text.strip())
+    if abs((day - today).days) > 3653:
+        raise ValueError("choose a start date within ten years of today")
+    return day
+
+
+def lead_for(kb: Knowledge, partners: tuple[str, ...], named: frozenset[str],
+             lead_agency: str | None) -> tuple[str | None, str]:
+    """The partner who leads a step, and its label."""
+    if lead_agency and lead_agency in partners and lead_agency in named:
+        return lead_agency, kb.facts[lead_agency].label
+    for partner in partners:
+        if partner in named and partner in kb.facts:
+            return partner, kb.facts[partner].label
+    return None, TO_ASSIGN
+
+
+def action_plan(kb: Knowledge, timeline: tuple[ScheduledTask, ...], answers: Answers,
+                named: frozenset[str], start: dt.date) -> tuple[ActionRow, ...]:
+    """The action plan rows, in the timeline's order (start day, finish day, id)."""
+    leads = profile_value(kb, answers, "lead_agency")
+    lead_agency = leads[0] if leads else None
+    in_plan = {t.task.id for t in timeline}
+    rows = []
+    for item in timeline:
+        task = item.task
+        lead_id, lead = lead_for(kb, task.partners, named, lead_agency)
+        rows.append(ActionRow(
+            task_id=task.id, step=task.label, description=task.description,
+            lead_id=lead_id, lead=lead,
+            start=start + dt.timedelta(days=item.start),
+            # A step of N days starting on day S ends on day S + N - 1 (inclusive).
+            end=start + dt.timedelta(days=max(item.finish - 1, item.start)),
+            depends_on=tuple(kb.tasks[d].label for d in sorted(task.depends_on)
+                             if d in in_plan),
+            on_longest_chain=item.critical, slip_days=item.slack,
+        ))
+    return tuple(rows)

@@ -1,0 +1,109 @@
+"""The council brief: two pages in plain words, built from the plan and the answers.
+
+Nothing here uses the model's vocabulary (weights, slack, critical path): it says what the
+community told us, what we recommend and why, what running it looks like, what to decide,
+the first 90 days, and the risks. `tests/test_brief.py` measures its reading grade.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from planner.actions import ActionRow
+from planner.answers import Answers, selected
+from planner.model import Knowledge
+from planner.plan import Plan
+
+
+@dataclass(frozen=True)
+class Brief:
+    place: str
+    problems: tuple[str, ...]
+    pathway: str
+    how_sure: str
+    reasons: tuple[str, ...]
+    looks_like: tuple[str, ...]
+    decision: tuple[str, ...]
+    first_90: tuple[ActionRow, ...]
+    risks: tuple[str, ...]
+    check_first: tuple[str, ...]
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _label(kb: Knowledge, answers: Answers, qid: str) -> str:
+    question = kb.questions.get(qid)
+    chosen = selected(answers, qid)
+    option = question.option(chosen[0]) if question and chosen else None
+    return option.label if option is not None and not option.dont_know else ""
+
+
+def _place(kb: Knowledge, answers: Answers) -> str:
+    """Where and what size the community is, from its answers."""
+    size = _label(kb, answers, "population")
+    if (size and size[0].isdigit()) or size.lower().startswith(("under", "over")):
+        size += " people"
+    parts = [p for p in (_label(kb, answers, "state"), size, _label(kb, answers, "rurality"))
+             if p]
+    return "; ".join(parts) + "." if parts else ""
+
+
+def _problems(kb: Knowledge, answers: Answers, plan: Plan) -> tuple[str, ...]:
+    """The problems the community reported, in its own answers' words."""
+    out = []
+    for question in kb.questions.values():
+        if question.section != "problems":
+            continue
+        chosen = selected(answers, question.id)
+        options = [o for o in question.options if o.id in chosen and not o.dont_know]
+        if options and any(o.indicates for o in options):
+            out.append(_sentence(f"{question.label} {', '.join(o.label for o in options)}"))
+    return tuple(out[:6])
+
+
+def build_brief(kb: Knowledge, plan: Plan, answers: Answers,
+                actions: tuple[ActionRow, ...], start: dt.date) -> Brief | None:
+    top = plan.top
+    if top is None:
+        return None
+    s = top.score
+    pathway = s.pathway
+    how_sure = ("a clear lead over the other options" if plan.stability.status == "stable"
+                else "a close call: talk over the next option too")
+    # The problems are listed above already: the reasons add what else points to it.
+    problem_questions = {q.id for q in kb.questions.values() if q.section == "problems"}
+    reasons = tuple(_sentence(f"{c.question} {c.answer}") for c in s.helped
+                    if c.question_id not in problem_questions)[:3]
+    looks_like = (
+        _sentence(pathway.summary),
+        _sentence(f"Who starts the contact: {pathway.initiator}"),
+    )
+    lead = next((a.lead for a in actions if a.lead_id), None)
+    missing = [st.label for st in top.stakeholders if st.essential and not st.present]
+    partners = [st.label for st in top.stakeholders if st.status == "named" and st.essential]
+    decision = [
+        f"Approve a planning phase to start {pathway.label}, beginning "
+        f"{start.strftime('%B')} {start.day}, {start.year}.",
+        (f"Name the lead agency ({lead}) and assign a program manager."
+         if lead else "Choose a lead agency and assign a program manager."),
+    ]
+    if partners:
+        decision.append("Let the lead agency sign working agreements with these partners: "
+                        + "; ".join(partners) + ".")
+    if missing:
+        decision.append("Ask these partners to join: " + "; ".join(missing) + ".")
+    if top.funding:
+        decision.append(f"Allow an application to {top.funding[0].label}.")
+    first_90 = tuple(a for a in actions if (a.start - start).days < 90)[:6]
+    risks = [f"Missing: {g.gap.label.lower()}. {g.gap.why}" for g in top.gaps[:2]]
+    risks += [_sentence(c) for c in pathway.challenges[:2]]
+    check = tuple(c.question for c in plan.check_first if c.could_change_top)[:4]
+    return Brief(
+        place=_place(kb, answers), problems=_problems(kb, answers, plan),
+        pathway=pathway.label, how_sure=how_sure, reasons=reasons, looks_like=looks_like,
+        decision=tuple(decision), first_90=first_90, risks=tuple(risks[:4]), check_first=check,
+    )
