@@ -525,3 +525,22 @@ def test_load_raises_knowledge_error_listing_every_finding(broken_kb: BreakKnowl
     assert f"{len(findings)} problem(s)" in message
     for finding in findings:
         assert str(finding) in message
+
+
+def test_http_sources_and_malformed_hosts_are_reported(broken_kb) -> None:  # type: ignore[no-untyped-def]
+    from planner import loader
+
+    root = broken_kb("states.yaml", text=lambda text: text.replace(
+        "url: https://www.oregon.gov/test\n    sources", "url: https://oregon.gov./test\n    sources"
+    ).replace("url: https://agency.ohio.gov/grant\n        kind", "url: http://agency.ohio.gov/grant\n        kind"))
+    findings = [str(f) for f in loader.check(root)]
+    assert any("or-test-law" in f and "oregon.gov./test" in f for f in findings), findings
+    assert any("oh-test-grant" in f and "http://agency.ohio.gov" in f for f in findings), findings
+
+
+def test_a_record_without_verified_on_is_reported(broken_kb) -> None:  # type: ignore[no-untyped-def]
+    from planner import loader
+
+    root = broken_kb("states.yaml", text=lambda text: text.replace('    verified_on: "2019-06-30"\n', ""))
+    findings = [str(f) for f in loader.check(root)]
+    assert any("or-test-law" in f and "verified_on" in f for f in findings), findings
