@@ -92,6 +92,8 @@ class PathwayPartner:
     partner: str
     role: str
     essential: bool
+    # Partners sharing a group are alternatives: one of them is essential, not each.
+    essential_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,8 @@ class Pathway(Record):
                 CriticalElement(c["resource"], c["why"]) for c in raw["critical_elements"]
             ),
             partners=tuple(
-                PathwayPartner(p["partner"], p["role"], p["essential"]) for p in raw["partners"]
+                PathwayPartner(p["partner"], p["role"], p["essential"], p.get("essential_group"))
+                for p in raw["partners"]
             ),
             strengths=_texts(raw, "strengths"),
             challenges=_texts(raw, "challenges"),
@@ -327,7 +330,7 @@ class Amount:
 
 
 def federal_fiscal_year(today: date) -> int:
-    """The US federal fiscal year that contains today (FY N runs 1 October N-1 to 30 September N)."""
+    """The US federal fiscal year containing today (FY N runs 1 October N-1 to 30 September N)."""
     return today.year + 1 if today.month >= 10 else today.year
 
 
@@ -702,5 +705,7 @@ def build_knowledge(data: Mapping[str, Raw], root: str = "") -> Knowledge:
         tasks=_index(Task.from_raw(r) for r in data["tasks"]["tasks"]),
         measures=_index(Measure.from_raw(r) for r in data["measures"]["measures"]),
         root=root,
-        states=_index(StateContext.from_raw(r) for r in (data.get("states") or {}).get("states", ())),
+        states=_index(
+            StateContext.from_raw(r) for r in (data.get("states") or {}).get("states", ())
+        ),
     )

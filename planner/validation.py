@@ -63,7 +63,8 @@ def cross_findings(data: Mapping[str, Any]) -> list[Finding]:
     """Run every cross-file check and return the findings, sorted."""
     ctx = _Ctx(data)
     for check in (_unique_ids, _vocabulary, _pathways, _questions, _scoring, _programs,
-                  _mentor_sites, _tta_and_funding, _tasks, _measures, _matching, _links, _states):
+                  _mentor_sites, _tta_and_funding, _tasks, _measures, _matching, _links, _states,
+                  _essential_groups, _rule_basis):
         check(ctx)
     return sorted(set(ctx.findings))
 
@@ -470,6 +471,34 @@ def _links(ctx: _Ctx) -> None:
             elif third_party and _source_kind(content, path) != "mirror":
                 ctx.add(stem, record, field,
                         f"{host} holds third-party copies: mark the source kind 'mirror'")
+
+
+JUDGEMENT = "planner's own judgement"
+
+
+def _rule_basis(ctx: _Ctx) -> None:
+    """Every rule cites a source, or its rationale says it is the planner's own judgement."""
+    for rule in ctx.records("scoring", "rules"):
+        if not rule.get("sources") and JUDGEMENT not in rule["rationale"].lower():
+            ctx.add("scoring", rule["id"], "rationale",
+                    "cite a source, or say in the rationale that it is the planner's own judgement")
+
+
+def _essential_groups(ctx: _Ctx) -> None:
+    for p in ctx.records("pathways"):
+        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for partner in p["partners"]:
+            if partner.get("essential_group"):
+                groups[partner["essential_group"]].append(partner)
+        for group, members in sorted(groups.items()):
+            if len(members) < 2:
+                ctx.add("pathways", p["id"], "partners",
+                        f"essential group '{group}' needs at least two alternative partners")
+            for m in members:
+                if not m["essential"]:
+                    ctx.add("pathways", p["id"], "partners",
+                            f"'{m['partner']}' is in essential group '{group}', "
+                            "so mark it essential")
 
 
 def _states(ctx: _Ctx) -> None:

@@ -290,3 +290,12 @@ def test_every_record_carries_verified_on() -> None:
     for group in groups:
         for record in group.values():
             assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", record.verified_on), record.id
+
+
+def test_naloxone_plus_and_active_outreach_need_a_first_responder_of_any_kind() -> None:
+    kb = loader.load_default()
+    for pid in ("naloxone-plus", "active-outreach"):
+        group = {p.partner for p in kb.pathways[pid].partners
+                 if p.essential_group == "first-responder"}
+        assert {"police", "fire-ems"} <= group, (pid, group)
+        assert all(p.essential for p in kb.pathways[pid].partners if p.partner in group)

@@ -52,12 +52,15 @@ def test_a_state_record_linking_a_non_government_site_is_reported(broken_kb) -> 
     root = broken_kb("states.yaml", text=lambda text: text.replace(
         "https://agency.ohio.gov/grant\n    sources", "https://example.org/grant\n    sources"))
     findings = [str(f) for f in loader.check(root)]
-    assert any("oh-test-grant" in f and "official government pages" in f for f in findings), findings
+    assert any(
+        "oh-test-grant" in f and "official government pages" in f for f in findings
+    ), findings
 
 
 def _funding(*years: int) -> Funding:
     return Funding(
-        id="f", label="F", sources=(), as_of="2025", flags=(), agency="A", kind="federal-competitive",
+        id="f", label="F", sources=(), as_of="2025", flags=(), agency="A",
+        kind="federal-competitive",
         listing=None, purpose="p", eligibility="e", eligible_leads=(),
         amounts=tuple(Amount(y, f"${y}", "n") for y in years), recurrence="r", pathways=(),
         helps_with=(), link="https://example.gov",
