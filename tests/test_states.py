@@ -89,3 +89,14 @@ def test_amounts_older_than_two_fiscal_years_are_the_last_published_amount() -> 
 def test_no_amounts_gives_an_empty_marker() -> None:
     latest = _funding().latest_amounts(date(2026, 11, 26))
     assert latest.amounts == () and latest.fiscal_year is None and not latest.stale
+
+
+def test_the_state_partial_shows_the_communitys_state_only(shipped_kb: Knowledge) -> None:
+    from planner import report
+
+    env = report.environment(str(report.default_templates_dir()))
+    html = env.get_template("plan/_state.html").render(state_context=context_for(shipped_kb, "OH"))
+    assert "Ohio Attorney General" in html
+    assert "Oregon" not in html and "Illinois" not in html
+    assert 'href="https://www.ohioattorneygeneral.gov/' in html
+    assert env.get_template("plan/_state.html").render(state_context=()).strip() == ""
