@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,29 @@ def main() -> None:
     """Plan a first responder deflection program."""
 
 
+DEFAULT_STALE_MONTHS = 24
+
+
+def _parse_today(_ctx: Any, _param: Any, value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter("use YYYY-MM-DD") from exc
+
+
 @main.command("check")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
-def check_command(directory: Path | None) -> None:
+@click.option("--stale", "stale_months", type=click.IntRange(min=0), default=None,
+              metavar="MONTHS",
+              help="List the records not verified within MONTHS months, oldest first.")
+@click.option("--today", callback=_parse_today, default=None, metavar="YYYY-MM-DD",
+              help="Date to measure staleness from (default: today).")
+def check_command(directory: Path | None, stale_months: int | None, today: date) -> None:
     """Validate a knowledge folder; print every finding and exit 1 if there are any."""
+    from planner.validation import stale_records
+
     root = directory or loader.default_root()
     if not root.is_dir():
         click.echo(f"{root}: not a folder", err=True)
@@ -52,8 +72,17 @@ def check_command(directory: Path | None) -> None:
         f"{len(kb.rules)} scoring rules, {len(kb.programs)} programs, "
         f"{len(kb.mentor_sites)} mentor sites, {len(kb.tta)} TTA resources, "
         f"{len(kb.funding)} funding programs, {len(kb.tasks)} tasks, "
-        f"{len(kb.measures)} measures)"
+        f"{len(kb.measures)} measures, {len(kb.states)} state records)"
     )
+    data, _ = loader.read_files(root)
+    months = DEFAULT_STALE_MONTHS if stale_months is None else stale_months
+    stale = stale_records(data, today, months)
+    if stale_months is not None:
+        for verified_on, file, record in stale:
+            click.echo(f"stale: {file}: {record}: last verified {verified_on}")
+    click.echo(f"{len(stale)} record(s) not verified within {months} months"
+               + ("" if stale_months is not None or not stale
+                  else f" (list them with --stale {months})"))
 
 
 def _emit(data: Any) -> None:

@@ -36,6 +36,7 @@ FILES: Mapping[str, str] = {
     "tasks": "tasks",
     "measures": "measures",
     "links": "links",
+    "states": "states",
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -44,6 +45,9 @@ class Record:
     sources: tuple[Source, ...]
     as_of: str
     flags: tuple[str, ...]
+    # When someone last checked the record against its sources (YYYY-MM-DD); as_of says when
+    # the fact was true. Keyword-only so subclasses keep their positional fields.
+    verified_on: str = field(default="", kw_only=True)
 
 
 def _record_fields(raw: Raw) -> dict[str, Any]:
@@ -53,6 +57,7 @@ def _record_fields(raw: Raw) -> dict[str, Any]:
         "sources": _sources(raw),
         "as_of": raw.get("as_of", ""),
         "flags": _texts(raw, "flags"),
+        "verified_on": raw.get("verified_on", ""),
     }
 
 
@@ -87,6 +92,8 @@ class PathwayPartner:
     partner: str
     role: str
     essential: bool
+    # Partners sharing a group are alternatives: one of them is essential, not each.
+    essential_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,8 @@ class Pathway(Record):
                 CriticalElement(c["resource"], c["why"]) for c in raw["critical_elements"]
             ),
             partners=tuple(
-                PathwayPartner(p["partner"], p["role"], p["essential"]) for p in raw["partners"]
+                PathwayPartner(p["partner"], p["role"], p["essential"], p.get("essential_group"))
+                for p in raw["partners"]
             ),
             strengths=_texts(raw, "strengths"),
             challenges=_texts(raw, "challenges"),
@@ -321,6 +329,26 @@ class Amount:
     note: str
 
 
+def federal_fiscal_year(today: date) -> int:
+    """The US federal fiscal year containing today (FY N runs 1 October N-1 to 30 September N)."""
+    return today.year + 1 if today.month >= 10 else today.year
+
+
+# Amounts more than this many fiscal years behind the current one are shown as the last
+# published amount rather than as current figures.
+STALE_AMOUNT_YEARS = 2
+
+
+@dataclass(frozen=True)
+class LatestAmounts:
+    """A funding program's newest published amounts and whether they have gone stale."""
+
+    amounts: tuple[Amount, ...]  # the newest fiscal year's amounts (empty when none published)
+    fiscal_year: int | None
+    stale: bool  # True when the newest amounts are older than two fiscal years
+    label: str  # "FY2025", or "last published amount (FY2021)" when stale; "" when none
+
+
 @dataclass(frozen=True)
 class Funding(Record):
     agency: str
@@ -350,6 +378,51 @@ class Funding(Record):
             recurrence=raw["recurrence"], pathways=_texts(raw, "pathways"),
             helps_with=_texts(raw, "helps_with"), link=raw["link"], status=raw["status"],
             states=_states(raw), ended_on=raw.get("ended_on"),
+        )
+
+    def latest_amounts(self, today: date) -> LatestAmounts:
+        """The newest fiscal year's amounts, marked stale when older than two fiscal years.
+
+        A plan shows stale figures as "last published amount (FY...)", never as current money.
+        """
+        if not self.amounts:
+            return LatestAmounts((), None, False, "")
+        newest = max(a.fiscal_year for a in self.amounts)
+        stale = newest < federal_fiscal_year(today) - STALE_AMOUNT_YEARS
+        label = f"last published amount (FY{newest})" if stale else f"FY{newest}"
+        return LatestAmounts(
+            tuple(a for a in self.amounts if a.fiscal_year == newest), newest, stale, label
+        )
+
+
+@dataclass(frozen=True)
+class StateLink:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class StateContext(Record):
+    """A state's deflection-relevant law or state money (knowledge/states.yaml)."""
+
+    state: str
+    kind: str
+    citation: str | None
+    administered_by: str
+    summary: str
+    requires: str | None
+    funds: str | None
+    pathways: tuple[str, ...]
+    links: tuple[StateLink, ...]
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> StateContext:
+        return cls(
+            **_record_fields(raw), state=raw["state"], kind=raw["kind"],
+            citation=raw.get("citation"), administered_by=raw["administered_by"],
+            summary=raw["summary"], requires=raw.get("requires"), funds=raw.get("funds"),
+            pathways=_texts(raw, "pathways"),
+            links=tuple(StateLink(x["label"], x["url"]) for x in raw["links"]),
         )
 
 
@@ -594,6 +667,7 @@ class Knowledge:
     tasks: Mapping[str, Task]
     measures: Mapping[str, Measure]
     root: str = field(default="")
+    states: Mapping[str, StateContext] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def pathways_in_order(self) -> tuple[Pathway, ...]:
@@ -631,4 +705,7 @@ def build_knowledge(data: Mapping[str, Raw], root: str = "") -> Knowledge:
         tasks=_index(Task.from_raw(r) for r in data["tasks"]["tasks"]),
         measures=_index(Measure.from_raw(r) for r in data["measures"]["measures"]),
         root=root,
+        states=_index(
+            StateContext.from_raw(r) for r in (data.get("states") or {}).get("states", ())
+        ),
     )

@@ -6,8 +6,10 @@ file does not hide the findings in the others.
 
 from __future__ import annotations
 
+import calendar
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,8 +24,10 @@ ID_LISTS = (
     ("problems", "problems"), ("goals", "goals"), ("scoring", "rules"), ("programs", "programs"),
     ("mentor_sites", "initiatives"), ("mentor_sites", "mentor_sites"),
     ("tta_resources", "tta_resources"), ("funding", "funding"), ("tasks", "tasks"),
-    ("measures", "measures"),
+    ("measures", "measures"), ("states", "states"),
 )
+# Hosts a state record may link to: government domains (.gov, and the older state .us domains).
+OFFICIAL_SUFFIXES = (".gov", ".us")
 
 
 class _Ctx:
@@ -59,7 +63,8 @@ def cross_findings(data: Mapping[str, Any]) -> list[Finding]:
     """Run every cross-file check and return the findings, sorted."""
     ctx = _Ctx(data)
     for check in (_unique_ids, _vocabulary, _pathways, _questions, _scoring, _programs,
-                  _mentor_sites, _tta_and_funding, _tasks, _measures, _matching, _links):
+                  _mentor_sites, _tta_and_funding, _tasks, _measures, _matching, _links, _states,
+                  _essential_groups, _rule_basis):
         check(ctx)
     return sorted(set(ctx.findings))
 
@@ -466,6 +471,80 @@ def _links(ctx: _Ctx) -> None:
             elif third_party and _source_kind(content, path) != "mirror":
                 ctx.add(stem, record, field,
                         f"{host} holds third-party copies: mark the source kind 'mirror'")
+
+
+JUDGEMENT = "planner's own judgement"
+
+
+def _rule_basis(ctx: _Ctx) -> None:
+    """Every rule cites a source, or its rationale says it is the planner's own judgement."""
+    for rule in ctx.records("scoring", "rules"):
+        if not rule.get("sources") and JUDGEMENT not in rule["rationale"].lower():
+            ctx.add("scoring", rule["id"], "rationale",
+                    "cite a source, or say in the rationale that it is the planner's own judgement")
+
+
+def _essential_groups(ctx: _Ctx) -> None:
+    for p in ctx.records("pathways"):
+        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for partner in p["partners"]:
+            if partner.get("essential_group"):
+                groups[partner["essential_group"]].append(partner)
+        for group, members in sorted(groups.items()):
+            if len(members) < 2:
+                ctx.add("pathways", p["id"], "partners",
+                        f"essential group '{group}' needs at least two alternative partners")
+            for m in members:
+                if not m["essential"]:
+                    ctx.add("pathways", p["id"], "partners",
+                            f"'{m['partner']}' is in essential group '{group}', "
+                            "so mark it essential")
+
+
+def _states(ctx: _Ctx) -> None:
+    pathways = ctx.ids("pathways")
+    for s in ctx.records("states"):
+        sid = s["id"]
+        ctx.refs("states", sid, "pathways", s.get("pathways"), pathways, "pathway", "pathways")
+        if not (s.get("requires") or s.get("funds")):
+            ctx.add("states", sid, "requires",
+                    "say what the law or program requires or funds (requires and/or funds)")
+        for i, link in enumerate(s["links"]):
+            host = (urlsplit(link["url"]).hostname or "").lower()
+            if not host.endswith(OFFICIAL_SUFFIXES):
+                ctx.add("states", sid, f"links[{i}].url",
+                        f"state links must be official government pages (.gov or .us), not {host}")
+
+
+def _record_lists(data: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (file stem, record) for every top-level record that carries verified_on."""
+    for stem in sorted(data):
+        content = data[stem]
+        if not isinstance(content, dict):
+            continue
+        for items in content.values():
+            if isinstance(items, list):
+                for item in items:
+                    if isinstance(item, dict) and "id" in item and "verified_on" in item:
+                        yield stem, item
+
+
+def stale_records(data: Mapping[str, Any], today: date, months: int) -> list[tuple[str, str, str]]:
+    """Records not verified within `months` months of today, oldest first.
+
+    Returns (verified_on, "file.yaml", record id) tuples; ties keep file and id order.
+    """
+    cutoff = _months_before(today, months).isoformat()
+    stale = [(r["verified_on"], f"{stem}.yaml", str(r["id"]))
+             for stem, r in _record_lists(data) if r["verified_on"] < cutoff]
+    return sorted(stale)
+
+
+def _months_before(today: date, months: int) -> date:
+    month_index = today.year * 12 + (today.month - 1) - months
+    year, month = divmod(month_index, 12)
+    day = min(today.day, calendar.monthrange(year, month + 1)[1])
+    return date(year, month + 1, day)
 
 
 def _split_record(content: Any, path: str) -> tuple[str, str]:

@@ -24,17 +24,20 @@ def test_check_on_shipped_knowledge_exits_0_and_prints_ok_with_counts() -> None:
     assert result.exit_code == 0, result.output
     assert re.search(
         r"knowledge: OK \(6 pathways, \d+ questions, \d+ scoring rules, \d+ programs, "
-        r"\d+ mentor sites, \d+ TTA resources, \d+ funding programs, \d+ tasks, \d+ measures\)",
+        r"\d+ mentor sites, \d+ TTA resources, \d+ funding programs, \d+ tasks, \d+ measures, "
+        r"\d+ state records\)",
         result.stdout,
     ), result.output
 
 
 def test_check_on_fixture_knowledge_prints_its_exact_counts(fixture_kb_path: Path) -> None:
-    result = _check(str(fixture_kb_path))
+    result = _check(str(fixture_kb_path), "--today", "2026-11-26")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
         f"{fixture_kb_path}: OK (3 pathways, 14 questions, 13 scoring rules, 2 programs, "
-        "2 mentor sites, 2 TTA resources, 2 funding programs, 6 tasks, 4 measures)"
+        "2 mentor sites, 2 TTA resources, 2 funding programs, 6 tasks, 4 measures, "
+        "2 state records)\n"
+        "1 record(s) not verified within 24 months (list them with --stale 24)"
     )
 
 
@@ -86,3 +89,26 @@ def test_serve_refuses_an_invalid_knowledge_base_and_says_why(
     assert result.exit_code == 1
     assert "cannot start" in result.output and "pathways.yaml" in result.output
     assert "Traceback" not in result.output
+
+
+def test_check_prints_the_stale_count_and_stale_lists_old_records_oldest_first(
+    fixture_kb_path: Path,
+) -> None:
+    plain = _check(str(fixture_kb_path), "--today", "2026-11-26")
+    assert plain.exit_code == 0, plain.output
+    assert "1 record(s) not verified within 24 months" in plain.stdout
+    listed = _check(str(fixture_kb_path), "--stale", "24", "--today", "2026-11-26")
+    assert listed.exit_code == 0, listed.output
+    assert "stale: states.yaml: or-test-law: last verified 2019-06-30" in listed.stdout
+    # A threshold short enough catches the other records too, the oldest still first.
+    wide = _check(str(fixture_kb_path), "--stale", "0", "--today", "2026-11-26")
+    lines = [line for line in wide.stdout.splitlines() if line.startswith("stale: ")]
+    assert len(lines) > 1
+    assert lines[0].endswith("last verified 2019-06-30")
+    assert lines == sorted(lines, key=lambda line: line.rsplit(" ", 1)[1])
+
+
+def test_check_rejects_a_malformed_today(fixture_kb_path: Path) -> None:
+    result = _check(str(fixture_kb_path), "--today", "26/11/2026")
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.output

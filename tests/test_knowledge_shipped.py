@@ -253,3 +253,49 @@ def test_lead_agency_question_offers_the_common_lead_types(shipped_kb: Knowledge
     values = {o.value for o in question.options}
     assert {"police", "sheriff", "fire-ems", "public-health", "community-organization",
             "prosecutor"} <= values
+
+
+def _all_urls(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Yield (path, url) for every `link` and source `url` anywhere in a parsed file."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}"
+            if key in {"link", "url"} and isinstance(item, str):
+                yield where, item
+            else:
+                yield from _all_urls(item, where)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _all_urls(item, f"{path}[{i}]")
+
+
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$")
+_REPUBLISHERS = ("newsbreak.com", "news.yahoo.com")
+
+
+@pytest.mark.parametrize("stem", sorted(loader.FILES))
+def test_no_url_uses_http_or_a_malformed_host_or_a_republisher(stem: str) -> None:
+    for where, url in _all_urls(_raw(stem), stem):
+        parts = urlsplit(url)
+        assert parts.scheme == "https", f"{where}: {url}"
+        host = parts.hostname or ""
+        assert _HOST.match(host), f"{where}: malformed host in {url}"
+        assert not host.endswith(_REPUBLISHERS), f"{where}: republisher {url}"
+
+
+def test_every_record_carries_verified_on() -> None:
+    kb = loader.load_default()
+    groups: list[Any] = [kb.pathways, kb.facts, kb.programs, kb.initiatives, kb.mentor_sites,
+                         kb.tta, kb.funding, kb.tasks, kb.measures, kb.states]
+    for group in groups:
+        for record in group.values():
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", record.verified_on), record.id
+
+
+def test_naloxone_plus_and_active_outreach_need_a_first_responder_of_any_kind() -> None:
+    kb = loader.load_default()
+    for pid in ("naloxone-plus", "active-outreach"):
+        group = {p.partner for p in kb.pathways[pid].partners
+                 if p.essential_group == "first-responder"}
+        assert {"police", "fire-ems"} <= group, (pid, group)
+        assert all(p.essential for p in kb.pathways[pid].partners if p.partner in group)

@@ -348,7 +348,8 @@ def test_weight_on_a_dont_know_option_names_the_rule(broken_kb: BreakKnowledge) 
     def edit(data: Any) -> None:
         data["rules"].append({"id": "wi-door-unknown", "pathway": "walk-in",
                               "question": "open-door", "option": "dont-know", "weight": 3,
-                              "rationale": "Not knowing is not evidence."})
+                              "rationale": "Not knowing is not evidence. "
+                                           "(The planner's own judgement.)"})
 
     root = broken_kb("scoring", edit)
     _only(loader.check(root), "scoring.yaml", "wi-door-unknown", "option",
@@ -360,7 +361,8 @@ def test_two_rules_for_the_same_answer_and_pathway_are_reported(
 ) -> None:
     def edit(data: Any) -> None:
         data["rules"].append({"id": "wi-open-door-again", "pathway": "walk-in",
-                              "fact": "open-door", "weight": 4, "rationale": "Counted twice."})
+                              "fact": "open-door", "weight": 4,
+                              "rationale": "Counted twice. (The planner's own judgement.)"})
 
     root = broken_kb("scoring", edit)
     _only(loader.check(root), "scoring.yaml", "", "rules",
@@ -525,3 +527,55 @@ def test_load_raises_knowledge_error_listing_every_finding(broken_kb: BreakKnowl
     assert f"{len(findings)} problem(s)" in message
     for finding in findings:
         assert str(finding) in message
+
+
+def test_http_sources_and_malformed_hosts_are_reported(broken_kb) -> None:  # type: ignore[no-untyped-def]
+    from planner import loader
+
+    def edit(text: str) -> str:
+        return text.replace(
+            "url: https://www.oregon.gov/test\n    sources",
+            "url: https://oregon.gov./test\n    sources",
+        ).replace(
+            "url: https://agency.ohio.gov/grant\n        kind",
+            "url: http://agency.ohio.gov/grant\n        kind",
+        )
+
+    root = broken_kb("states.yaml", text=edit)
+    findings = [str(f) for f in loader.check(root)]
+    assert any("or-test-law" in f and "oregon.gov./test" in f for f in findings), findings
+    assert any("oh-test-grant" in f and "http://agency.ohio.gov" in f for f in findings), findings
+
+
+def test_a_record_without_verified_on_is_reported(broken_kb) -> None:  # type: ignore[no-untyped-def]
+    from planner import loader
+
+    root = broken_kb(
+        "states.yaml", text=lambda text: text.replace('    verified_on: "2019-06-30"\n', "")
+    )
+    findings = [str(f) for f in loader.check(root)]
+    assert any("or-test-law" in f and "verified_on" in f for f in findings), findings
+
+
+def test_a_rule_without_sources_must_say_it_is_the_planners_judgement(broken_kb) -> None:  # type: ignore[no-untyped-def]
+    from planner import loader
+
+    root = broken_kb("scoring.yaml", text=lambda text: text.replace(
+        "Walk-in programs are built for easy entry. (The planner's own judgement.)",
+        "Walk-in programs are built for easy entry."))
+    findings = [str(f) for f in loader.check(root)]
+    assert any("wi-goal-easy-entry" in f and "own judgement" in f for f in findings), findings
+
+
+def test_an_essential_group_needs_two_essential_alternatives(broken_kb) -> None:  # type: ignore[no-untyped-def]
+    from planner import loader
+
+    def group_one(data):  # type: ignore[no-untyped-def]
+        partner = data["pathways"][0]["partners"][0]
+        partner["essential_group"] = "first-responder"
+        partner["essential"] = False
+
+    root = broken_kb("pathways.yaml", group_one)
+    findings = [str(f) for f in loader.check(root)]
+    assert any("at least two alternative partners" in f for f in findings), findings
+    assert any("so mark it essential" in f for f in findings), findings

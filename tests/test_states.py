@@ -1,0 +1,102 @@
+"""State context: each community sees its own state's law and money, and nobody else's."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urlsplit
+
+import pytest
+
+from planner.model import Amount, Funding, Knowledge, federal_fiscal_year
+from planner.states import context_for, states_covered
+
+
+@pytest.mark.parametrize("state", ["OH", "OR", "IL"])
+def test_a_community_gets_its_own_states_records_and_no_other(
+    shipped_kb: Knowledge, state: str
+) -> None:
+    records = context_for(shipped_kb, state)
+    assert records, f"no state context for {state}"
+    assert {r.state for r in records} == {state}
+    others = [r.id for r in shipped_kb.states.values() if r.state != state]
+    assert others and not {r.id for r in records} & set(others)
+
+
+def test_state_codes_are_matched_case_insensitively_and_unknown_states_get_nothing(
+    fixture_kb: Knowledge,
+) -> None:
+    assert [r.id for r in context_for(fixture_kb, "oh")] == ["oh-test-grant"]
+    assert context_for(fixture_kb, "TX") == ()
+    assert context_for(fixture_kb, None) == ()
+    assert context_for(fixture_kb, "") == ()
+
+
+def test_shipped_states_cover_at_least_twelve_states(shipped_kb: Knowledge) -> None:
+    assert len(states_covered(shipped_kb)) >= 12
+
+
+def test_every_state_record_links_only_to_official_government_pages(
+    shipped_kb: Knowledge,
+) -> None:
+    for record in shipped_kb.states.values():
+        assert record.links, record.id
+        for link in record.links:
+            parts = urlsplit(link.url)
+            assert parts.scheme == "https", (record.id, link.url)
+            assert (parts.hostname or "").endswith((".gov", ".us")), (record.id, link.url)
+
+
+def test_a_state_record_linking_a_non_government_site_is_reported(broken_kb) -> None:  # type: ignore[no-untyped-def]
+    from planner import loader
+
+    root = broken_kb("states.yaml", text=lambda text: text.replace(
+        "https://agency.ohio.gov/grant\n    sources", "https://example.org/grant\n    sources"))
+    findings = [str(f) for f in loader.check(root)]
+    assert any(
+        "oh-test-grant" in f and "official government pages" in f for f in findings
+    ), findings
+
+
+def _funding(*years: int) -> Funding:
+    return Funding(
+        id="f", label="F", sources=(), as_of="2025", flags=(), agency="A",
+        kind="federal-competitive",
+        listing=None, purpose="p", eligibility="e", eligible_leads=(),
+        amounts=tuple(Amount(y, f"${y}", "n") for y in years), recurrence="r", pathways=(),
+        helps_with=(), link="https://example.gov",
+    )
+
+
+def test_federal_fiscal_year_starts_in_october() -> None:
+    assert federal_fiscal_year(date(2026, 9, 30)) == 2026
+    assert federal_fiscal_year(date(2026, 10, 1)) == 2027
+
+
+def test_latest_amounts_are_current_within_two_fiscal_years() -> None:
+    latest = _funding(2023, 2025).latest_amounts(date(2026, 11, 26))  # FY2027
+    assert latest.fiscal_year == 2025
+    assert not latest.stale
+    assert latest.label == "FY2025"
+    assert [a.fiscal_year for a in latest.amounts] == [2025]
+
+
+def test_amounts_older_than_two_fiscal_years_are_the_last_published_amount() -> None:
+    latest = _funding(2020, 2023).latest_amounts(date(2026, 11, 26))  # FY2027
+    assert latest.stale
+    assert latest.label == "last published amount (FY2023)"
+
+
+def test_no_amounts_gives_an_empty_marker() -> None:
+    latest = _funding().latest_amounts(date(2026, 11, 26))
+    assert latest.amounts == () and latest.fiscal_year is None and not latest.stale
+
+
+def test_the_state_partial_shows_the_communitys_state_only(shipped_kb: Knowledge) -> None:
+    from planner import report
+
+    env = report.environment(str(report.default_templates_dir()))
+    html = env.get_template("plan/_state.html").render(state_context=context_for(shipped_kb, "OH"))
+    assert "Ohio Attorney General" in html
+    assert "Oregon" not in html and "Illinois" not in html
+    assert 'href="https://www.ohioattorneygeneral.gov/' in html
+    assert env.get_template("plan/_state.html").render(state_context=()).strip() == ""
