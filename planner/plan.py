@@ -31,6 +31,8 @@ class Stakeholder:
     role: str
     essential: bool | None
     status: str
+    # Partners of one group are alternatives: the pathway needs one of them, not all.
+    group: str | None = None
 
     @property
     def present(self) -> bool:
@@ -130,16 +132,18 @@ def stakeholders(kb: Knowledge, pathway: Pathway, named: frozenset[str],
     named, so that nothing the community said is left off the map.
     """
     out = []
+    groups_named = {p.essential_group for p in pathway.partners
+                    if p.essential_group and p.partner in named}
     for p in pathway.partners:
         provides = [e for e in pathway.element_ids if p.partner in kb.facts[e].provided_by]
         if p.partner in named:
             status = "named"
-        elif provides and all(e in met for e in provides):
+        elif (provides and all(e in met for e in provides)) or p.essential_group in groups_named:
             status = "covered"
         else:
             status = "missing"
         out.append(Stakeholder(p.partner, kb.facts[p.partner].label, p.role, p.essential,
-                               status))
+                               status, p.essential_group))
     listed = set(pathway.partner_ids)
     for fact in sorted((kb.facts[f] for f in named if f not in listed
                         and kb.facts[f].kind == "partner"), key=lambda f: (f.label, f.id)):

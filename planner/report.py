@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
-from planner import actions, charts, scoring
+from planner import actions, charts, scoring, states
 from planner.answers import Answers, asked_questions, selected
 from planner.brief import build_brief
+from planner.matching import community_state
 from planner.model import (
     Amount,
     Funding,
@@ -357,13 +358,16 @@ def render_plan_html(
     day = generated or dt.date.today()
     begin = start or actions.default_start(day)
     rows = actions.action_plan(kb, plan.timeline, answers, named_partners(kb, answers), begin)
+    state_context = states.context_for(kb, community_state(kb, answers))
     return template.render(
         generated_date=day,
         start=begin,
         actions=rows,
         brief=build_brief(kb, plan, answers, rows, begin),
         cost=None,
-        flagged=flagged_records(kb, plan),
+        flagged=flagged_records(kb, plan) + tuple(
+            (s.label, s.flags) for s in state_context if s.flags),
+        state_context=state_context,
         kb=kb,
         plan=plan,
         for_pdf=for_pdf,

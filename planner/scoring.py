@@ -52,6 +52,13 @@ class Contribution:
         return self.rule.rationale
 
     @property
+    def short(self) -> str:
+        """The answer in few words: the fact and its answer, or the question and answer."""
+        if self.fact:
+            return self.answer if self.subject == self.answer else f"{self.subject}: {self.answer}"
+        return f"{self.question} {self.answer}"
+
+    @property
     def said(self) -> str:
         """What the community said, in its own answer's words."""
         return f"{self.subject}: {self.answer}" if self.fact else f"{self.question} {self.answer}"

@@ -97,7 +97,8 @@ def test_cli_score_prints_a_ranking_with_reasons(kb: Knowledge, tmp_path: Path) 
     result = CliRunner().invoke(main, ["score", str(path)])
     assert result.exit_code == 0, result.output
     assert "#1  Naloxone Plus" in result.output
-    assert "Stability:" in result.output and "Why not" in result.output
+    assert ("Clear lead:" in result.output or "Close call:" in result.output)
+    assert "Why not" in result.output and "We call a lead clear" in result.output
 
 
 def test_cli_score_json_contributions_sum_to_each_score(kb: Knowledge, tmp_path: Path) -> None:

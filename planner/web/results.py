@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from collections.abc import Mapping
 from typing import Any
@@ -10,8 +11,8 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from planner import actions, charts, matching, plan, scoring, sensitivity, states
 from planner import answers as core
-from planner import charts, matching, plan, scoring, sensitivity
 from planner import report as report_words
 from planner.model import Knowledge, Question
 from planner.web import csp, forms, pdfcache, respondents, security, state, workspace
@@ -88,6 +89,11 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
         panel=panel,
         initiatives=initiatives,
         unanswered=unanswered,
+        reasons=_reasons(kb, built),
+        first_steps=actions.action_plan(kb, built.timeline, answers,
+                                        plan.named_partners(kb, answers),
+                                        actions.default_start(dt.date.today()))[:3],
+        state_context=states.context_for(kb, who.state),
         unanswered_words=report_words.unanswered_words(len(unanswered)),
         stability_words=report_words.stability_words(kb, built),
         stability_rule=report_words.STABILITY_RULE,
@@ -97,6 +103,14 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
         consultant_notes=workspace.plan_notes(base, interview.row),
         by_owner=interview.by_owner,
     ), status
+
+
+def _reasons(kb: Knowledge, built: plan.Plan) -> list[str]:
+    """The three answers that add most to the top pathway, in the community's words."""
+    top = built.top
+    if top is None:
+        return []
+    return [c.short for c in top.score.helped[:3]]
 
 
 @bp.get("/results")

@@ -41,5 +41,6 @@ def safe_url(url: object) -> str:
 def init_app(app: Flask) -> None:
     """Register the template globals, filters and the response headers."""
     app.add_template_filter(safe_url, "safe_url")
+    app.add_template_filter(lambda d: f"{d.strftime('%b')} {d.day}, {d.year}", "shortdate")
     app.context_processor(_globals)
     app.after_request(_security_headers)
