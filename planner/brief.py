@@ -45,7 +45,8 @@ def _label(kb: Knowledge, answers: Answers, qid: str) -> str:
 def _place(kb: Knowledge, answers: Answers) -> str:
     """Where and what size the community is, from its answers."""
     size = _label(kb, answers, "population")
-    if (size and size[0].isdigit()) or size.lower().startswith(("under", "over")):
+    if (size and size[0].isdigit()) or size.lower().startswith(("under", "over", "fewer",
+                                                                 "more")):
         size += " people"
     parts = [p for p in (_label(kb, answers, "state"), size, _label(kb, answers, "rurality"))
              if p]

@@ -345,6 +345,7 @@ def render_plan_html(
     generated: dt.date | None = None,
     author: str = AUTHOR,
     start: dt.date | None = None,
+    preview_links: dict[str, Any] | None = None,
 ) -> str:
     """Render the starter plan as a complete, standalone HTML document.
 
@@ -361,6 +362,7 @@ def render_plan_html(
     state_context = states.context_for(kb, community_state(kb, answers))
     return template.render(
         generated_date=day,
+        preview_links=preview_links,
         start=begin,
         actions=rows,
         brief=build_brief(kb, plan, answers, rows, begin),

@@ -204,6 +204,11 @@ def plan_preview(token: str) -> Response:
     html: str = report.render_plan_html(
         kb, built, answers, for_pdf=False, notes=notes,
         templates_dir=current_app.config["TEMPLATES_DIR"],
+        preview_links={
+            "home": url_for("start.index"),
+            "results": url_for("results.results", token=token),
+            "downloads": [("Download the plan (PDF)", url_for("results.plan_pdf", token=token))],
+        },
     )
     page, policy = csp.standalone(html)
     return Response(page, mimetype="text/html", headers={"Content-Security-Policy": policy})
