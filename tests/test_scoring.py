@@ -121,9 +121,12 @@ def test_rescore_changes_only_what_was_changed(kb: Knowledge) -> None:
 def test_facts_to_check_puts_the_most_consequential_unknowns_first(kb: Knowledge) -> None:
     profile = {**HUNTINGTON, "overdoses": "dont-know", "overdose-data": "dont-know"}
     items = scoring.facts_to_check(kb, profile)
-    assert {i.question_id for i in items[:2]} == {"overdoses", "overdose-data"}
-    assert list(items) == sorted(items, key=lambda i: (not i.could_change_top, -i.swing,
-                                                       i.question_id))
+    # The two overdose questions move the leader most; together with others they could
+    # change the top, so they come before anything that could not.
+    assert items[0].question_id == "overdoses" and items[0].could_change_top
+    assert "overdose-data" in {i.question_id for i in items}
+    assert list(items) == sorted(items, key=lambda i: (not i.alone, not i.could_change_top,
+                                                       -i.swing, i.question_id))
 
 
 @pytest.mark.parametrize("profile", [
@@ -131,7 +134,7 @@ def test_facts_to_check_puts_the_most_consequential_unknowns_first(kb: Knowledge
     {"overdoses": "some", "hot-spots": "dont-know", "homelessness": "dont-know",
      "goals": ("reach-unseen", "fewer-overdoses")},
 ])
-def test_could_change_top_is_true_exactly_when_one_answer_flips_the_leader(
+def test_alone_is_true_exactly_when_one_answer_flips_the_leader(
     kb: Knowledge, profile: dict[str, object]
 ) -> None:
     ranking = scoring.score(kb, profile)
@@ -143,7 +146,8 @@ def test_could_change_top_is_true_exactly_when_one_answer_flips_the_leader(
             .pathway.id  # type: ignore[union-attr]
             for o in q.options if not o.dont_know
         }
-        assert item.could_change_top == (tops != {ranking.top.pathway.id}), item.question_id
+        assert item.alone == (tops != {ranking.top.pathway.id}), item.question_id
+        assert item.could_change_top or not item.alone
 
 
 def test_running_pathways_are_marked_and_the_next_gets_build_on_credit(kb: Knowledge) -> None:
