@@ -47,7 +47,7 @@ def settings() -> dict[str, Any]:
     }
 
 
-class Application(BaseApplication):  # type: ignore[misc]
+class Application(BaseApplication):
     """Gunicorn running an app that is already created (so start-up errors come first)."""
 
     def __init__(self, app: Flask, bind: str | None = None) -> None:
