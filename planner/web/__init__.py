@@ -116,6 +116,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         results,
         security,
         start,
+        summaries,
         views,
         wizard,
     )
@@ -127,6 +128,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     pdfcache.init_app(app)
     assets.init_app(app)
+    summaries.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(start.bp)
     app.register_blueprint(wizard.bp)

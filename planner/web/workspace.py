@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    Select,
     String,
     Text,
     UniqueConstraint,
@@ -137,11 +138,11 @@ def record(row: db.Interview, who: str, action: str, detail: str) -> None:
                                 detail=detail))
 
 
-def audit_trail(row: db.Interview) -> list[AuditEntry]:
-    return list(db.session().scalars(
-        select(AuditEntry).where(AuditEntry.interview_id == row.id)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-    ))
+def audit_query(row: db.Interview) -> Select[Any]:
+    """The community's audit entries, newest first (page it: it grows with every change)."""
+    return (select(AuditEntry).where(AuditEntry.interview_id == row.id)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
+
 
 
 def changes(kb: Knowledge, before: Mapping[str, core.Value],
