@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import load_only
 from werkzeug.wrappers import Response
 
 from planner import answers as core
@@ -20,6 +21,9 @@ NAME_MAX = 200
 PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 50
 SEARCH_MAX = 200
+LISTED = (db.Interview.id, db.Interview.owner_id, db.Interview.parent_id,
+          db.Interview.archived, db.Interview.updated_at, db.Interview.list_name,
+          db.Interview.list_status, db.Interview.list_top, db.Interview.list_kb)
 
 
 def _name(row: db.Interview, answers: dict[str, core.Value]) -> str:
@@ -28,7 +32,8 @@ def _name(row: db.Interview, answers: dict[str, core.Value]) -> str:
 
 def _listing(user: accounts.User, archived: bool, search: str, arg: str) -> paging.Page:
     """One page of the consultant's communities, newest change first, from stored summaries."""
-    query = select(db.Interview).where(
+    # Only the listed columns: the answers (the wide part of a row) stay in the database.
+    query = select(db.Interview).options(load_only(*LISTED)).where(
         db.Interview.owner_id == user.id, db.Interview.parent_id.is_(None),
         db.Interview.archived.is_(archived))
     if search:

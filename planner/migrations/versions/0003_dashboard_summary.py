@@ -30,7 +30,9 @@ def upgrade() -> None:
                                       server_default=''))
         batch_op.add_column(sa.Column('list_kb', sa.String(length=16), nullable=False,
                                       server_default=''))
-        batch_op.create_index('ix_interviews_dashboard', ['owner_id', 'archived', 'updated_at'],
+        batch_op.create_index('ix_interviews_dashboard',
+                              ['owner_id', 'parent_id', 'archived', 'updated_at', 'id',
+                               'list_name'],
                               unique=False)
     op.execute("UPDATE interviews SET list_name = name")
 
