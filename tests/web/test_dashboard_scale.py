@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 from webhelpers import HUNTINGTON, Wizard
 
-from planner.web import dashboard, db, workspace
+from planner.web import dashboard, db, respondents, workspace
 
 ROW_RE = re.compile(
     r'<th scope="row" data-label="Community"><a href="/c/(w\d+)/manage">([^<]*)</a></th>\s*'
@@ -164,3 +164,37 @@ def test_the_audit_trail_is_paged(app: Flask, ann: FlaskClient) -> None:
     # The community page shows the five newest changes.
     manage = ann.get(f"/c/{key}/manage").text
     assert "Change number 59" in manage and "Change number 54" not in manage
+
+
+def test_versions_are_paged_newest_first_and_compare_still_lists_them(
+        app: Flask, ann: FlaskClient) -> None:
+    key, _ = create_community(ann, "Huntington")
+    with app.app_context():
+        row = db.session().get(db.Interview, int(key[1:]))
+        assert row is not None
+        for i in range(1, 31):
+            db.session().add(workspace.Version(interview_id=row.id, number=i,
+                                               label=f"Visit {i}", actor="Ann"))
+        db.session().commit()
+    first = ann.get(f"/c/{key}/versions").text
+    assert "30. Visit 30" in first and "6. Visit 6" in first and "5. Visit 5" not in first
+    second = ann.get(f"/c/{key}/versions?page=2").text
+    assert "5. Visit 5" in second and "1. Visit 1" in second and "6. Visit 6" not in second
+    assert ann.get(f"/c/{key}/versions?page=zero").status_code == 400
+    compare = ann.get(f"/c/{key}/compare?from=1&to=current")
+    assert compare.status_code == 200
+    assert compare.text.count("<option") >= 2 * 30
+
+
+def test_respondents_are_bounded(app: Flask, ann: FlaskClient) -> None:
+    key, _ = create_community(ann, "Huntington")
+    with app.app_context():
+        for i in range(respondents.MAX_RESPONDENTS):
+            db.session().add(db.Interview(token_hash=f"r{i:063x}", parent_id=int(key[1:]),
+                                          respondent_role="police", answers_json="{}"))
+        db.session().commit()
+    response = ann.post(f"/c/{key}/respondents", data={
+        "csrf_token": page_csrf(ann, "/dashboard"), "role": "police", "name": "One more"})
+    assert response.status_code == 400
+    assert f"up to {respondents.MAX_RESPONDENTS} respondents" in response.text
+    assert ann.get(f"/c/{key}/respondents").status_code == 200
