@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    bindparam,
     create_engine,
     event,
     select,
@@ -157,11 +158,13 @@ def create(answers: dict[str, Any], route: str) -> str:
     return token
 
 
+# Built once: every wizard request looks an interview up by its token.
+_BY_TOKEN = select(Interview).where(Interview.token_hash == bindparam("token_hash"))
+
+
 def find(token: str) -> Interview | None:
     """Return the interview for a token, or None if unknown."""
-    return session().scalars(
-        select(Interview).where(Interview.token_hash == hash_token(token))
-    ).first()
+    return session().scalars(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
 
 
 def is_expired(interview: Interview) -> bool:
