@@ -38,7 +38,8 @@ def rows(client: FlaskClient, query: str = "") -> dict[str, tuple[str, str, str]
 
 
 def results_top(client: FlaskClient, key: str) -> str:
-    found = re.search(r"Best fit to start with: ([^<]+)</h2>", client.get(f"/c/{key}/results").text)
+    found = re.search(r"(?:Best fit to start with|Leading so far): ([^<]+)</h2>",
+                      client.get(f"/c/{key}/results").text)
     assert found
     return html.unescape(found.group(1)).strip()
 
