@@ -5,7 +5,9 @@ Run from the checkout:  .venv/bin/python bench/run_all.py [--quick]
 - web: a wizard step under load against a bare Flask page rendering the same template on
   the same gunicorn server (bench_web.py), and 50 people completing the wizard (bench_load.py);
 - scoring: score and full plan per profile (bench_scoring.py's profiles and timer);
-- plan: the PDF warm (in-process) and cold (a new `planner plan` process) (bench_pdf.py).
+- plan: the PDF warm (in-process) and cold (a new `planner plan` process) (bench_pdf.py);
+- static: the first page load on the wire, as Chromium receives it (bench_static.py);
+- dashboard: a consultant's dashboard at 100, 1,000 and 10,000 communities (bench_dashboard.py).
 Every server listens on 127.0.0.1 only; every loop is bounded in time.
 """
 
@@ -25,9 +27,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests" / "web"))
 sys.path.insert(0, str(ROOT))
 
+import bench_dashboard  # noqa: E402
 import bench_load  # noqa: E402
 import bench_pdf  # noqa: E402
 import bench_scoring  # noqa: E402
+import bench_static  # noqa: E402
 import bench_web  # noqa: E402
 import yaml  # noqa: E402
 
@@ -150,6 +154,30 @@ def download_rows(repeat: int) -> list[Row]:
     ]
 
 
+def static_rows() -> list[Row]:
+    first, again = bench_static.measure()
+    return [
+        ("static", "first page load on the wire", first.total / 1024, "KB",
+         f"{first.total / 1024 / bench_static.TARGET_KB:.2f} x target "
+         f"{bench_static.TARGET_KB:.0f} KB; {len(first.files)} files"),
+        ("static", "the same page again (browser cache)", again.total / 1024, "KB", ""),
+    ]
+
+
+def dashboard_rows(requests: int) -> list[Row]:
+    measured = bench_dashboard.measure(requests)
+    base = measured[bench_dashboard.SIZES[0]]["first page"][0]
+    rows: list[Row] = []
+    for size, views in measured.items():
+        for view in ("first page", "search", "last page"):
+            p50, _, nbytes = views[view]
+            rows.append(("dashboard", f"{size:,} communities: {view}, p50", p50, "ms",
+                         f"{p50 / base:.2f} x first page at {bench_dashboard.SIZES[0]}; "
+                         f"{p50 / bench_dashboard.TARGET_MS:.2f} x target; "
+                         f"{nbytes / 1024:.0f} KB"))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true",
@@ -160,10 +188,12 @@ def main() -> int:
     rows += web_rows(seconds=5 if quick else 10, load_seconds=20 if quick else 60)
     rows += scoring_rows(repeat=50 if quick else 200)
     rows += pdf_rows(warm_n=3 if quick else 7, cold_n=2 if quick else 3)
+    rows += static_rows()
+    rows += dashboard_rows(requests=15 if quick else 30)
     width = max(len(r[1]) for r in rows)
-    print(f"{'group':<8} {'measure':<{width}} {'value':>10} {'unit':<6} ratio / note")
+    print(f"{'group':<9} {'measure':<{width}} {'value':>10} {'unit':<6} ratio / note")
     for group, measure, value, unit, note in rows:
-        print(f"{group:<8} {measure:<{width}} {value:>10.2f} {unit:<6} {note}")
+        print(f"{group:<9} {measure:<{width}} {value:>10.2f} {unit:<6} {note}")
     return 0
 
 

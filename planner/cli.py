@@ -321,8 +321,14 @@ _register_db()
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve_command(host: str, port: int) -> None:
-    """Start the planner at http://HOST:PORT (embedded SQLite in the instance folder)."""
+@click.option("--debug", is_flag=True,
+              help="Use Flask's development server (reloads code; not for production).")
+def serve_command(host: str, port: int, debug: bool) -> None:
+    """Start the planner at http://HOST:PORT (embedded SQLite in the instance folder).
+
+    It runs the production server (gunicorn, gthread workers, settings as in
+    planner/web/gunicorn_conf.py); --debug runs Flask's development server instead.
+    """
     from planner import create_app
 
     try:
@@ -330,4 +336,10 @@ def serve_command(host: str, port: int) -> None:
     except loader.KnowledgeError as exc:
         raise click.ClickException(f"the planner cannot start: {exc}") from exc
     click.echo(f"Deflection pathway planner on http://{host}:{port}/ (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    if debug:
+        app.run(host=host, port=port, debug=True, use_reloader=False)
+        return
+    from planner.web.server import Application
+
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    Application(app, bind=bind).run()

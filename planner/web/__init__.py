@@ -28,6 +28,8 @@ def _defaults(app: Flask) -> dict[str, Any]:
         "KNOWLEDGE_DIR": str(loader.default_root()),
         "TEMPLATES_DIR": str(REPO_ROOT / "templates"),
         "USWDS_DIR": str(REPO_ROOT / "node_modules" / "@uswds" / "uswds" / "dist"),
+        # Hashed, pre-compressed copies of the static files (see planner.web.assets).
+        "STATIC_BUILD_DIR": str(REPO_ROOT / "build" / "static"),
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "MAX_FORM_MEMORY_SIZE": 64 * 1024,
         # A wizard page may stay open for a long time; the token still expires with the session.
@@ -114,6 +116,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         results,
         security,
         start,
+        summaries,
         views,
         wizard,
     )
@@ -124,8 +127,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     views.init_app(app)
     security.init_app(app)
     pdfcache.init_app(app)
+    assets.init_app(app)
+    summaries.init_app(app)
     app.register_blueprint(health.bp)
-    app.register_blueprint(assets.bp)
     app.register_blueprint(start.bp)
     app.register_blueprint(wizard.bp)
     app.register_blueprint(results.bp)

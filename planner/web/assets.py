@@ -1,18 +1,124 @@
-"""Serve USWDS from node_modules and the app's own static files (no CDN)."""
+"""Static files: USWDS (from node_modules, no CDN) and the app's own, compressed and cached.
+
+Each set of files is built once into a folder named by a hash of its content
+(`build/static/uswds-<hash>/`, `build/static/app-<hash>/`): stylesheets and
+scripts get gzip and brotli copies beside them, fonts and images are linked,
+not copied. WhiteNoise serves those folders in front of Flask, choosing the
+compressed copy the browser accepts, and because a change of content is a new
+address, every file is cached for a year as immutable.
+
+`.ci/install` builds them (`python -m planner.web.assets`); an app that finds
+them missing builds them at start. Nothing is fetched from anywhere.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, send_from_directory
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
-bp = Blueprint("assets", __name__, static_folder="static", static_url_path="/static/app")
+from flask import Flask, has_request_context, request
+from whitenoise import WhiteNoise
+from whitenoise.compress import Compressor
 
-USWDS_PARTS = ("css", "js", "img", "fonts")
+APP_STATIC = Path(__file__).resolve().parent / "static"
+# What the pages load from USWDS: its stylesheet, and the fonts and images it refers to.
+USWDS_FILES = ("css/uswds.min.css",)
+USWDS_LINKED = ("fonts", "img")
+COMPRESSED = (".css", ".js", ".svg")
 
 
-@bp.get("/static/uswds/<part>/<path:filename>")
-def uswds(part: str, filename: str) -> Response:
-    """Serve a file of the USWDS distribution (css, js, img or fonts only)."""
-    if part not in USWDS_PARTS:
-        abort(404)
-    folder = f"{current_app.config['USWDS_DIR']}/{part}"
-    return send_from_directory(folder, filename, max_age=86400)
+def _digest(paths: Iterable[Path]) -> str:
+    sha = hashlib.sha256()
+    for path in paths:
+        sha.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return sha.hexdigest()[:12]
+
+
+def _compress(folder: Path) -> None:
+    compressor = Compressor(quiet=True)
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.is_symlink() and path.suffix in COMPRESSED:
+            compressor.compress(str(path))
+
+
+def _publish(build_dir: Path, name: str, fill: Callable[[Path], None]) -> Path:
+    """Build a folder once, atomically: into a temporary folder, then renamed into place."""
+    final = build_dir / name
+    if final.is_dir():
+        return final
+    build_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=build_dir))
+    work.chmod(0o755)
+    try:
+        fill(work)
+        _compress(work)
+        os.rename(work, final)
+    except OSError:
+        if not final.is_dir():  # not a lost race with another process: a real failure
+            raise
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
+def build(uswds_dir: Path, build_dir: Path) -> dict[str, Path]:
+    """Build (if needed) the hashed folders; return {"uswds": folder, "app": folder}."""
+    uswds_dir = uswds_dir.resolve()
+    sources = [uswds_dir / f for f in USWDS_FILES]
+    package = uswds_dir.parent / "package.json"
+    uswds_hash = _digest([*sources, *([package] if package.exists() else [])])
+
+    def fill_uswds(work: Path) -> None:
+        for relative in USWDS_FILES:
+            (work / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(uswds_dir / relative, work / relative)
+        for part in USWDS_LINKED:
+            os.symlink(uswds_dir / part, work / part, target_is_directory=True)
+
+    app_files = sorted(p for p in APP_STATIC.iterdir() if p.is_file())
+
+    def fill_app(work: Path) -> None:
+        for path in app_files:
+            shutil.copyfile(path, work / path.name)
+
+    return {
+        "uswds": _publish(build_dir, f"uswds-{uswds_hash}", fill_uswds),
+        "app": _publish(build_dir, f"app-{_digest(app_files)}", fill_app),
+    }
+
+
+def _nosniff(headers: object, _path: str, _url: str) -> None:
+    headers["X-Content-Type-Options"] = "nosniff"  # type: ignore[index]
+
+
+def init_app(app: Flask) -> None:
+    """Serve the built folders under /static/ with WhiteNoise; add `asset()` to templates."""
+    folders = build(Path(app.config["USWDS_DIR"]), Path(app.config["STATIC_BUILD_DIR"]))
+    prefixes = {kind: f"/static/{folder.name}/" for kind, folder in folders.items()}
+    served = WhiteNoise(app.wsgi_app, immutable_file_test=lambda _path, _url: True,
+                        allow_all_origins=False, add_headers_function=_nosniff)
+    for kind, folder in folders.items():
+        served.add_files(str(folder), prefix=prefixes[kind])
+    app.wsgi_app = served  # type: ignore[method-assign]
+
+    def asset(kind: str, filename: str) -> str:
+        """The address of a static file: asset('uswds', 'css/uswds.min.css'), asset('app', ...)"""
+        root = request.script_root if has_request_context() else ""
+        return f"{root}{prefixes[kind]}{filename}"
+
+    app.jinja_env.globals["asset"] = asset
+    app.extensions["planner.assets"] = prefixes
+
+
+if __name__ == "__main__":  # python -m planner.web.assets: build at install time
+    from planner.web import REPO_ROOT
+
+    built = build(REPO_ROOT / "node_modules" / "@uswds" / "uswds" / "dist",
+                  REPO_ROOT / "build" / "static")
+    print("Static files built: " + ", ".join(str(p) for p in built.values()), file=sys.stdout)

@@ -11,11 +11,12 @@ from werkzeug.wrappers import Response
 
 from planner import answers as core
 from planner import scoring
-from planner.web import db, state, workspace
+from planner.web import db, paging, state, workspace
 
 bp = Blueprint("consult", __name__, url_prefix="/c/<token>")
 
 IMPORT_MAX = 60 * 1024
+VERSIONS_PAGE_SIZE = 25
 
 
 def _sections() -> list[tuple[str, str]]:
@@ -139,7 +140,8 @@ def versions(token: str) -> Response | str:
         db.session().commit()
         return redirect(url_for(".versions", token=token, saved=version.number), code=303)
     return render_template("web/versions.html", token=token,
-                           versions=workspace.versions(interview.row),
+                           versions=paging.paginate(workspace.versions_query(interview.row),
+                                                    VERSIONS_PAGE_SIZE),
                            saved=request.args.get("saved"))
 
 

@@ -6,63 +6,54 @@ import json
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import load_only
 from werkzeug.wrappers import Response
 
 from planner import answers as core
-from planner import scoring
-from planner.web import accounts, db, state, workspace
+from planner.web import accounts, db, paging, state, summaries, workspace
 
 bp = Blueprint("dashboard", __name__)
 
 NAME_MAX = 200
 
 
-def _status(kb: Any, row: db.Interview, answers: dict[str, core.Value]) -> str:
-    if row.archived:
-        return "Archived"
-    if not state.missing_required(kb, answers) and set(row.done) >= {s.id for s in kb.sections}:
-        return "Answers complete"
-    done = len([s for s in kb.sections if s.id in row.done])
-    return f"In progress ({done} of {len(kb.sections)} steps)"
-
-
-def _top(kb: Any, row: db.Interview, answers: dict[str, core.Value]) -> str:
-    try:
-        complete = core.validate(kb, answers, complete=True)
-    except core.AnswersError:
-        return "Not scored yet"
-    weighted, choose = workspace.effective(kb, row)
-    if choose in kb.pathways:
-        return f"{kb.pathways[choose].label} (chosen by override)"
-    top = scoring.score(weighted, complete).top
-    return top.pathway.label if top else "None"
+PAGE_SIZE = 25
+AUDIT_PAGE_SIZE = 50
+SEARCH_MAX = 200
+LISTED = (db.Interview.id, db.Interview.owner_id, db.Interview.parent_id,
+          db.Interview.archived, db.Interview.updated_at, db.Interview.list_name,
+          db.Interview.list_status, db.Interview.list_top, db.Interview.list_kb)
 
 
 def _name(row: db.Interview, answers: dict[str, core.Value]) -> str:
-    return row.name or core.text_value(state.knowledge(), answers, "community_name") or (
-        "Unnamed community")
+    return summaries.display_name(state.knowledge(), row, answers)
+
+
+def _listing(user: accounts.User, archived: bool, search: str, arg: str) -> paging.Page:
+    """One page of the consultant's communities, newest change first, from stored summaries."""
+    # Only the listed columns: the answers (the wide part of a row) stay in the database.
+    query = select(db.Interview).options(load_only(*LISTED)).where(
+        db.Interview.owner_id == user.id, db.Interview.parent_id.is_(None),
+        db.Interview.archived.is_(archived))
+    if search:
+        query = query.where(func.lower(db.Interview.list_name).contains(
+            search.lower(), autoescape=True))
+    found = paging.paginate(
+        query.order_by(db.Interview.updated_at.desc(), db.Interview.id.desc()), PAGE_SIZE, arg)
+    summaries.fresh(found.items)
+    return found
 
 
 @bp.get("/dashboard")
 def index() -> str:
-    """List the signed-in consultant's communities."""
+    """List the signed-in consultant's communities, a page at a time, optionally searched."""
     user = accounts.require_user()
-    kb = state.knowledge()
-    rows = db.session().scalars(
-        select(db.Interview).where(db.Interview.owner_id == user.id,
-                                   db.Interview.parent_id.is_(None))
-        .order_by(db.Interview.updated_at.desc())
-    )
-    active: list[dict[str, Any]] = []
-    archived: list[dict[str, Any]] = []
-    for row in rows:
-        answers = state.restore(kb, row.raw_answers)
-        item = {"row": row, "key": f"w{row.id}", "name": _name(row, answers),
-                "status": _status(kb, row, answers), "top": _top(kb, row, answers)}
-        (archived if row.archived else active).append(item)
+    search = (request.args.get("q") or "").strip()[:SEARCH_MAX]
+    active = _listing(user, False, search, "page")
+    archived = _listing(user, True, search, "archived_page")
     return render_template("web/dashboard.html", user=user, active=active, archived=archived,
-                           error=request.args.get("error"),
+                           search=search, error=request.args.get("error"),
                            password_changed=request.args.get("password_changed") == "1")
 
 
@@ -103,15 +94,16 @@ def manage(token: str) -> str:
     kb = state.knowledge()
     fresh = session.pop("new_link", None)
     link = fresh[1] if isinstance(fresh, list) and fresh[:1] == [interview.row.id] else None
-    respondents = db.session().scalars(
-        select(db.Interview).where(db.Interview.parent_id == interview.row.id)
-    ).all()
+    respondents = db.session().scalar(
+        select(func.count()).select_from(db.Interview)
+        .where(db.Interview.parent_id == interview.row.id))
     return render_template(
         "web/manage.html", token=token, row=interview.row, new_link=link,
         name=_name(interview.row, interview.answers),
-        status=_status(kb, interview.row, interview.answers),
-        top=_top(kb, interview.row, interview.answers),
-        audit=workspace.audit_trail(interview.row)[:5], respondents=len(respondents),
+        status=summaries.status(kb, interview.row, interview.answers),
+        top=summaries.top(kb, interview.row, interview.answers),
+        audit=db.session().scalars(workspace.audit_query(interview.row).limit(5)).all(),
+        respondents=respondents or 0,
     )
 
 
@@ -169,6 +161,6 @@ def link(token: str) -> Response:
 def audit(token: str) -> str:
     """Every recorded change to the community: who, what and when."""
     interview = workspace.load_owned(token)
+    entries = paging.paginate(workspace.audit_query(interview.row), AUDIT_PAGE_SIZE)
     return render_template("web/audit.html", token=token, row=interview.row,
-                           name=_name(interview.row, interview.answers),
-                           entries=workspace.audit_trail(interview.row))
+                           name=_name(interview.row, interview.answers), entries=entries)

@@ -14,7 +14,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, create_engine, event, select
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    create_engine,
+    event,
+    select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -31,6 +42,9 @@ class Interview(Base):
     """One community's answers and how far through the wizard it is."""
 
     __tablename__ = "interviews"
+    # The dashboard's list, newest first, searched by name, read from the index alone.
+    __table_args__ = (Index("ix_interviews_dashboard", "owner_id", "parent_id", "archived",
+                            "updated_at", "id", "list_name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
@@ -46,6 +60,13 @@ class Interview(Base):
     link_active: Mapped[bool] = mapped_column(Boolean, default=True)
     parent_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     respondent_role: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    # The consultant's dashboard line, stored whenever the community is saved
+    # (planner.web.summaries): the name, status and top pathway the results page shows, and
+    # the knowledge base they were computed with ("" until first computed).
+    list_name: Mapped[str] = mapped_column(String(200), default="")
+    list_status: Mapped[str] = mapped_column(String(80), default="")
+    list_top: Mapped[str] = mapped_column(String(300), default="")
+    list_kb: Mapped[str] = mapped_column(String(16), default="")
 
     @property
     def raw_answers(self) -> dict[str, Any]:
@@ -109,10 +130,14 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close)
 
 
+class RequestSession(Session):
+    """A web request's session (planner.web.summaries listens to its flushes and commits)."""
+
+
 def session() -> Session:
     """The database session of the current request."""
     if "db_session" not in g:
-        g.db_session = Session(_engine(current_app), expire_on_commit=False)
+        g.db_session = RequestSession(_engine(current_app), expire_on_commit=False)
     db_session: Session = g.db_session
     return db_session
 
@@ -133,11 +158,13 @@ def create(answers: dict[str, Any], route: str) -> str:
     return token
 
 
+# Built once: every wizard request looks an interview up by its token.
+_BY_TOKEN = select(Interview).where(Interview.token_hash == bindparam("token_hash"))
+
+
 def find(token: str) -> Interview | None:
     """Return the interview for a token, or None if unknown."""
-    return session().scalars(
-        select(Interview).where(Interview.token_hash == hash_token(token))
-    ).first()
+    return session().scalars(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
 
 
 def is_expired(interview: Interview) -> bool:

@@ -7,6 +7,7 @@ checking is done before WTForms sees the data, so a value no option offers
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -50,7 +51,16 @@ def _field(question: Question, required: bool) -> Field:
 
 
 def form_class(questions: Iterable[Question], *, required: bool = True) -> type[FlaskForm]:
-    """A FlaskForm subclass with one field per question (named by question id)."""
+    """A FlaskForm subclass with one field per question (named by question id).
+
+    Built once per set of questions and reused (a form class holds no request data;
+    each request makes its own instance): building one costs more than rendering it.
+    """
+    return _form_class(tuple(questions), required)
+
+
+@functools.lru_cache(maxsize=512)
+def _form_class(questions: tuple[Question, ...], required: bool) -> type[FlaskForm]:
     attrs: dict[str, Any] = {
         q.id: _field(q, required and q.required) for q in questions
     }

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from planner import answers as core
@@ -30,6 +30,8 @@ ROLES: dict[str, tuple[str, str | None]] = {
     "other": ("Other", None),
 }
 SECTION = "respondents"
+# Respondents are compared side by side, so their number is bounded (and so is the page).
+MAX_RESPONDENTS = 30
 
 
 def role_label(role: str | None) -> str:
@@ -100,6 +102,11 @@ def invite(token: str) -> Response:
     if role not in ROLES or len(name) > 200:
         abort(400, description="Choose the respondent's role from the list (and keep the name "
                                "under 200 characters). No one was invited.")
+    invited = db.session().scalar(select(func.count()).select_from(db.Interview)
+                                  .where(db.Interview.parent_id == interview.row.id)) or 0
+    if invited >= MAX_RESPONDENTS:
+        abort(400, description=f"A community can have up to {MAX_RESPONDENTS} respondents, "
+                               "and this one has them all. No one was invited.")
     kb = state.knowledge()
     answers: dict[str, Any] = {}
     answers.update(core.name_answer(kb, core.text_value(kb, interview.answers,

@@ -19,12 +19,13 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    Select,
     String,
     Text,
     UniqueConstraint,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, load_only, mapped_column
 
 from planner import answers as core
 from planner import plan, scoring
@@ -137,11 +138,11 @@ def record(row: db.Interview, who: str, action: str, detail: str) -> None:
                                 detail=detail))
 
 
-def audit_trail(row: db.Interview) -> list[AuditEntry]:
-    return list(db.session().scalars(
-        select(AuditEntry).where(AuditEntry.interview_id == row.id)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-    ))
+def audit_query(row: db.Interview) -> Select[Any]:
+    """The community's audit entries, newest first (page it: it grows with every change)."""
+    return (select(AuditEntry).where(AuditEntry.interview_id == row.id)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
+
 
 
 def changes(kb: Knowledge, before: Mapping[str, core.Value],
@@ -233,9 +234,15 @@ def snapshot(kb: Knowledge, row: db.Interview, answers: Mapping[str, core.Value]
 
 
 def versions(row: db.Interview) -> list[Version]:
-    return list(db.session().scalars(
-        select(Version).where(Version.interview_id == row.id).order_by(Version.number)
-    ))
+    """Every version's number and label, oldest first (the answers stay in the database)."""
+    return list(db.session().scalars(versions_query(row).order_by(None).order_by(Version.number)))
+
+
+def versions_query(row: db.Interview) -> Select[Any]:
+    """The community's versions, newest first, without their stored answers and results."""
+    return (select(Version).options(load_only(Version.id, Version.interview_id, Version.number,
+                                              Version.label, Version.actor, Version.created_at))
+            .where(Version.interview_id == row.id).order_by(Version.number.desc()))
 
 
 def plan_notes(kb: Knowledge, row: db.Interview | None) -> list[ConsultantNote]:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import brotli
+import pytest
 from flask.testing import FlaskClient
 
 from planner import create_app
+from planner.web import assets
 
 
 def test_start_page_offers_three_routes(client: FlaskClient) -> None:
@@ -29,19 +33,73 @@ def test_consultant_link_leads_to_sign_in(client: FlaskClient) -> None:
     assert "Consultant sign-in" in page.text
 
 
+def _linked(client: FlaskClient) -> dict[str, str]:
+    """The stylesheets and scripts the home page links, by file name."""
+    page = client.get("/").text
+    return {url.rsplit("/", 1)[1]: url
+            for url in re.findall(r'(?:href|src)="(/static/[^"]+)"', page)}
+
+
 def test_uswds_and_app_assets_are_served_locally(client: FlaskClient) -> None:
-    css = client.get("/static/uswds/css/uswds.min.css")
+    linked = _linked(client)
+    assert set(linked) == {"uswds.min.css", "app.css", "app.js"}
+    css = client.get(linked["uswds.min.css"])
     assert css.status_code == 200
     assert "usa-step-indicator" in css.text
     css.close()
-    font = client.get("/static/uswds/fonts/merriweather/Latin-Merriweather-Bold.woff2")
+    uswds = linked["uswds.min.css"].removesuffix("css/uswds.min.css")
+    font = client.get(uswds + "fonts/merriweather/Latin-Merriweather-Bold.woff2")
     assert font.status_code == 200
     font.close()
-    js = client.get("/static/app/app.js")
+    js = client.get(linked["app.js"])
     assert js.status_code == 200
+    assert js.headers["X-Content-Type-Options"] == "nosniff"
     js.close()
-    assert client.get("/static/uswds/scss/anything.scss").status_code == 404
-    assert client.get("/static/uswds/css/../../package.json").status_code == 404
+    assert client.get(uswds + "scss/anything.scss").status_code == 404
+    assert client.get(uswds + "css/../../package.json").status_code == 404
+    assert client.get("/static/uswds/css/uswds.min.css").status_code == 404
+
+
+def test_static_files_have_hashed_addresses_and_are_cached_for_a_year(
+        client: FlaskClient) -> None:
+    linked = _linked(client)
+    for url in linked.values():
+        assert re.fullmatch(r"/static/(uswds|app)-[0-9a-f]{12}/.+", url), url
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "max-age=315360000" in response.headers["Cache-Control"]
+        assert "immutable" in response.headers["Cache-Control"]
+        response.close()
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_stylesheets_are_served_compressed_to_browsers_that_accept_it(
+        client: FlaskClient, encoding: str) -> None:
+    url = _linked(client)["uswds.min.css"]
+    plain = client.get(url)
+    packed = client.get(url, headers={"Accept-Encoding": f"{encoding}, identity"})
+    assert packed.headers["Content-Encoding"] == encoding
+    assert packed.headers["Vary"] == "Accept-Encoding"
+    body = (brotli.decompress(packed.data) if encoding == "br"
+            else gzip.decompress(packed.data))
+    assert body == plain.data
+    assert len(packed.data) < len(plain.data) / 8
+    plain.close()
+    packed.close()
+
+
+def test_a_changed_stylesheet_gets_a_new_address(tmp_path: Path) -> None:
+    uswds = tmp_path / "uswds" / "dist"
+    (uswds / "css").mkdir(parents=True)
+    for part in ("fonts", "img"):
+        (uswds / part).mkdir()
+    (uswds / "css" / "uswds.min.css").write_text("a{color:red}")
+    first = assets.build(uswds, tmp_path / "build")
+    assert assets.build(uswds, tmp_path / "build") == first
+    (uswds / "css" / "uswds.min.css").write_text("a{color:blue}")
+    second = assets.build(uswds, tmp_path / "build")
+    assert second["uswds"] != first["uswds"] and second["app"] == first["app"]
+    assert (second["uswds"] / "css" / "uswds.min.css").read_text() == "a{color:blue}"
 
 
 def test_pages_load_nothing_from_another_origin(client: FlaskClient) -> None:

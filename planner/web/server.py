@@ -1,0 +1,66 @@
+"""The production server: gunicorn with gthread workers, configured in one place.
+
+`planner/web/gunicorn_conf.py` (for the `gunicorn` command) and `planner serve`
+(in-process, through `Application`) both take their settings from `settings()`,
+so the two starts run the same server.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+
+def settings() -> dict[str, Any]:
+    """Gunicorn settings, every one overridable from the environment.
+
+    gthread workers: a PDF render (CPU-bound, about 0.5 s) holds one thread while
+    the worker's other threads keep serving the wizard; sync workers let renders
+    stall it. The app is preloaded: the knowledge base is loaded and the database
+    migrated once, in the master, before the workers fork.
+    """
+    env = os.environ.get
+    return {
+        "bind": env("PLANNER_BIND", "127.0.0.1:8000"),
+        "workers": int(env("PLANNER_WORKERS", str(min(4, multiprocessing.cpu_count())))),
+        "worker_class": "gthread",
+        "threads": int(env("PLANNER_THREADS", "8")),
+        "timeout": int(env("PLANNER_TIMEOUT", "30")),
+        "graceful_timeout": 20,
+        "keepalive": 5,
+        "preload_app": True,
+        # Request line and headers stay small; bodies are bounded by the app (413).
+        "limit_request_line": 4094,
+        "limit_request_fields": 60,
+        "limit_request_field_size": 8190,
+        "accesslog": env("PLANNER_ACCESS_LOG") or None,
+        "errorlog": "-",
+        "loglevel": env("PLANNER_LOG_LEVEL", "info"),
+        "forwarded_allow_ips": env("PLANNER_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        # gunicorn 25.1+ would otherwise open one control socket per user, shared by every
+        # server on the machine (two servers on two ports would fight over it).
+        "control_socket_disable": True,
+    }
+
+
+class Application(BaseApplication):
+    """Gunicorn running an app that is already created (so start-up errors come first)."""
+
+    def __init__(self, app: Flask, bind: str | None = None) -> None:
+        self.application = app
+        self.options = settings()
+        if bind is not None:
+            self.options["bind"] = bind
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            if key in self.cfg.settings and value is not None:
+                self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.application

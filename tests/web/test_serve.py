@@ -1,0 +1,82 @@
+"""`planner serve` starts the production server (gunicorn), not Flask's development server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from serverhelpers import REPO, free_port
+
+PLANNER = Path(sys.executable).with_name("planner")
+DEV_WARNING = "development server"
+
+
+def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], str, Path]:
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'planner.sqlite3'}",
+           "PLANNER_WORKERS": "1", "PLANNER_THREADS": "2"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen([str(PLANNER), "serve", "--port", str(port), *args],
+                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    return proc, f"http://127.0.0.1:{port}", log
+
+
+def _wait_for(proc: subprocess.Popen[bytes], url: str, log: Path) -> int:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text(errors="replace")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                status: int = response.status
+                return status
+        except (OSError, urllib.error.URLError):
+            time.sleep(0.2)
+    raise AssertionError("planner serve did not answer: " + log.read_text(errors="replace"))
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> int:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            return proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+            raise
+    return proc.returncode
+
+
+@pytest.mark.slow
+def test_serve_runs_gunicorn_answers_and_stops_cleanly(tmp_path: Path) -> None:
+    proc, base, log = _start(tmp_path)
+    try:
+        assert _wait_for(proc, base + "/", log) == 200
+    finally:
+        code = _stop(proc)
+    output = log.read_text(errors="replace")
+    assert code == 0, output
+    assert DEV_WARNING not in output.lower()
+    assert "Using worker: gthread" in output
+    assert f"Listening at: {base}" in output
+
+
+@pytest.mark.slow
+def test_serve_debug_keeps_the_development_server(tmp_path: Path) -> None:
+    proc, base, log = _start(tmp_path, "--debug")
+    try:
+        assert _wait_for(proc, base + "/", log) == 200
+    finally:
+        _stop(proc)
+    output = log.read_text(errors="replace")
+    assert "gunicorn" not in output.lower()
+    assert "Debug mode: on" in output
