@@ -24,6 +24,9 @@ import pypdf  # noqa: E402
 
 from planner import answers, charts, loader, pdf, plan, report  # noqa: E402
 
+PREVIOUS_PAGES = 21  # the plan before the take-away restructure
+PREVIOUS_WARM_S = 1.38
+
 DEFAULT_ANSWERS = ROOT / "tests" / "fixtures" / "answers" / "huntington.json"
 # The console script once cli.py registers `plan`; until then, the command object itself.
 CLI = [sys.executable, "-c", "from planner.cli_plan import plan_command; plan_command()"]
@@ -95,6 +98,11 @@ def main() -> None:
           f"(our overhead: {warm_s - alone_s:+.2f} s per plan: scoring, HTML, charts)")
     pages = len(pypdf.PdfReader(io.BytesIO(body)).pages)
     print(f"{'pages; WeasyPrint time per page (ms)':34} {pages:9d} {1000 * alone_s / pages:8.0f}")
+    # The plan before the take-away restructure, measured the same way on this machine kind
+    # (session note of 2026-11-22: the Huntington fixture, quiet machine).
+    print(f"{'previous plan: pages, warm (s)':34} {PREVIOUS_PAGES:9d} {PREVIOUS_WARM_S:8.2f}")
+    print(f"{'this plan / previous: pages, warm':34} {pages / PREVIOUS_PAGES:9.2f} "
+          f"{warm_s / PREVIOUS_WARM_S:8.2f}")
     if args.scenarios:
         scenario_rows(kb)
 
