@@ -8,8 +8,10 @@ other browser.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
@@ -147,10 +149,28 @@ class PasswordForm(FlaskForm):
         InputRequired("Enter the new password a second time."), Length(max=1000)])
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("dashboard.index")
+_URL_NOISE = re.compile(r"[\t\n\r]")
+
+
+def safe_next(target: str | None) -> str:
+    """A path on this site to go to after signing in, else the dashboard.
+
+    The target is read the way a browser reads a Location (the WHATWG URL rules): tabs and
+    newlines are dropped, leading and trailing control characters and spaces are trimmed,
+    and a backslash counts as a slash. Only what is then a plain path (one leading slash,
+    no scheme, no host) is kept, in that normalised form, so `/\t/evil.example` or
+    `/\\evil.example` can never become `//evil.example`, and CR/LF never reach a header.
+    """
+    home = url_for("dashboard.index")
+    if not target:
+        return home
+    seen = _URL_NOISE.sub("", target).strip("".join(map(chr, range(0x21)))).replace("\\", "/")
+    if not seen.startswith("/") or seen.startswith("//") or not seen.isprintable():
+        return home
+    parts = urlsplit(seen)
+    if parts.scheme or parts.netloc:
+        return home
+    return seen
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -163,7 +183,7 @@ def sign_in() -> Response | tuple[str, int]:
         if form.validate():
             user = authenticate(form.email.data or "", form.password.data or "")
             if user is not None:
-                target = _safe_next(request.args.get("next"))
+                target = safe_next(request.args.get("next"))
                 session.clear()
                 session["user_id"] = user.id
                 session["auth"] = _fingerprint(user.password_hash)

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from planner import answers as core
 from planner import scoring
-from planner.web import db, paging, state, workspace
+from planner.web import db, downloads, paging, state, workspace
 
 bp = Blueprint("consult", __name__, url_prefix="/c/<token>")
 
@@ -195,11 +195,8 @@ def export(token: str) -> Response:
     body = json.dumps(core.to_file(state.knowledge(), interview.answers), indent=2,
                       sort_keys=True)
     community = core.text_value(state.knowledge(), interview.answers, "community_name")
-    name = "".join(ch if ch.isalnum() else "-" for ch in (community or "community").lower())
-    return Response(body + "\n", mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="{name.strip("-") or "community"}'
-                               '-answers.json"',
-    })
+    return downloads.attachment(Response(body + "\n", mimetype="application/json"),
+                                f"{downloads.slug(community or '')}-answers.json")
 
 
 def _parse(text: str) -> dict[str, core.Value]:

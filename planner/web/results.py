@@ -15,7 +15,7 @@ from planner import actions, charts, matching, plan, scoring, sensitivity, state
 from planner import answers as core
 from planner import report as report_words
 from planner.model import Knowledge, Question
-from planner.web import csp, forms, pdfcache, respondents, security, state, workspace
+from planner.web import csp, downloads, forms, pdfcache, respondents, security, state, workspace
 
 bp = Blueprint("results", __name__, url_prefix="/c/<token>")
 
@@ -245,7 +245,5 @@ def plan_pdf(token: str) -> Response:
         finally:
             if leader:
                 rendered.release(key)
-    name = "".join(ch if ch.isalnum() else "-" for ch in built.community.lower()).strip("-")
-    return Response(body, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{name or "community"}-plan.pdf"',
-    })
+    return downloads.attachment(Response(body, mimetype="application/pdf"),
+                                f"{downloads.slug(built.community)}-plan.pdf")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, url_for
+from flask import Flask, Response, request, url_for
 
 from planner.web import csp, state
 
@@ -18,7 +18,11 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Content-Security-Policy", CSP)
-    if "/c/" in (response.headers.get("Location") or "") or response.mimetype == "text/html":
+    # Every response but the shared static files may be private (answers, plans, a
+    # consultant's pages, downloads): no browser or proxy may keep a copy.
+    if request.blueprint != "assets":
+        response.headers["Cache-Control"] = "no-store"
+    elif "/c/" in (response.headers.get("Location") or ""):
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 
