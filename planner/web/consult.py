@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -11,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from planner import answers as core
 from planner import scoring
-from planner.web import db, downloads, paging, state, workspace
+from planner.web import db, downloads, paging, security, state, workspace
 
 bp = Blueprint("consult", __name__, url_prefix="/c/<token>")
 
@@ -116,7 +117,8 @@ def overrides(token: str) -> Response | tuple[str, int]:
 def remove_override(token: str, override_id: int) -> Response:
     """Withdraw an override (it stays in the audit trail)."""
     interview = workspace.load_owned(token)
-    found = db.session().get(workspace.Override, override_id)
+    found = (db.session().get(workspace.Override, override_id)
+             if db.parse_id(override_id) is not None else None)
     if found is None or found.interview_id != interview.row.id or not found.active:
         abort(404, description="There is no such override for this community.")
     found.active = False
@@ -134,10 +136,16 @@ def versions(token: str) -> Response | str:
     if request.method == "POST":
         label = (request.form.get("label") or "").strip()[:200] or "Saved version"
         who = workspace.actor(interview)
-        version = workspace.snapshot(kb, interview.row, interview.answers, label, who)
-        workspace.record(interview.row, who, "version",
-                         f"Version {version.number} saved: {label}")
-        db.session().commit()
+
+        def save() -> workspace.Version:
+            db.lock(interview.row)  # one numbering at a time; a lost race is retried
+            version = workspace.snapshot(kb, interview.row, interview.answers, label, who)
+            workspace.record(interview.row, who, "version",
+                             f"Version {version.number} saved: {label}")
+            db.session().commit()
+            return version
+
+        version = db.retrying(save)
         return redirect(url_for(".versions", token=token, saved=version.number), code=303)
     return render_template("web/versions.html", token=token,
                            versions=paging.paginate(workspace.versions_query(interview.row),
@@ -148,10 +156,11 @@ def versions(token: str) -> Response | str:
 def _version(row: db.Interview, number: str | None) -> workspace.Version | None:
     if number in (None, "", "current"):
         return None
-    if not str(number).isdigit():
+    wanted = db.parse_id(number)
+    if wanted is None:
         abort(400, description="Choose two versions to compare.")
     found = db.session().scalars(select(workspace.Version).where(
-        workspace.Version.interview_id == row.id, workspace.Version.number == int(str(number))
+        workspace.Version.interview_id == row.id, workspace.Version.number == wanted
     )).first()
     if found is None:
         abort(404, description=f"There is no version {number} of this community.")
@@ -199,13 +208,51 @@ def export(token: str) -> Response:
                                 f"{downloads.slug(community or '')}-answers.json")
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+def _texts(data: Any) -> Iterator[str]:
+    """Every key and string in a parsed JSON document (its depth is already bounded)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            yield from (k for k in item if isinstance(k, str))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
 def _parse(text: str) -> dict[str, core.Value]:
     """Read an answers file or stop with a 400 naming the problem."""
     kb = state.knowledge()
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        abort(400, description=f"This file names \u201c{str(exc)[:80]}\u201d more than once "
+                               "in one object, so it is not clear which value to use. "
+                               "Nothing was imported.")
+    except RecursionError:
+        abort(400, description="This file is too deeply nested to be an answers file. "
+                               "Nothing was imported.")
     except ValueError as exc:
         abort(400, description=f"This file is not valid JSON ({exc}). Nothing was imported.")
+    if not all(security.savable(t) for t in _texts(data)):
+        abort(400, description="This file is not valid text: it contains a NUL character or "
+                               "half of a surrogate pair (such as \\ud83d), which cannot be "
+                               "saved. Nothing was imported.")
     try:
         read = core.read_file(kb, data, complete=False)
     except core.AnswersError as exc:
@@ -245,15 +292,22 @@ def import_confirm(token: str) -> Response:
     kb = state.knowledge()
     answers = state.prune(kb, _parse(request.form.get("payload") or ""))
     who = workspace.actor(interview)
-    before = workspace.snapshot(kb, interview.row, interview.answers,
-                                "Before import", who)
-    after = workspace.snapshot(kb, interview.row, answers, "Imported from a file", who)
-    workspace.record(interview.row, who, "import",
-                     "Answers imported from a file. "
-                     + (workspace.describe_changes(kb, interview.answers, answers)
-                        or "No answer changed."))
-    done = [s.id for s in kb.sections if s.id in interview.done or any(
-        q.section == s.id for q in kb.questions.values() if q.id in answers)]
-    db.save(interview.row, state.to_json(answers), done)
+
+    def save() -> tuple[workspace.Version, workspace.Version]:
+        db.lock(interview.row)  # versions are numbered one import (or save) at a time
+        db.session().refresh(interview.row)
+        current = state.restore(kb, interview.row.raw_answers)
+        before = workspace.snapshot(kb, interview.row, current, "Before import", who)
+        after = workspace.snapshot(kb, interview.row, answers, "Imported from a file", who)
+        workspace.record(interview.row, who, "import",
+                         "Answers imported from a file. "
+                         + (workspace.describe_changes(kb, current, answers)
+                            or "No answer changed."))
+        done = [s.id for s in kb.sections if s.id in interview.row.done or any(
+            q.section == s.id for q in kb.questions.values() if q.id in answers)]
+        db.save(interview.row, state.to_json(answers), done)
+        return before, after
+
+    before, after = db.retrying(save)
     query: dict[str, Any] = {"from": before.number, "to": after.number}
     return redirect(url_for(".compare", token=token, **query), code=303)

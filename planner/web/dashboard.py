@@ -15,7 +15,7 @@ from planner.web import accounts, db, paging, state, summaries, workspace
 
 bp = Blueprint("dashboard", __name__)
 
-NAME_MAX = 200
+NAME_MAX = 120  # when the knowledge base has no community-name question with a limit
 
 
 PAGE_SIZE = 25
@@ -24,6 +24,13 @@ SEARCH_MAX = 200
 LISTED = (db.Interview.id, db.Interview.owner_id, db.Interview.parent_id,
           db.Interview.archived, db.Interview.updated_at, db.Interview.list_name,
           db.Interview.list_status, db.Interview.list_top, db.Interview.list_kb)
+
+
+def name_limit() -> int:
+    """The one limit on a community's name: its question's max_length (120)."""
+    question = state.knowledge().profile_question("community_name")
+    return (question.max_length if question is not None and question.max_length
+            else NAME_MAX)
 
 
 def _name(row: db.Interview, answers: dict[str, core.Value]) -> str:
@@ -54,7 +61,8 @@ def index() -> str:
     archived = _listing(user, True, search, "archived_page")
     return render_template("web/dashboard.html", user=user, active=active, archived=archived,
                            search=search, error=request.args.get("error"),
-                           password_changed=request.args.get("password_changed") == "1")
+                           password_changed=request.args.get("password_changed") == "1",
+                           name_limit=name_limit())
 
 
 def _new_interview(user: accounts.User, name: str, answers: dict[str, Any],
@@ -73,8 +81,9 @@ def create() -> Response | tuple[str, int]:
     user = accounts.require_user()
     name = (request.form.get("name") or "").strip()
     route = request.form.get("route", "new")
-    if not name or len(name) > NAME_MAX or route not in {"new", "existing"}:
-        abort(400, description=f"Give the community a name of 1 to {NAME_MAX} characters. "
+    limit = name_limit()
+    if not name or len(name) > limit or route not in {"new", "existing"}:
+        abort(400, description=f"Give the community a name of 1 to {limit} characters. "
                                "Nothing was created.")
     kb = state.knowledge()
     answers: dict[str, Any] = dict(core.name_answer(kb, name))
@@ -112,7 +121,9 @@ def duplicate(token: str) -> Response:
     """Copy a community's answers into a new community (notes and history stay behind)."""
     interview = workspace.load_owned(token)
     user = accounts.require_user()
-    name = f"Copy of {_name(interview.row, interview.answers)}"[:NAME_MAX]
+    name = f"Copy of {_name(interview.row, interview.answers)}"
+    if len(name) > name_limit():  # shortened visibly, never past the question's limit
+        name = name[:name_limit() - 1].rstrip() + "\u2026"
     answers = state.to_json(interview.answers)
     answers.update(core.name_answer(state.knowledge(), name))
     row, new = _new_interview(user, name, answers, interview.row.route)

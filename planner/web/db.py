@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import (
@@ -25,8 +27,10 @@ from sqlalchemy import (
     create_engine,
     event,
     select,
+    update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 
@@ -77,6 +81,56 @@ class Interview(Base):
     def done(self) -> list[str]:
         data = json.loads(self.done_json or "[]")
         return [s for s in data if isinstance(s, str)] if isinstance(data, list) else []
+
+
+# The largest id a 32-bit INTEGER column holds: a larger one in a URL is simply not found.
+ID_MAX = 2**31 - 1
+_ID_RE = re.compile(r"[1-9][0-9]{0,9}")
+
+
+def parse_id(text: object) -> int | None:
+    """A positive database id written in ASCII digits, or None (never a huge int or `²`)."""
+    if not isinstance(text, str | int) or isinstance(text, bool):
+        return None
+    raw = str(text)
+    if not _ID_RE.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if value <= ID_MAX else None
+
+
+def lock(row: Interview) -> None:
+    """Take the write lock on one interview for the rest of this transaction.
+
+    A no-op UPDATE: PostgreSQL locks the row, SQLite takes its database write lock (and the
+    transaction then reads the newest data), so numbering versions or merging answers
+    happens one writer at a time.
+    """
+    session().execute(update(Interview).where(Interview.id == row.id)
+                      .values(updated_at=Interview.updated_at))
+
+
+T = TypeVar("T")
+RETRIES = 5
+
+
+def retrying(work: Callable[[], T]) -> T:
+    """Run work (which commits); after a write race (a unique number taken, a busy or
+    serialisation failure), roll back and run it again, a few times, before giving up."""
+    for attempt in range(RETRIES):
+        try:
+            return work()
+        except (IntegrityError, OperationalError) as exc:
+            session().rollback()
+            if attempt == RETRIES - 1 or (isinstance(exc, OperationalError)
+                                          and not _race(exc)):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _race(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text or "serializ" in text or "deadlock" in text
 
 
 def hash_token(token: str) -> str:

@@ -7,7 +7,7 @@ import logging
 
 from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 TITLES = {
@@ -73,8 +73,22 @@ def _database_error(exc: DBAPIError) -> tuple[str, int, dict[str, str]]:
     return (*_page(503, DB_UNAVAILABLE), {"Retry-After": str(DB_RETRY_AFTER)})
 
 
+def _data_error(exc: DataError) -> tuple[str, int]:
+    """A value the database refused (out of range, a character it cannot store): bad input,
+    answered 400 and logged as a warning, never reported as an outage."""
+    log.warning("value refused by the database: %s",
+                type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        with contextlib.suppress(DBAPIError):
+            db_session.close()
+    return _page(400, "A value sent could not be stored (it is out of range or contains a "
+                      "character that cannot be saved). Nothing was saved.")
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
+    app.register_error_handler(DataError, _data_error)
     app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InternalServerError, _server_error)

@@ -145,10 +145,11 @@ def settle(token: str) -> Response | tuple[str, int]:
         choice = request.form.get(f"settle-{q.id}") or "keep"
         if choice == "keep":
             continue
-        if not choice.isdigit() or int(choice) not in by_id or q.id not in by_id[int(choice)]:
+        picked = db.parse_id(choice)
+        if picked is None or picked not in by_id or q.id not in by_id[picked]:
             abort(400, description=f"Choose one of the respondents' answers to "
                                    f"\u201c{q.label}\u201d. Nothing was saved.")
-        merged[q.id] = by_id[int(choice)][q.id]
+        merged[q.id] = by_id[picked][q.id]
         settled.append(q)
     if not settled:
         return _view(token, interview, 400, "Choose at least one answer to settle. "

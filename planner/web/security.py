@@ -82,11 +82,31 @@ def _scalar(value: object) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
+UNSAVABLE = ("What was sent contains a character that cannot be saved (a NUL character, "
+             "U+0000, or half of a surrogate pair). Nothing was saved. Remove it and try again.")
+
+
+def savable(text: str) -> bool:
+    """True when text can be stored in any database: no NUL, valid Unicode (no lone
+    surrogate)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _json_shape() -> None:
     """Refuse JSON bodies that a form cannot read (Flask-WTF reads JSON as form data)."""
     if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json:
         return
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested too deeply for the parser: refuse before any work
+        raise BadRequest(description="The JSON sent is nested too deeply to be read. "
+                                     "Nothing was saved.") from None
     if body is None and request.get_data(cache=True):
         raise BadRequest(description="The JSON sent could not be read. Nothing was saved.")
     if body is None:
@@ -95,6 +115,20 @@ def _json_shape() -> None:
             _scalar(v) or (isinstance(v, list) and all(_scalar(x) for x in v))
             for v in body.values()):
         raise BadRequest(description=JSON_SHAPE)
+    texts = [*body, *(x for v in body.values() for x in (v if isinstance(v, list) else [v])
+                      if isinstance(x, str))]
+    if not all(savable(t) for t in texts):
+        raise BadRequest(description=UNSAVABLE)
+
+
+def _text_fields() -> None:
+    """Refuse NULs (PostgreSQL cannot store them) in any query or form field, at the door."""
+    pairs = list(request.args.items(multi=True))
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        pairs += list(request.form.items(multi=True))
+    if not all(savable(k) and savable(v) for k, v in pairs):
+        raise BadRequest(description=UNSAVABLE)
 
 
 def _group() -> str | None:
@@ -152,3 +186,4 @@ def init_app(app: Flask) -> None:
     if app.config["RATE_LIMIT"]:
         app.before_request(_limit)
     app.before_request(_json_shape)
+    app.before_request(_text_fields)

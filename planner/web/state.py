@@ -104,7 +104,8 @@ def load(token: str) -> Interview:
                "link, or start again.")
     owned = OWNER_KEY_RE.fullmatch(token)
     if owned:
-        mine = accounts.owned_interview(int(owned.group(1)))
+        wanted = db.parse_id(owned.group(1))
+        mine = accounts.owned_interview(wanted) if wanted is not None else None
         if mine is None:
             abort(404, description=unknown)
         return Interview(mine, token, restore(knowledge(), mine.raw_answers))
