@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import DateTime, Integer, String, func, select
+from sqlalchemy import DateTime, ForeignKey, Integer, String, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -48,6 +48,23 @@ class User(Base):
     @property
     def display(self) -> str:
         return self.name or self.email
+
+
+class UserSession(Base):
+    """One signed-in browser: the cookie holds a random key, the database its hash.
+
+    Deleting the row ends that session wherever the cookie was copied: sign-out deletes
+    it, a password change or an administrator's revoke deletes all of the user's rows.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
+    seen_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
 
 
 class AccountError(ValueError):

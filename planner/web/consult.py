@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -25,9 +26,19 @@ def _sections() -> list[tuple[str, str]]:
     return [(workspace.GENERAL, "General"), *((s.id, s.label) for s in kb.sections)]
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
 @bp.route("/notes", methods=["GET", "POST"])
-def notes(token: str) -> Response | str:
-    """Show and save one note per section."""
+def notes(token: str) -> Response | tuple[str, int]:
+    """Show and save one note per section.
+
+    Each note's form field travels with a digest of the text it was opened with
+    (`seen-<section>`). A note left as it was opened is not written (so a stale tab never
+    blanks or rolls back a newer note); a note edited here that someone else changed since
+    is a conflict: nothing is saved and both texts are shown (409).
+    """
     interview = workspace.load_owned(token)
     current = workspace.notes(interview.row)
     if request.method == "POST":
@@ -38,24 +49,58 @@ def notes(token: str) -> Response | str:
             abort(400, description=f"Notes are limited to {workspace.NOTE_MAX} characters "
                                    f"({', '.join(too_long)}). Nothing was saved.")
         who = workspace.actor(interview)
-        changed = []
-        for sid, label in sections:
-            note = current.get(sid)
-            if (note.text if note else "") == sent[sid]:
-                continue
-            if note is None:
-                note = workspace.Note(interview_id=interview.row.id, section=sid)
-                db.session().add(note)
-            note.text, note.actor, note.updated_at = sent[sid], who, db._now()
-            changed.append(label)
-        if changed:
-            workspace.record(interview.row, who, "notes", "Notes changed: " + ", ".join(changed))
-            interview.row.updated_at = db._now()
-            db.session().commit()
+
+        def save() -> tuple[list[str], list[tuple[str, str, workspace.Note]]]:
+            db.lock(interview.row)
+            db.session().expire_all()
+            newest = workspace.notes(interview.row)
+            changed, conflicts = [], []
+            for sid, label in sections:
+                note = newest.get(sid)
+                now = note.text if note else ""
+                seen = request.form.get(f"seen-{sid}")
+                if now == sent[sid] or seen == _digest(sent[sid]):
+                    continue  # nothing to write, or left as it was opened: keep the newest
+                if seen is not None and seen != _digest(now) and note is not None:
+                    conflicts.append((sid, label, note))
+                    continue
+                changed.append((sid, label, note))
+            if conflicts:
+                db.session().rollback()
+                return [], conflicts
+            for sid, _label, note in changed:
+                if note is None:
+                    note = workspace.Note(interview_id=interview.row.id, section=sid)
+                    db.session().add(note)
+                note.text, note.actor, note.updated_at = sent[sid], who, db._now()
+            if changed:  # the audit trail keeps each note's new text
+                workspace.record(interview.row, who, "notes", "Notes changed: " + "; ".join(
+                    f"{label}: \u201c{sent[sid]}\u201d" if sent[sid] else f"{label}: (cleared)"
+                    for sid, label, _ in changed))
+                interview.row.updated_at = db._now()
+                db.session().commit()
+            return [label for _, label, _ in changed], []
+
+        changed, conflicts = db.retrying(save)
+        if conflicts:
+            newest = workspace.notes(interview.row)
+            shown = {sid: (sent[sid] if request.form.get(f"seen-{sid}") != _digest(sent[sid])
+                           else (newest[sid].text if sid in newest else ""))
+                     for sid, _ in sections}
+            return render_template(
+                "web/notes.html", token=token, sections=sections, current=shown,
+                seen={sid: _digest(newest[sid].text if sid in newest else "")
+                      for sid, _ in sections},
+                conflicts=[{"label": label, "theirs": note.text, "actor": note.actor,
+                            "at": note.updated_at, "yours": sent[sid]}
+                           for sid, label, note in conflicts],
+                saved=None), 409
         return redirect(url_for(".notes", token=token, saved=len(changed)), code=303)
+    texts = {k: n.text for k, n in current.items()}
     return render_template("web/notes.html", token=token, sections=_sections(),
-                           current={k: n.text for k, n in current.items()},
-                           saved=request.args.get("saved"))
+                           current=texts, conflicts=[],
+                           seen={sid: _digest(texts.get(sid, "")) for sid, _ in _sections()},
+                           saved=request.args.get("saved")), 200
 
 
 def _rules_view() -> list[Any]:

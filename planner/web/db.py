@@ -71,6 +71,8 @@ class Interview(Base):
     list_status: Mapped[str] = mapped_column(String(80), default="")
     list_top: Mapped[str] = mapped_column(String(300), default="")
     list_kb: Mapped[str] = mapped_column(String(16), default="")
+    # Raised by every save of the answers: a form carries the revision it was opened at.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def raw_answers(self) -> dict[str, Any]:
@@ -232,6 +234,7 @@ def save(interview: Interview, answers: dict[str, Any], done: list[str]) -> None
     interview.answers_json = json.dumps(answers, sort_keys=True)
     interview.done_json = json.dumps(done)
     interview.updated_at = _now()
+    interview.revision = (interview.revision or 0) + 1
     db_session = session()
     db_session.add(interview)
     db_session.commit()

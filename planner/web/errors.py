@@ -15,6 +15,7 @@ TITLES = {
     403: "Not available from this link",
     404: "Page not found",
     405: "That action is not allowed here",
+    409: "Changed since you opened it",
     413: "What you sent is too large",
     429: "Too many requests: try again shortly",
     503: "Busy or unavailable: try again in a moment",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -40,9 +43,18 @@ def _current(questions: list[Question], data: MultiDict[str, str]) -> dict[str, 
     return current
 
 
+def fingerprint(kb: Knowledge, answers: Mapping[str, core.Value], section_id: str) -> str:
+    """A short digest of one section's saved answers: what a step form was opened with."""
+    mine = {q.id: answers[q.id] for q in state.section_questions(kb, section_id)
+            if q.id in answers}
+    text = json.dumps(state.to_json(mine), sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
 def _render_step(kb: Knowledge, interview: state.Interview, section_id: str,
                  questions: list[Question], data: MultiDict[str, str],
-                 errors: dict[str, list[str]], status: int) -> tuple[str, int]:
+                 errors: dict[str, list[str]], status: int,
+                 conflict: list[tuple[Question, str, str]] | None = None) -> tuple[str, int]:
     section = state.section(kb, section_id)
     ids = [s.id for s in kb.sections]
     form = forms.form_class(questions)(formdata=None)
@@ -61,6 +73,9 @@ def _render_step(kb: Knowledge, interview: state.Interview, section_id: str,
         previous=state.previous_section(kb, section_id),
         return_to=request.values.get("return") == "review",
         welcome=request.args.get("welcome") == "1",
+        revision=interview.row.revision,
+        base=fingerprint(kb, interview.answers, section_id),
+        conflict=conflict,
     ), status
 
 
@@ -92,10 +107,9 @@ def step(token: str, section_id: str) -> Response | tuple[str, int]:
               if q not in {x.id for x in questions}}
     merged.update(submitted)
     merged = state.prune(kb, merged)
-    clean: dict[str, core.Value] = {}
     if not errors:
         try:
-            clean = core.validate(kb, merged, complete=False)
+            core.validate(kb, merged, complete=False)
         except core.AnswersError as exc:
             for problem in exc.problems:
                 qid = state.problem_question(problem)
@@ -114,14 +128,11 @@ def step(token: str, section_id: str) -> Response | tuple[str, int]:
     # A section is done when its required questions are answered; one left part-way with
     # "finish later" stays open until every question on it is answered or skipped by Continue.
     finished = not any(q.required for q in blank) and not (later and blank)
-    done = [d for d in interview.done if d != section_id]
-    if finished:
-        done.append(section_id)
-    if interview.row.owner_id is not None:
-        detail = workspace.describe_changes(kb, interview.answers, clean)
-        if detail:  # recorded in the same commit as the answers
-            workspace.record(interview.row, workspace.actor(interview), "answers", detail)
-    db.save(interview.row, state.to_json(clean), done)
+    conflict = db.retrying(
+        lambda: _save_step(kb, interview, section_id, questions, submitted, finished))
+    if conflict is not None:  # nothing saved: both versions shown, the form keeps this one
+        return _render_step(kb, interview, section_id, questions, request.form, {}, 409,
+                            conflict)
     if request.form.get("return") == "review":
         return redirect(url_for(".review", token=token), code=303)
     if request.form.get("action") == "later":
@@ -130,6 +141,52 @@ def step(token: str, section_id: str) -> Response | tuple[str, int]:
     if following is None:
         return redirect(url_for(".review", token=token), code=303)
     return redirect(url_for(".step", token=token, section_id=following), code=303)
+
+
+def _save_step(kb: Knowledge, interview: state.Interview, section_id: str,
+               questions: list[Question], submitted: Mapping[str, core.Value],
+               finished: bool) -> list[tuple[Question, str, str]] | None:
+    """Merge one step's answers into the newest saved answers, one writer at a time.
+
+    Only this step's questions are written, so two people saving different steps both
+    keep their answers. If this step itself was saved by someone else after the form was
+    opened (its `base` digest no longer matches) and the answers differ, nothing is saved
+    and the differences come back: (question, saved since, sent now).
+    """
+    db.lock(interview.row)
+    db.session().refresh(interview.row)
+    latest = state.restore(kb, interview.row.raw_answers)
+    mine = {q.id for q in questions}
+    merged = {q: v for q, v in latest.items() if q not in mine}
+    merged.update(submitted)
+    merged = state.prune(kb, merged)
+    base = request.form.get("base")
+    sent_revision = request.form.get("revision")
+    stale = (sent_revision is not None and sent_revision != str(interview.row.revision)
+             and base is not None and base != fingerprint(kb, latest, section_id))
+    theirs = {q.id: latest.get(q.id) for q in questions}
+    if stale and any(theirs[q.id] != merged.get(q.id) for q in questions):
+        db.session().rollback()
+        interview.answers = latest
+        return [(q, state.answer_label(q, theirs[q.id]) or "no answer",
+                 state.answer_label(q, merged.get(q.id)) or "no answer")
+                for q in questions if theirs[q.id] != merged.get(q.id)]
+    try:
+        clean = core.validate(kb, merged, complete=False)
+    except core.AnswersError as exc:  # another step changed meanwhile and no longer fits
+        db.session().rollback()
+        abort(409, description="These answers no longer fit the answers saved in another "
+                               "step since you opened this page: " + "; ".join(exc.problems)
+                               + ". Nothing was saved. Reload the page and try again.")
+    done = [d for d in interview.row.done if d != section_id]
+    if finished:
+        done.append(section_id)
+    if interview.row.owner_id is not None:
+        detail = workspace.describe_changes(kb, latest, clean)
+        if detail:  # recorded in the same commit as the answers
+            workspace.record(interview.row, workspace.actor(interview), "answers", detail)
+    db.save(interview.row, state.to_json(clean), done)
+    return None
 
 
 def _plain(problem: str, question: Question) -> str:
