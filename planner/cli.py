@@ -300,10 +300,15 @@ _register_plan()
 
 
 def _register_users() -> None:
-    from planner.cli_users import add_user_command, set_password_command
+    from planner.cli_users import (
+        add_user_command,
+        revoke_sessions_command,
+        set_password_command,
+    )
 
     main.add_command(add_user_command)
     main.add_command(set_password_command)
+    main.add_command(revoke_sessions_command)
 
 
 _register_users()

@@ -24,6 +24,23 @@ def add_user_command(email: str, name: str, password: str) -> None:
         click.echo(f"Created the account {user.email}.")
 
 
+@click.command("revoke-sessions")
+@click.argument("email")
+def revoke_sessions_command(email: str) -> None:
+    """End every signed-in session of a consultant's account, in every browser."""
+    from planner import create_app
+    from planner.web import accounts, db
+
+    app = create_app()
+    with app.app_context():
+        user = accounts.find_user(email)
+        if user is None:
+            raise click.ClickException(f"there is no account for {accounts.normalise_email(email)}")
+        ended = accounts.revoke_sessions(user)
+        db.session().commit()
+        click.echo(f"Ended {ended} session{'s' if ended != 1 else ''} of {user.email}.")
+
+
 @click.command("set-password")
 @click.argument("email")
 @click.password_option(help="The new password (asked twice if not given; at least 12 characters).")

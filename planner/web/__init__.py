@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ def _defaults(app: Flask) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": None,
+        # A signed-in session ends after this many hours without a request (server-side).
+        "SESSION_IDLE_HOURS": 8,
         # Production settings (see planner.web.security and the README's Configuration).
         "ENV": "development",
         "DATABASE_TIMEOUT": 5.0,
@@ -45,6 +48,10 @@ def _defaults(app: Flask) -> dict[str, Any]:
         "RATE_LIMIT_READ": 240,
         "RATE_LIMIT_WRITE": 60,
         "RATE_LIMIT_PDF": 12,
+        # Where rate limits and sign-in failures are counted: Redis if set, else memory://.
+        "REDIS_URL": "",
+        # Failed sign-ins one account may have (any address) before signing in pauses.
+        "SIGN_IN_LIMIT": "5 per 15 minutes; 20 per day",
         "PDF_MAX_CONCURRENT": 2,
         "PDF_RETRY_AFTER": 5,
         "PDF_CACHE_ENTRIES": 32,
@@ -90,6 +97,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     if app.config["SESSION_COOKIE_SECURE"] is None:  # not set: Secure in production only
         app.config["SESSION_COOKIE_SECURE"] = app.config["ENV"] == "production"
+    app.permanent_session_lifetime = timedelta(hours=float(app.config["SESSION_IDLE_HOURS"]))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
@@ -121,11 +129,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         wizard,
     )
 
+    security.init_app(app)  # first: limits and input checks run before the CSRF check
     csrf.init_app(app)
     db.init_app(app)
     errors.init_app(app)
     views.init_app(app)
-    security.init_app(app)
     pdfcache.init_app(app)
     assets.init_app(app)
     summaries.init_app(app)

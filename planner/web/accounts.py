@@ -1,29 +1,42 @@
-"""Consultant accounts: sign in and out with a hashed password, kept in the signed session.
+"""Consultant accounts: sign in and out with a hashed password; sessions kept on the server.
 
-Passwords are hashed with werkzeug's scrypt; the session holds only the user's id
-and a fingerprint of the password hash, so changing a password signs out every
-other browser.
+Passwords are hashed with werkzeug's scrypt. The signed cookie holds the user's id and a
+random session key; the database holds the key's hash (`user_sessions`), checked on every
+request. Signing out deletes the row, so a copied cookie stops working at once; a password
+change or an administrator's `planner revoke-sessions` deletes every row of the user; a
+session unused for SESSION_IDLE_HOURS (8) ends by itself.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
-from sqlalchemy import DateTime, ForeignKey, Integer, String, func, select
+from sqlalchemy import DateTime, ForeignKey, Integer, String, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
 from wtforms.validators import InputRequired, Length
+from zxcvbn import zxcvbn
 
-from planner.web import db
+from planner.web import db, security
 from planner.web.db import Base
 
 bp = Blueprint("accounts", __name__)
@@ -76,15 +89,73 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _fingerprint(password_hash: str) -> str:
-    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
+# A session's last use is written at most this often (a write per page would be wasteful).
+TOUCH_SECONDS = 300
 
 
-def _check_password(password: str) -> None:
+def start_session(user: User) -> None:
+    """Sign this browser in as user: a new server-side session and a fresh cookie."""
+    key = secrets.token_urlsafe(32)
+    db_session = db.session()
+    db_session.add(UserSession(user_id=user.id, key_hash=db.hash_token(key)))
+    db_session.commit()
+    session.clear()
+    session["user_id"] = user.id
+    session["sid"] = key
+    session.permanent = True  # the cookie, too, expires after the idle lifetime
+    g.current_user = user
+
+
+def end_session() -> None:
+    """Sign this browser out: its server-side session is deleted, then the cookie cleared."""
+    key = session.get("sid")
+    if isinstance(key, str):
+        db.session().execute(delete(UserSession).where(
+            UserSession.key_hash == db.hash_token(key)))
+        db.session().commit()
+    session.clear()
+    g.pop("current_user", None)
+
+
+def revoke_sessions(user: User) -> int:
+    """End every session of the user, in every browser (added to the request's session,
+    committed by the caller); return how many there were."""
+    result = db.session().execute(delete(UserSession).where(UserSession.user_id == user.id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(hours=float(current_app.config["SESSION_IDLE_HOURS"]))
+
+
+# zxcvbn's 0-4 estimate: 3 is "safely unguessable: moderate protection from offline attack".
+MIN_STRENGTH = 3
+# zxcvbn's work grows with length; a password this long is strong whatever its tail.
+STRENGTH_PREFIX = 100
+
+
+def _check_password(password: str, email: str = "", name: str = "") -> None:
+    """Refuse short, common, guessable or personal passwords (zxcvbn, offline: its word
+    lists ship with the package), naming the reason."""
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password must be at least {MIN_PASSWORD} characters")
     if len(password) > 1000:
         raise AccountError("the password must be at most 1000 characters")
+    address = normalise_email(email)
+    context = [w for w in (address, *re.split(r"[@._+\-\s]+", address), name,
+                           *name.split()) if len(w) >= 3]
+    lowered = password.lower()
+    if any(lowered == w.lower() or (len(w) >= 6 and w.lower() in lowered and
+                                    len(lowered) - len(w) < MIN_PASSWORD) for w in context):
+        raise AccountError("the password must not be (or mostly be) your email address or name")
+    result = zxcvbn(password[:STRENGTH_PREFIX], user_inputs=context)
+    if result["score"] < MIN_STRENGTH:
+        feedback = result.get("feedback") or {}
+        hint = " ".join(x for x in [feedback.get("warning") or "",
+                                    *(feedback.get("suggestions") or [])[:1]] if x)
+        raise AccountError("the password is too easy to guess"
+                           + (f" ({hint.rstrip('.')})" if hint else "")
+                           + "; a few unrelated words make a strong one")
 
 
 def create_user(email: str, password: str, name: str = "") -> User:
@@ -92,7 +163,7 @@ def create_user(email: str, password: str, name: str = "") -> User:
     address = normalise_email(email)
     if "@" not in address or len(address) > 254:
         raise AccountError("give a valid email address")
-    _check_password(password)
+    _check_password(password, address, name)
     db_session = db.session()
     if db_session.scalars(select(User).where(User.email == address)).first():
         raise AccountError(f"an account for {address} already exists")
@@ -104,9 +175,10 @@ def create_user(email: str, password: str, name: str = "") -> User:
 
 
 def set_password(user: User, password: str) -> None:
-    """Give the user a new password (signing out every browser that used the old one)."""
-    _check_password(password)
+    """Give the user a new password and end every session of the account."""
+    _check_password(password, user.email, user.name)
     user.password_hash = generate_password_hash(password, method="scrypt")
+    revoke_sessions(user)
     db.session().commit()
 
 
@@ -130,14 +202,26 @@ def current_user() -> User | None:
     """The signed-in consultant of this request, if any."""
     if "current_user" not in g:
         user = None
-        uid = session.get("user_id")
-        if isinstance(uid, int):
-            found = db.session().get(User, uid)
-            if found is not None and session.get("auth") == _fingerprint(found.password_hash):
-                user = found
+        uid, key = session.get("user_id"), session.get("sid")
+        if isinstance(uid, int) and isinstance(key, str) and 0 < uid <= db.ID_MAX:
+            live = db.session().scalars(select(UserSession).where(
+                UserSession.key_hash == db.hash_token(key))).first()
+            now = db._now()
+            if live is not None and live.user_id == uid and now - live.seen_at <= _idle_limit():
+                user = db.session().get(User, uid)
+                if user is not None and (now - live.seen_at).total_seconds() > TOUCH_SECONDS:
+                    _touch(live.id, now)
         g.current_user = user
     found_user: User | None = g.current_user
     return found_user
+
+
+def _touch(session_id: int, now: datetime) -> None:
+    """Record a session's use on a connection of its own (never committing the request's
+    unfinished work)."""
+    with db.engine().begin() as connection:
+        connection.execute(update(UserSession).where(UserSession.id == session_id)
+                           .values(seen_at=now))
 
 
 def require_user() -> User:
@@ -198,13 +282,18 @@ def sign_in() -> Response | tuple[str, int]:
     problem = ""
     if request.method == "POST":
         if form.validate():
-            user = authenticate(form.email.data or "", form.password.data or "")
+            account = normalise_email(form.email.data or "")
+            throttle = security.sign_in_throttle()
+            wait = throttle.wait(account)
+            if wait:  # refused before the password is checked: guessing learns nothing
+                security.refuse_sign_in(wait)
+            user = authenticate(account, form.password.data or "")
             if user is not None:
+                throttle.succeeded(account)
                 target = safe_next(request.args.get("next"))
-                session.clear()
-                session["user_id"] = user.id
-                session["auth"] = _fingerprint(user.password_hash)
+                start_session(user)
                 return redirect(target, code=303)
+            throttle.failed(account)
             problem = WRONG
         else:
             problem = " ".join(e for errs in form.errors.values() for e in errs)
@@ -229,17 +318,21 @@ def change_password() -> Response | tuple[str, int]:
         elif form.new.data == form.current.data:
             problems = ["The new password must differ from the current one."]
         else:
-            set_password(user, form.new.data or "")
-            session["auth"] = _fingerprint(user.password_hash)  # this browser stays signed in
-            return redirect(url_for("dashboard.index", password_changed=1), code=303)
+            try:
+                set_password(user, form.new.data or "")
+            except AccountError as exc:
+                problems = [f"This password cannot be used: {exc}."]
+            else:
+                start_session(user)  # every other session ended; this browser stays in
+                return redirect(url_for("dashboard.index", password_changed=1), code=303)
     context: dict[str, Any] = {"form": form, "problems": problems, "min_password": MIN_PASSWORD}
     return render_template("web/password.html", **context), (400 if problems else 200)
 
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    """End the session."""
-    session.clear()
+    """End the session on the server (a copied cookie stops working too)."""
+    end_session()
     return redirect(url_for("start.index", signed_out=1), code=303)
 
 

@@ -1,9 +1,12 @@
-"""Production guards: a per-client rate limit and a bound on concurrent PDF renders.
+"""Production guards: per-client rate limits (Flask-Limiter), per-account sign-in throttling
+and a bound on concurrent PDF renders.
 
-Both live in the process (no extra service): with several gunicorn workers each
-worker keeps its own buckets and its own render slots, so the limits hold per
-worker. Past either limit the client is told to try again (429 or 503, always
-with Retry-After) instead of waiting or failing.
+Rate limits count in the storage of `REDIS_URL` (PLANNER_REDIS_URL) when set, so every worker
+and host shares them; otherwise in each worker's memory (`memory://`), so with several
+gunicorn workers each keeps its own counts. Past a limit the client is told to try again
+(429 with Retry-After) instead of waiting or failing. Sign-in failures are also counted per
+account (SIGN_IN_LIMIT, "5 per 15 minutes; 20 per day" by default: a soft lockout that
+grows), on the same storage, whatever address the guesses come from.
 """
 
 from __future__ import annotations
@@ -13,65 +16,27 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from flask import Flask, current_app, request
+from flask_limiter import Limiter, RequestLimit
+from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import BadRequest, ServiceUnavailable, TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Endpoints that are never limited: the health check and static files.
 EXEMPT = {"health.healthz", "assets.static", "assets.uswds"}
 PDF_ENDPOINTS = {"results.plan_pdf"}
-MAX_CLIENTS = 10_000
 
 RATE_MESSAGE = ("You have sent more requests than this site accepts in a short time. "
                 "Nothing was lost. Wait {seconds} seconds, then try again.")
 BUSY_MESSAGE = ("The server is busy making other plans right now. Nothing was lost. "
                 "Try the download again in a moment (about {seconds} seconds).")
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    stamp: float
-
-
-class RateLimiter:
-    """Token buckets keyed by (group, client): `per_minute` requests, bursts up to that many."""
-
-    def __init__(self, limits: dict[str, int]) -> None:
-        self.limits = limits
-        self._buckets: dict[tuple[str, str], _Bucket] = {}
-        self._lock = threading.Lock()
-
-    def take(self, group: str, client: str, now: float | None = None) -> float:
-        """Spend one token; return 0 if allowed, else the seconds until one is free."""
-        capacity = float(self.limits.get(group, 0))
-        if capacity <= 0:
-            return 0.0
-        rate = capacity / 60.0
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            bucket = self._buckets.get((group, client))
-            if bucket is None:
-                if len(self._buckets) >= MAX_CLIENTS:
-                    self._prune(now)
-                bucket = self._buckets[(group, client)] = _Bucket(capacity, now)
-            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.stamp) * rate)
-            bucket.stamp = now
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
-                return 0.0
-            return (1.0 - bucket.tokens) / rate
-
-    def _prune(self, now: float) -> None:
-        """Forget idle clients (their buckets would be full again anyway)."""
-        for key, bucket in list(self._buckets.items()):
-            capacity = float(self.limits.get(key[0], 0))
-            if bucket.tokens + (now - bucket.stamp) * capacity / 60.0 >= capacity:
-                del self._buckets[key]
-        if len(self._buckets) >= MAX_CLIENTS:  # everyone busy: start over rather than grow
-            self._buckets.clear()
+SIGN_IN_MESSAGE = ("There have been too many failed sign-ins to this account. To protect it, "
+                   "signing in is paused for about {minutes} minutes. Nothing was lost. If "
+                   "you forgot your password, ask your administrator to reset it.")
 
 
 JSON_SHAPE = ("This address takes a JSON object whose values are text, numbers, true/false, "
@@ -140,16 +105,66 @@ def _group() -> str | None:
     return "read" if request.method in ("GET", "HEAD", "OPTIONS") else "write"
 
 
-def _limit() -> None:
+def _per_minute() -> int:
     group = _group()
-    if group is None:
-        return
-    limiter: RateLimiter = current_app.extensions["planner.ratelimit"]
-    wait = limiter.take(group, request.remote_addr or "unknown")
-    if wait > 0:
-        seconds = max(1, math.ceil(wait))
-        raise TooManyRequests(description=RATE_MESSAGE.format(seconds=seconds),
-                              retry_after=seconds)
+    return int(current_app.config.get(f"RATE_LIMIT_{(group or '').upper()}", 0) or 0)
+
+
+def _key() -> str:
+    # One count per group (pages, form posts, PDFs) and client address.
+    return f"{_group()}:{get_remote_address()}"
+
+
+def _limit_value() -> str:
+    return f"{max(1, _per_minute())}/minute"
+
+
+def _exempt() -> bool:
+    return _group() is None or _per_minute() <= 0
+
+
+def _breach(limit: RequestLimit) -> None:
+    seconds = max(1, math.ceil(limit.reset_at - time.time()))
+    raise TooManyRequests(description=RATE_MESSAGE.format(seconds=seconds), retry_after=seconds)
+
+
+def storage_uri(app: Flask) -> str:
+    """Where limits are counted: Redis when REDIS_URL is set, else this worker's memory."""
+    return str(app.config.get("REDIS_URL") or "memory://")
+
+
+class SignInThrottle:
+    """Failed sign-ins per account, on the rate limit's storage (see the module doc)."""
+
+    def __init__(self, uri: str, rule: str) -> None:
+        self.items: list[RateLimitItem] = parse_many(rule) if rule.strip() else []
+        self.strategy = MovingWindowRateLimiter(storage_from_string(uri))
+
+    def wait(self, account: str) -> int:
+        """0 if the account may try to sign in now, else the seconds until it may."""
+        waits = [math.ceil(self.strategy.get_window_stats(item, "sign-in", account).reset_time
+                           - time.time())
+                 for item in self.items if not self.strategy.test(item, "sign-in", account)]
+        return max(1, *waits) if waits else 0
+
+    def failed(self, account: str) -> None:
+        for item in self.items:
+            self.strategy.hit(item, "sign-in", account)
+
+    def succeeded(self, account: str) -> None:
+        for item in self.items:
+            self.strategy.clear(item, "sign-in", account)
+
+
+def sign_in_throttle() -> SignInThrottle:
+    throttle: SignInThrottle = current_app.extensions["planner.sign_in_throttle"]
+    return throttle
+
+
+def refuse_sign_in(seconds: int) -> None:
+    """Stop a sign-in to a throttled account: 429 with Retry-After, the password unchecked."""
+    raise TooManyRequests(description=SIGN_IN_MESSAGE.format(minutes=max(1, seconds // 60)),
+                          retry_after=seconds)
 
 
 @contextmanager
@@ -167,23 +182,26 @@ def pdf_slot() -> Iterator[None]:
 
 
 def init_app(app: Flask) -> None:
-    """Install the rate limit, the PDF render slots and (if configured) the proxy fix.
+    """Install the rate limits, the sign-in throttle, the PDF render slots and (if configured)
+    the proxy fix.
 
     PROXY_FIX = N trusts N proxies' X-Forwarded-For/-Proto (set it behind a
-    reverse proxy so each client gets its own bucket and Secure cookies work).
+    reverse proxy so each client gets its own count and Secure cookies work).
     """
     proxies = int(app.config.get("PROXY_FIX") or 0)
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
                                 x_host=proxies)
-    app.extensions["planner.ratelimit"] = RateLimiter({
-        "read": int(app.config["RATE_LIMIT_READ"]),
-        "write": int(app.config["RATE_LIMIT_WRITE"]),
-        "pdf": int(app.config["RATE_LIMIT_PDF"]),
-    })
+    limiter = Limiter(
+        key_func=_key, app=app, storage_uri=storage_uri(app), strategy="moving-window",
+        application_limits=[_limit_value], application_limits_exempt_when=_exempt,
+        on_breach=_breach, enabled=bool(app.config["RATE_LIMIT"]),
+        key_prefix="planner", headers_enabled=False,
+    )
+    app.extensions["planner.limiter"] = limiter
+    app.extensions["planner.sign_in_throttle"] = SignInThrottle(
+        storage_uri(app), str(app.config.get("SIGN_IN_LIMIT") or ""))
     app.extensions["planner.pdf_slots"] = threading.BoundedSemaphore(
         max(1, int(app.config["PDF_MAX_CONCURRENT"])))
-    if app.config["RATE_LIMIT"]:
-        app.before_request(_limit)
     app.before_request(_json_shape)
     app.before_request(_text_fields)

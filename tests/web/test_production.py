@@ -147,12 +147,24 @@ def test_past_the_rate_limit_a_clear_429_with_retry_after(
     assert other.status_code == 200  # buckets are per client
 
 
-def test_token_bucket_refills_over_time() -> None:
-    limiter = security.RateLimiter({"read": 60})
-    assert all(limiter.take("read", "a", now=0.0) == 0 for _ in range(60))
-    assert limiter.take("read", "a", now=0.0) == pytest.approx(1.0)
-    assert limiter.take("read", "a", now=1.0) == 0  # one token a second
-    assert limiter.take("none", "a") == 0  # a group without a limit is open
+def test_rate_limits_count_in_memory_or_in_redis_when_configured(
+        app_config: dict[str, Any], make_app: Callable[[dict[str, Any]], Flask]) -> None:
+    app = make_app({**app_config, "RATE_LIMIT": True})
+    assert security.storage_uri(app) == "memory://"
+    assert type(app.extensions["planner.limiter"].storage).__name__ == "MemoryStorage"
+    redis_url = "redis://127.0.0.1:6390/0"
+    assert security.storage_uri(make_app({**app_config, "REDIS_URL": redis_url})) == redis_url
+
+
+def test_pages_posts_and_pdfs_are_counted_apart(
+        app_config: dict[str, Any], make_app: Callable[[dict[str, Any]], Flask]) -> None:
+    app = make_app({**app_config, "RATE_LIMIT": True, "RATE_LIMIT_READ": 2,
+                    "RATE_LIMIT_WRITE": 1})
+    client = app.test_client()
+    assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]
+    first = client.post("/new")  # a post is counted with posts, not with pages
+    assert first.status_code == 400  # (no CSRF token)
+    assert client.post("/new").status_code == 429
 
 
 def test_pdf_renders_past_the_bound_are_told_to_retry(done: Wizard, app: Flask,

@@ -50,14 +50,20 @@ def test_two_browsers_saving_different_steps_both_keep_their_answers(app: Flask)
     wizard.complete({"community": HUNTINGTON["community"]})
     second = app.test_client()  # the same private link opened in another browser
     steps = ["problems", "treatment"]
+    clients = [first, second]
     for trial in range(8):
-        clients = [first, second]
-        forms = [hidden(c.get(wizard.url(f"/step/{s}")).text) for c, s in zip(clients, steps)]
+        forms = [hidden(c.get(wizard.url(f"/step/{s}")).text)
+                 for c, s in zip(clients, steps, strict=True)]
         values = [{"overdoses": ["many", "few"][trial % 2], "overdose-deaths": "rising",
                    "hot-spots": "yes"},
                   {"moud": ["yes", "no"][trial % 2], "treatment-wait": "within-week"}]
-        statuses = parallel(2, lambda i: clients[i].post(
-            wizard.url(f"/step/{steps[i]}"), data={**forms[i], **values[i]}).status_code)
+
+        def save(i: int, forms: list[dict[str, str]] = forms,
+                 values: list[dict[str, str]] = values) -> int:
+            return clients[i].post(wizard.url(f"/step/{steps[i]}"),
+                                   data={**forms[i], **values[i]}).status_code
+
+        statuses = parallel(2, save)
         assert statuses == [303, 303], (trial, statuses)
         saved = wizard.saved()
         assert saved.get("overdoses") == values[0]["overdoses"], (trial, saved)

@@ -24,8 +24,9 @@ from werkzeug.http import parse_options_header
 
 from planner.web import db, downloads, workspace
 
-NAMES = ["Hawai\u02bbi County", "\u5317\u4eac", "Ca\u00f1on City", "\u041c\u043e\u0441\u043a\u0432\u0430",
-         "\u0627\u0644\u0642\u0627\u0647\u0631\u0629", 'Odd "quoted"; name\\']
+NAMES = ["Hawai\u02bbi County", "\u5317\u4eac", "Ca\u00f1on City",
+         "\u041c\u043e\u0441\u043a\u0432\u0430", "\u0627\u0644\u0642\u0627\u0647\u0631\u0629",
+         'Odd "quoted"; name\\']
 
 
 @pytest.fixture

@@ -1,0 +1,176 @@
+"""Issue 13, security round two: sessions kept on the server, sign-in throttling per account,
+weak passwords refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from consultanthelpers import PASSWORD, add_user, page_csrf, sign_in
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import update
+from webhelpers import csrf_of
+
+from planner.cli import main
+from planner.web import accounts, db
+
+
+def copy_cookie(source: FlaskClient, target: FlaskClient) -> None:
+    cookie = source.get_cookie("session")
+    assert cookie is not None
+    target.set_cookie("session", cookie.value)
+
+
+def test_a_copied_cookie_stops_working_after_sign_out(app: Flask) -> None:
+    add_user(app, "ann@example.org")
+    browser, thief = app.test_client(), app.test_client()
+    sign_in(browser, "ann@example.org")
+    copy_cookie(browser, thief)
+    assert thief.get("/dashboard").status_code == 200
+    out = browser.post("/sign-out", data={"csrf_token": page_csrf(browser, "/dashboard")})
+    assert out.status_code == 303
+    gone = thief.get("/dashboard")
+    assert gone.status_code == 303 and "/sign-in" in gone.location
+
+
+def test_a_password_change_ends_copied_sessions_too(app: Flask) -> None:
+    add_user(app, "ann@example.org")
+    browser, thief = app.test_client(), app.test_client()
+    sign_in(browser, "ann@example.org")
+    copy_cookie(browser, thief)
+    changed = browser.post("/account/password", data={
+        "csrf_token": page_csrf(browser, "/account/password"), "current": PASSWORD,
+        "new": "violet tambourine orbit lantern", "confirm": "violet tambourine orbit lantern"})
+    assert changed.status_code == 303
+    assert browser.get("/dashboard").status_code == 200
+    assert thief.get("/dashboard").status_code == 303
+
+
+def test_an_administrator_revokes_every_session(app: Flask, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    add_user(app, "ann@example.org")
+    browser = app.test_client()
+    sign_in(browser, "ann@example.org")
+    with app.app_context():
+        user = accounts.find_user("ann@example.org")
+        assert user is not None
+        assert accounts.revoke_sessions(user) == 1
+        db.session().commit()
+    assert browser.get("/dashboard").status_code == 303
+    monkeypatch.setenv("PLANNER_INSTANCE_PATH", str(tmp_path / "cli"))
+    monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
+    sign_in(browser, "ann@example.org")
+    runner = CliRunner()
+    result = runner.invoke(main, ["revoke-sessions", "Ann@example.org"])
+    assert result.exit_code == 0, result.output
+    assert "Ended 1 session" in result.output
+    assert browser.get("/dashboard").status_code == 303
+    unknown = runner.invoke(main, ["revoke-sessions", "nobody@example.org"])
+    assert unknown.exit_code != 0
+
+
+def test_an_idle_session_ends_after_the_configured_hours(app: Flask) -> None:
+    assert app.config["SESSION_IDLE_HOURS"] == 8
+    add_user(app, "ann@example.org")
+    browser = app.test_client()
+    sign_in(browser, "ann@example.org")
+    with app.app_context():
+        db.session().execute(update(accounts.UserSession).values(
+            seen_at=db._now() - timedelta(hours=7)))
+        db.session().commit()
+    assert browser.get("/dashboard").status_code == 200  # 7 hours idle: still signed in
+    with app.app_context():
+        db.session().execute(update(accounts.UserSession).values(
+            seen_at=db._now() - timedelta(hours=8, minutes=1)))
+        db.session().commit()
+    assert browser.get("/dashboard").status_code == 303
+
+
+def test_the_session_cookie_expires_with_the_idle_lifetime(app: Flask) -> None:
+    add_user(app, "ann@example.org")
+    browser = app.test_client()
+    page = browser.get("/sign-in")
+    response = browser.post("/sign-in", data={"csrf_token": csrf_of(page.text),
+                                              "email": "ann@example.org", "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "Expires=" in cookie and "HttpOnly" in cookie
+
+
+def _try(client: FlaskClient, email: str, password: str, ip: str) -> Any:
+    page = client.get("/sign-in", environ_base={"REMOTE_ADDR": ip})
+    return client.post("/sign-in", data={"csrf_token": csrf_of(page.text), "email": email,
+                                         "password": password},
+                       environ_base={"REMOTE_ADDR": ip})
+
+
+def test_guessing_one_accounts_password_from_many_addresses_is_throttled(app: Flask) -> None:
+    add_user(app, "ann@example.org")
+    add_user(app, "bob@example.org")
+    client = app.test_client()
+    for i in range(5):
+        wrong = _try(client, "ann@example.org", f"guess number {i} wrong", f"10.0.0.{i % 5}")
+        assert wrong.status_code == 400
+    refused = _try(client, "Ann@Example.org", PASSWORD, "10.0.0.9")  # the right password
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 60
+    assert "too many failed sign-ins" in refused.text.lower()
+    assert _try(client, "bob@example.org", PASSWORD, "10.0.0.9").status_code == 303
+
+
+def test_a_right_password_clears_the_failures(app: Flask) -> None:
+    add_user(app, "ann@example.org")
+    client = app.test_client()
+    for _ in range(4):
+        assert _try(client, "ann@example.org", "not it at all", "10.0.0.1").status_code == 400
+    assert _try(client, "ann@example.org", PASSWORD, "10.0.0.1").status_code == 303
+    for _ in range(4):
+        assert _try(client, "ann@example.org", "not it at all", "10.0.0.1").status_code == 400
+    assert _try(client, "ann@example.org", PASSWORD, "10.0.0.1").status_code == 303
+
+
+WEAK = ["aaaaaaaaaaaa", "password1234", "ann.lee@example.org", "ann.lee@example.org1",
+        "qwertyuiop123", "Ann Lee Ann Lee"]
+
+
+@pytest.mark.parametrize("password", WEAK)
+def test_weak_passwords_are_refused_at_creation(app: Flask, password: str) -> None:
+    with app.app_context(), pytest.raises(accounts.AccountError):
+        accounts.create_user("ann.lee@example.org", password, "Ann Lee")
+
+
+@pytest.mark.parametrize("password", WEAK)
+def test_weak_passwords_are_refused_when_changed(app: Flask, password: str) -> None:
+    add_user(app, "ann.lee@example.org", "Ann Lee")
+    client = app.test_client()
+    sign_in(client, "ann.lee@example.org")
+    response = client.post("/account/password", data={
+        "csrf_token": page_csrf(client, "/account/password"), "current": PASSWORD,
+        "new": password, "confirm": password})
+    assert response.status_code == 400
+    assert "cannot be used" in response.text
+    with app.app_context():
+        assert accounts.authenticate("ann.lee@example.org", PASSWORD) is not None
+
+
+def test_weak_passwords_are_refused_at_reset(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLANNER_INSTANCE_PATH", str(tmp_path / "inst"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    runner = CliRunner()
+    weak = runner.invoke(main, ["add-user", "cat@example.org", "--password", "password1234"])
+    assert weak.exit_code != 0 and "too easy to guess" in weak.output
+    added = runner.invoke(main, ["add-user", "cat@example.org", "--password", PASSWORD])
+    assert added.exit_code == 0, added.output
+    for password in ("aaaaaaaaaaaa", "cat@example.org"):
+        reset = runner.invoke(main, ["set-password", "cat@example.org", "--password", password])
+        assert reset.exit_code != 0, password
+
+
+def test_a_strong_passphrase_is_accepted(app: Flask) -> None:
+    with app.app_context():
+        user = accounts.create_user("dee@example.org", "violet tambourine orbit lantern")
+        assert user.id
