@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import secrets
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -153,6 +154,7 @@ def engine() -> Engine:
 def make_engine(url: str, timeout: float = 5.0) -> Engine:
     """An engine for url; SQLite files get WAL and a busy timeout of `timeout` seconds."""
     kwargs: dict[str, Any] = {}
+    _private_sqlite_file(url)
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": timeout}
     else:
@@ -161,6 +163,24 @@ def make_engine(url: str, timeout: float = 5.0) -> Engine:
     if url.startswith("sqlite") and ":memory:" not in url and url != "sqlite://":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600) before SQLite does.
+
+    SQLite gives the -wal and -shm files it makes later the database file's permissions,
+    so they are 0600 too. An existing file is left as it is.
+    """
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" or \
+            name.startswith("file:"):
+        return
+    try:
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except (FileExistsError, FileNotFoundError):
+        return
+    os.close(fd)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -45,8 +45,8 @@ def _http_error(exc: HTTPException) -> tuple[str, int] | tuple[str, int, dict[st
     retry = next((v for k, v in exc.get_headers() if k.lower() == "retry-after"), None)
     if retry is not None:
         return (*_page(code, exc.description or ""), {"Retry-After": retry})
-    if code == 413:
-        return _page(413, TOO_LARGE)
+    if code == 413:  # the rest of the body is never read: the connection cannot be reused
+        return (*_page(413, TOO_LARGE), {"Connection": "close"})
     message = exc.description or ""
     if code == 404 and message.startswith("The requested URL"):
         message = "There is no page at this address. Check the link, or start from the home page."

@@ -11,11 +11,13 @@ grows), on the same storage, whatever address the guesses come from.
 
 from __future__ import annotations
 
+import io
 import math
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter, RequestLimit
@@ -25,6 +27,8 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import BadRequest, ServiceUnavailable, TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from planner.web import logs
 
 # Endpoints that are never limited: the health check and static files.
 EXEMPT = {"health.healthz", "assets.static", "assets.uswds"}
@@ -181,6 +185,38 @@ def pdf_slot() -> Iterator[None]:
         slots.release()
 
 
+class BoundedBody:
+    """WSGI middleware: a body sent without Content-Length (chunked) is read up to the limit
+    and then handled as if it had one, so MAX_CONTENT_LENGTH (64 KB) holds for it too; past
+    the limit the app answers 413 without reading more."""
+
+    def __init__(self, wsgi_app: Any, limit: int) -> None:
+        self.wsgi_app = wsgi_app
+        self.limit = limit
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        # With Transfer-Encoding: chunked a Content-Length means nothing (RFC 9112 6.3).
+        if "chunked" in str(environ.get("HTTP_TRANSFER_ENCODING", "")).lower():
+            stream = environ["wsgi.input"]
+            parts: list[bytes] = []
+            total = 0
+            while total <= self.limit:
+                part = stream.read(min(65536, self.limit + 1 - total))
+                if not part:
+                    break
+                parts.append(part)
+                total += len(part)
+            if total > self.limit:  # refused unread: the declared size is past the limit
+                environ["wsgi.input"] = io.BytesIO(b"")
+                environ["CONTENT_LENGTH"] = str(self.limit + 1)
+            else:
+                environ["wsgi.input"] = io.BytesIO(b"".join(parts))
+                environ["CONTENT_LENGTH"] = str(total)
+            environ.pop("wsgi.input_terminated", None)
+            environ.pop("HTTP_TRANSFER_ENCODING", None)  # from here on it has a length
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     """Install the rate limits, the sign-in throttle, the PDF render slots and (if configured)
     the proxy fix.
@@ -192,6 +228,9 @@ def init_app(app: Flask) -> None:
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
                                 x_host=proxies)
+    if app.config.get("MAX_CONTENT_LENGTH"):
+        app.wsgi_app = BoundedBody(app.wsgi_app,  # type: ignore[method-assign]
+                                   int(app.config["MAX_CONTENT_LENGTH"]))
     limiter = Limiter(
         key_func=_key, app=app, storage_uri=storage_uri(app), strategy="moving-window",
         application_limits=[_limit_value], application_limits_exempt_when=_exempt,
@@ -205,3 +244,4 @@ def init_app(app: Flask) -> None:
         max(1, int(app.config["PDF_MAX_CONCURRENT"])))
     app.before_request(_json_shape)
     app.before_request(_text_fields)
+    logs.init_app(app)

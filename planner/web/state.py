@@ -114,6 +114,9 @@ def load(token: str) -> Interview:
     row = db.find(token)
     if row is None:
         abort(404, description=unknown)
+    if row.archived or (row.parent_id is not None and _parent_archived(row.parent_id)):
+        abort(404, description="This link is paused because the community was archived. "
+                               "Ask your consultant if you need it again.")
     if db.is_expired(row):
         abort(404, description="This link has expired because it was not used for a long "
                                "time. Please start again.")
@@ -130,6 +133,11 @@ def field_id(question: Question) -> str:
 def is_dropdown(question: Question) -> bool:
     """Long single-choice lists (the states) are a select, not radio buttons."""
     return question.type == "single" and len(question.options) > 12  # as in _macros.html
+
+
+def _parent_archived(parent_id: int) -> bool:
+    parent = db.session().get(db.Interview, parent_id)
+    return parent is not None and parent.archived
 
 
 def section(kb: Knowledge, section_id: str) -> Section:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request, url_for
+from flask import Flask, Response, current_app, request, url_for
 
 from planner.web import csp, state
 
@@ -31,6 +31,11 @@ def _globals() -> dict[str, Any]:
     kb = state.knowledge()
 
     def resume_url(token: str) -> str:
+        # A configured BASE_URL (PLANNER_BASE_URL) wins over the request's Host header, which
+        # a client chooses: a private link must never point at someone else's site.
+        base = str(current_app.config.get("BASE_URL") or "").rstrip("/")
+        if base:
+            return base + url_for("wizard.resume", token=token)
         return url_for("wizard.resume", token=token, _external=True)
 
     return {"kb": kb, "sections": kb.sections, "resume_url": resume_url}
