@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,6 +50,10 @@ def safe_url(url: object) -> str:
 
 def init_app(app: Flask) -> None:
     """Register the template globals, filters and the response headers."""
+    if app.config["ENV"] == "production" and not app.config.get("BASE_URL"):
+        logging.getLogger(__name__).warning(
+            "PLANNER_BASE_URL is not set: private links are built from each request's Host "
+            "header. Set it to the site's public address.")
     app.add_template_filter(safe_url, "safe_url")
     app.add_template_filter(lambda d: f"{d.strftime('%b')} {d.day}, {d.year}", "shortdate")
     app.context_processor(_globals)
