@@ -1,13 +1,16 @@
 """Hostile input: property-based fuzzing of every form and JSON endpoint in the url_map.
 
-Whatever arrives (huge strings, odd unicode, NULs, wrong types, extra or repeated fields,
+Whatever arrives (huge strings, odd unicode, NULs, lone surrogates, deeply nested JSON,
+integers past 64 bits, names in any script, wrong types, extra or repeated fields,
 tampered choices, missing or forged CSRF tokens, JSON where a form is expected, bad
-tokens in the URL), the answer is never a 5xx; a refusal is a 4xx with a message.
-The routes are read from the app, so routes added later are fuzzed too.
+tokens in the URL), the answer is never a 5xx (nor a 503 "outage"); a refusal is a 4xx
+with a message. The routes are read from the app, so routes added later are fuzzed too.
+Runs on SQLite, and on PostgreSQL with PLANNER_TEST_DATABASE_URL.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import tempfile
@@ -31,6 +34,21 @@ MESSAGE = re.compile(r"usa-alert|usa-error-message|Error code \d{3}|\"error\"|\"
 EXAMPLES = 1250  # x 4 tests = 5,000 cases
 GOOD_CSRF: list[str] = []
 
+# Names in several scripts (issue 13: downloads failed outside Latin-1).
+NAMES = ["Hawai\u02bbi County", "\u5317\u4eac", "Ca\u00f1on City",
+         "\u041c\u043e\u0441\u043a\u0432\u0430",
+         "\u0627\u0644\u0642\u0627\u0647\u0631\u0629",
+         "\u0939\u093f\u0928\u094d\u0926\u0940 \u0928\u0917\u0930",
+         "\U0001f600 Town", "Zo\u00eb\u0301 \u200d\u202e", "\u1100\u1161\u11a8"]
+nul_text = st.builds(lambda a, b: a + "\x00" + b, st.text(max_size=20), st.text(max_size=20))
+huge_integers = st.one_of(st.integers(min_value=2**31 - 2, max_value=2**80),
+                          st.integers(max_value=-(2**31), min_value=-(2**80)),
+                          st.sampled_from([2**31, 2**32, 2**63, 2**63 - 1, 2**64, 10**30]))
+odd_digits = st.sampled_from(["\u00b2", "\u0663", "\uff11", "\u2460", "1\u00b2", "\U0001d7d9"])
+names = st.one_of(st.sampled_from(NAMES),
+                  st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]),
+                          min_size=1, max_size=130))
+
 hostile_text = st.one_of(
     st.text(max_size=40),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=300),
@@ -41,7 +59,18 @@ hostile_text = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.builds(lambda n, c: c * n, st.integers(1000, 60_000), st.sampled_from("x\u00e9\U0001f600")),
+    nul_text, huge_integers.map(str), odd_digits, names,
 )
+# Only JSON can carry half a surrogate pair (a form is UTF-8 bytes): "\ud83d" and friends.
+LONE_SURROGATES = ["\ud83d", "a\udc00b", "\udfff", "\ud800\ud800"]
+json_text = st.one_of(hostile_text, st.sampled_from(LONE_SURROGATES))
+
+
+def deep_json(depth: int, kind: str) -> str:
+    """JSON nested depth levels deep, as text (json.dumps itself would recurse)."""
+    if kind == "list":
+        return "[" * depth + "]" * depth
+    return '{"a":' * depth + "1" + "}" * depth
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +110,15 @@ def _fill(app: Flask, endpoint: str, args: list[str], token: str, data: st.DataO
     for arg in args:
         if arg == "token":
             good = token if endpoint not in SLOW_ENDPOINTS else "B" * 43
-            values[arg] = data.draw(st.one_of(st.just(good), st.text(min_size=1, max_size=80)))
+            values[arg] = data.draw(st.one_of(
+                st.just(good), st.text(min_size=1, max_size=80),
+                huge_integers.map(lambda n: f"w{abs(n)}"), st.just("w2147483648")))
         elif arg == "section_id":
             values[arg] = data.draw(st.one_of(st.sampled_from([s.id for s in kb.sections]),
                                               st.text(min_size=1, max_size=40)))
         else:
             values[arg] = data.draw(st.one_of(st.integers(-5, 10**12).map(str),
+                                              huge_integers.map(str), odd_digits,
                                               st.text(min_size=1, max_size=60)))
     with app.test_request_context():
         from flask import url_for
@@ -104,7 +136,9 @@ def _fill(app: Flask, endpoint: str, args: list[str], token: str, data: st.DataO
 def _field_names(app: Flask) -> list[str]:
     kb = app.extensions["planner.kb"]
     return [*kb.questions, "csrf_token", "action", "return", "email", "password", "name",
-            "note", "text", "section", "reason", "weight", "role", "label"]
+            "note", "text", "section", "reason", "weight", "role", "label", "revision", "base",
+            "from", "to", "payload", *(f"note-{s.id}" for s in kb.sections),
+            *(f"settle-{q}" for q in kb.questions)]
 
 
 def _form(app: Flask, client: FlaskClient, data: st.DataObject) -> dict[str, Any]:
@@ -133,6 +167,7 @@ def _form(app: Flask, client: FlaskClient, data: st.DataObject) -> dict[str, Any
 
 def _check(response: Any, where: str) -> None:
     assert response.status_code < 500, f"{where}: {response.status_code}"
+    assert "Retry-After" not in response.headers or response.status_code == 429, where
     if 400 <= response.status_code < 500 and response.status_code != 405:
         body = response.get_data(as_text=True)
         assert MESSAGE.search(body), f"{where}: {response.status_code} without a message"
@@ -166,9 +201,11 @@ def test_fuzz_json_and_raw_bodies_on_every_route(fuzz_app: tuple[Flask, FlaskCli
     endpoint, method, args = data.draw(st.sampled_from(
         [r for r in _rules(app) if r[1] != "GET"] or _rules(app)))
     url = _fill(app, endpoint, args, token, data)
-    kind = data.draw(st.sampled_from(["json", "raw", "multipart-ish", "wrong-type"]))
+    kind = data.draw(st.sampled_from(["json", "raw", "multipart-ish", "wrong-type",
+                                      "chunked"]))
     payload: Any = data.draw(st.recursive(
-        st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), hostile_text),
+        st.one_of(st.none(), st.booleans(), st.integers(), huge_integers, st.floats(),
+                  json_text),
         lambda inner: st.one_of(st.lists(inner, max_size=4),
                                 st.dictionaries(st.text(max_size=12), inner, max_size=4)),
         max_leaves=20))
@@ -176,7 +213,12 @@ def test_fuzz_json_and_raw_bodies_on_every_route(fuzz_app: tuple[Flask, FlaskCli
     if data.draw(st.booleans()):
         headers["X-CSRFToken"] = GOOD_CSRF[-1]
     if kind == "json":
-        response = client.open(url, method=method, data=json.dumps(payload),
+        body = json.dumps(payload)
+        if data.draw(st.integers(0, 4)) == 0:  # deep nesting, alone or inside an object
+            deep = deep_json(data.draw(st.integers(500, 20_000)),
+                             data.draw(st.sampled_from(["list", "object"])))
+            body = data.draw(st.sampled_from([deep, '{"community-name": ' + deep + "}"]))
+        response = client.open(url, method=method, data=body,
                                content_type="application/json", headers=headers)
     elif kind == "raw":
         response = client.open(url, method=method, data=data.draw(st.binary(max_size=2000)),
@@ -186,6 +228,14 @@ def test_fuzz_json_and_raw_bodies_on_every_route(fuzz_app: tuple[Flask, FlaskCli
         response = client.open(url, method=method, data=b"--x\r\n" + data.draw(
             st.binary(max_size=500)), content_type="multipart/form-data; boundary=x",
             headers=headers)
+    elif kind == "chunked":  # no usable Content-Length: the 64 KB limit must still hold
+        size = data.draw(st.sampled_from([10, 1000, 70_000, 200_000]))
+        response = client.open(url, method=method, input_stream=io.BytesIO(b"a=" + b"x" * size),
+                               headers={**headers, "Transfer-Encoding": "chunked",
+                                        "Content-Type": "application/x-www-form-urlencoded"},
+                               environ_overrides={"wsgi.input_terminated": True})
+        if size > 64 * 1024 and method != "GET":
+            assert response.status_code in (413, 429, 405), response.status_code
     else:
         response = client.open(url, method=method, data=json.dumps(payload).encode(),
                                content_type=data.draw(st.sampled_from(
@@ -236,3 +286,94 @@ def test_fuzz_what_if_with_a_valid_token(fuzz_app: tuple[Flask, FlaskClient, str
     fields["csrf_token"] = GOOD_CSRF[-1]
     response = client.post(f"/c/{token}/what-if", data=fields)
     _check(response, "what-if")
+
+
+# ------------------------------------------------ a consultant's imports, names, downloads
+
+OWNER_EXAMPLES = 150
+
+
+@pytest.fixture(scope="module")
+def fuzz_owner(fuzz_app: tuple[Flask, FlaskClient, str]) -> tuple[Flask, FlaskClient, str, str]:
+    """A signed-in consultant with one completed community (key w<id>) and a CSRF token."""
+    from consultanthelpers import add_user, complete, create_community, page_csrf, sign_in
+
+    app, _, _ = fuzz_app
+    add_user(app, "fuzz@example.org")
+    client = app.test_client()
+    sign_in(client, "fuzz@example.org")
+    key, _ = create_community(client)
+    complete(app, client, key)
+    return app, client, key, page_csrf(client, "/dashboard")
+
+
+def _answers_file(data: st.DataObject, good: dict[str, Any]) -> str:
+    kind = data.draw(st.sampled_from(["deep", "duplicate", "surrogate", "nul", "huge", "name",
+                                      "junk"]))
+    if kind == "deep":
+        deep = deep_json(data.draw(st.integers(200, 20_000)),
+                         data.draw(st.sampled_from(["list", "object"])))
+        return '{"format": "deflection-planner/answers", "answers": ' + deep + "}"
+    if kind == "duplicate":
+        return json.dumps(good).replace('"answers"', '"answers": {}, "answers"', 1)
+    if kind == "junk":
+        return json.dumps(data.draw(st.recursive(
+            st.one_of(st.none(), st.booleans(), huge_integers, json_text),
+            lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                    st.dictionaries(json_text, inner, max_size=3)),
+            max_leaves=12)))
+    answers = dict(good["answers"])
+    if kind == "surrogate":
+        answers["community-name"] = data.draw(st.sampled_from(LONE_SURROGATES))
+    elif kind == "nul":
+        answers["notes"] = data.draw(nul_text)
+    elif kind == "huge":
+        answers["population"] = data.draw(huge_integers)
+        return json.dumps({**good, "answers": answers,
+                           "questions_version": data.draw(huge_integers)})
+    else:
+        answers["community-name"] = data.draw(names)
+    return json.dumps({**good, "answers": answers})
+
+
+@settings(max_examples=OWNER_EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(data=st.data())
+def test_fuzz_imports_of_hostile_answers_files(
+        fuzz_owner: tuple[Flask, FlaskClient, str, str], data: st.DataObject) -> None:
+    _app, client, key, token = fuzz_owner
+    good = json.loads(client.get(f"/c/{key}/answers.json").text)
+    text = _answers_file(data, good)
+    checked = client.post(f"/c/{key}/import", data={
+        "csrf_token": token, "file": (io.BytesIO(text.encode("utf-8", "surrogatepass")),
+                                      "answers.json")}, content_type="multipart/form-data")
+    _check(checked, "import")
+    confirmed = client.post(f"/c/{key}/import/confirm", data={
+        "csrf_token": token, "payload": text.encode("utf-8", "surrogatepass").decode(
+            "utf-8", "replace")})
+    _check(confirmed, "import/confirm")
+    assert client.get(f"/c/{key}/answers.json").status_code == 200  # nothing saved is lost
+
+
+@settings(max_examples=OWNER_EXAMPLES // 3, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(name=names)
+def test_fuzz_community_names_in_any_script_download(
+        fuzz_owner: tuple[Flask, FlaskClient, str, str], name: str) -> None:
+    app, client, _key, token = fuzz_owner
+    created = client.post("/dashboard/new", data={"csrf_token": token, "name": name})
+    _check(created, "dashboard/new")
+    limit = app.extensions["planner.kb"].questions["community-name"].max_length
+    if created.status_code != 303:
+        assert len(name.strip()) > limit or not name.strip(), created.status_code
+        return
+    key = re.search(r"/c/(w\d+)/", created.location)
+    assert key
+    for path in (f"/c/{key.group(1)}/answers.json", f"/c/{key.group(1)}/manage"):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        disposition = response.headers.get("Content-Disposition", "")
+        disposition.encode("ascii")  # RFC 6266: ASCII on the wire, filename* for the rest
+    copied = client.post(f"/c/{key.group(1)}/duplicate", data={"csrf_token": token})
+    _check(copied, "duplicate")
