@@ -12,6 +12,7 @@ grows), on the same storage, whatever address the guesses come from.
 from __future__ import annotations
 
 import io
+import logging
 import math
 import threading
 import time
@@ -30,6 +31,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from planner.web import logs
 
+log = logging.getLogger(__name__)
 # Endpoints that are never limited: the health check and static files.
 EXEMPT = {"health.healthz", "assets.static", "assets.uswds"}
 PDF_ENDPOINTS = {"results.plan_pdf"}
@@ -146,18 +148,28 @@ class SignInThrottle:
 
     def wait(self, account: str) -> int:
         """0 if the account may try to sign in now, else the seconds until it may."""
-        waits = [math.ceil(self.strategy.get_window_stats(item, "sign-in", account).reset_time
-                           - time.time())
-                 for item in self.items if not self.strategy.test(item, "sign-in", account)]
+        try:
+            waits = [math.ceil(self.strategy.get_window_stats(item, "sign-in", account)
+                               .reset_time - time.time())
+                     for item in self.items if not self.strategy.test(item, "sign-in", account)]
+        except Exception as exc:  # Redis down: sign-in still works (logged), unthrottled
+            log.error("sign-in throttle storage unavailable: %s", type(exc).__name__)
+            return 0
         return max(1, *waits) if waits else 0
 
     def failed(self, account: str) -> None:
-        for item in self.items:
-            self.strategy.hit(item, "sign-in", account)
+        try:
+            for item in self.items:
+                self.strategy.hit(item, "sign-in", account)
+        except Exception as exc:  # see wait()
+            log.error("sign-in throttle storage unavailable: %s", type(exc).__name__)
 
     def succeeded(self, account: str) -> None:
-        for item in self.items:
-            self.strategy.clear(item, "sign-in", account)
+        try:
+            for item in self.items:
+                self.strategy.clear(item, "sign-in", account)
+        except Exception as exc:  # see wait()
+            log.error("sign-in throttle storage unavailable: %s", type(exc).__name__)
 
 
 def sign_in_throttle() -> SignInThrottle:
@@ -236,6 +248,7 @@ def init_app(app: Flask) -> None:
         application_limits=[_limit_value], application_limits_exempt_when=_exempt,
         on_breach=_breach, enabled=bool(app.config["RATE_LIMIT"]),
         key_prefix="planner", headers_enabled=False,
+        swallow_errors=True,  # an unreachable Redis must not take the site down
     )
     app.extensions["planner.limiter"] = limiter
     app.extensions["planner.sign_in_throttle"] = SignInThrottle(

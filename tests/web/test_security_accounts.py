@@ -174,3 +174,18 @@ def test_a_strong_passphrase_is_accepted(app: Flask) -> None:
     with app.app_context():
         user = accounts.create_user("dee@example.org", "violet tambourine orbit lantern")
         assert user.id
+
+
+@pytest.mark.slow  # the Redis client retries each call before giving up
+def test_an_unreachable_redis_never_takes_the_site_down(app_config: dict[str, Any]) -> None:
+    from planner import create_app
+
+    app = create_app({**app_config, "RATE_LIMIT": True, "REDIS_URL": "redis://127.0.0.1:9/0"})
+    try:
+        add_user(app, "ann@example.org")
+        client = app.test_client()
+        assert client.get("/").status_code == 200
+        sign_in(client, "ann@example.org")
+        assert client.get("/dashboard").status_code == 200
+    finally:
+        app.extensions["planner.engine"].dispose()
