@@ -55,6 +55,11 @@ def _http_error(exc: HTTPException) -> tuple[str, int] | tuple[str, int, dict[st
     return _page(code, message)
 
 
+def http_error(exc: HTTPException) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
+    """The error page for an HTTP error, with its Retry-After if it has one."""
+    return _http_error(exc)
+
+
 def _csrf_error(_exc: CSRFError) -> tuple[str, int]:
     return _page(400, CSRF_MESSAGE)
 

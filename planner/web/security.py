@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, request
-from flask_limiter import Limiter, RequestLimit
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
@@ -29,7 +29,7 @@ from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import BadRequest, ServiceUnavailable, TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from planner.web import logs
+from planner.web import errors, logs
 
 log = logging.getLogger(__name__)
 # Endpoints that are never limited: the health check and static files.
@@ -129,9 +129,13 @@ def _exempt() -> bool:
     return _group() is None or _per_minute() <= 0
 
 
-def _breach(limit: RequestLimit) -> None:
-    seconds = max(1, math.ceil(limit.reset_at - time.time()))
-    raise TooManyRequests(description=RATE_MESSAGE.format(seconds=seconds), retry_after=seconds)
+def _too_many(_exc: RateLimitExceeded) -> Any:
+    """The 429 page, saying how long to wait (Retry-After) until the window frees a request."""
+    limiter: Limiter = current_app.extensions["planner.limiter"]
+    current = limiter.current_limit
+    seconds = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+    return errors.http_error(TooManyRequests(description=RATE_MESSAGE.format(seconds=seconds),
+                                             retry_after=seconds))
 
 
 def storage_uri(app: Flask) -> str:
@@ -246,11 +250,12 @@ def init_app(app: Flask) -> None:
     limiter = Limiter(
         key_func=_key, app=app, storage_uri=storage_uri(app), strategy="moving-window",
         application_limits=[_limit_value], application_limits_exempt_when=_exempt,
-        on_breach=_breach, enabled=bool(app.config["RATE_LIMIT"]),
+        enabled=bool(app.config["RATE_LIMIT"]),
         key_prefix="planner", headers_enabled=False,
-        swallow_errors=True,  # an unreachable Redis must not take the site down
+        swallow_errors=True,  # an unreachable Redis is logged and never takes the site down
     )
     app.extensions["planner.limiter"] = limiter
+    app.register_error_handler(RateLimitExceeded, _too_many)
     app.extensions["planner.sign_in_throttle"] = SignInThrottle(
         storage_uri(app), str(app.config.get("SIGN_IN_LIMIT") or ""))
     app.extensions["planner.pdf_slots"] = threading.BoundedSemaphore(
