@@ -32,13 +32,17 @@ def revoke_sessions_command(email: str) -> None:
     from planner.web import accounts, db
 
     app = create_app()
-    with app.app_context():
-        user = accounts.find_user(email)
-        if user is None:
-            raise click.ClickException(f"there is no account for {accounts.normalise_email(email)}")
-        ended = accounts.revoke_sessions(user)
-        db.session().commit()
-        click.echo(f"Ended {ended} session{'s' if ended != 1 else ''} of {user.email}.")
+    try:
+        with app.app_context():
+            user = accounts.find_user(email)
+            if user is None:
+                raise click.ClickException(
+                    f"there is no account for {accounts.normalise_email(email)}")
+            ended = accounts.revoke_sessions(user)
+            db.session().commit()
+            click.echo(f"Ended {ended} session{'s' if ended != 1 else ''} of {user.email}.")
+    finally:
+        app.extensions["planner.engine"].dispose()  # no connection left open
 
 
 @click.command("set-password")
