@@ -135,7 +135,7 @@ def test_a_consultant_signs_in_creates_imports_notes_overrides_and_compares(
     page.check("label[for='q-naloxone-no']")
     page.click("button[value=continue]")
     page.goto(community + "/versions")
-    page.click("text=With the current answers >> nth=-1")
+    page.click("text=With the current answers >> nth=0")  # versions list newest first
     page.wait_for_selector("#changed-answers")
     assert "1 answer changed" in page.inner_text("#changed-answers")
     assert "Naloxone Plus" in page.inner_text("#ranking-moves")
