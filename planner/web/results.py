@@ -6,6 +6,7 @@ import datetime as dt
 import importlib
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
@@ -207,7 +208,12 @@ def plan_preview(token: str) -> Response:
         preview_links={
             "home": url_for("start.index"),
             "results": url_for("results.results", token=token),
-            "downloads": [("Download the plan (PDF)", url_for("results.plan_pdf", token=token))],
+            "downloads": [
+                ("Download the plan (PDF)", url_for("results.plan_pdf", token=token)),
+                ("Word", url_for("results.plan_docx", token=token)),
+                ("Action plan (Excel)", url_for("results.actions_xlsx", token=token)),
+                ("Starter documents (Word)", url_for("results.starter_docx", token=token)),
+            ],
         },
     )
     page, policy = csp.standalone(html)
@@ -249,3 +255,84 @@ def plan_pdf(token: str) -> Response:
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{name or "community"}-plan.pdf"',
     })
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition for a download: an ASCII fallback name plus the RFC 6266 /
+    RFC 5987 `filename*=UTF-8''...` form for the exact name.
+
+    Local helper: the `sec` branch adds a shared one; the lead can swap this for it.
+    """
+    fallback = "".join(ch if (ch.isascii() and (ch.isalnum() or ch in "-_.")) else "-"
+                       for ch in filename).strip("-") or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _file_name(community: str, rest: str) -> str:
+    name = "".join(ch if ch.isalnum() else "-" for ch in community.lower()).strip("-")
+    while "--" in name:
+        name = name.replace("--", "-")
+    return f"{name or 'community'}-{rest}"
+
+
+def _start_date() -> dt.date:
+    """The action plan's start date: ?start=YYYY-MM-DD, else the first Monday of next month."""
+    try:
+        return actions.parse_start(request.args.get("start"), dt.date.today())
+    except ValueError:
+        abort(400, description="The start date must be a date written YYYY-MM-DD within ten "
+                               "years of today, for example 2027-01-04.")
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": attachment(filename)})
+
+
+@bp.get("/plan.docx")
+def plan_docx(token: str) -> Response:
+    """The starter plan as an editable Word document."""
+    from planner import docx_export
+
+    kb, built, answers, notes = _built(token)
+    ctx = docx_export.context(kb, built, answers, notes=notes, start=_start_date())
+    return _download(docx_export.render(ctx), docx_export.MIME,
+                     _file_name(built.community, "plan.docx"))
+
+
+@bp.get("/starter-documents.docx")
+def starter_docx(token: str) -> Response:
+    """The starter documents alone (MOU outline, data-sharing checklist...), as Word."""
+    from planner import docx_export
+
+    kb, built, answers, notes = _built(token)
+    ctx = docx_export.context(kb, built, answers, notes=notes, start=_start_date())
+    return _download(docx_export.render_starter_documents(ctx), docx_export.MIME,
+                     _file_name(built.community, "starter-documents.docx"))
+
+
+def _action_rows(token: str) -> tuple[plan.Plan, Any]:
+    from planner import action_table
+
+    kb, built, answers, _ = _built(token)
+    return built, action_table.rows(kb, built, answers, _start_date())
+
+
+@bp.get("/actions.xlsx")
+def actions_xlsx(token: str) -> Response:
+    """The action plan as a spreadsheet (XLSX)."""
+    from planner import sheet_export
+
+    built, rows = _action_rows(token)
+    return _download(sheet_export.xlsx(rows), sheet_export.XLSX_MIME,
+                     _file_name(built.community, "actions.xlsx"))
+
+
+@bp.get("/actions.csv")
+def actions_csv(token: str) -> Response:
+    """The action plan as CSV."""
+    from planner import sheet_export
+
+    built, rows = _action_rows(token)
+    return _download(sheet_export.csv_bytes(rows), f"{sheet_export.CSV_MIME}; charset=utf-8",
+                     _file_name(built.community, "actions.csv"))
