@@ -25,10 +25,12 @@ from docx.shared import Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from planner import action_table, costs, report, starter
+from planner import action_table, costs, report, starter, states
 from planner.actions import default_start
 from planner.answers import Answers
+from planner.brief import build_brief
 from planner.costs import CostEstimate
+from planner.matching import community_state
 from planner.model import Knowledge, Source
 from planner.ooxml import stable_zip
 from planner.plan import PathwayDetail, Plan
@@ -233,8 +235,8 @@ def summary(doc: Document, ctx: Context) -> None:
         para(doc, f" {item.task.description}", bold_lead=f"{n}. {item.task.label}.")
 
 
-def profile(doc: Document, ctx: Context) -> None:
-    heading(doc, "Community profile", level=1)
+def profile(doc: Document, ctx: Context, title: str = "Community profile") -> None:
+    heading(doc, title, 1)
     para(doc, "The answers this plan is built on. \u201cDon\u2019t know\u201d answers are kept: "
               "they widen the score ranges.")
     for section_label, rows in report.community_profile(ctx.kb, ctx.answers):
@@ -249,8 +251,8 @@ def profile(doc: Document, ctx: Context) -> None:
             para(doc, " \u00b7 ".join(r.question for r in blank), bold_lead="Not answered: ")
 
 
-def ranking(doc: Document, ctx: Context) -> None:
-    heading(doc, "Pathway ranking", level=1)
+def ranking(doc: Document, ctx: Context, title: str = "Pathway ranking") -> None:
+    heading(doc, title, 1)
     para(doc, "Each pathway gets a fit score from 0 to 100: the sum of the points your answers "
               "add or take away. The range shows where the score could land once the "
               "\u201cdon\u2019t know\u201d answers are settled.")
@@ -274,10 +276,10 @@ def ranking(doc: Document, ctx: Context) -> None:
             bullets(doc, w.reasons)
 
 
-def _pathway(doc: Document, ctx: Context, detail: PathwayDetail) -> None:
+def _pathway(doc: Document, ctx: Context, detail: PathwayDetail, title: str = "") -> None:
     kb, s = ctx.kb, detail.score
     p = s.pathway
-    heading(doc, f"Recommended pathway: {p.label}", level=1)
+    heading(doc, title or f"Recommended pathway: {p.label}", 1)
     para(doc, p.definition)
     table(doc, ("Feature", "How it works"), [("Who starts the contact", p.initiator),
                           ("What triggers it", p.trigger), ("Charges", p.charges)])
@@ -337,13 +339,13 @@ def pathways(doc: Document, ctx: Context) -> None:
         _pathway(doc, ctx, detail)
 
 
-def cost(doc: Document, ctx: Context) -> None:
+def cost(doc: Document, ctx: Context, level: int = 1) -> None:
     estimate = ctx.estimate
     if estimate is None:
         return
     kb = ctx.kb
     label = kb.pathways[estimate.pathway_id].label
-    heading(doc, "Staffing and first-year cost", level=1)
+    heading(doc, "Staffing and first-year cost", level)
     para(doc, f"For {label} in a place of {estimate.band_label}, the first year costs about "
               f"{costs.dollars(estimate.low)} to {costs.dollars(estimate.high)}. "
               f"{estimate.notice}")
@@ -365,7 +367,7 @@ def cost(doc: Document, ctx: Context) -> None:
            for line in estimate.lines]
           + [("Total", "", "", costs.dollars(estimate.low), costs.dollars(estimate.high), "")],
           caption="First-year cost by line (whole dollars)")
-    heading(doc, "Where the figures come from", level=2)
+    heading(doc, "Where the figures come from", min(level + 1, 9))
     for line in estimate.lines:
         p = styled(doc, "", "List Bullet")
         p.add_run(f"{line.label}: ").bold = True
@@ -402,8 +404,8 @@ def stakeholders(doc: Document, ctx: Context) -> None:
               caption=f"Partners for {detail.score.pathway.label}")
 
 
-def measures(doc: Document, ctx: Context) -> None:
-    heading(doc, "Data and measures to collect", level=1)
+def measures(doc: Document, ctx: Context, title: str = "Data and measures to collect") -> None:
+    heading(doc, title, 1)
     para(doc, "Start collecting these from the first contact: they show whether the program "
               "works and they are what funders ask for.")
     for detail in ctx.plan.recommended:
@@ -447,10 +449,10 @@ def check_first(doc: Document, ctx: Context) -> None:
                   for c in ctx.plan.check_first])
 
 
-def starter_documents(doc: Document, ctx: Context) -> None:
+def starter_documents(doc: Document, ctx: Context, title: str = "Starter documents") -> None:
     if not ctx.documents:
         return
-    heading(doc, "Starter documents", level=1)
+    heading(doc, title, 1)
     para(doc, "Outlines to fill in with your partners, written for this plan. Compare each "
               "with the official samples linked, and have each partner's counsel review the "
               "final text.")
@@ -478,8 +480,8 @@ def add_starter_documents(doc: Document, documents: Sequence[starter.FilledDocum
             flags(doc, d)
 
 
-def sources(doc: Document, ctx: Context) -> None:
-    heading(doc, "Sources", level=1)
+def sources(doc: Document, ctx: Context, title: str = "Sources") -> None:
+    heading(doc, title, 1)
     para(doc, "Where the facts in this plan come from. Every record is in the planner\u2019s "
               f"knowledge base (as of {ctx.kb.model.as_of}).")
     _source_list(doc, ctx.plan.sources)
@@ -510,21 +512,147 @@ def _source_list(doc: Document, items: Sequence[Source], first: int = 1) -> None
         p.add_run(f" ({src.kind}{', ' + src.date if src.date else ''})")
 
 
+def _longdate(day: dt.date) -> str:
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def council_brief(doc: Document, ctx: Context) -> None:
+    """The two-page brief (planner.brief), with the staffing and cost estimate in it."""
+    heading(doc, "Council brief", 1)
+    rows = action_table.rows(ctx.kb, ctx.plan, ctx.answers, ctx.start)
+    b = build_brief(ctx.kb, ctx.plan, ctx.answers, rows, ctx.start)
+    if b is None:
+        para(doc, "Every pathway is already running, so there is no new pathway to recommend.")
+        return
+    heading(doc, "The problem here", 2)
+    if b.place:
+        para(doc, f"{ctx.plan.community}: {b.place}")
+    bullets(doc, b.problems or ("The answers did not describe the local problem yet.",))
+    heading(doc, "What we recommend, and why", 2)
+    para(doc, f". It is {b.how_sure}.", bold_lead=f"Start with {b.pathway}")
+    if b.reasons:
+        para(doc, "Your answers that point to it most:")
+        bullets(doc, b.reasons)
+    heading(doc, "What running it looks like", 2)
+    for line in b.looks_like:
+        para(doc, line)
+    cost(doc, ctx, level=2)
+    top = ctx.plan.top
+    if top is not None and top.funding:
+        heading(doc, "Funding that fits", 2)
+        for m in top.funding[:3]:
+            f = ctx.kb.funding[m.id]
+            year, amounts = report.latest_amounts(f)
+            p = styled(doc, "", "List Bullet")
+            add_hyperlink(p, f.link, f.label)
+            p.add_run(f" ({f.agency})" + (f": last published amount (FY{year}) "
+                                          f"{amounts[0].amount}" if amounts else "")
+                      + ". Check the current notice.")
+    heading(doc, "The decision we ask for", 2)
+    for n, d in enumerate(b.decision, start=1):
+        para(doc, f"{n}. {d}")
+    heading(doc, "The first 90 days", 2)
+    for n, a in enumerate(b.first_90, start=1):
+        para(doc, f": {_longdate(a.start)} to {_longdate(a.end)}; lead: {a.lead}.",
+             bold_lead=f"{n}. {a.step}")
+    heading(doc, "Risks, and what to check first", 2)
+    bullets(doc, list(b.risks) + ([f"Find out before you commit: {'; '.join(b.check_first)}. "
+                                   "These answers could change the advice."]
+                                  if b.check_first else []))
+
+
+def action_plan(doc: Document, ctx: Context) -> None:
+    heading(doc, "Action plan", 1)
+    rows = action_table.rows(ctx.kb, ctx.plan, ctx.answers, ctx.start)
+    last = max((r.end for r in rows), default=ctx.start)
+    para(doc, f"{len(rows)} steps from {_longdate(ctx.start)} to {_longdate(last)}. Each step "
+              "starts after the steps it depends on. Steps on the longest chain set the launch "
+              "date: a delay in any of them delays the launch. Change the start date, leads "
+              "and status as the work goes on.")
+    table(doc, action_table.HEADERS, [action_table.cells(r) for r in rows],
+          caption="Action plan")
+
+
+def at_the_table(doc: Document, ctx: Context) -> None:
+    heading(doc, "Who must be at the table", 1)
+    for detail in ctx.plan.recommended:
+        table(doc, ("Partner", "Role", "Essential", "Status"),
+              [(st.label, st.role,
+                {True: "Essential", False: "Helpful", None: "Named by you"}[st.essential],
+                st.status_label) for st in detail.stakeholders],
+              caption=f"Partners for {detail.score.pathway.label}")
+
+
+def in_practice(doc: Document, ctx: Context) -> None:
+    for detail in ctx.plan.recommended:
+        _pathway(doc, ctx, detail, f"{detail.score.pathway.label} in practice")
+
+
+def state_law(doc: Document, ctx: Context) -> None:
+    records = states.context_for(ctx.kb, community_state(ctx.kb, ctx.answers))
+    if not records:
+        return
+    heading(doc, "Your state's law and money", 1)
+    para(doc, "What your state requires or funds for deflection, as far as we could confirm. "
+              "Check each with the agency before you rely on it.")
+    for r in records:
+        heading(doc, r.label, 2)
+        para(doc, f"{r.citation} ({r.administered_by})" if r.citation else r.administered_by)
+        para(doc, r.summary)
+        if r.requires:
+            para(doc, r.requires, bold_lead="What it requires: ")
+        if r.funds:
+            para(doc, r.funds, bold_lead="What it funds: ")
+        for link in r.links:
+            add_hyperlink(styled(doc, "", "List Bullet"), link.url, link.label)
+        para(doc, f"As of {r.as_of}; last checked {r.verified_on}.")
+
+
+def appendix_ranking(doc: Document, ctx: Context) -> None:
+    ranking(doc, ctx, "Appendix A. How each pathway ranked, and why")
+
+
+def appendix_answers(doc: Document, ctx: Context) -> None:
+    profile(doc, ctx, "Appendix B. Your answers")
+
+
+def appendix_measures(doc: Document, ctx: Context) -> None:
+    measures(doc, ctx, "Appendix C. Measures to collect")
+
+
+def appendix_notes(doc: Document, ctx: Context) -> None:
+    heading(doc, "Appendix D. Consultant notes and what the visit found", 1)
+    for n in ctx.notes:
+        meta = ", ".join(x for x in (n.author, n.date) if x)
+        if meta:
+            para(doc, meta)
+        para(doc, n.text)
+    para(doc, "What the visit found (write here):")
+    for _ in range(3):
+        para(doc, "")
+
+
+def appendix_sources(doc: Document, ctx: Context) -> None:
+    sources(doc, ctx, "Appendix E. Sources")
+
+
+def appendix_starter_documents(doc: Document, ctx: Context) -> None:
+    starter_documents(doc, ctx, "Appendix F. Starter documents")
+
+
 SECTIONS: tuple[tuple[str, Builder], ...] = (
     ("cover", cover),
-    ("summary", summary),
-    ("profile", profile),
-    ("ranking", ranking),
-    ("pathways", pathways),
-    ("cost", cost),
-    ("timeline", timeline),
-    ("stakeholders", stakeholders),
-    ("measures", measures),
-    ("checklist", checklist),
-    ("notes", notes),
-    ("check-first", check_first),
-    ("starter-documents", starter_documents),
-    ("sources", sources),
+    ("brief", council_brief),
+    ("actions", action_plan),
+    ("stakeholders", at_the_table),
+    ("pathways", in_practice),
+    ("state", state_law),
+    ("ranking", appendix_ranking),
+    ("profile", appendix_answers),
+    ("measures", appendix_measures),
+    ("notes", appendix_notes),
+    ("sources", appendix_sources),
+    ("starter-documents", appendix_starter_documents),
 )
 
 
