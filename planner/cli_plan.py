@@ -1,7 +1,10 @@
-"""The `planner plan` command: write a community's starter plan as a PDF (or its HTML)."""
+"""The `planner plan` command: write a community's starter plan as a PDF (or its HTML), an
+editable Word document, or the action plan as a spreadsheet (picked by the output's
+extension: .docx, .xlsx, .csv; anything else is the PDF)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -9,23 +12,32 @@ import click
 
 from planner import loader
 from planner import plan as planning
-from planner.answers import AnswersError, read_file
+from planner.answers import Answers, AnswersError, read_file
+from planner.model import Knowledge
 
 
 @click.command("plan")
 @click.argument("answers_file", metavar="ANSWERS.json",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Where to write the plan (plan.pdf, or plan.html with --html).")
+              help="Where to write the plan: plan.pdf (or plan.html with --html), plan.docx "
+                   "(editable Word copy), actions.xlsx or actions.csv (the action plan).")
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML preview instead of a PDF.")
+@click.option("--start", "start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Start date of the action plan, YYYY-MM-DD (default: the first Monday of "
+                   "next month).")
+@click.option("--starter-documents", "starter_only", is_flag=True,
+              help="With a .docx output: write only the starter documents (MOU outline, "
+                   "data-sharing checklist, referral form...).")
 @click.option("--note", "notes", multiple=True,
               help="A consultant note to include (repeat for several).")
 @click.option("--knowledge", "knowledge_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Knowledge folder (default: the shipped knowledge/).")
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Templates folder (default: the checkout's templates/).")
-def plan_command(answers_file: Path, output: Path, as_html: bool, notes: tuple[str, ...],
-                 knowledge_dir: Path | None, templates_dir: Path | None) -> None:
+def plan_command(answers_file: Path, output: Path, as_html: bool, start: dt.datetime | None,
+                 starter_only: bool, notes: tuple[str, ...], knowledge_dir: Path | None,
+                 templates_dir: Path | None) -> None:
     """Write the starter plan for ANSWERS.json: the same plan the web app gives."""
     from planner import report
 
@@ -43,6 +55,15 @@ def plan_command(answers_file: Path, output: Path, as_html: bool, notes: tuple[s
             f"{answers_file}:\n" + "\n".join(f"  {p}" for p in exc.problems)
         ) from exc
     built = planning.build(kb, answers)
+    suffix = output.suffix.lower()
+    if starter_only and suffix != ".docx":
+        raise click.UsageError("--starter-documents writes a Word document: use -o NAME.docx")
+    if as_html and suffix in EDITABLE:
+        raise click.UsageError(f"--html writes HTML, not {suffix}: drop --html or change -o")
+    if suffix in EDITABLE:
+        output.write_bytes(_editable(kb, built, answers, suffix, notes, start, starter_only))
+        click.echo(f"wrote {output}")
+        return
     html = report.render_plan_html(kb, built, answers, for_pdf=not as_html, notes=notes,
                                    templates_dir=templates_dir)
     if as_html:
@@ -52,3 +73,22 @@ def plan_command(answers_file: Path, output: Path, as_html: bool, notes: tuple[s
 
         output.write_bytes(render_pdf(html))
     click.echo(f"wrote {output}")
+
+
+EDITABLE = (".docx", ".xlsx", ".csv")
+
+
+def _editable(kb: Knowledge, built: planning.Plan, answers: Answers,
+              suffix: str, notes: tuple[str, ...], start: dt.datetime | None,
+              starter_only: bool) -> bytes:
+    from planner import action_table, docx_export, sheet_export
+    from planner.actions import default_start
+
+    first = start.date() if start is not None else default_start(dt.date.today())
+    if suffix == ".docx":
+        ctx = docx_export.context(kb, built, answers, notes=notes, start=first)
+        if starter_only:
+            return docx_export.render_starter_documents(ctx)
+        return docx_export.render(ctx)
+    rows = action_table.rows(kb, built, answers, first)
+    return sheet_export.xlsx(rows) if suffix == ".xlsx" else sheet_export.csv_bytes(rows)

@@ -37,6 +37,8 @@ FILES: Mapping[str, str] = {
     "measures": "measures",
     "links": "links",
     "states": "states",
+    "costs": "costs",
+    "starter_documents": "starter_documents",
 }
 
 

@@ -668,6 +668,8 @@ class Knowledge:
     measures: Mapping[str, Measure]
     root: str = field(default="")
     states: Mapping[str, StateContext] = field(default_factory=lambda: MappingProxyType({}))
+    costs: CostModel | None = None
+    starter_documents: tuple[StarterDocument, ...] = ()
 
     @property
     def pathways_in_order(self) -> tuple[Pathway, ...]:
@@ -708,4 +710,189 @@ def build_knowledge(data: Mapping[str, Raw], root: str = "") -> Knowledge:
         states=_index(
             StateContext.from_raw(r) for r in (data.get("states") or {}).get("states", ())
         ),
+        costs=CostModel.from_raw(data["costs"]) if "costs" in data else None,
+        starter_documents=tuple(
+            StarterDocument.from_raw(r)
+            for r in (data["starter_documents"]["documents"] if "starter_documents" in data
+                      else ())
+        ),
     )
+
+
+@dataclass(frozen=True)
+class CostRole:
+    """A staff role with the national median wage of its matching occupation."""
+
+    id: str
+    label: str
+    occupation: str
+    annual_wage: int
+    year: int
+    statistic: str
+    sources: tuple[Source, ...]
+    as_of: str
+    verified_on: str | None
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FteRange:
+    role: str
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """The staffing model of one pathway, by population band."""
+
+    id: str
+    pathway: str
+    basis: str
+    programs: tuple[str, ...]
+    note: str
+    bands: Mapping[str, tuple[FteRange, ...]]
+    sources: tuple[Source, ...]
+    as_of: str
+    verified_on: str | None
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NonStaffCost:
+    """A yearly cost that is not a wage (vehicle, naloxone, data system, training)."""
+
+    id: str
+    label: str
+    pathways: tuple[str, ...]
+    low: int
+    high: int
+    by_band: Mapping[str, tuple[int, int]]
+    explanation: str
+    sources: tuple[Source, ...]
+    as_of: str
+    verified_on: str | None
+    flags: tuple[str, ...]
+
+    def applies_to(self, pathway_id: str) -> bool:
+        return not self.pathways or pathway_id in self.pathways
+
+    def amounts(self, band: str) -> tuple[int, int]:
+        return self.by_band.get(band, (self.low, self.high))
+
+
+@dataclass(frozen=True)
+class Benefits:
+    id: str
+    label: str
+    low: float
+    high: float
+    explanation: str
+    sources: tuple[Source, ...]
+    as_of: str
+    verified_on: str | None
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Staffing models and unit costs (knowledge/costs.yaml): national figures."""
+
+    notice: str
+    roles: Mapping[str, CostRole]
+    benefits: Benefits
+    staffing: Mapping[str, Staffing]  # by pathway id
+    non_staff: tuple[NonStaffCost, ...]
+    wage_question: str | None
+    wage_roles: tuple[str, ...]
+    budget_question: str | None
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> CostModel:
+        def common(r: Raw) -> dict[str, Any]:
+            return {"sources": _sources(r), "as_of": r["as_of"],
+                    "verified_on": r.get("verified_on"), "flags": _texts(r, "flags")}
+
+        local = raw.get("local_questions") or {}
+        ben = raw["benefits"]
+        return cls(
+            notice=raw["notice"],
+            roles=_index(
+                CostRole(id=r["id"], label=r["label"], occupation=r["occupation"],
+                         annual_wage=r["annual_wage"], year=r["year"],
+                         statistic=r["statistic"], **common(r))
+                for r in raw["roles"]
+            ),
+            benefits=Benefits(id=ben["id"], label=ben["label"], low=ben["low"],
+                              high=ben["high"], explanation=ben["explanation"], **common(ben)),
+            staffing=MappingProxyType({
+                s["pathway"]: Staffing(
+                    id=s["id"], pathway=s["pathway"], basis=s["basis"],
+                    programs=tuple(s["programs"]), note=s["note"],
+                    bands=MappingProxyType({
+                        b["band"]: tuple(FteRange(x["role"], x["low"], x["high"])
+                                         for x in b["roles"])
+                        for b in s["bands"]
+                    }),
+                    **common(s))
+                for s in raw["staffing"]
+            }),
+            non_staff=tuple(
+                NonStaffCost(id=n["id"], label=n["label"], pathways=tuple(n["pathways"]),
+                             low=n["low"], high=n["high"],
+                             by_band=MappingProxyType({b["band"]: (b["low"], b["high"])
+                                                       for b in n.get("by_band") or ()}),
+                             explanation=n["explanation"], **common(n))
+                for n in raw["non_staff"]
+            ),
+            wage_question=local.get("wage"),
+            wage_roles=tuple(local.get("wage_roles") or ()),
+            budget_question=local.get("budget"),
+        )
+
+
+@dataclass(frozen=True)
+class StarterSection:
+    heading: str
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SampleLink:
+    label: str
+    link: str
+    publisher: str
+
+
+@dataclass(frozen=True)
+class StarterDocument:
+    """A starter document outline (knowledge/starter_documents.yaml), in our own words."""
+
+    id: str
+    label: str
+    kind: str
+    pathways: tuple[str, ...]
+    purpose: str
+    sections: tuple[StarterSection, ...]
+    samples: tuple[SampleLink, ...]
+    caution: str
+    sources: tuple[Source, ...]
+    as_of: str
+    verified_on: str | None
+    flags: tuple[str, ...]
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> StarterDocument:
+        return cls(
+            id=raw["id"], label=raw["label"], kind=raw["kind"],
+            pathways=_texts(raw, "pathways"), purpose=raw["purpose"],
+            sections=tuple(StarterSection(s["heading"], tuple(s["items"]))
+                           for s in raw["sections"]),
+            samples=tuple(SampleLink(s["label"], s["link"], s["publisher"])
+                          for s in raw.get("samples") or ()),
+            caution=raw["caution"], sources=_sources(raw), as_of=raw["as_of"],
+            verified_on=raw.get("verified_on"), flags=_texts(raw, "flags"),
+        )
+
+    def applies_to(self, pathway_id: str) -> bool:
+        return not self.pathways or pathway_id in self.pathways

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
-from planner import actions, charts, scoring, states
+from planner import actions, charts, costs, scoring, states
 from planner.answers import Answers, asked_questions, selected
 from planner.brief import build_brief
 from planner.matching import community_state
@@ -141,8 +141,11 @@ def answer_text(kb: Knowledge, answers: Answers, question_id: str) -> ProfileRow
 
 
 def community_profile(kb: Knowledge, answers: Answers) -> list[tuple[str, list[ProfileRow]]]:
-    """The asked questions grouped by section, each with its answer."""
-    asked = asked_questions(kb, answers)
+    """The asked questions grouped by section, each with its answer. An optional question
+    without choices (a note, a local figure) that was left blank is left out: it bears on
+    nothing."""
+    asked = [q for q in asked_questions(kb, answers)
+             if q.has_options or q.required or answers.get(q.id) not in (None, "", ())]
     groups = []
     for section in kb.sections:
         rows = [answer_text(kb, answers, q.id) for q in asked if q.section == section.id]
@@ -366,7 +369,8 @@ def render_plan_html(
         start=begin,
         actions=rows,
         brief=build_brief(kb, plan, answers, rows, begin),
-        cost=None,
+        cost=(costs.for_pathway(kb, answers, plan.top.score.pathway.id)
+              if plan.top else None),
         flagged=flagged_records(kb, plan) + tuple(
             (s.label, s.flags) for s in state_context if s.flags),
         state_context=state_context,

@@ -7,6 +7,7 @@ file does not hide the findings in the others.
 from __future__ import annotations
 
 import calendar
+import string
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from datetime import date
@@ -64,7 +65,7 @@ def cross_findings(data: Mapping[str, Any]) -> list[Finding]:
     ctx = _Ctx(data)
     for check in (_unique_ids, _vocabulary, _pathways, _questions, _scoring, _programs,
                   _mentor_sites, _tta_and_funding, _tasks, _measures, _matching, _links, _states,
-                  _essential_groups, _rule_basis):
+                  _essential_groups, _rule_basis, _costs, _starter_documents):
         check(ctx)
     return sorted(set(ctx.findings))
 
@@ -565,3 +566,128 @@ def _source_kind(content: Any, path: str) -> str | None:
             continue
         node = node[int(part)] if part.isdigit() else node.get(part)
     return node.get("kind") if isinstance(node, dict) else None
+
+
+def _https_sources(ctx: _Ctx, stem: str, rid: str, record: Mapping[str, Any]) -> None:
+    for i, source in enumerate(record.get("sources") or ()):
+        if not source["url"].startswith("https://"):
+            ctx.add(stem, rid, f"sources[{i}].url", "cost and document sources must be https")
+
+
+def _duplicates(ctx: _Ctx, stem: str, field: str, ids: list[str], what: str) -> None:
+    for rid, n in sorted(Counter(ids).items()):
+        if n > 1:
+            ctx.add(stem, rid, field, f"{what} '{rid}' is given {n} times")
+
+
+def _costs(ctx: _Ctx) -> None:
+    if "costs" not in ctx.data:
+        return
+    data = ctx.data["costs"]
+    roles = {r["id"] for r in data["roles"]}
+    pathways, programs = ctx.ids("pathways"), ctx.ids("programs")
+    bands = ({b["id"] for b in ctx.data["matching"]["population_buckets"]}
+             if "matching" in ctx.data else set())
+    _duplicates(ctx, "costs", "id", [r["id"] for r in data["roles"]]
+                + [n["id"] for n in data["non_staff"]] + [data["benefits"]["id"]],
+                "role or cost line id")
+    _duplicates(ctx, "costs", "pathway", [s["pathway"] for s in data["staffing"]],
+                "staffing model for pathway")
+    for role in data["roles"]:
+        _https_sources(ctx, "costs", role["id"], role)
+    benefits = data["benefits"]
+    _https_sources(ctx, "costs", benefits["id"], benefits)
+    if benefits["low"] > benefits["high"]:
+        ctx.add("costs", benefits["id"], "low", "low is above high")
+    for s in data["staffing"]:
+        sid = s["id"]
+        _https_sources(ctx, "costs", sid, s)
+        if "pathways" in ctx.data and s["pathway"] not in pathways:
+            ctx.add("costs", sid, "pathway", f"unknown pathway '{s['pathway']}'")
+        ctx.refs("costs", sid, "programs", s["programs"], programs, "program", "programs")
+        if s["basis"] == "program" and not s["programs"]:
+            ctx.add("costs", sid, "programs", "a staffing model based on programs must name them")
+        seen = [b["band"] for b in s["bands"]]
+        _duplicates(ctx, "costs", f"{sid}.bands", seen, "band")
+        if bands:
+            for i, band in enumerate(seen):
+                if band not in bands:
+                    ctx.add("costs", sid, f"bands[{i}].band", f"unknown population band '{band}'")
+            for band in sorted(bands - set(seen)):
+                ctx.add("costs", sid, "bands", f"no staffing for population band '{band}'")
+        for i, b in enumerate(s["bands"]):
+            for j, fte in enumerate(b["roles"]):
+                field = f"bands[{i}].roles[{j}]"
+                if fte["role"] not in roles:
+                    ctx.add("costs", sid, f"{field}.role", f"unknown role '{fte['role']}'")
+                if fte["low"] > fte["high"]:
+                    ctx.add("costs", sid, field, "low FTE is above high FTE")
+    if "pathways" in ctx.data:
+        for pid in sorted(pathways - {s["pathway"] for s in data["staffing"]}):
+            ctx.add("costs", "", "staffing", f"pathway '{pid}' has no staffing model")
+    for n in data["non_staff"]:
+        nid = n["id"]
+        _https_sources(ctx, "costs", nid, n)
+        ctx.refs("costs", nid, "pathways", n["pathways"], pathways, "pathway", "pathways")
+        if n["low"] > n["high"]:
+            ctx.add("costs", nid, "low", "low is above high")
+        for i, b in enumerate(n.get("by_band") or ()):
+            if bands and b["band"] not in bands:
+                ctx.add("costs", nid, f"by_band[{i}].band",
+                        f"unknown population band '{b['band']}'")
+            if b["low"] > b["high"]:
+                ctx.add("costs", nid, f"by_band[{i}]", "low is above high")
+    local = data.get("local_questions") or {}
+    questions = {q["id"]: q for q in ctx.records("questions", "questions")}
+    for key in ("wage", "budget"):
+        qid = local.get(key)
+        if qid is None or "questions" not in ctx.data:
+            continue
+        if qid not in questions:
+            ctx.add("costs", "", f"local_questions.{key}", f"unknown question '{qid}'")
+        elif questions[qid]["type"] != "number":
+            ctx.add("costs", "", f"local_questions.{key}",
+                    f"question '{qid}' must be a number question")
+    for i, role in enumerate(local.get("wage_roles") or ()):
+        if role not in roles:
+            ctx.add("costs", "", f"local_questions.wage_roles[{i}]", f"unknown role '{role}'")
+
+
+PLACEHOLDERS = frozenset({"community", "pathway", "lead", "partners", "missing"})
+
+
+def _placeholder_problem(text: str) -> str | None:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        return f"bad placeholder: {exc}"
+    unknown = sorted(names - PLACEHOLDERS)
+    return f"unknown placeholder {{{unknown[0]}}}" if unknown else None
+
+
+def _starter_documents(ctx: _Ctx) -> None:
+    if "starter_documents" not in ctx.data:
+        return
+    documents = ctx.data["starter_documents"]["documents"]
+    pathways = ctx.ids("pathways")
+    _duplicates(ctx, "starter_documents", "id", [d["id"] for d in documents], "document")
+    for d in documents:
+        did = d["id"]
+        _https_sources(ctx, "starter_documents", did, d)
+        ctx.refs("starter_documents", did, "pathways", d["pathways"], pathways, "pathway",
+                 "pathways")
+        texts = [("purpose", d["purpose"])] + [
+            (f"sections[{i}].items[{j}]", item)
+            for i, section in enumerate(d["sections"]) for j, item in enumerate(section["items"])
+        ]
+        for field, text in texts:
+            problem = _placeholder_problem(text)
+            if problem:
+                ctx.add("starter_documents", did, field, problem)
+    if "pathways" in ctx.data:
+        for pid in sorted(pathways):
+            kinds = {d["kind"] for d in documents if not d["pathways"] or pid in d["pathways"]}
+            for kind in ("mou", "data-sharing", "form"):
+                if kind not in kinds:
+                    ctx.add("starter_documents", "", "documents",
+                            f"pathway '{pid}' has no starter document of kind '{kind}'")

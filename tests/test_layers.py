@@ -10,7 +10,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "planner"
 CORE = ["model", "loader", "validation", "answers", "scoring", "sensitivity", "graph",
-        "matching", "plan", "charts", "report"]
+        "matching", "plan", "charts", "report", "costs", "action_table", "starter",
+        "docx_export", "sheet_export", "ooxml"]
 WEB_ONLY = ["flask", "flask_wtf", "wtforms", "werkzeug", "sqlalchemy", "alembic", "gunicorn"]
 
 
@@ -36,7 +37,8 @@ def test_importing_the_core_loads_no_web_database_or_pdf_library() -> None:
 
 def test_each_heavy_library_has_one_home() -> None:
     homes = {"weasyprint": {"pdf.py"}, "networkx": {"graph.py"}, "yaml": {"loader.py"},
-             "matplotlib": {"charts.py"}}
+             "matplotlib": {"charts.py"}, "docx": {"docx_export.py"},
+             "openpyxl": {"sheet_export.py"}}
     for library, allowed in homes.items():
         users = {p.name for p in PACKAGE.glob("*.py") if library in _direct_imports(p)}
         assert users <= allowed, (library, users - allowed)

@@ -207,7 +207,12 @@ def plan_preview(token: str) -> Response:
         preview_links={
             "home": url_for("start.index"),
             "results": url_for("results.results", token=token),
-            "downloads": [("Download the plan (PDF)", url_for("results.plan_pdf", token=token))],
+            "downloads": [
+                ("Download the plan (PDF)", url_for("results.plan_pdf", token=token)),
+                ("Word", url_for("results.plan_docx", token=token)),
+                ("Action plan (Excel)", url_for("results.actions_xlsx", token=token)),
+                ("Starter documents (Word)", url_for("results.starter_docx", token=token)),
+            ],
         },
     )
     page, policy = csp.standalone(html)
@@ -247,3 +252,65 @@ def plan_pdf(token: str) -> Response:
                 rendered.release(key)
     return downloads.attachment(Response(body, mimetype="application/pdf"),
                                 f"{downloads.slug(built.community)}-plan.pdf")
+
+
+def _start_date() -> dt.date:
+    """The action plan's start date: ?start=YYYY-MM-DD, else the first Monday of next month."""
+    try:
+        return actions.parse_start(request.args.get("start"), dt.date.today())
+    except ValueError:
+        abort(400, description="The start date must be a date written YYYY-MM-DD within ten "
+                               "years of today, for example 2027-01-04.")
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    return downloads.attachment(Response(body, mimetype=mimetype), filename)
+
+
+@bp.get("/plan.docx")
+def plan_docx(token: str) -> Response:
+    """The starter plan as an editable Word document."""
+    from planner import docx_export
+
+    kb, built, answers, notes = _built(token)
+    ctx = docx_export.context(kb, built, answers, notes=notes, start=_start_date())
+    return _download(docx_export.render(ctx), docx_export.MIME,
+                     f"{downloads.slug(built.community)}-plan.docx")
+
+
+@bp.get("/starter-documents.docx")
+def starter_docx(token: str) -> Response:
+    """The starter documents alone (MOU outline, data-sharing checklist...), as Word."""
+    from planner import docx_export
+
+    kb, built, answers, notes = _built(token)
+    ctx = docx_export.context(kb, built, answers, notes=notes, start=_start_date())
+    return _download(docx_export.render_starter_documents(ctx), docx_export.MIME,
+                     f"{downloads.slug(built.community)}-starter-documents.docx")
+
+
+def _action_rows(token: str) -> tuple[plan.Plan, Any]:
+    from planner import action_table
+
+    kb, built, answers, _ = _built(token)
+    return built, action_table.rows(kb, built, answers, _start_date())
+
+
+@bp.get("/actions.xlsx")
+def actions_xlsx(token: str) -> Response:
+    """The action plan as a spreadsheet (XLSX)."""
+    from planner import sheet_export
+
+    built, rows = _action_rows(token)
+    return _download(sheet_export.xlsx(rows), sheet_export.XLSX_MIME,
+                     f"{downloads.slug(built.community)}-actions.xlsx")
+
+
+@bp.get("/actions.csv")
+def actions_csv(token: str) -> Response:
+    """The action plan as CSV."""
+    from planner import sheet_export
+
+    built, rows = _action_rows(token)
+    return _download(sheet_export.csv_bytes(rows), f"{sheet_export.CSV_MIME}; charset=utf-8",
+                     f"{downloads.slug(built.community)}-actions.csv")

@@ -27,8 +27,8 @@ from webhelpers import HUNTINGTON, Wizard, csrf_of
 
 from planner import create_app
 
-# Requests whose success is slow by design (a PDF render): fuzzed with bad tokens only.
-SLOW_ENDPOINTS = {"results.plan_pdf"}
+# Requests whose success is slow by design (a PDF or Word render): fuzzed with bad tokens only.
+SLOW_ENDPOINTS = {"results.plan_pdf", "results.plan_docx", "results.starter_docx"}
 SKIP_ENDPOINTS = {"assets.static", "assets.uswds"}
 MESSAGE = re.compile(r"usa-alert|usa-error-message|Error code \d{3}|\"error\"|\"message\"", re.I)
 EXAMPLES = 1250  # x 4 tests = 5,000 cases

@@ -1,0 +1,30 @@
+"""The action plan as table rows for the editable copies (Word table, XLSX, CSV).
+
+The rows themselves come from planner.actions (the lead's action plan: leads, dates from
+the chosen start, what each step waits for); this module fixes the columns the spreadsheet
+and the Word table share.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from planner import actions
+from planner.answers import Answers
+from planner.model import Knowledge
+from planner.plan import Plan, named_partners
+
+HEADERS = ("Step", "Lead", "Start", "End", "Depends on", "Status", "On the longest chain")
+Cells = tuple[str, str, dt.date, dt.date, str, str, str]
+
+
+def rows(kb: Knowledge, plan: Plan, answers: Answers,
+         start: dt.date) -> tuple[actions.ActionRow, ...]:
+    """The plan's action rows, dated from `start`."""
+    return actions.action_plan(kb, plan.timeline, answers, named_partners(kb, answers), start)
+
+
+def cells(row: actions.ActionRow) -> Cells:
+    """One row in the column order of HEADERS."""
+    return (row.step, row.lead, row.start, row.end, "; ".join(row.depends_on), row.status,
+            "Yes" if row.on_longest_chain else "No")

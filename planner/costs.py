@@ -1,0 +1,218 @@
+"""A first-year staffing and cost range for a pathway, from knowledge/costs.yaml.
+
+The figures are national (median wages by occupation, a benefits share, sourced prices and
+the planner's estimates where nothing is published), so every estimate carries the notice
+to adjust them locally. A community's own figures (a local wage, a local amount for a line)
+replace the national ones and are marked local. Totals are always the sum of the lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from planner.answers import Answers, is_asked, profile_value
+from planner.model import CostModel, Knowledge, Source
+
+BENEFITS = "benefits"
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """The community's own figures: annual wages by role id, whole-line amounts by line id,
+    and the money it expects to have in year one (shown beside the range, never added)."""
+
+    wages: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    budget: int | None = None
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One line of the estimate. Staff lines carry the FTE range and the annual wage."""
+
+    id: str
+    kind: str  # "staff", "benefits" or "other"
+    label: str
+    fte_low: float | None
+    fte_high: float | None
+    unit_cost: int | None
+    low: int
+    high: int
+    local: bool
+    basis: str
+    sources: tuple[Source, ...]
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    pathway_id: str
+    band: str
+    band_label: str
+    lines: tuple[CostLine, ...]
+    notice: str
+    staffing_note: str
+    staffing_basis: str
+    programs: tuple[str, ...]
+    budget: int | None
+
+    @property
+    def low(self) -> int:
+        return sum(line.low for line in self.lines)
+
+    @property
+    def high(self) -> int:
+        return sum(line.high for line in self.lines)
+
+    @property
+    def staff_lines(self) -> tuple[CostLine, ...]:
+        return tuple(line for line in self.lines if line.kind == "staff")
+
+    @property
+    def any_local(self) -> bool:
+        return any(line.local for line in self.lines) or self.budget is not None
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        seen: dict[str, Source] = {}
+        for line in self.lines:
+            for source in line.sources:
+                seen.setdefault(source.url, source)
+        return tuple(seen.values())
+
+
+def _money(amount: float) -> int:
+    """Whole dollars, rounding halves up (deterministic, unlike banker's rounding)."""
+    return int(amount + 0.5) if amount >= 0 else -int(-amount + 0.5)
+
+
+def estimate(kb: Knowledge, pathway_id: str, band: str,
+             overrides: Overrides | None = None) -> CostEstimate:
+    """The first-year cost range for a pathway in a population band."""
+    model = _model(kb)
+    if pathway_id not in model.staffing:
+        raise ValueError(f"no staffing model for pathway '{pathway_id}'")
+    staffing = model.staffing[pathway_id]
+    if band not in staffing.bands:
+        raise ValueError(f"no staffing for population band '{band}'")
+    given = overrides or Overrides()
+    lines: list[CostLine] = []
+    for fte in staffing.bands[band]:
+        role = model.roles[fte.role]
+        local_wage = given.wages.get(role.id)
+        wage = role.annual_wage if local_wage is None else int(local_wage)
+        whole = given.lines.get(role.id)
+        if whole is not None:
+            low = high = int(whole)
+        else:
+            low, high = _money(fte.low * wage), _money(fte.high * wage)
+        local = local_wage is not None or whole is not None
+        basis = ("your figure" if local else
+                 f"{role.occupation}, {role.statistic} (BLS)")
+        lines.append(CostLine(
+            id=role.id, kind="staff", label=role.label, fte_low=fte.low, fte_high=fte.high,
+            unit_cost=wage, low=low, high=high, local=local, basis=basis,
+            sources=() if local else role.sources, flags=() if local else role.flags,
+        ))
+    benefits = model.benefits
+    whole = given.lines.get(BENEFITS)
+    if whole is not None:
+        b_low = b_high = int(whole)
+    else:
+        b_low = _money(benefits.low * sum(line.low for line in lines))
+        b_high = _money(benefits.high * sum(line.high for line in lines))
+    lines.append(CostLine(
+        id=BENEFITS, kind="benefits",
+        label=f"{benefits.label}: {benefits.low:.0%} to {benefits.high:.0%}",
+        fte_low=None, fte_high=None, unit_cost=None, low=b_low, high=b_high,
+        local=whole is not None,
+        basis="your figure" if whole is not None else benefits.explanation,
+        sources=() if whole is not None else benefits.sources,
+        flags=() if whole is not None else benefits.flags,
+    ))
+    for item in model.non_staff:
+        if not item.applies_to(pathway_id):
+            continue
+        whole = given.lines.get(item.id)
+        low, high = (int(whole), int(whole)) if whole is not None else item.amounts(band)
+        lines.append(CostLine(
+            id=item.id, kind="other", label=item.label, fte_low=None, fte_high=None,
+            unit_cost=None, low=low, high=high, local=whole is not None,
+            basis="your figure" if whole is not None else item.explanation,
+            sources=() if whole is not None else item.sources,
+            flags=() if whole is not None else item.flags,
+        ))
+    bucket = next((b for b in kb.matching.population_buckets if b.id == band), None)
+    return CostEstimate(
+        pathway_id=pathway_id, band=band, band_label=bucket.label if bucket else band,
+        lines=tuple(lines), notice=model.notice, staffing_note=staffing.note,
+        staffing_basis=staffing.basis, programs=staffing.programs, budget=given.budget,
+    )
+
+
+def _model(kb: Knowledge) -> CostModel:
+    if kb.costs is None:
+        raise ValueError("this knowledge base has no cost model (costs.yaml)")
+    return kb.costs
+
+
+def band_of(kb: Knowledge, answers: Answers) -> str | None:
+    """The population band the answers give (None if the population question is unanswered)."""
+    values = profile_value(kb, answers, "population")
+    return values[0] if values else None
+
+
+def _number(kb: Knowledge, answers: Answers, question_id: str | None) -> int | None:
+    if question_id is None or question_id not in kb.questions:
+        return None
+    if not is_asked(kb.questions[question_id], answers):
+        return None
+    value = answers.get(question_id)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return _money(float(value))
+
+
+def overrides_from_answers(kb: Knowledge, answers: Answers) -> Overrides:
+    """The local figures the community entered in the wizard (optional questions)."""
+    if kb.costs is None:
+        return Overrides()
+    wage = _number(kb, answers, kb.costs.wage_question)
+    wages = {role: wage for role in kb.costs.wage_roles} if wage is not None else {}
+    return Overrides(wages=MappingProxyType(wages),
+                     budget=_number(kb, answers, kb.costs.budget_question))
+
+
+def for_pathway(kb: Knowledge, answers: Answers, pathway_id: str,
+                extra: Overrides | None = None) -> CostEstimate | None:
+    """The estimate for a pathway with the community's band and local figures, or None when
+    the band is unknown or there is no cost model. `extra` overrides win over the answers."""
+    band = band_of(kb, answers)
+    if band is None or kb.costs is None or pathway_id not in kb.costs.staffing:
+        return None
+    local = overrides_from_answers(kb, answers)
+    if extra is not None:
+        local = Overrides(
+            wages=MappingProxyType({**local.wages, **extra.wages}),
+            lines=MappingProxyType({**local.lines, **extra.lines}),
+            budget=extra.budget if extra.budget is not None else local.budget,
+        )
+    return estimate(kb, pathway_id, band, local)
+
+
+def dollars(amount: int) -> str:
+    """$1,234 (whole dollars)."""
+    return f"${amount:,}"
+
+
+def fte_range(low: float | None, high: float | None) -> str:
+    """"0.5 to 1" or "1" (an FTE range in words)."""
+    if low is None or high is None:
+        return ""
+
+    def fmt(x: float) -> str:
+        return f"{x:g}"
+
+    return fmt(low) if low == high else f"{fmt(low)} to {fmt(high)}"
