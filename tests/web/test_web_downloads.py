@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from webhelpers import HUNTINGTON, Wizard
 
-from planner.web.results import attachment
+from planner.web.downloads import disposition
 
 DOWNLOADS = {
     "/plan.docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -114,9 +114,9 @@ def test_a_respondent_link_is_refused_every_download(app: Flask) -> None:
     ("huntington-plan.docx",
      "attachment; filename=\"huntington-plan.docx\"; filename*=UTF-8''huntington-plan.docx"),
     ("san-josé-plan.docx",
-     "attachment; filename=\"san-jos--plan.docx\"; filename*=UTF-8''san-jos%C3%A9-plan.docx"),
+     "attachment; filename=\"san-jose-plan.docx\"; filename*=UTF-8''san-jos%C3%A9-plan.docx"),
     ("a\"b;c.csv", "attachment; filename=\"a-b-c.csv\"; filename*=UTF-8''a%22b%3Bc.csv"),
 ])
 def test_content_disposition_has_an_ascii_fallback_and_the_utf8_name(name: str,
                                                                      expected: str) -> None:
-    assert attachment(name) == expected
+    assert disposition(name) == expected
