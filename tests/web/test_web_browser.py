@@ -73,9 +73,9 @@ def test_a_new_community_completes_the_journey(browser: Any, context: Any,
     assert "Review your answers" in fresh.title()
     body = fresh.inner_text("main")
     for text in ("Huntington", "West Virginia", "Often, several a week or more",
-                 "Peer recovery organisation", "Quick response team visits within 72 hours."):
+                 "Peer recovery organization", "Quick response team visits within 72 hours."):
         assert text in body, text
-    fresh.click("text=Change your answer to: Which kind of organisation do you answer for?")
+    fresh.click("text=Change your answer to: Which kind of organization do you answer for?")
     assert "return=review" in fresh.url
     choose(fresh, "q-respondent-role-police")
     fresh.click("text=Save and return to review")

@@ -91,7 +91,7 @@ def test_resume_link_restores_everything_in_a_new_browser(app: Flask, wizard: Wi
     assert response.status_code == 303
     assert response.location.endswith("/review")
     review = stranger.get(response.location).text
-    for label in ("Huntington", "West Virginia", "Peer recovery organisation"):
+    for label in ("Huntington", "West Virginia", "Peer recovery organization"):
         assert label in review
 
 
