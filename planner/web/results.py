@@ -209,7 +209,7 @@ def plan_preview(token: str) -> Response:
             "results": url_for("results.results", token=token),
             "downloads": [
                 ("Download the plan (PDF)", url_for("results.plan_pdf", token=token)),
-                ("Word", url_for("results.plan_docx", token=token)),
+                ("The plan (Word)", url_for("results.plan_docx", token=token)),
                 ("Action plan (Excel)", url_for("results.actions_xlsx", token=token)),
                 ("Starter documents (Word)", url_for("results.starter_docx", token=token)),
             ],

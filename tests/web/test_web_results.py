@@ -67,6 +67,24 @@ def test_plan_preview_is_html(done: Wizard, client: FlaskClient) -> None:
 
 
 @pytest.mark.skipif(not PLAN_READY, reason="planner.report is not there yet")
+def test_plan_preview_links_back_and_to_every_download(done: Wizard,
+                                                       client: FlaskClient) -> None:
+    """The preview is no dead end: back to the results, and each download says what it is."""
+    import re
+
+    preview = client.get(done.url("/plan")).text
+    links = dict((label, href) for href, label in
+                 re.findall(r'<a class="download" href="([^"]+)">([^<]+)</a>', preview))
+    assert set(links) == {"Download the plan (PDF)", "The plan (Word)",
+                          "Action plan (Excel)", "Starter documents (Word)"}
+    assert f'href="/c/{done.token}/results"' in preview
+    for href in links.values():
+        response = client.get(href)
+        assert response.status_code == 200, href
+        assert "attachment" in response.headers["Content-Disposition"]
+
+
+@pytest.mark.skipif(not PLAN_READY, reason="planner.report is not there yet")
 def test_plan_pdf_downloads(done: Wizard, client: FlaskClient) -> None:
     response = client.get(done.url("/plan.pdf"))
     assert response.status_code == 200
