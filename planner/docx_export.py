@@ -21,7 +21,7 @@ from docx.enum.text import WD_COLOR_INDEX
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
+from docx.shared import Inches, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
@@ -136,25 +136,59 @@ def bullets(doc: Document, items: Iterable[str]) -> None:
         styled(doc, item, "List Bullet")
 
 
+TABLE_FONT = Pt(9.5)
+# Step, lead, start, end, depends on, status, on the longest chain.
+ACTION_WIDTHS = (3, 2, 1.3, 1.3, 2.6, 1.2, 1.1)
+
+
 def table(doc: Document, headers: Sequence[str], rows: Iterable[Sequence[Any]],
-          caption: str = "") -> Table:
-    """A table with a bold header row marked to repeat on each page."""
+          caption: str = "", widths: Sequence[float] | None = None) -> Table:
+    """A table across the full text width, with a bold header row marked to repeat on each
+    page. ``widths`` are the columns' relative shares (equal when not given); Word and
+    LibreOffice otherwise squeeze an unsized table's columns to their shortest words."""
     if caption:
         styled(doc, caption, "Caption")
     grid = doc.add_table(rows=1, cols=len(headers))
     grid._tbl.tblStyle_val = "TableGrid"
+    grid.autofit = False
     head = grid.rows[0]
     props = head._tr.get_or_add_trPr()
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
     props.append(repeat)
     for cell, text in zip(head.cells, headers, strict=True):
-        cell.paragraphs[0].add_run(str(text)).bold = True
+        run = cell.paragraphs[0].add_run(str(text))
+        run.bold = True
+        run.font.size = TABLE_FONT
     for row in rows:
         cells = grid.add_row().cells
         for cell, value in zip(cells, row, strict=True):
-            cell.text = _cell_text(value)
+            cell.paragraphs[0].add_run(_cell_text(value)).font.size = TABLE_FONT
+    _size_columns(doc, grid, widths or [1.0] * len(headers))
     return grid
+
+
+def _size_columns(doc: Document, grid: Table, weights: Sequence[float]) -> None:
+    """Give each column its share of the page's text width (in the grid and in every cell,
+    which is where Word reads it) and the table the full width."""
+    section = doc.sections[-1]
+    page, left, right = section.page_width, section.left_margin, section.right_margin
+    assert page is not None and left is not None and right is not None  # set by _new_document
+    text_width = page - left - right
+    total = sum(weights)
+    spans = [int(text_width * w / total) for w in weights]
+    width = OxmlElement("w:tblW")
+    width.set(qn("w:w"), "5000")
+    width.set(qn("w:type"), "pct")
+    tbl_pr = grid._tbl.tblPr
+    for old in tbl_pr.findall(qn("w:tblW")):
+        tbl_pr.remove(old)
+    tbl_pr.append(width)
+    for column, span in zip(grid.columns, spans, strict=True):
+        column.width = span
+    for row in grid.rows:
+        for cell, span in zip(row.cells, spans, strict=True):
+            cell.width = span
 
 
 def _cell_text(value: Any) -> str:
@@ -246,7 +280,7 @@ def profile(doc: Document, ctx: Context, title: str = "Community profile") -> No
         if shown:
             table(doc, ("Question", "Answer"),
                   [(r.question, ("Don\u2019t know: " if r.state == "dont-know" else "")
-                    + r.answer) for r in shown])
+                    + r.answer) for r in shown], widths=(3, 2))
         if blank:
             para(doc, " \u00b7 ".join(r.question for r in blank), bold_lead="Not answered: ")
 
@@ -282,7 +316,8 @@ def _pathway(doc: Document, ctx: Context, detail: PathwayDetail, title: str = ""
     heading(doc, title or f"Recommended pathway: {p.label}", 1)
     para(doc, p.definition)
     table(doc, ("Feature", "How it works"), [("Who starts the contact", p.initiator),
-                          ("What triggers it", p.trigger), ("Charges", p.charges)])
+                          ("What triggers it", p.trigger), ("Charges", p.charges)],
+          widths=(1, 3))
     heading(doc, "Critical elements", level=2)
     para(doc, ", ".join(kb.facts[f].label for f in s.met) or "None reported yet.",
          bold_lead=f"In place ({len(s.met)} of {len(p.critical_elements)}): ")
@@ -366,7 +401,7 @@ def cost(doc: Document, ctx: Context, level: int = 1) -> None:
             "Local" if line.local else "National")
            for line in estimate.lines]
           + [("Total", "", "", costs.dollars(estimate.low), costs.dollars(estimate.high), "")],
-          caption="First-year cost by line (whole dollars)")
+          caption="First-year cost by line (whole dollars)", widths=(3.2, 1, 1.3, 1.3, 1.3, 1))
     heading(doc, "Where the figures come from", min(level + 1, 9))
     for line in estimate.lines:
         p = styled(doc, "", "List Bullet")
@@ -389,7 +424,7 @@ def timeline(doc: Document, ctx: Context) -> None:
               "launch date: a delay in any of them delays the launch. Change the start date, "
               "leads and status as the work goes on.")
     table(doc, action_table.HEADERS, [action_table.cells(r) for r in rows],
-          caption="Action plan")
+          caption="Action plan", widths=ACTION_WIDTHS)
 
 
 def stakeholders(doc: Document, ctx: Context) -> None:
@@ -401,7 +436,7 @@ def stakeholders(doc: Document, ctx: Context) -> None:
               [(st.label, st.role,
                 {True: "Essential", False: "Helpful", None: "Named by you"}[st.essential],
                 st.status_label) for st in detail.stakeholders],
-              caption=f"Partners for {detail.score.pathway.label}")
+              caption=f"Partners for {detail.score.pathway.label}", widths=(1.6, 4, 1, 1.4))
 
 
 def measures(doc: Document, ctx: Context, title: str = "Data and measures to collect") -> None:
@@ -414,7 +449,7 @@ def measures(doc: Document, ctx: Context, title: str = "Data and measures to col
         table(doc, ("Measure", "Kind", "What to record", "Data from"),
               [(m.label, m.kind, m.description,
                 ", ".join(ctx.kb.facts[f].label for f in m.data_from if f in ctx.kb.facts))
-               for m in detail.measures])
+               for m in detail.measures], widths=(2, 1, 3.5, 2))
 
 
 def checklist(doc: Document, ctx: Context) -> None:
@@ -570,7 +605,7 @@ def action_plan(doc: Document, ctx: Context) -> None:
               "date: a delay in any of them delays the launch. Change the start date, leads "
               "and status as the work goes on.")
     table(doc, action_table.HEADERS, [action_table.cells(r) for r in rows],
-          caption="Action plan")
+          caption="Action plan", widths=ACTION_WIDTHS)
 
 
 def at_the_table(doc: Document, ctx: Context) -> None:
@@ -580,7 +615,7 @@ def at_the_table(doc: Document, ctx: Context) -> None:
               [(st.label, st.role,
                 {True: "Essential", False: "Helpful", None: "Named by you"}[st.essential],
                 st.status_label) for st in detail.stakeholders],
-              caption=f"Partners for {detail.score.pathway.label}")
+              caption=f"Partners for {detail.score.pathway.label}", widths=(1.6, 4, 1, 1.4))
 
 
 def in_practice(doc: Document, ctx: Context) -> None:
@@ -661,6 +696,9 @@ def _new_document(title: str, generated: dt.date) -> Document:
     style = doc.styles["Normal"]
     style.font.name = "Calibri"
     style.font.size = Pt(11)
+    for section in doc.sections:  # 0.8 inch margins leave the tables room on Letter paper
+        section.left_margin = section.right_margin = Inches(0.8)
+        section.top_margin = section.bottom_margin = Inches(0.8)
     props = doc.core_properties
     props.title = title
     props.author = report.AUTHOR

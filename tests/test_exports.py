@@ -36,6 +36,7 @@ from planner.cli import main
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 KB = loader.load_default()
 START = dt.date(2027, 1, 4)
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def _built(path: Path) -> tuple[planning.Plan, dict[str, Any]]:
@@ -78,6 +79,14 @@ def test_the_word_plan_opens_and_has_the_html_plans_sections(path: Path) -> None
             "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tblHeader") is not None
         assert all(c.paragraphs[0].runs and c.paragraphs[0].runs[0].bold
                    for c in grid.rows[0].cells if c.text)
+        # Every table spans the text width with sized columns (LibreOffice and Word squeeze
+        # an unsized table's columns to their longest word otherwise: seen in page images).
+        width = grid._tbl.tblPr.find(W + "tblW")
+        assert width is not None and (width.get(W + "type"), width.get(W + "w")) == ("pct", "5000")
+        spans = [c.width for c in grid.rows[-1].cells]
+        text_width = (document.sections[0].page_width - document.sections[0].left_margin
+                      - document.sections[0].right_margin)
+        assert all(spans) and abs(sum(spans) - text_width) <= 635 * len(spans)  # twips
 
 
 def test_the_word_plans_cost_table_adds_up() -> None:
