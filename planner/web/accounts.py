@@ -27,7 +27,17 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
-from sqlalchemy import DateTime, ForeignKey, Integer, String, delete, func, select, update
+from sqlalchemy import (
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -78,6 +88,21 @@ class UserSession(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
     seen_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
+
+
+class SignInAttempt(Base):
+    """One sign-in attempt to an account still inside the throttle's windows.
+
+    Kept in the database so every worker and every host counts the same attempts
+    (planner.web.security.SignInThrottle). `account` is the normalized email as typed,
+    whether or not such an account exists, so probing unknown emails is throttled too.
+    """
+
+    __tablename__ = "sign_in_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(254), index=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
 
 
 class AccountError(ValueError):
@@ -284,16 +309,17 @@ def sign_in() -> Response | tuple[str, int]:
         if form.validate():
             account = normalise_email(form.email.data or "")
             throttle = security.sign_in_throttle()
-            wait = throttle.wait(account)
-            if wait:  # refused before the password is checked: guessing learns nothing
+            # The attempt is counted before the password is checked, so a burst of parallel
+            # guesses cannot get past the limit; a refused attempt learns nothing.
+            wait = throttle.attempt(account)
+            if wait:
                 security.refuse_sign_in(wait)
-            user = authenticate(account, form.password.data or "")
+            user = authenticate(account[:254], form.password.data or "")
             if user is not None:
                 throttle.succeeded(account)
                 target = safe_next(request.args.get("next"))
                 start_session(user)
                 return redirect(target, code=303)
-            throttle.failed(account)
             problem = WRONG
         else:
             problem = " ".join(e for errs in form.errors.values() for e in errs)

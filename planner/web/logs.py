@@ -13,7 +13,7 @@ import re
 from flask import Flask
 
 # A resume token: 43 URL-safe characters (token_urlsafe(32)); the app accepts 40 to 64.
-TOKEN_IN_PATH = re.compile(r"(/c/)[A-Za-z0-9_-]{40,64}")
+TOKEN_IN_PATH = re.compile(r"(/c/)[A-Za-z0-9_-]{40,}")  # any length: a long bad one too
 REDACTED = r"\1[private-link]"
 LOGGERS = ("planner", "werkzeug", "gunicorn.access", "gunicorn.error", "flask.app")
 

@@ -4,9 +4,10 @@ and a bound on concurrent PDF renders.
 Rate limits count in the storage of `REDIS_URL` (PLANNER_REDIS_URL) when set, so every worker
 and host shares them; otherwise in each worker's memory (`memory://`), so with several
 gunicorn workers each keeps its own counts. Past a limit the client is told to try again
-(429 with Retry-After) instead of waiting or failing. Sign-in failures are also counted per
+(429 with Retry-After) instead of waiting or failing. Sign-in attempts are also counted per
 account (SIGN_IN_LIMIT, "5 per 15 minutes; 20 per day" by default: a soft lockout that
-grows), on the same storage, whatever address the guesses come from.
+grows), whatever address the guesses come from, in the database, so every worker and host
+shares the count with nothing more to run.
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
-from limits import RateLimitItem, parse_many
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits import parse_many
+from sqlalchemy import delete, select
 from werkzeug.exceptions import BadRequest, ServiceUnavailable, TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from planner.web import errors, logs
+from planner.web import db, errors, logs
 
 log = logging.getLogger(__name__)
 # Endpoints that are never limited: the health check and static files.
@@ -144,36 +144,63 @@ def storage_uri(app: Flask) -> str:
 
 
 class SignInThrottle:
-    """Failed sign-ins per account, on the rate limit's storage (see the module doc)."""
+    """Sign-in attempts per account, in the database: every worker and host counts the same
+    attempts (an in-memory count per worker let each worker allow its own five).
 
-    def __init__(self, uri: str, rule: str) -> None:
-        self.items: list[RateLimitItem] = parse_many(rule) if rule.strip() else []
-        self.strategy = MovingWindowRateLimiter(storage_from_string(uri))
+    attempt() records the attempt first, commits, then counts the account's attempts in each
+    window: of any number of parallel attempts, at most the limit see a count within it (each
+    counts after its own insert, so the k-th committed insert sees at least k). A refused
+    attempt is deleted again, so an attacker who keeps guessing does not extend the pause
+    forever; a right password clears the account's attempts.
+    """
 
-    def wait(self, account: str) -> int:
-        """0 if the account may try to sign in now, else the seconds until it may."""
-        try:
-            waits = [math.ceil(self.strategy.get_window_stats(item, "sign-in", account)
-                               .reset_time - time.time())
-                     for item in self.items if not self.strategy.test(item, "sign-in", account)]
-        except Exception as exc:  # Redis down: sign-in still works (logged), unthrottled
-            log.error("sign-in throttle storage unavailable: %s", type(exc).__name__)
+    def __init__(self, rule: str) -> None:
+        self.windows = [(item.amount, item.get_expiry())
+                        for item in (parse_many(rule) if rule.strip() else [])]
+
+    def attempt(self, account: str) -> int:
+        """Count an attempt: 0 if it may go ahead, else the seconds until one may."""
+        if not self.windows:
             return 0
-        return max(1, *waits) if waits else 0
+        from planner.web.accounts import SignInAttempt
 
-    def failed(self, account: str) -> None:
-        try:
-            for item in self.items:
-                self.strategy.hit(item, "sign-in", account)
-        except Exception as exc:  # see wait()
-            log.error("sign-in throttle storage unavailable: %s", type(exc).__name__)
+        key = account[:254]
+        now = time.time()
+        longest = max(expiry for _, expiry in self.windows)
+        db_session = db.session()
+
+        def record() -> int:
+            db_session.execute(delete(SignInAttempt).where(SignInAttempt.account == key,
+                                                           SignInAttempt.at < now - longest))
+            row = SignInAttempt(account=key, at=now)
+            db_session.add(row)
+            db_session.commit()
+            times = list(db_session.scalars(
+                select(SignInAttempt.at).where(SignInAttempt.account == key,
+                                               SignInAttempt.at >= now - longest)
+                .order_by(SignInAttempt.at, SignInAttempt.id)))
+            wait = 0
+            for amount, expiry in self.windows:
+                inside = [t for t in times if t > now - expiry]
+                if len(inside) > amount:
+                    others = sorted(inside)
+                    others.remove(now)
+                    # Allowed again once all but amount - 1 of the others have left the window.
+                    first_kept = others[len(others) - amount]
+                    wait = max(wait, math.ceil(first_kept + expiry - now))
+            if wait:
+                db_session.delete(row)
+                db_session.commit()
+            return max(1, wait) if wait else 0
+
+        return db.retrying(record)
 
     def succeeded(self, account: str) -> None:
-        try:
-            for item in self.items:
-                self.strategy.clear(item, "sign-in", account)
-        except Exception as exc:  # see wait()
-            log.error("sign-in throttle storage unavailable: %s", type(exc).__name__)
+        from planner.web.accounts import SignInAttempt
+
+        db_session = db.session()
+        db_session.execute(delete(SignInAttempt).where(SignInAttempt.account == account[:254]))
+        db_session.commit()
 
 
 def sign_in_throttle() -> SignInThrottle:
@@ -257,7 +284,7 @@ def init_app(app: Flask) -> None:
     app.extensions["planner.limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.extensions["planner.sign_in_throttle"] = SignInThrottle(
-        storage_uri(app), str(app.config.get("SIGN_IN_LIMIT") or ""))
+        str(app.config.get("SIGN_IN_LIMIT") or ""))
     app.extensions["planner.pdf_slots"] = threading.BoundedSemaphore(
         max(1, int(app.config["PDF_MAX_CONCURRENT"])))
     app.before_request(_json_shape)

@@ -14,6 +14,21 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+# Bodies past this size are refused (413) by the app without being read.
+BODY_LIMIT = 64 * 1024
+
+
+def pre_request(worker: object, req: object) -> None:
+    """Announce `Connection: close` on an answer the app may give without reading the body
+    (a body over the 64 KB limit, or a chunked one), instead of keep-alive then a close.
+
+    Replaces gunicorn's default hook, which only logged the path (with its private link)."""
+    for name, value in getattr(req, "headers", []):
+        too_big = name == "CONTENT-LENGTH" and value.strip().isdigit() and \
+            int(value) > BODY_LIMIT
+        if too_big or (name == "TRANSFER-ENCODING" and "chunked" in value.lower()):
+            req.must_close = True  # type: ignore[attr-defined]
+
 
 def settings() -> dict[str, Any]:
     """Gunicorn settings, every one overridable from the environment.
@@ -44,6 +59,9 @@ def settings() -> dict[str, Any]:
         # gunicorn 25.1+ would otherwise open one control socket per user, shared by every
         # server on the machine (two servers on two ports would fight over it).
         "control_socket_disable": True,
+        # In the settings themselves, so `planner serve` has it too (a tester found a 413
+        # sent with keep-alive and then a closed socket under `planner serve`).
+        "pre_request": pre_request,
     }
 
 

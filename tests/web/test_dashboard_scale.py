@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 
 import pytest
 from consultanthelpers import add_user, complete, create_community, page_csrf, sign_in
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from webhelpers import HUNTINGTON, Wizard
 
 from planner.web import dashboard, db, respondents, workspace
@@ -199,3 +200,39 @@ def test_respondents_are_bounded(app: Flask, ann: FlaskClient) -> None:
     assert response.status_code == 400
     assert f"up to {respondents.MAX_RESPONDENTS} respondents" in response.text
     assert ann.get(f"/c/{key}/respondents").status_code == 200
+
+
+def test_parallel_invitations_stay_within_the_bound(app: Flask, ann: FlaskClient) -> None:
+    """Found by a tester: 16 invitations sent at once to a community with 26 respondents
+    made 36 (the count and the insert were apart). They are counted under a lock now."""
+    key, _ = create_community(ann, "Huntington")
+    already = respondents.MAX_RESPONDENTS - 4
+    with app.app_context():
+        for i in range(already):
+            db.session().add(db.Interview(token_hash=f"r{i:063x}", parent_id=int(key[1:]),
+                                          respondent_role="police", answers_json="{}"))
+        db.session().commit()
+    clients = []
+    for _ in range(12):
+        client = app.test_client()
+        sign_in(client, "ann@example.org")
+        clients.append((client, page_csrf(client, "/dashboard")))
+    start = threading.Barrier(len(clients))
+    codes: list[int] = []
+
+    def send(client: FlaskClient, token: str) -> None:
+        start.wait()
+        codes.append(client.post(f"/c/{key}/respondents", data={
+            "csrf_token": token, "role": "police", "name": "Parallel"}).status_code)
+
+    threads = [threading.Thread(target=send, args=pair) for pair in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with app.app_context():
+        count = db.session().scalar(select(func.count()).select_from(db.Interview)
+                                    .where(db.Interview.parent_id == int(key[1:])))
+    assert count == respondents.MAX_RESPONDENTS
+    assert sorted(codes) == [303] * 4 + [400] * 8, codes
+

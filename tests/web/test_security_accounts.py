@@ -3,6 +3,7 @@ weak passwords refused."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 from consultanthelpers import PASSWORD, add_user, page_csrf, sign_in
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from webhelpers import csrf_of
 
 from planner.cli import main
@@ -130,6 +131,73 @@ def test_a_right_password_clears_the_failures(app: Flask) -> None:
     for _ in range(4):
         assert _try(client, "ann@example.org", "not it at all", "10.0.0.1").status_code == 400
     assert _try(client, "ann@example.org", PASSWORD, "10.0.0.1").status_code == 303
+
+
+def test_a_burst_of_parallel_guesses_checks_at_most_the_limit(app: Flask) -> None:
+    """Found by a tester: the limit was checked, then failures counted, so 48 guesses sent at
+    once had 18 checked and a right password among 40 signed in. The attempt is now counted
+    before the password is checked."""
+    add_user(app, "ann@example.org")
+    clients = [app.test_client() for _ in range(16)]
+    tokens = [csrf_of(c.get("/sign-in").text) for c in clients]
+    start = threading.Barrier(len(clients))
+    codes: list[int] = []
+    lock = threading.Lock()
+
+    def guess(client: FlaskClient, token: str, i: int) -> None:
+        start.wait()
+        # The right password is among the guesses, late in the burst.
+        password = PASSWORD if i == len(clients) - 1 else f"wrong guess {i}"
+        code = client.post("/sign-in", data={"csrf_token": token, "email": "ann@example.org",
+                                             "password": password}).status_code
+        with lock:
+            codes.append(code)
+
+    threads = [threading.Thread(target=guess, args=(c, t, i))
+               for i, (c, t) in enumerate(zip(clients, tokens, strict=True))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    checked = [c for c in codes if c != 429]
+    assert len(codes) == 16 and len(checked) <= 5, codes
+    assert set(codes) <= {400, 303, 429}
+
+
+def test_two_workers_share_one_count(app_config: dict[str, Any]) -> None:
+    """Two app processes on one database (two gunicorn workers, or two hosts) count the
+    same attempts: each used to allow its own five."""
+    from planner import create_app
+
+    first = create_app(app_config)
+    second = create_app(app_config)
+    try:
+        add_user(first, "ann@example.org")
+        for i in range(5):
+            worker = (first, second)[i % 2].test_client()
+            assert _try(worker, "ann@example.org", f"wrong {i}", "10.0.0.1").status_code == 400
+        for worker in (first, second):
+            assert _try(worker.test_client(), "ann@example.org", PASSWORD,
+                        "10.0.0.2").status_code == 429
+    finally:
+        first.extensions["planner.engine"].dispose()
+        second.extensions["planner.engine"].dispose()
+
+
+def test_refused_attempts_do_not_extend_the_pause(app: Flask) -> None:
+    """Guessing on after the pause begins does not push the pause further out."""
+    add_user(app, "ann@example.org")
+    client = app.test_client()
+    for i in range(5):
+        assert _try(client, "ann@example.org", f"wrong {i}", "10.0.0.1").status_code == 400
+    first = int(_try(client, "ann@example.org", "more", "10.0.0.1").headers["Retry-After"])
+    for _ in range(10):
+        assert _try(client, "ann@example.org", "more", "10.0.0.1").status_code == 429
+    with app.app_context():
+        count = db.session().scalar(select(func.count()).select_from(accounts.SignInAttempt))
+    assert count == 5
+    later = int(_try(client, "ann@example.org", "more", "10.0.0.1").headers["Retry-After"])
+    assert later <= first
 
 
 WEAK = ["aaaaaaaaaaaa", "password1234", "ann.lee@example.org", "ann.lee@example.org1",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -68,6 +69,31 @@ def test_serve_runs_gunicorn_answers_and_stops_cleanly(tmp_path: Path) -> None:
     assert DEV_WARNING not in output.lower()
     assert "Using worker: gthread" in output
     assert f"Listening at: {base}" in output
+
+
+@pytest.mark.slow
+def test_serve_announces_connection_close_on_a_body_it_refuses(tmp_path: Path) -> None:
+    """Found by a tester: under `planner serve` a 413 said keep-alive, then the socket closed
+    and the client's next request on it failed. The hook now lives in the shared settings."""
+    proc, base, log = _start(tmp_path)
+    try:
+        assert _wait_for(proc, base + "/healthz", log) == 200
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall(b"POST /sign-in HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n"
+                         b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+                         + b"a" * 70000)
+            reply = b""
+            while b"\r\n\r\n" not in reply:
+                part = sock.recv(65536)
+                if not part:
+                    break
+                reply += part
+        head = reply.split(b"\r\n\r\n")[0].decode("latin-1").lower()
+        assert head.startswith("http/1.1 413"), head
+        assert "connection: close" in head, head
+    finally:
+        _stop(proc)
 
 
 @pytest.mark.slow
