@@ -13,7 +13,9 @@ import re
 from flask import Flask
 
 # A resume token: 43 URL-safe characters (token_urlsafe(32)); the app accepts 40 to 64.
-TOKEN_IN_PATH = re.compile(r"(/c/)[A-Za-z0-9_-]{40,}")  # any length: a long bad one too
+# Any length (a long bad one too), and with characters percent-encoded, which the app
+# decodes and accepts while the access log keeps the path as sent (found by a tester).
+TOKEN_IN_PATH = re.compile(r"(/c/)(?:[A-Za-z0-9_-]|%[0-9A-Fa-f]{2}){40,}")
 REDACTED = r"\1[private-link]"
 LOGGERS = ("planner", "werkzeug", "gunicorn.access", "gunicorn.error", "flask.app")
 
