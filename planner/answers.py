@@ -117,6 +117,12 @@ def _check_value(question: Question, value: Any) -> tuple[Value | None, str | No
     return text, None
 
 
+def fits(question: Question, value: Any) -> bool:
+    """True when a stored value is a valid answer to the question (conditions aside)."""
+    checked, problem = _check_value(question, value)
+    return problem is None and checked not in (None, "", ())
+
+
 def validate(kb: Knowledge, raw: Mapping[str, Any], *, complete: bool = True) -> dict[str, Value]:
     """Check raw answers against the questions and return them normalised.
 
@@ -220,6 +226,26 @@ def name_answer(kb: Knowledge, name: str) -> dict[str, Value]:
     """The answer that records a community's name (empty if no question asks for it)."""
     question = kb.profile_question("community_name")
     return {question.id: name} if question is not None and name else {}
+
+
+def route_answers(kb: Knowledge, route: str | None) -> dict[str, Value]:
+    """The answers the home page's choice gives: "existing" (adding a pathway) opens the
+    "which pathways do you run" question; "new" (starting out) closes it, with the neutral
+    answer of the question it depends on. Nobody is asked again what they chose there."""
+    if route == "existing":
+        return existing_program_answers(kb)
+    question = kb.profile_question("running_pathways")
+    if route != "new" or question is None:
+        return {}
+    out: dict[str, Value] = {}
+    for cond in question.ask_when:
+        parent = kb.questions.get(cond.question)
+        if parent is None or parent.type != "single":
+            continue
+        closed = [o for o in parent.options if o.id not in cond.any_of and not o.dont_know]
+        if closed:
+            out[parent.id] = next((o for o in closed if o.neutral), closed[0]).id
+    return out
 
 
 def existing_program_answers(kb: Knowledge) -> dict[str, Value]:

@@ -507,6 +507,8 @@ class Question:
     minimum: float | None
     maximum: float | None
     max_choices: int | None = None
+    # Who usually knows the answer, named when a "don't know" could change the top pathway.
+    who_knows: str | None = None
 
     @classmethod
     def from_raw(cls, raw: Raw) -> Question:
@@ -529,6 +531,7 @@ class Question:
             ),
             max_length=raw.get("max_length"), minimum=raw.get("minimum"),
             maximum=raw.get("maximum"), max_choices=raw.get("max_choices"),
+            who_knows=raw.get("who_knows"),
         )
 
     @property

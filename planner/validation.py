@@ -7,6 +7,7 @@ file does not hide the findings in the others.
 from __future__ import annotations
 
 import calendar
+import re
 import string
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
@@ -150,6 +151,10 @@ def _questions(ctx: _Ctx) -> None:
             ctx.add("questions", qid, "max_choices", "only a multi question takes max_choices")
         if q["type"] in {"text", "number"} and options:
             ctx.add("questions", qid, "options", f"a {q['type']} question takes no options")
+        if q.get("who_knows") is not None:
+            problem = _who_knows_problem(q)
+            if problem:
+                ctx.add("questions", qid, "who_knows", problem)
         for i, cond in enumerate(q.get("ask_when") or ()):
             other = by_id.get(cond["question"])
             field = f"ask_when[{i}]"
@@ -175,6 +180,21 @@ def _questions(ctx: _Ctx) -> None:
                                 f"fact '{fact}' is already indicated by question "
                                 f"'{owner[fact]}'; each fact belongs to one question")
             _check_profile_value(ctx, q, option, field)
+
+
+WHO_KNOWS_MAX = 120
+
+
+def _who_knows_problem(q: Mapping[str, Any]) -> str | None:
+    """Why a question's `who_knows` cannot be shown as it is, if it cannot."""
+    text = str(q["who_knows"])
+    if not any(o.get("dont_know") for o in q.get("options") or ()):
+        return "only a question with a \"don't know\" option takes who_knows"
+    if len(text) > WHO_KNOWS_MAX:
+        return f"is longer than {WHO_KNOWS_MAX} characters"
+    if text != " ".join(text.split()) or re.search(r"[<>{}\[\]*_`|]|https?:|www\.", text):
+        return "must be plain text on one line (no markup, links or extra spaces)"
+    return None
 
 
 def _check_profile_value(ctx: _Ctx, q: dict[str, Any], option: dict[str, Any], field: str) -> None:

@@ -68,6 +68,11 @@ def restore(kb: Knowledge, raw: Mapping[str, Any]) -> dict[str, core.Value]:
     return core.validate(kb, kept, complete=False)
 
 
+def restore_value(question: Question, value: Any) -> core.Value:
+    """One stored value in the core's shape (a list becomes a tuple)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def problem_question(problem: str) -> str | None:
     """The question id a core validation problem names, if any."""
     match = QUESTION_IN_PROBLEM.search(problem)
@@ -85,6 +90,11 @@ class Interview:
     @property
     def done(self) -> list[str]:
         return self.row.done
+
+    @property
+    def route(self) -> str:
+        """The home page's choice: "new" (starting out) or "existing" (adding a pathway)."""
+        return self.row.route
 
     @property
     def respondent(self) -> bool:
@@ -108,7 +118,7 @@ def load(token: str) -> Interview:
         mine = accounts.owned_interview(wanted) if wanted is not None else None
         if mine is None:
             abort(404, description=unknown)
-        return Interview(mine, token, restore(knowledge(), mine.raw_answers))
+        return Interview(mine, token, answers_of(knowledge(), mine))
     if not TOKEN_RE.fullmatch(token):
         abort(404, description=unknown)
     row = db.find(token)
@@ -120,7 +130,12 @@ def load(token: str) -> Interview:
     if db.is_expired(row):
         abort(404, description="This link has expired because it was not used for a long "
                                "time. Please start again.")
-    return Interview(row, token, restore(knowledge(), row.raw_answers))
+    return Interview(row, token, answers_of(knowledge(), row))
+
+
+def answers_of(kb: Knowledge, row: db.Interview) -> dict[str, core.Value]:
+    """A row's answers: those stored that are asked, and what the home page's choice gave."""
+    return restore(kb, with_route(kb, row.route, row.raw_answers))
 
 
 def field_id(question: Question) -> str:
@@ -153,38 +168,115 @@ def section_questions(kb: Knowledge, section_id: str) -> list[Question]:
     return [q for q in kb.questions.values() if q.section == section_id]
 
 
-def same_section_conditions(kb: Knowledge, question: Question) -> bool:
-    """True when some condition of the question depends on an answer in its own section."""
-    return any(kb.questions[c.question].section == question.section for c in question.ask_when)
+# A page holds at most this many questions: a longer section is split into pages.
+PAGE_MAX = 7
 
 
-def is_shown(kb: Knowledge, question: Question, answers: Mapping[str, core.Value]) -> bool:
-    """Whether a question appears on its page for the answers saved so far.
+def pages(kb: Knowledge, section_id: str) -> list[list[Question]]:
+    """The pages of one section, each a list of its questions in order.
 
-    Conditions on earlier sections decide now; a condition within the same
-    section cannot be known until the page is sent, so the question is shown
-    with a note saying when to answer it (no JavaScript needed).
+    A follow-up question goes on a page after the one holding the question it depends on,
+    so the server knows whether to ask it before the page is shown (no JavaScript); the
+    page is filled on with the questions after it. Pages hold at most PAGE_MAX questions,
+    as evenly as the section allows. They depend on the questions only, never on the
+    answers, so page numbers stay put.
     """
-    for cond in question.ask_when:
-        if kb.questions[cond.question].section == question.section:
-            continue
-        chosen = set(core.selected(answers, cond.question))
-        if not chosen & set(cond.any_of):
-            return False
-    return True
+    remaining = section_questions(kb, section_id)
+    ids = {q.id for q in remaining}
+    roots = sum(1 for q in remaining if not any(c.question in ids for c in q.ask_when))
+    size = -(-roots // max(1, -(-roots // PAGE_MAX))) if roots else PAGE_MAX
+    out: list[list[Question]] = []
+    while remaining:
+        waiting = {q.id for q in remaining}
+        page: list[Question] = []
+        for q in remaining:
+            if len(page) == size:
+                break
+            if any(c.question in waiting and c.question in ids for c in q.ask_when):
+                continue  # its parent is on this page or a later one
+            page.append(q)
+        if not page:  # conditions in a cycle cannot happen (validation), but never loop
+            page = remaining[:size]
+        for q in page:
+            waiting.discard(q.id)
+        remaining = [q for q in remaining if q not in page]
+        out.append(page)
+    return out or [[]]
 
 
-def condition_note(kb: Knowledge, question: Question) -> str | None:
-    """"Answer only if ..." for a question whose condition is on the same page."""
-    parts = []
-    for cond in question.ask_when:
-        asked = kb.questions[cond.question]
-        if asked.section != question.section:
+def page_of(kb: Knowledge, question: Question) -> int:
+    """The number (from 1) of the page of its section that holds the question."""
+    for number, page in enumerate(pages(kb, question.section), start=1):
+        if question in page:
+            return number
+    return 1
+
+
+def route_fixed(kb: Knowledge, route: str | None,
+                answers: Mapping[str, core.Value]) -> set[str]:
+    """Questions the home page's choice already answered (asked again only if the saved
+    answer differs from that choice)."""
+    return {q for q, v in core.route_answers(kb, route).items() if answers.get(q, v) == v}
+
+
+def with_route(kb: Knowledge, route: str | None,
+               answers: Mapping[str, core.Value]) -> dict[str, core.Value]:
+    """The answers, with those the home page's choice gives filled in where missing."""
+    filled = {q: v for q, v in core.route_answers(kb, route).items() if q not in answers}
+    return {**answers, **filled} if filled else dict(answers)
+
+
+def is_shown(kb: Knowledge, question: Question, answers: Mapping[str, core.Value],
+             route: str | None = None) -> bool:
+    """Whether a question appears for the answers saved so far.
+
+    Its conditions are decided on the server from saved answers (a follow-up sits on a
+    page after its parent's), and a question the home page's choice answered is not
+    asked again.
+    """
+    return core.is_asked(question, answers) and question.id not in route_fixed(
+        kb, route, answers)
+
+
+def shown_on_page(kb: Knowledge, section_id: str, number: int,
+                  answers: Mapping[str, core.Value], route: str | None) -> list[Question]:
+    """The questions page `number` of a section shows for these answers."""
+    all_pages = pages(kb, section_id)
+    if not 1 <= number <= len(all_pages):
+        return []
+    return [q for q in all_pages[number - 1] if is_shown(kb, q, answers, route)]
+
+
+def next_page(kb: Knowledge, section_id: str, number: int,
+              answers: Mapping[str, core.Value], route: str | None,
+              step: int = 1) -> tuple[str, int] | None:
+    """The next (or, with step=-1, previous) page that has a question to show, across
+    sections; None past either end."""
+    ids = [s.id for s in kb.sections]
+    sid, n = section_id, number + step
+    while True:
+        count = len(pages(kb, sid))
+        if n < 1 or n > count:
+            i = ids.index(sid) + step
+            if not 0 <= i < len(ids):
+                return None
+            sid = ids[i]
+            n = 1 if step > 0 else len(pages(kb, sid))
             continue
-        labels = [o.label for o in asked.options if o.id in cond.any_of]
-        parts.append(f"you answered \u201c{' or '.join(labels)}\u201d to "
-                     f"\u201c{asked.label}\u201d")
-    return ("Answer only if " + " and ".join(parts) + ".") if parts else None
+        if shown_on_page(kb, sid, n, answers, route):
+            return sid, n
+        n += step
+
+
+def set_aside(kb: Knowledge, raw: Mapping[str, Any],
+             answers: Mapping[str, core.Value]) -> dict[str, Any]:
+    """Stored answers to questions no longer asked (a condition changed): kept in storage
+    but not scored, so they come back if the condition holds again."""
+    return {
+        qid: value for qid, value in raw.items()
+        if (question := kb.questions.get(qid)) is not None and qid not in answers
+        and not core.is_asked(question, answers) and core.fits(question, value)
+    }
 
 
 def answer_label(question: Question, value: core.Value | None) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -12,8 +13,9 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from planner import answers as core
+from planner import scoring
 from planner.model import Knowledge, Question
-from planner.web import db, forms, state, workspace
+from planner.web import accounts, db, forms, state, workspace
 
 bp = Blueprint("wizard", __name__, url_prefix="/c/<token>")
 
@@ -26,13 +28,26 @@ def resume(token: str) -> Response:
     interview = state.load(token)
     kb = state.knowledge()
     for section in kb.sections:
-        if section.id not in interview.done:
-            blank = [q for q in state.section_questions(kb, section.id)
-                     if state.is_shown(kb, q, interview.answers) and q.id not in interview.answers]
-            anchor = f"#{state.field_id(blank[0])}" if blank else ""
-            return redirect(url_for(".step", token=token, section_id=section.id) + anchor,
-                            code=303)
+        if section.id in interview.done:
+            continue
+        numbers = [n for n in range(1, len(state.pages(kb, section.id)) + 1)
+                   if state.shown_on_page(kb, section.id, n, interview.answers, interview.route)]
+        for number in numbers:
+            blank = [q for q in state.shown_on_page(kb, section.id, number, interview.answers,
+                                                    interview.route)
+                     if q.id not in interview.answers]
+            if blank:
+                return redirect(_page_url(token, section.id, number)
+                                + f"#{state.field_id(blank[0])}", code=303)
+        if numbers:
+            return redirect(_page_url(token, section.id, numbers[0]), code=303)
     return redirect(url_for(".review", token=token), code=303)
+
+
+def _page_url(token: str, section_id: str, number: int, **args: Any) -> str:
+    if number == 1:
+        return url_for(".step", token=token, section_id=section_id, **args)
+    return url_for(".step_page", token=token, section_id=section_id, number=number, **args)
 
 
 def _current(questions: list[Question], data: MultiDict[str, str]) -> dict[str, Any]:
@@ -43,21 +58,48 @@ def _current(questions: list[Question], data: MultiDict[str, str]) -> dict[str, 
     return current
 
 
-def fingerprint(kb: Knowledge, answers: Mapping[str, core.Value], section_id: str) -> str:
-    """A short digest of one section's saved answers: what a step form was opened with."""
-    mine = {q.id: answers[q.id] for q in state.section_questions(kb, section_id)
-            if q.id in answers}
+def fingerprint(answers: Mapping[str, core.Value], questions: list[Question]) -> str:
+    """A short digest of the saved answers to a form's questions: what it was opened with."""
+    mine = {q.id: answers[q.id] for q in questions if q.id in answers}
     text = json.dumps(state.to_json(mine), sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
-def _render_step(kb: Knowledge, interview: state.Interview, section_id: str,
+def _owner(interview: state.Interview) -> bool:
+    """True for the community's signed-in consultant, the only one who sees its notes."""
+    user = accounts.current_user()
+    return user is not None and interview.row.owner_id == user.id
+
+
+@dataclass
+class _NoteView:
+    text: str
+    seen: str
+    error: str = ""
+
+
+def _note_view(interview: state.Interview, section_id: str,
+               data: MultiDict[str, str] | None = None) -> _NoteView | None:
+    """The section's consultant note for the notes box (None for anyone else)."""
+    if not _owner(interview):
+        return None
+    saved = workspace.notes(interview.row).get(section_id)
+    text = saved.text if saved else ""
+    if data is not None and "note" in data:
+        return _NoteView(data.get("note", ""), data.get("note_seen", ""))
+    return _NoteView(text, workspace.note_digest(text))
+
+
+def _render_step(kb: Knowledge, interview: state.Interview, section_id: str, number: int,
                  questions: list[Question], data: MultiDict[str, str],
                  errors: dict[str, list[str]], status: int,
-                 conflict: list[tuple[Question, str, str]] | None = None) -> tuple[str, int]:
+                 conflict: list[tuple[str, str, str]] | None = None,
+                 note: _NoteView | None = None) -> tuple[str, int]:
     section = state.section(kb, section_id)
     ids = [s.id for s in kb.sections]
     form = forms.form_class(questions)(formdata=None)
+    count = len(state.pages(kb, section_id))
+    back = state.next_page(kb, section_id, number, interview.answers, interview.route, -1)
     return render_template(
         "web/step.html",
         form=form,
@@ -65,30 +107,47 @@ def _render_step(kb: Knowledge, interview: state.Interview, section_id: str,
         section=section,
         number=ids.index(section_id) + 1,
         total=len(ids),
+        page=number,
+        pages=count,
+        action=_page_url(interview.token, section_id, number),
         done=interview.done,
         questions=questions,
         current=_current(questions, data),
-        notes={q.id: state.condition_note(kb, q) for q in questions},
         errors=errors,
-        previous=state.previous_section(kb, section_id),
+        previous=_page_url(interview.token, *back) if back else None,
         return_to=request.values.get("return") == "review",
         welcome=request.args.get("welcome") == "1",
         revision=interview.row.revision,
-        base=fingerprint(kb, interview.answers, section_id),
+        base=fingerprint(interview.answers, questions),
         conflict=conflict,
+        note=note if note is not None else _note_view(interview, section_id),
+        route=interview.route,
     ), status
 
 
 @bp.route("/step/<section_id>", methods=["GET", "POST"])
 def step(token: str, section_id: str) -> Response | tuple[str, int]:
-    """Show one section's questions, or check and save them."""
+    """Show the first page of one section's questions, or check and save it."""
+    return step_page(token, section_id, 1)
+
+
+@bp.route("/step/<section_id>/<int:number>", methods=["GET", "POST"])
+def step_page(token: str, section_id: str, number: int) -> Response | tuple[str, int]:
+    """Show one page of a section's questions, or check and save them."""
     interview = state.load(token)
     kb = state.knowledge()
     state.section(kb, section_id)
-    questions = [q for q in state.section_questions(kb, section_id)
-                 if state.is_shown(kb, q, interview.answers)]
+    if not 1 <= number <= len(state.pages(kb, section_id)):
+        abort(404, description="There is no such step in this questionnaire.")
+    questions = state.shown_on_page(kb, section_id, number, interview.answers, interview.route)
     if request.method == "GET":
-        return _render_step(kb, interview, section_id, questions,
+        if not questions:  # nothing applies here for these answers: go on
+            following = state.next_page(kb, section_id, number, interview.answers,
+                                        interview.route)
+            if following is None or request.args.get("return") == "review":
+                return redirect(url_for(".review", token=token), code=303)
+            return redirect(_page_url(token, *following), code=303)
+        return _render_step(kb, interview, section_id, number, questions,
                             forms.formdata_for(interview.answers, questions), {}, 200)
 
     bad = forms.tampered(questions, request.form)
@@ -96,7 +155,62 @@ def step(token: str, section_id: str) -> Response | tuple[str, int]:
         abort(400, description="The form sent an answer that is not one of the choices "
                                "offered. Nothing was saved. Go back and choose again.")
     later = request.form.get("action") == "later"
-    form = forms.form_class(questions, required=not later)(formdata=request.form)
+    errors, submitted = _check(kb, interview, questions, required=not later)
+    note = _note_view(interview, section_id, request.form)
+    if note is not None and len(note.text.strip()) > workspace.NOTE_MAX:
+        note.error = f"Use {workspace.NOTE_MAX} characters or fewer for the note."
+    merged = state.prune(kb, {**{q: v for q, v in interview.answers.items()
+                                 if q not in {x.id for x in questions}}, **submitted})
+    blank = [q for q in questions if q.id not in merged and core.is_asked(q, merged)]
+    for q in blank:
+        # "Save and finish later" keeps what was given; a required blank is asked for on
+        # "Continue" only.
+        if q.required and q.id not in errors and not later:
+            errors[q.id] = ["Answer this question."]
+    if errors or (note is not None and note.error):
+        return _render_step(kb, interview, section_id, number, questions, request.form,
+                            errors, 400, note=note)
+
+    # A section is done when its last page was sent with "Continue" and none of its
+    # required questions is blank; one left part-way with "finish later" stays open.
+    def finished(answers: Mapping[str, core.Value], done: list[str]) -> bool:
+        if later and blank:
+            return False
+        last = state.next_page(kb, section_id, number, answers, interview.route)
+        if (last is not None and last[0] == section_id) and section_id not in done:
+            return False
+        return not any(q.required and q.id not in answers
+                       for q in state.section_questions(kb, section_id)
+                       if state.is_shown(kb, q, answers, interview.route))
+
+    conflict = db.retrying(lambda: _save(kb, interview, questions, submitted,
+                                         finished=finished, section_id=section_id, note=note))
+    if conflict is not None:  # nothing saved: both versions shown, the form keeps this one
+        return _render_step(kb, interview, section_id, number, questions, request.form, {},
+                            409, conflict, note=note)
+    if request.form.get("return") == "review":
+        # A follow-up that now applies (its parent was just answered) is asked next.
+        mine = {q.id for q in questions}
+        following = state.next_page(kb, section_id, number, interview.answers, interview.route)
+        if following and following[0] == section_id and any(
+                q.id not in interview.answers and any(c.question in mine for c in q.ask_when)
+                for q in state.shown_on_page(kb, following[0], following[1],
+                                             interview.answers, interview.route)):
+            return redirect(_page_url(token, following[0], following[1], **{"return": "review"}),
+                            code=303)
+        return redirect(url_for(".review", token=token), code=303)
+    if later:
+        return redirect(url_for(".saved", token=token), code=303)
+    following = state.next_page(kb, section_id, number, interview.answers, interview.route)
+    if following is None:
+        return redirect(url_for(".review", token=token), code=303)
+    return redirect(_page_url(token, *following), code=303)
+
+
+def _check(kb: Knowledge, interview: state.Interview, questions: list[Question],
+           *, required: bool) -> tuple[dict[str, list[str]], dict[str, core.Value]]:
+    """Check a form's answers: the errors by question, and the answers sent."""
+    form = forms.form_class(questions, required=required)(formdata=request.form)
     errors: dict[str, list[str]] = {}
     form.validate()
     for q in questions:
@@ -116,46 +230,27 @@ def step(token: str, section_id: str) -> Response | tuple[str, int]:
                 if qid not in {q.id for q in questions}:
                     abort(400, description="These answers could not be saved: " + problem)
                 errors.setdefault(qid, []).append(_plain(problem, kb.questions[qid]))
-    blank = [q for q in questions if q.id not in merged and core.is_asked(q, merged)]
-    for q in blank:
-        # "Save and finish later" keeps what was given; a required blank is asked for on
-        # "Continue" only.
-        if q.required and q.id not in errors and not later:
-            errors[q.id] = ["Answer this question."]
-    if errors:
-        return _render_step(kb, interview, section_id, questions, request.form, errors, 400)
-
-    # A section is done when its required questions are answered; one left part-way with
-    # "finish later" stays open until every question on it is answered or skipped by Continue.
-    finished = not any(q.required for q in blank) and not (later and blank)
-    conflict = db.retrying(
-        lambda: _save_step(kb, interview, section_id, questions, submitted, finished))
-    if conflict is not None:  # nothing saved: both versions shown, the form keeps this one
-        return _render_step(kb, interview, section_id, questions, request.form, {}, 409,
-                            conflict)
-    if request.form.get("return") == "review":
-        return redirect(url_for(".review", token=token), code=303)
-    if request.form.get("action") == "later":
-        return redirect(url_for(".saved", token=token), code=303)
-    following = state.next_section(kb, section_id)
-    if following is None:
-        return redirect(url_for(".review", token=token), code=303)
-    return redirect(url_for(".step", token=token, section_id=following), code=303)
+    return errors, submitted
 
 
-def _save_step(kb: Knowledge, interview: state.Interview, section_id: str,
-               questions: list[Question], submitted: Mapping[str, core.Value],
-               finished: bool) -> list[tuple[Question, str, str]] | None:
-    """Merge one step's answers into the newest saved answers, one writer at a time.
+def _save(kb: Knowledge, interview: state.Interview, questions: list[Question],
+          submitted: Mapping[str, core.Value], *,
+          finished: Callable[[Mapping[str, core.Value], list[str]], bool] | None,
+          section_id: str | None, note: _NoteView | None = None
+          ) -> list[tuple[str, str, str]] | None:
+    """Merge one form's answers (and the section's note) into the newest saved answers, one
+    writer at a time.
 
-    Only this step's questions are written, so two people saving different steps both
-    keep their answers. If this step itself was saved by someone else after the form was
-    opened (its `base` digest no longer matches) and the answers differ, nothing is saved
-    and the differences come back: (question, saved since, sent now).
+    Only this form's questions are written, so two people saving different pages both
+    keep their answers. If one of them was saved by someone else after the form was
+    opened (its `base` digest no longer matches) and the answers differ, or the note was
+    changed since, nothing is saved and the differences come back: (what, saved since,
+    sent now). Answers to questions that stop applying are kept in storage, not scored.
     """
     db.lock(interview.row)
     db.session().refresh(interview.row)
-    latest = state.restore(kb, interview.row.raw_answers)
+    raw = interview.row.raw_answers
+    latest = state.restore(kb, state.with_route(kb, interview.route, raw))
     mine = {q.id for q in questions}
     merged = {q: v for q, v in latest.items() if q not in mine}
     merged.update(submitted)
@@ -163,14 +258,29 @@ def _save_step(kb: Knowledge, interview: state.Interview, section_id: str,
     base = request.form.get("base")
     sent_revision = request.form.get("revision")
     stale = (sent_revision is not None and sent_revision != str(interview.row.revision)
-             and base is not None and base != fingerprint(kb, latest, section_id))
+             and base is not None and base != fingerprint(latest, questions))
     theirs = {q.id: latest.get(q.id) for q in questions}
-    if stale and any(theirs[q.id] != merged.get(q.id) for q in questions):
+    conflicts: list[tuple[str, str, str]] = []
+    if stale:
+        conflicts = [(q.label, state.answer_label(q, theirs[q.id]) or "no answer",
+                      state.answer_label(q, merged.get(q.id)) or "no answer")
+                     for q in questions if theirs[q.id] != merged.get(q.id)]
+    saved_note, note_text = None, ""
+    write_note = False
+    if note is not None and section_id is not None:
+        saved_note = workspace.notes(interview.row).get(section_id)
+        now = saved_note.text if saved_note else ""
+        note_text = note.text.strip()
+        if now != note_text and note.seen != workspace.note_digest(note_text):
+            if note.seen != workspace.note_digest(now) and saved_note is not None:
+                conflicts.append(("Consultant note on this section", now or "(empty)",
+                                  note_text or "(empty)"))
+            else:
+                write_note = True
+    if conflicts:
         db.session().rollback()
         interview.answers = latest
-        return [(q, state.answer_label(q, theirs[q.id]) or "no answer",
-                 state.answer_label(q, merged.get(q.id)) or "no answer")
-                for q in questions if theirs[q.id] != merged.get(q.id)]
+        return conflicts
     try:
         clean = core.validate(kb, merged, complete=False)
     except core.AnswersError as exc:  # another step changed meanwhile and no longer fits
@@ -178,14 +288,26 @@ def _save_step(kb: Knowledge, interview: state.Interview, section_id: str,
         abort(409, description="These answers no longer fit the answers saved in another "
                                "step since you opened this page: " + "; ".join(exc.problems)
                                + ". Nothing was saved. Reload the page and try again.")
-    done = [d for d in interview.row.done if d != section_id]
-    if finished:
-        done.append(section_id)
+    done = list(interview.row.done)
+    if finished is not None and section_id is not None:
+        was = [d for d in done if d != section_id]
+        done = [*was, section_id] if finished(clean, done) else was
+    who = workspace.actor(interview)
     if interview.row.owner_id is not None:
         detail = workspace.describe_changes(kb, latest, clean)
         if detail:  # recorded in the same commit as the answers
-            workspace.record(interview.row, workspace.actor(interview), "answers", detail)
-    db.save(interview.row, state.to_json(clean), done)
+            workspace.record(interview.row, who, "answers", detail)
+    if write_note and section_id is not None:
+        if saved_note is None:
+            saved_note = workspace.Note(interview_id=interview.row.id, section=section_id)
+            db.session().add(saved_note)
+        saved_note.text, saved_note.actor, saved_note.updated_at = note_text, who, db._now()
+        label = state.section(kb, section_id).label
+        workspace.record(interview.row, who, "notes", "Notes changed: " + (
+            f"{label}: \u201c{note_text}\u201d" if note_text else f"{label}: (cleared)"))
+    stored = {**state.set_aside(kb, raw, clean), **state.to_json(clean)}
+    db.save(interview.row, stored, done)
+    interview.answers = state.with_route(kb, interview.route, clean)
     return None
 
 
@@ -201,27 +323,97 @@ def _plain(problem: str, question: Question) -> str:
     return "This answer could not be used. " + problem
 
 
-@bp.get("/review")
-def review(token: str) -> str:
-    """List every answer by section, each with a link to change it."""
-    interview = state.load(token)
-    kb = state.knowledge()
-    asked = {q.id for q in core.asked_questions(kb, interview.answers)}
+def worth_finding_out(kb: Knowledge, interview: state.Interview) -> list[Question]:
+    """The questions answered "don't know" that could change the top pathway, most
+    decisive first (planner.scoring.facts_to_check, with the consultant's weights).
+
+    A respondent's copy is not scored on its own, so it lists none."""
+    if interview.respondent:
+        return []
+    weighted, _ = workspace.effective(kb, interview.row)
+    ranking = scoring.score(weighted, interview.answers)
+    if ranking.top is None:
+        return []
+    return [kb.questions[c.question_id]
+            for c in scoring.facts_to_check(weighted, interview.answers, ranking)
+            if c.could_change_top and not c.unanswered]
+
+
+def _review_page(kb: Knowledge, interview: state.Interview, status: int = 200, *,
+                 finding: list[Question] | None = None, data: MultiDict[str, str] | None = None,
+                 errors: dict[str, list[str]] | None = None,
+                 conflict: list[tuple[str, str, str]] | None = None) -> tuple[str, int]:
+    token = interview.token
+    answers = interview.answers
+    asked = {q.id for q in core.asked_questions(kb, answers)}
+    fixed = state.route_fixed(kb, interview.route, answers)
     rows = []
     for section in kb.sections:
         items = [
             {
                 "question": q,
-                "answer": state.answer_label(q, interview.answers.get(q.id)),
+                "answer": state.answer_label(q, answers.get(q.id)),
+                "fixed": q.id in fixed,
+                "url": _page_url(token, section.id, state.page_of(kb, q), **{"return": "review"})
+                + f"#{state.field_id(q)}",
             }
             for q in state.section_questions(kb, section.id) if q.id in asked
         ]
         rows.append({"section": section, "items": items})
+    kept = state.set_aside(kb, interview.row.raw_answers, answers)
+    finding = worth_finding_out(kb, interview) if finding is None else finding
+    missing = [(q, _page_url(token, q.section, state.page_of(kb, q), **{"return": "review"})
+                + f"#{state.field_id(q)}")
+               for q in state.missing_required(kb, answers)]
     return render_template(
-        "web/review.html", token=token, rows=rows,
-        missing=state.missing_required(kb, interview.answers), done=interview.done,
+        "web/review.html", token=token, rows=rows, missing=missing, done=interview.done,
         total=len(kb.sections), respondent=interview.respondent,
-    )
+        set_aside=[(kb.questions[q], state.answer_label(
+            kb.questions[q], state.restore_value(kb.questions[q], v))) for q, v in kept.items()],
+        finding=finding,
+        finding_form=forms.form_class(finding, required=False)(formdata=None),
+        finding_current=_current(finding, data if data is not None
+                                 else forms.formdata_for(answers, finding)),
+        finding_base=fingerprint(answers, finding), revision=interview.row.revision,
+        errors=errors or {}, conflict=conflict, found=request.args.get("found"),
+    ), status
+
+
+@bp.get("/review")
+def review(token: str) -> tuple[str, int]:
+    """List every answer by section, each with a link to change it, and ask again the
+    "don't know" answers worth finding out before the next meeting."""
+    interview = state.load(token)
+    return _review_page(state.knowledge(), interview)
+
+
+@bp.post("/review")
+def review_save(token: str) -> Response | tuple[str, int]:
+    """Save answers given on the review page to the questions worth finding out (the same
+    checks, merge and conflict test as any step)."""
+    interview = state.load(token)
+    kb = state.knowledge()
+    sent = [kb.questions[q] for q in request.form.getlist("asked") if q in kb.questions]
+    if not sent or any(not state.is_shown(kb, q, interview.answers, interview.route)
+                       for q in sent):
+        abort(400, description="This form asked questions that no longer apply. Nothing was "
+                               "saved. Go back to the review page and try again.")
+    if forms.tampered(sent, request.form):
+        abort(400, description="The form sent an answer that is not one of the choices "
+                               "offered. Nothing was saved. Go back and choose again.")
+    errors, submitted = _check(kb, interview, sent, required=False)
+    if errors:
+        return _review_page(kb, interview, 400, finding=sent, data=request.form,
+                            errors=errors)
+    kept = {q.id: interview.answers[q.id] for q in sent
+            if q.id in interview.answers and q.id not in submitted}
+    conflict = db.retrying(lambda: _save(kb, interview, sent, {**kept, **submitted},
+                                         finished=None, section_id=None))
+    if conflict is not None:
+        return _review_page(kb, interview, 409, finding=sent, data=request.form,
+                            conflict=conflict)
+    changed = sum(1 for q in sent if q.id in submitted)
+    return redirect(url_for(".review", token=token, found=changed) + "#finding-out", code=303)
 
 
 @bp.get("/saved")

@@ -7,6 +7,7 @@ entry are saved together or not at all.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Mapping
@@ -159,6 +160,11 @@ def describe_changes(kb: Knowledge, before: Mapping[str, core.Value],
                      after: Mapping[str, core.Value]) -> str:
     return "; ".join(f"{q.label}: {old} \u2192 {new}" for q, old, new in
                      changes(kb, before, after))
+
+
+def note_digest(text: str) -> str:
+    """A short digest of a note's text: what a notes form was opened with."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
 def notes(row: db.Interview) -> dict[str, Note]:

@@ -43,13 +43,24 @@ def test_first_step_shows_progress_section_map_and_why_we_ask(wizard: Wizard,
     assert "<title>Step 1 of 8: Your community" in page.text
     assert 'aria-label="Sections of the questionnaire"' in page.text
     assert "Data, agreements and the justice system" in page.text
-    assert page.text.count("Why we ask:") == 8
+    # "Why we ask" is one tap away: a closed <details> per question shown (6: the home page
+    # already said whether a program runs).
+    assert page.text.count("<summary>Why we ask</summary>") == 6
+    assert "<details open" not in page.text and "Why we ask:" not in page.text
+    assert "Does your community already run" not in page.text
     assert wizard.token in page.text  # the private link is shown
 
 
-def test_existing_program_route_pre_answers_existing_program(wizard: Wizard) -> None:
+def test_existing_program_route_pre_answers_existing_program(wizard: Wizard,
+                                                             client: FlaskClient) -> None:
     wizard.start("existing")
     assert wizard.saved() == {"existing-program": "yes"}
+    first = client.get(wizard.url("/step/community")).text
+    assert "Does your community already run" not in first
+    response = wizard.post_step("community", {**HUNTINGTON["community"],
+                                              "existing-program": "no"}, query="")
+    assert response.status_code == 303
+    assert wizard.saved()["existing-program"] == "yes"  # the home page's choice stands
 
 
 def test_a_step_is_saved_and_leads_to_the_next(wizard: Wizard) -> None:
@@ -127,7 +138,7 @@ def test_finish_later_with_a_required_question_blank_saves_what_was_given(
     wizard.start()
     response = wizard.post_step("community", {"community-name": "Lakeview", "action": "later"})
     assert response.status_code == 303
-    assert wizard.saved() == {"community-name": "Lakeview"}
+    assert wizard.saved() == {"community-name": "Lakeview", "existing-program": "no"}
 
 
 def test_results_with_blank_questions_say_how_many_and_link_back(wizard: Wizard,
@@ -159,17 +170,40 @@ def test_changing_one_answer_from_review_keeps_the_others(wizard: Wizard,
         k: v for k, v in before.items() if k != "peers"}
 
 
-def test_same_page_condition_is_shown_with_a_note_and_ignored_when_not_met(wizard: Wizard,
-                                                                            client: FlaskClient
-                                                                            ) -> None:
-    wizard.start()
-    page = client.get(wizard.url("/step/community")).text
-    assert "Answer only if you answered" in page
-    wizard.post_step("community", {**HUNTINGTON["community"], "running-pathways": "self-referral"})
-    assert "running-pathways" not in wizard.saved()
-    wizard.post_step("community", {**HUNTINGTON["community"], "existing-program": "yes",
-                                   "running-pathways": ["self-referral", "naloxone-plus"]})
+def test_a_follow_up_is_asked_on_the_next_page_only_when_its_condition_holds(
+        wizard: Wizard, client: FlaskClient, app: Flask) -> None:
+    wizard.start("existing")
+    response = wizard.post_step("community", {k: v for k, v in HUNTINGTON["community"].items()
+                                              if k != "existing-program"},
+                                query="")
+    assert response.status_code == 303
+    page = client.get(wizard.url("/step/community/2"))
+    assert page.status_code == 200 and "Which pathways does your program run" in page.text
+    assert "Answer only if" not in page.text
+    assert "<title>Step 1 of 8: Your community, part 2 of 2" in page.text
+    saved = client.post(wizard.url("/step/community/2"), data={
+        "running-pathways": ["self-referral", "naloxone-plus"], "csrf_token": csrf_of(page.text)})
+    assert saved.status_code == 303 and saved.location.endswith("/step/problems")
     assert wizard.saved()["running-pathways"] == ["self-referral", "naloxone-plus"]
+    with app.app_context():
+        row = db.find(wizard.token)
+        assert row is not None and "community" in row.done
+
+
+def test_a_new_program_never_sees_the_follow_up_page(wizard: Wizard, client: FlaskClient) -> None:
+    wizard.start()
+    first = client.post(wizard.url("/step/community"), data={
+        **{k: v for k, v in HUNTINGTON["community"].items() if k != "existing-program"},
+        "csrf_token": csrf_of(client.get(wizard.url("/step/community")).text)})
+    assert first.status_code == 303 and first.location.endswith("/step/problems")
+    skipped = client.get(wizard.url("/step/community/2"))
+    assert skipped.status_code == 303 and skipped.location.endswith("/step/problems")
+    posted = client.post(wizard.url("/step/community"), data={
+        **HUNTINGTON["community"], "existing-program": "yes", "running-pathways": "self-referral",
+        "csrf_token": csrf_of(client.get(wizard.url("/step/community")).text)})
+    assert posted.status_code == 303
+    saved = wizard.saved()
+    assert saved["existing-program"] == "no" and "running-pathways" not in saved
 
 
 def test_missing_required_answer_shows_an_error_summary_and_saves_nothing(
@@ -198,7 +232,6 @@ def test_dont_know_cannot_be_combined_with_other_choices(wizard: Wizard) -> None
 @pytest.mark.parametrize("data", [
     {"state": "atlantis"},
     {"rurality": ["rural", "urban"]},
-    {"running-pathways": "teleportation", "existing-program": "yes"},
 ])
 def test_tampered_choice_is_a_400_and_nothing_is_saved(wizard: Wizard, data: dict[str, Any]
                                                        ) -> None:
@@ -207,6 +240,19 @@ def test_tampered_choice_is_a_400_and_nothing_is_saved(wizard: Wizard, data: dic
     before = wizard.saved()
     response = wizard.post_step("community", {**HUNTINGTON["community"], "community-name": "X",
                                               **data})
+    assert response.status_code == 400
+    assert "not one of the choices" in response.text
+    assert wizard.saved() == before
+
+
+def test_tampered_follow_up_choice_is_a_400(wizard: Wizard, client: FlaskClient) -> None:
+    wizard.start("existing")
+    wizard.post_step("community", {**HUNTINGTON["community"],
+                                   "running-pathways": ["self-referral"]})
+    before = wizard.saved()
+    response = client.post(wizard.url("/step/community/2"), data={
+        "csrf_token": csrf_of(client.get(wizard.url("/step/community/2")).text),
+        "running-pathways": "teleportation"})
     assert response.status_code == 400
     assert "not one of the choices" in response.text
     assert wizard.saved() == before

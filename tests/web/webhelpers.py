@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
-from planner.web import db
+from planner.web import db, state
 
 # A community that looks like Huntington, WV (Quick Response Team): answers by section.
 HUNTINGTON: dict[str, dict[str, Any]] = {
@@ -63,12 +63,37 @@ class Wizard:
 
     def post_step(self, section: str, data: Mapping[str, Any], *, csrf: str | None = "page",
                   query: str = "") -> TestResponse:
-        form: dict[str, Any] = dict(data)
-        if csrf == "page":
-            form["csrf_token"] = csrf_of(self.client.get(self.url(f"/step/{section}")).text)
-        elif csrf is not None:
-            form["csrf_token"] = csrf
-        return self.client.post(self.url(f"/step/{section}{query}"), data=form)
+        """Send a section's answers the way a person would: page by page.
+
+        With "Continue", every page of the section that has questions to show is sent, in
+        order, each with the answers that belong on it; with "finish later" or "return to
+        review", only the pages that hold some of the answers (or the first). Returns the
+        first response that is not a redirect, else the last one.
+        """
+        kb = self.app.extensions["planner.kb"]
+        pages = state.pages(kb, section)
+        ids = [{q.id for q in page} for page in pages]
+        extra = {k: v for k, v in data.items() if not any(k in page for page in ids)}
+        only_given = data.get("action") == "later" or "return" in data or "return" in query
+        wanted = [n for n, page in enumerate(ids, start=1) if page & set(data)] or [1]
+        numbers = wanted if only_given else range(1, len(pages) + 1)
+        response: TestResponse | None = None
+        for number in numbers:
+            path = self.url(f"/step/{section}" + (f"/{number}" if number > 1 else ""))
+            form: dict[str, Any] = {k: v for k, v in data.items() if k in ids[number - 1]}
+            form.update(extra)
+            if csrf == "page":
+                page = self.client.get(path + query)
+                if page.status_code == 303:  # nothing to ask on this page
+                    continue
+                form["csrf_token"] = csrf_of(page.text)
+            elif csrf is not None:
+                form["csrf_token"] = csrf
+            response = self.client.post(path + query, data=form)
+            if response.status_code != 303:
+                return response
+        assert response is not None, f"no page of {section} asked anything"
+        return response
 
     def complete(self, answers: Mapping[str, Mapping[str, Any]] = HUNTINGTON) -> None:
         for section, data in answers.items():
