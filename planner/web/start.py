@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from planner import answers as core_answers
+from planner import effort
 from planner.web import db, state
 
 bp = Blueprint("start", __name__)
@@ -15,7 +16,8 @@ bp = Blueprint("start", __name__)
 @bp.get("/")
 def index() -> str:
     """Show the three ways in."""
-    return render_template("web/start.html", form=FlaskForm())
+    return render_template("web/start.html", form=FlaskForm(),
+                           estimate=effort.estimate(state.knowledge(), "new"))
 
 
 def _begin(route: str, answers: dict[str, core_answers.Value]) -> Response:

@@ -268,6 +268,21 @@ def next_page(kb: Knowledge, section_id: str, number: int,
         n += step
 
 
+def revive(kb: Knowledge, raw: Mapping[str, Any], answers: Mapping[str, core.Value],
+           skip: set[str]) -> dict[str, core.Value]:
+    """The answers, with stored answers set aside earlier that apply again (not those in
+    `skip`: the questions of the form just sent)."""
+    out = dict(answers)
+    while True:
+        back = {qid: restore_value(question, value) for qid, value in raw.items()
+                if qid not in out and qid not in skip
+                and (question := kb.questions.get(qid)) is not None
+                and core.is_asked(question, out) and core.fits(question, value)}
+        if not back:
+            return out
+        out.update(back)
+
+
 def set_aside(kb: Knowledge, raw: Mapping[str, Any],
              answers: Mapping[str, core.Value]) -> dict[str, Any]:
     """Stored answers to questions no longer asked (a condition changed): kept in storage

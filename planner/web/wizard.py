@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from planner import answers as core
-from planner import scoring
+from planner import effort, scoring
 from planner.model import Knowledge, Question
 from planner.web import accounts, db, forms, state, workspace
 
@@ -117,6 +117,7 @@ def _render_step(kb: Knowledge, interview: state.Interview, section_id: str, num
         previous=_page_url(interview.token, *back) if back else None,
         return_to=request.values.get("return") == "review",
         welcome=request.args.get("welcome") == "1",
+        estimate=effort.estimate(kb, interview.route),
         revision=interview.row.revision,
         base=fingerprint(interview.answers, questions),
         conflict=conflict,
@@ -254,7 +255,7 @@ def _save(kb: Knowledge, interview: state.Interview, questions: list[Question],
     mine = {q.id for q in questions}
     merged = {q: v for q, v in latest.items() if q not in mine}
     merged.update(submitted)
-    merged = state.prune(kb, merged)
+    merged = state.revive(kb, raw, state.prune(kb, merged), mine)
     base = request.form.get("base")
     sent_revision = request.form.get("revision")
     stale = (sent_revision is not None and sent_revision != str(interview.row.revision)
