@@ -162,8 +162,28 @@ class Browser:
         return match.group(1)
 
     def step(self, token: str, section: str, answers: dict[str, Any]) -> Response:
-        form = dict(answers, csrf_token=self.csrf(f"/c/{token}/step/{section}"))
-        return self.post(f"/c/{token}/step/{section}", form)
+        """Send a section page by page, each page with the answers (a page reads its own
+        questions only); returns the first response that is not a redirect, else the last."""
+        response: Response | None = None
+        for path in self.section_pages(token, section):
+            form = dict(answers, csrf_token=self.csrf(path))
+            response = self.post(path, form)
+            if response.status != 303:
+                return response
+        assert response is not None, f"no page of {section} asked anything"
+        return response
+
+    def section_pages(self, token: str, section: str) -> list[str]:
+        """The paths of a section's pages that have questions to show now."""
+        paths = []
+        for number in range(1, 20):
+            path = f"/c/{token}/step/{section}" + (f"/{number}" if number > 1 else "")
+            status = self.get(path).status
+            if status == 404:
+                break
+            if status == 200:
+                paths.append(path)
+        return paths
 
 
 def health(base: str) -> dict[str, Any]:

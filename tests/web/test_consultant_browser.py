@@ -103,6 +103,14 @@ def test_a_consultant_signs_in_creates_imports_notes_overrides_and_compares(
     page.click("button:has-text('Save notes')")
     page.wait_for_selector("text=Notes saved.")
     audit(page, "c07-notes")
+    page.goto(community + "/step/treatment")  # the same note, on its section's page
+    assert page.input_value("#section-note") == "Wait times confirmed with the county."
+    page.fill("#section-note", "Wait times confirmed with the county. Two providers.")
+    audit(page, "c07b-step-note")
+    page.click("button[value=continue]")
+    page.goto(community + "/notes")
+    assert page.input_value("#note-treatment") == (
+        "Wait times confirmed with the county. Two providers.")
 
     page.goto(community + "/overrides")
     page.fill("#weight-weight", "99")
@@ -123,7 +131,7 @@ def test_a_consultant_signs_in_creates_imports_notes_overrides_and_compares(
     audit(page, "c10-results-with-notes")
     page.goto(community + "/plan")
     body = page.inner_text("body")
-    assert "Wait times confirmed with the county." in body
+    assert "Wait times confirmed with the county. Two providers." in body
     assert "Reason: The council funds walk-in help first." in body
 
     page.goto(community + "/versions")

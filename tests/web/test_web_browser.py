@@ -35,7 +35,10 @@ def choose(page: Any, input_id: str) -> None:
 
 
 def fill_section(page: Any, answers: dict[str, Any]) -> None:
+    """Fill the answers whose fields are on this page (a section may have several pages)."""
     for qid, value in answers.items():
+        if not page.locator(f"[name='{qid}']").count():
+            continue
         if isinstance(value, list):
             for option in value:
                 choose(page, f"q-{qid}-{option}")
@@ -54,15 +57,28 @@ def test_a_new_community_completes_the_journey(browser: Any, context: Any,
     audit(page, "01-start")
     page.click("text=Start a new plan")
 
-    for number, (section, answers) in enumerate(HUNTINGTON.items(), start=1):
-        page.wait_for_selector("h1.usa-step-indicator__heading")
-        assert f"Step {number} of 8" in page.title()
-        audit(page, f"02-step-{number}-{section}")
-        fill_section(page, answers)
-        page.click("button[value=continue]")
+    unsure = {**HUNTINGTON, "problems": {**HUNTINGTON["problems"], "homelessness": "dont-know"}}
+    for number, (section, answers) in enumerate(unsure.items(), start=1):
+        part = 1
+        while True:
+            page.wait_for_selector("h1.usa-step-indicator__heading")
+            assert f"Step {number} of 8" in page.title()
+            audit(page, f"02-step-{number}-{section}" + (f"-part-{part}" if part > 1 else ""))
+            if number == 1:  # "why we ask" is one tap away, closed until asked for
+                why = page.locator("details.planner-why >> nth=0")
+                assert not why.evaluate("d => d.open")
+                why.locator("summary").click()
+                assert why.evaluate("d => d.open")
+            fill_section(page, answers)
+            page.click("button[value=continue]")
+            page.wait_for_load_state()
+            if f"/step/{section}/" not in page.url:
+                break
+            part += 1
 
     page.wait_for_selector("text=Review your answers")
     assert "Review your answers" in page.title()
+    assert "Worth finding out before your next meeting" in page.inner_text("#finding-out")
     audit(page, "03-review")
     resume = page.input_value("#resume-link")
     assert resume.startswith(live_server + "/c/")
