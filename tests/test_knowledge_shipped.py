@@ -299,3 +299,16 @@ def test_naloxone_plus_and_active_outreach_need_a_first_responder_of_any_kind() 
                  if p.essential_group == "first-responder"}
         assert {"police", "fire-ems"} <= group, (pid, group)
         assert all(p.essential for p in kb.pathways[pid].partners if p.partner in group)
+
+
+def test_every_scored_question_with_dont_know_says_who_usually_knows(
+        shipped_kb: Knowledge) -> None:
+    """The review page asks a decisive "don't know" again with who usually knows the answer
+    (goals and partners are the community's own to decide)."""
+    from planner import scoring
+
+    tables = scoring.index(shipped_kb).tables
+    missing = [q.id for q in shipped_kb.questions.values()
+               if q.id in tables and any(o.dont_know for o in q.options)
+               and q.id not in {"goals", "partners"} and not q.who_knows]
+    assert missing == []

@@ -579,3 +579,27 @@ def test_an_essential_group_needs_two_essential_alternatives(broken_kb) -> None:
     findings = [str(f) for f in loader.check(root)]
     assert any("at least two alternative partners" in f for f in findings), findings
     assert any("so mark it essential" in f for f in findings), findings
+
+
+# ------------------------------------------------------------------ who knows the answer
+
+
+def test_who_knows_in_plain_text_on_a_dont_know_question_is_accepted(
+        broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("questions", _set("questions", "problems", "who_knows",
+                                       value="your county health department"))
+    assert loader.check(root) == []
+    assert loader.load(root).questions["problems"].who_knows == "your county health department"
+
+
+@pytest.mark.parametrize(("rid", "text", "phrase"), [
+    ("community-name", "your city clerk", "only a question with a \"don't know\" option"),
+    ("problems", "see https://example.org", "plain text on one line"),
+    ("problems", "your <b>health</b> department", "plain text on one line"),
+    ("problems", "your county\nhealth department", "plain text on one line"),
+    ("problems", "x" * 121, "longer than 120 characters"),
+])
+def test_who_knows_that_cannot_be_shown_as_it_is_is_a_finding(
+        broken_kb: BreakKnowledge, rid: str, text: str, phrase: str) -> None:
+    root = broken_kb("questions", _set("questions", rid, "who_knows", value=text))
+    _only(loader.check(root), "questions.yaml", rid, "who_knows", phrase)
