@@ -71,9 +71,7 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
         for s in built.ranking.scores
     }
     unanswered = [
-        (kb.questions[q], url_for("wizard.step", token=interview.token,
-                                  section_id=kb.questions[q].section)
-         + "#" + state.field_id(kb.questions[q]))
+        (kb.questions[q], state.question_url(kb, interview.token, kb.questions[q]))
         for q in built.ranking.unanswered_questions
     ]
     return render_template(

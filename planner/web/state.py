@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, current_app
+from flask import abort, current_app, url_for
 
 from planner import answers as core
 from planner.model import Knowledge, Question, Section
@@ -210,6 +210,20 @@ def page_of(kb: Knowledge, question: Question) -> int:
         if question in page:
             return number
     return 1
+
+
+def page_url(token: str, section_id: str, number: int, **args: Any) -> str:
+    """The address of page `number` of a section (the first page has the section's own)."""
+    if number == 1:
+        return url_for("wizard.step", token=token, section_id=section_id, **args)
+    return url_for("wizard.step_page", token=token, section_id=section_id, number=number,
+                   **args)
+
+
+def question_url(kb: Knowledge, token: str, question: Question, **args: Any) -> str:
+    """The address of a question's field, on the page of its section that holds it."""
+    return (page_url(token, question.section, page_of(kb, question), **args)
+            + f"#{field_id(question)}")
 
 
 def route_fixed(kb: Knowledge, route: str | None,

@@ -45,9 +45,7 @@ def resume(token: str) -> Response:
 
 
 def _page_url(token: str, section_id: str, number: int, **args: Any) -> str:
-    if number == 1:
-        return url_for(".step", token=token, section_id=section_id, **args)
-    return url_for(".step_page", token=token, section_id=section_id, number=number, **args)
+    return state.page_url(token, section_id, number, **args)
 
 
 def _current(questions: list[Question], data: MultiDict[str, str]) -> dict[str, Any]:
@@ -355,16 +353,14 @@ def _review_page(kb: Knowledge, interview: state.Interview, status: int = 200, *
                 "question": q,
                 "answer": state.answer_label(q, answers.get(q.id)),
                 "fixed": q.id in fixed,
-                "url": _page_url(token, section.id, state.page_of(kb, q), **{"return": "review"})
-                + f"#{state.field_id(q)}",
+                "url": state.question_url(kb, token, q, **{"return": "review"}),
             }
             for q in state.section_questions(kb, section.id) if q.id in asked
         ]
         rows.append({"section": section, "items": items})
     kept = state.set_aside(kb, interview.row.raw_answers, answers)
     finding = worth_finding_out(kb, interview) if finding is None else finding
-    missing = [(q, _page_url(token, q.section, state.page_of(kb, q), **{"return": "review"})
-                + f"#{state.field_id(q)}")
+    missing = [(q, state.question_url(kb, token, q, **{"return": "review"}))
                for q in state.missing_required(kb, answers)]
     return render_template(
         "web/review.html", token=token, rows=rows, missing=missing, done=interview.done,

@@ -401,3 +401,15 @@ def test_respondents_see_no_notes_box(app: Flask) -> None:
     assert link
     page = app.test_client().get(f"/c/{link.group(1)}/step/treatment").text
     assert 'id="section-note"' not in page and "Private consultant note." not in page
+
+
+def test_links_to_a_question_open_the_page_that_holds_it(wizard: Wizard,
+                                                         client: FlaskClient) -> None:
+    wizard.start()
+    wizard.complete()
+    review = client.get(wizard.url("/review")).text
+    assert re.search(r'href="/c/[^"]+/step/problems/2\?return=review#q-hot-spots-yes"', review)
+    results = client.get(wizard.url("/results")).text
+    assert re.search(r'href="/c/[^"]+/step/problems/2#q-homelessness-many"', results)
+    # The home page's choice is listed, with no link to change it.
+    assert "(chosen on the home page)" in review
