@@ -52,6 +52,20 @@ def asked_questions(kb: Knowledge, answers: Answers) -> list[Question]:
     return [q for q in kb.questions.values() if is_asked(q, answers)]
 
 
+# About how long one question takes to read and answer (multiple-choice, with a short
+# "why we ask"): the basis of every time estimate the planner shows.
+SECONDS_PER_QUESTION = 20
+
+
+def minutes_to_answer(kb: Knowledge, answers: Answers | None = None) -> int:
+    """About how many minutes the questions still to answer take, to the nearest 5 (at
+    least 5): the one place the planner's time estimates come from."""
+    given = answers or {}
+    left = [q for q in asked_questions(kb, given) if q.id not in given]
+    minutes = len(left) * SECONDS_PER_QUESTION / 60
+    return max(5, int(5 * round(minutes / 5)))
+
+
 def selected(answers: Answers, question_id: str) -> tuple[str, ...]:
     """The option ids chosen for a choice question (empty when unanswered)."""
     value = answers.get(question_id)

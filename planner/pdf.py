@@ -8,6 +8,7 @@ renderer read a local file or call a server.
 
 from __future__ import annotations
 
+import io
 import mimetypes
 import threading
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+import pikepdf
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -90,4 +92,69 @@ def render_pdf(html: str, *, static_dir: Path | str | None = None) -> bytes:
         pdf = document.write_pdf(font_config=font_config(), pdf_variant=PDF_VARIANT)
     if pdf is None:  # write_pdf returns the bytes when it is given no target
         raise RuntimeError("WeasyPrint returned no PDF")
-    return bytes(pdf)
+    return scope_table_headers(bytes(pdf))
+
+
+def _kids(node: pikepdf.Object) -> list[pikepdf.Object]:
+    kids = node.get("/K") if isinstance(node, pikepdf.Dictionary) else None
+    if kids is None:
+        return []
+    return list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+
+
+def _role(node: pikepdf.Object) -> str:
+    if isinstance(node, pikepdf.Dictionary) and "/S" in node:
+        return str(node.S)
+    return ""
+
+
+def _set_scope(cell: pikepdf.Dictionary, scope: str) -> None:
+    """Give a /TH its /Scope in a Table attribute object (adding one if it has none)."""
+    attributes = cell.get("/A")
+    objects = (list(attributes) if isinstance(attributes, pikepdf.Array)
+               else [attributes] if attributes is not None else [])
+    for attribute in objects:
+        if isinstance(attribute, pikepdf.Dictionary) and attribute.get("/O") == "/Table":
+            attribute.Scope = pikepdf.Name(scope)
+            return
+    table = pikepdf.Dictionary(O=pikepdf.Name.Table, Scope=pikepdf.Name(scope))
+    if attributes is None:
+        cell.A = table
+    elif isinstance(attributes, pikepdf.Array):
+        attributes.append(table)
+    else:
+        cell.A = pikepdf.Array([attributes, table])
+
+
+def scope_table_headers(pdf: bytes) -> bytes:
+    """Return the PDF with every table header cell (/TH) carrying its /Scope.
+
+    WeasyPrint tags <th> as /TH but drops the HTML `scope`, which PDF/UA-1 (Matterhorn
+    15-003) needs to tie headers to data cells. A header in the table head, or in a row
+    of headers only, is a column header; a header beside data cells is a row header
+    (the plan's tables use `scope="col"` and `scope="row"` exactly so).
+    """
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        tree = document.Root.get("/StructTreeRoot")
+        if tree is None:
+            return pdf
+        changed = 0
+        stack: list[tuple[pikepdf.Object, str]] = [(kid, "") for kid in _kids(tree)]
+        while stack:
+            node, parent = stack.pop()
+            role = _role(node)
+            if role == "/TR":
+                cells = [c for c in _kids(node) if _role(c) in ("/TH", "/TD")]
+                heads_only = all(_role(c) == "/TH" for c in cells)
+                for cell in cells:
+                    if isinstance(cell, pikepdf.Dictionary) and _role(cell) == "/TH":
+                        _set_scope(cell, "/Column" if parent == "/THead" or heads_only
+                                   else "/Row")
+                        changed += 1
+                continue
+            stack.extend((kid, role) for kid in _kids(node) if _role(kid))
+        if not changed:
+            return pdf
+        out = io.BytesIO()
+        document.save(out)
+        return out.getvalue()

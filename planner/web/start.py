@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from planner import answers as core_answers
-from planner.web import db, state
+from planner.web import assets, db, state
 
 bp = Blueprint("start", __name__)
 
@@ -15,7 +15,8 @@ bp = Blueprint("start", __name__)
 @bp.get("/")
 def index() -> str:
     """Show the three ways in."""
-    return render_template("web/start.html", form=FlaskForm())
+    return render_template("web/start.html", form=FlaskForm(),
+                           minutes=core_answers.minutes_to_answer(state.knowledge()))
 
 
 def _begin(route: str, answers: dict[str, core_answers.Value]) -> Response:
@@ -42,3 +43,11 @@ def existing() -> Response:
 def consultant() -> Response:
     """Send consultants to their dashboard (which asks them to sign in first)."""
     return redirect(url_for("dashboard.index"), code=303)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The site icon, where browsers look for it first (the pages also link it)."""
+    icon = Response((assets.APP_STATIC / "favicon.ico").read_bytes(), mimetype="image/x-icon")
+    icon.headers["Cache-Control"] = "public, max-age=86400"
+    return icon
