@@ -276,7 +276,8 @@ def rule_label(kb: Knowledge, rule: Rule) -> str:
     if question is None:
         return rule.id
     option = next((o.label for o in question.options if o.id == rule.option), rule.option)
-    return f"{question.label} {option}" if option else question.label
+    return (f"You answered \u201c{option}\u201d to: {question.label}" if option
+            else question.label)
 
 
 def override_text(kb: Knowledge, o: Override) -> str:

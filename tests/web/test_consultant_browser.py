@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -117,8 +116,8 @@ def test_a_consultant_signs_in_creates_imports_notes_overrides_and_compares(
     audit(page, "c09-overrides")
 
     page.goto(community + "/results")
-    assert re.search(r"(Best fit to start with|Leading so far): Self-Referral",
-                     page.inner_text("main"))
+    assert "Chosen by your consultant: Self-Referral" in page.inner_text("main")
+    assert "The model ranked Naloxone Plus first" in page.inner_text("#recommendation")
     assert "The council funds walk-in help first." in page.inner_text("#consultant-notes ~ ul")
     audit(page, "c10-results-with-notes")
     page.goto(community + "/plan")

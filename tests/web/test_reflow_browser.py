@@ -278,3 +278,37 @@ def test_a_new_communitys_private_link_is_hidden_until_asked_for(browser: Any,
         page.reload()  # shown once: a reload no longer has it
         assert page.locator("#resume-link").count() == 0
         ctx.close()
+
+
+LINK_COLORS_JS = """
+() => [...document.querySelectorAll('a')].filter(a => a.getClientRects().length)
+  .map(a => getComputedStyle(a).color)
+"""
+# The browser's own link colors (unvisited, visited): never used beside USWDS blue.
+BROWSER_BLUES = {"rgb(0, 0, 238)", "rgb(85, 26, 139)"}
+LINES_JS = """
+() => [getComputedStyle(document.querySelector('.usa-header')).borderBottomWidth,
+       getComputedStyle(document.querySelector('.usa-navbar')).borderBottomWidth,
+       getComputedStyle(document.querySelector('main')).borderTopWidth]
+"""
+
+
+def test_the_home_page_links_and_header_look_finished(browser: Any, server: str,
+                                                      site: dict[str, Any]) -> None:
+    phone = browser.new_context(viewport={"width": 375, "height": 667})
+    page = phone.new_page()
+    page.goto(server + "/")
+    start = page.locator("button:has-text('Start a new plan')").bounding_box()
+    assert start["y"] + start["height"] <= 667, "Start a new plan is below the fold"
+    assert page.evaluate(LINES_JS) == ["1px", "0px", "0px"]  # one line under the header
+    phone.close()
+    for width in (640, 1280):
+        ctx = browser.new_context(viewport={"width": width, "height": 720},
+                                  storage_state=site["state"])
+        page = ctx.new_page()
+        for name in ("dashboard", "manage", "review", "results", "audit"):
+            page.goto(server + site["consultant"][name])
+            colors = set(page.evaluate(LINK_COLORS_JS))
+            assert colors and not colors & BROWSER_BLUES, (name, colors)
+            assert page.evaluate(LINES_JS) == ["1px", "0px", "0px"], name
+        ctx.close()
