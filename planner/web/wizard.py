@@ -53,7 +53,7 @@ def welcome(interview: state.Interview) -> Response:
     body = render_template(
         "web/welcome.html", token=interview.token, community=community,
         consultant=owner.display if owner is not None else "",
-        role=respondents.role_label(interview.row.respondent_role),
+        role=respondents.role_label(interview.row.respondent_role), invitee=interview.row.name,
         minutes=core.minutes_to_answer(kb, interview.answers),
         started=bool(interview.done), next_page=_next_page(interview),
     )

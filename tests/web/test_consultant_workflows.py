@@ -159,7 +159,7 @@ def test_notes_and_a_result_override_show_on_results_and_in_the_plan(app: Flask,
         "reason": "The council funds walk-in help first."})
     assert response.status_code == 303
     results = ann.get(f"/c/{key}/results").text
-    assert re.search(r"(Best fit to start with|Leading so far): Self-Referral", results)
+    assert "Chosen by your consultant: Self-Referral" in results
     assert "Wait times checked with the county." in results
     assert "The council funds walk-in help first." in results
     plan = ann.get(f"/c/{key}/plan").text
