@@ -126,6 +126,53 @@ def _set_scope(cell: pikepdf.Dictionary, scope: str) -> None:
         cell.A = pikepdf.Array([attributes, table])
 
 
+def _remove_kid(parent: pikepdf.Dictionary, kid: pikepdf.Object) -> None:
+    kids = parent.get("/K")
+    if isinstance(kids, pikepdf.Array):
+        parent.K = pikepdf.Array([k for k in kids if not (
+            k.objgen == kid.objgen if kid.is_indirect else k == kid)])
+    else:
+        del parent["/K"]
+
+
+def _join_split_captions(tree: pikepdf.Object) -> int:
+    """Move a caption WeasyPrint left alone at a page's foot into its table.
+
+    When a table's caption ends one page and its rows start the next, WeasyPrint tags
+    two /Table elements in neighboring /Sect parts: one with only the /Caption, one with
+    the rows. A table without rows has no determinable structure (PDF/UA-1 7.5), so the
+    caption joins the table of rows beside it (same grandparent) and the empty one goes.
+    """
+    tables: list[tuple[pikepdf.Dictionary, Any]] = []  # (table, its parent)
+    stack: list[tuple[pikepdf.Object, pikepdf.Object]] = [(k, tree) for k in _kids(tree)]
+    while stack:
+        node, parent = stack.pop()
+        if not isinstance(node, pikepdf.Dictionary) or not _role(node):
+            continue
+        if _role(node) == "/Table":
+            tables.append((node, parent))
+        stack.extend((kid, node) for kid in reversed(_kids(node)))
+    moved = 0
+    for table, parent in tables:
+        kids = [k for k in _kids(table) if _role(k)]
+        if not kids or any(_role(k) != "/Caption" for k in kids):
+            continue
+        grandparent = parent.get("/P")
+        rows = [t for t, p in tables if t.objgen != table.objgen and grandparent is not None
+                and p.get("/P") is not None and p.P.objgen == grandparent.objgen
+                and not any(_role(k) == "/Caption" for k in _kids(t))
+                and any(_role(k) in ("/THead", "/TBody", "/TR") for k in _kids(t))]
+        if not rows:
+            continue
+        target = rows[0]
+        target.K = pikepdf.Array([*kids, *_kids(target)])
+        for caption in kids:
+            caption.P = target
+        _remove_kid(parent, table)
+        moved += 1
+    return moved
+
+
 def scope_table_headers(pdf: bytes) -> bytes:
     """Return the PDF with every table header cell (/TH) carrying its /Scope.
 
@@ -138,7 +185,7 @@ def scope_table_headers(pdf: bytes) -> bytes:
         tree = document.Root.get("/StructTreeRoot")
         if tree is None:
             return pdf
-        changed = 0
+        changed = _join_split_captions(tree)
         stack: list[tuple[pikepdf.Object, str]] = [(kid, "") for kid in _kids(tree)]
         while stack:
             node, parent = stack.pop()
