@@ -139,9 +139,9 @@ def _join_split_captions(tree: pikepdf.Object) -> int:
     """Move a caption WeasyPrint left alone at a page's foot into its table.
 
     When a table's caption ends one page and its rows start the next, WeasyPrint tags
-    two /Table elements in neighboring /Sect parts: one with only the /Caption, one with
-    the rows. A table without rows has no determinable structure (PDF/UA-1 7.5), so the
-    caption joins the table of rows beside it (same grandparent) and the empty one goes.
+    two /Table elements, one per page: one with only the /Caption, then one with the rows.
+    A table without rows has no determinable structure (PDF/UA-1 7.5), so the caption
+    joins the next table in reading order (its rows) and the empty one goes.
     """
     tables: list[tuple[pikepdf.Dictionary, Any]] = []  # (table, its parent)
     stack: list[tuple[pikepdf.Object, pikepdf.Object]] = [(k, tree) for k in _kids(tree)]
@@ -153,18 +153,14 @@ def _join_split_captions(tree: pikepdf.Object) -> int:
             tables.append((node, parent))
         stack.extend((kid, node) for kid in reversed(_kids(node)))
     moved = 0
-    for table, parent in tables:
+    for (table, parent), following in zip(tables, [*tables[1:], None], strict=True):
         kids = [k for k in _kids(table) if _role(k)]
-        if not kids or any(_role(k) != "/Caption" for k in kids):
+        if not kids or any(_role(k) != "/Caption" for k in kids) or following is None:
             continue
-        grandparent = parent.get("/P")
-        rows = [t for t, p in tables if t.objgen != table.objgen and grandparent is not None
-                and p.get("/P") is not None and p.P.objgen == grandparent.objgen
-                and not any(_role(k) == "/Caption" for k in _kids(t))
-                and any(_role(k) in ("/THead", "/TBody", "/TR") for k in _kids(t))]
-        if not rows:
+        target = following[0]  # the next table in reading order: the rows, on the next page
+        if (any(_role(k) == "/Caption" for k in _kids(target))
+                or not any(_role(k) in ("/THead", "/TBody", "/TR") for k in _kids(target))):
             continue
-        target = rows[0]
         target.K = pikepdf.Array([*kids, *_kids(target)])
         for caption in kids:
             caption.P = target
