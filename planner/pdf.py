@@ -153,11 +153,11 @@ def _join_split_captions(tree: pikepdf.Object) -> int:
             tables.append((node, parent))
         stack.extend((kid, node) for kid in reversed(_kids(node)))
     moved = 0
-    for (table, parent), following in zip(tables, [*tables[1:], None], strict=True):
+    for index, (table, parent) in enumerate(tables[:-1]):
         kids = [k for k in _kids(table) if _role(k)]
-        if not kids or any(_role(k) != "/Caption" for k in kids) or following is None:
+        if not kids or any(_role(k) != "/Caption" for k in kids):
             continue
-        target = following[0]  # the next table in reading order: the rows, on the next page
+        target = tables[index + 1][0]  # the next table in reading order: its rows, next page
         if (any(_role(k) == "/Caption" for k in _kids(target))
                 or not any(_role(k) in ("/THead", "/TBody", "/TR") for k in _kids(target))):
             continue
