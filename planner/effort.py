@@ -82,3 +82,14 @@ def estimate(kb: Knowledge, route: str | None = "new") -> Estimate:
         if all(c.question in fixed for c in conditions):
             fewest += 1
     return Estimate(fewest, most)
+
+
+def minutes_left(kb: Knowledge, answers: Answers, route: str | None = None) -> int:
+    """Minutes for the questions these answers are still shown and have not answered (a
+    respondent's welcome: their link may already hold the community's name and their role)."""
+    fixed = route_answers(kb, route)
+    shown = {**fixed, **answers}
+    left = sum(1 for q in kb.questions.values()
+               if is_asked(q, shown) and q.id not in shown)
+    return minutes(left)
+

@@ -8,6 +8,7 @@ renderer read a local file or call a server.
 
 from __future__ import annotations
 
+import io
 import mimetypes
 import threading
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+import pikepdf
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -90,4 +92,112 @@ def render_pdf(html: str, *, static_dir: Path | str | None = None) -> bytes:
         pdf = document.write_pdf(font_config=font_config(), pdf_variant=PDF_VARIANT)
     if pdf is None:  # write_pdf returns the bytes when it is given no target
         raise RuntimeError("WeasyPrint returned no PDF")
-    return bytes(pdf)
+    return scope_table_headers(bytes(pdf))
+
+
+def _kids(node: pikepdf.Object) -> list[pikepdf.Object]:
+    kids = node.get("/K") if isinstance(node, pikepdf.Dictionary) else None
+    if kids is None:
+        return []
+    return list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+
+
+def _role(node: pikepdf.Object) -> str:
+    if isinstance(node, pikepdf.Dictionary) and "/S" in node:
+        return str(node.S)
+    return ""
+
+
+def _set_scope(cell: pikepdf.Dictionary, scope: str) -> None:
+    """Give a /TH its /Scope in a Table attribute object (adding one if it has none)."""
+    attributes = cell.get("/A")
+    objects = (list(attributes) if isinstance(attributes, pikepdf.Array)
+               else [attributes] if attributes is not None else [])
+    for attribute in objects:
+        if isinstance(attribute, pikepdf.Dictionary) and attribute.get("/O") == "/Table":
+            attribute.Scope = pikepdf.Name(scope)
+            return
+    table = pikepdf.Dictionary(O=pikepdf.Name.Table, Scope=pikepdf.Name(scope))
+    if attributes is None:
+        cell.A = table
+    elif isinstance(attributes, pikepdf.Array):
+        attributes.append(table)
+    else:
+        cell.A = pikepdf.Array([attributes, table])
+
+
+def _remove_kid(parent: pikepdf.Dictionary, kid: pikepdf.Object) -> None:
+    kids = parent.get("/K")
+    if isinstance(kids, pikepdf.Array):
+        parent.K = pikepdf.Array([k for k in kids if not (
+            k.objgen == kid.objgen if kid.is_indirect else k == kid)])
+    else:
+        del parent["/K"]
+
+
+def _join_split_captions(tree: pikepdf.Object) -> int:
+    """Move a caption WeasyPrint left alone at a page's foot into its table.
+
+    When a table's caption ends one page and its rows start the next, WeasyPrint tags
+    two /Table elements, one per page: one with only the /Caption, then one with the rows.
+    A table without rows has no determinable structure (PDF/UA-1 7.5), so the caption
+    joins the next table in reading order (its rows) and the empty one goes.
+    """
+    tables: list[tuple[pikepdf.Dictionary, Any]] = []  # (table, its parent)
+    stack: list[tuple[pikepdf.Object, pikepdf.Object]] = [(k, tree) for k in _kids(tree)]
+    while stack:
+        node, parent = stack.pop()
+        if not isinstance(node, pikepdf.Dictionary) or not _role(node):
+            continue
+        if _role(node) == "/Table":
+            tables.append((node, parent))
+        stack.extend((kid, node) for kid in reversed(_kids(node)))
+    moved = 0
+    for index, (table, parent) in enumerate(tables[:-1]):
+        kids = [k for k in _kids(table) if _role(k)]
+        if not kids or any(_role(k) != "/Caption" for k in kids):
+            continue
+        target = tables[index + 1][0]  # the next table in reading order: its rows, next page
+        if (any(_role(k) == "/Caption" for k in _kids(target))
+                or not any(_role(k) in ("/THead", "/TBody", "/TR") for k in _kids(target))):
+            continue
+        target.K = pikepdf.Array([*kids, *_kids(target)])
+        for caption in kids:
+            caption.P = target
+        _remove_kid(parent, table)
+        moved += 1
+    return moved
+
+
+def scope_table_headers(pdf: bytes) -> bytes:
+    """Return the PDF with every table header cell (/TH) carrying its /Scope.
+
+    WeasyPrint tags <th> as /TH but drops the HTML `scope`, which PDF/UA-1 (Matterhorn
+    15-003) needs to tie headers to data cells. A header in the table head, or in a row
+    of headers only, is a column header; a header beside data cells is a row header
+    (the plan's tables use `scope="col"` and `scope="row"` exactly so).
+    """
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        tree = document.Root.get("/StructTreeRoot")
+        if tree is None:
+            return pdf
+        changed = _join_split_captions(tree)
+        stack: list[tuple[pikepdf.Object, str]] = [(kid, "") for kid in _kids(tree)]
+        while stack:
+            node, parent = stack.pop()
+            role = _role(node)
+            if role == "/TR":
+                cells = [c for c in _kids(node) if _role(c) in ("/TH", "/TD")]
+                heads_only = all(_role(c) == "/TH" for c in cells)
+                for cell in cells:
+                    if isinstance(cell, pikepdf.Dictionary) and _role(cell) == "/TH":
+                        _set_scope(cell, "/Column" if parent == "/THead" or heads_only
+                                   else "/Row")
+                        changed += 1
+                continue
+            stack.extend((kid, role) for kid in _kids(node) if _role(kid))
+        if not changed:
+            return pdf
+        out = io.BytesIO()
+        document.save(out)
+        return out.getvalue()

@@ -85,6 +85,17 @@ class WhyNot:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """A consultant's reasoned override of the result: who chose which pathway, and why,
+    beside what the model ranked first."""
+
+    pathway: str
+    reason: str
+    by: str
+    model_first: scoring.PathwayScore | None
+
+
+@dataclass(frozen=True)
 class Plan:
     community: str
     ranking: scoring.Ranking
@@ -96,6 +107,7 @@ class Plan:
     buckets: tuple[tuple[str, tuple[ScheduledTask, ...]], ...]
     first_actions: tuple[ScheduledTask, ...]
     sources: tuple[Source, ...]
+    choice: Choice | None = None
 
     @property
     def top(self) -> PathwayDetail | None:
@@ -241,11 +253,12 @@ def _sources(kb: Knowledge, details: tuple[PathwayDetail, ...]) -> tuple[Source,
 
 
 def build(kb: Knowledge, answers: Answers, *, pathways: int = 1,
-          choose: str | None = None) -> Plan:
+          choose: str | None = None, reason: str = "", chosen_by: str = "") -> Plan:
     """Score, explain, match and plan for validated answers.
 
     `choose` puts a pathway first among the recommended ones whatever its rank: a
-    consultant's reasoned override of the result (the ranking itself is unchanged).
+    consultant's reasoned override of the result (the ranking itself is unchanged);
+    `reason` and `chosen_by` say why and who, for the plan's headline.
     """
     ranking = scoring.score(kb, answers)
     stab = scoring.stability(kb, answers, ranking)
@@ -274,4 +287,5 @@ def build(kb: Knowledge, answers: Answers, *, pathways: int = 1,
         ranking=ranking, stability=stab, check_first=check, recommended=details,
         why_not=why_not, timeline=timeline, buckets=tuple(buckets), first_actions=first,
         sources=_sources(kb, details),
+        choice=(Choice(choose, reason, chosen_by, ranking.top) if choose is not None else None),
     )

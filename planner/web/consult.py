@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from planner import answers as core
 from planner import scoring
+from planner.model import Rule
 from planner.web import db, downloads, paging, security, state, workspace
 
 bp = Blueprint("consult", __name__, url_prefix="/c/<token>")
@@ -103,9 +104,12 @@ def notes(token: str) -> Response | tuple[str, int]:
                            saved=request.args.get("saved")), 200
 
 
-def _rules_view() -> list[Any]:
+def _rules_view() -> list[tuple[Any, list[tuple[Rule, str]]]]:
+    """The scoring rules grouped by pathway (in the framework's order), each with its label."""
     kb = state.knowledge()
-    return sorted(kb.rules, key=lambda r: (r.pathway, r.id))
+    return [(p, [(r, workspace.rule_label(kb, r)) for r in sorted(kb.rules, key=lambda r: r.id)
+                 if r.pathway == p.id])
+            for p in kb.pathways.values() if any(r.pathway == p.id for r in kb.rules)]
 
 
 @bp.route("/overrides", methods=["GET", "POST"])
@@ -126,7 +130,9 @@ def overrides(token: str) -> Response | tuple[str, int]:
         target = (request.form.get("rule") if kind == "weight"
                   else request.form.get("pathway")) or ""
         weight: int | None = None
-        if kind == "weight":
+        if kind == "weight" and not target:
+            errors["rule"] = "Choose the rule whose weight you want to change."
+        elif kind == "weight":
             try:
                 weight = int((request.form.get("weight") or "").strip())
                 active = {o.target: o.weight for o in workspace.overrides(interview.row)

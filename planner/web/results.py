@@ -45,6 +45,39 @@ def _what_if_view(kb: Knowledge, questions: list[Question],
     }
 
 
+class LinksOnce:
+    """Each resource linked once on a page: `first(url)` is true the first time only;
+    `below(url)` says a later section (programs, mentors, state, training, funding) links it,
+    so an earlier mention names it without a link."""
+
+    def __init__(self, below: set[str]) -> None:
+        self._below = below
+        self._seen: set[str] = set()
+
+    def first(self, url: str) -> bool:
+        if url in self._seen:
+            return False
+        self._seen.add(url)
+        return True
+
+    def below(self, url: str) -> bool:
+        return url in self._below
+
+
+def _linked_below(kb: Knowledge, built: plan.Plan, initiatives: Mapping[str, Any],
+                  state_context: Any) -> set[str]:
+    """The addresses the results page links in its sections after the ranking."""
+    top = built.top
+    if top is None:
+        return set()
+    urls = {kb.programs[m.id].link for m in top.programs}
+    urls |= {kb.mentor_sites[m.id].link for m in top.mentors}
+    urls |= {ini.link for m in top.mentors for ini in initiatives.get(m.id, [])}
+    urls |= {kb.tta[m.id].link for m in top.tta} | {kb.funding[m.id].link for m in top.funding}
+    urls |= {link.url for s in state_context for link in s.links[:1]}
+    return {u for u in urls if u}
+
+
 def _plan_available() -> bool:
     try:
         importlib.import_module("planner.report")
@@ -74,8 +107,10 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
         (kb.questions[q], state.question_url(kb, interview.token, kb.questions[q]))
         for q in built.ranking.unanswered_questions
     ]
+    state_context = states.context_for(kb, who.state)
     return render_template(
         "web/results.html",
+        links=LinksOnce(_linked_below(kb, built, initiatives, state_context)),
         weights=sensitivity.weight_sensitivity(kb, answers, built.ranking),
         weight_limits=scoring.WEIGHT_LIMITS,
         gap_tta=gap_tta,
@@ -91,7 +126,7 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
         first_steps=actions.action_plan(kb, built.timeline, answers,
                                         plan.named_partners(kb, answers),
                                         actions.default_start(dt.date.today()))[:3],
-        state_context=states.context_for(kb, who.state),
+        state_context=state_context,
         unanswered_words=report_words.unanswered_words(len(unanswered)),
         stability_words=report_words.stability_words(kb, built),
         stability_rule=report_words.STABILITY_RULE,

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from planner import answers as core_answers
 from planner import effort
-from planner.web import db, state
+from planner.web import assets, db, state
 
 bp = Blueprint("start", __name__)
 
@@ -44,3 +44,11 @@ def existing() -> Response:
 def consultant() -> Response:
     """Send consultants to their dashboard (which asks them to sign in first)."""
     return redirect(url_for("dashboard.index"), code=303)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The site icon, where browsers look for it first (the pages also link it)."""
+    icon = Response((assets.APP_STATIC / "favicon.ico").read_bytes(), mimetype="image/x-icon")
+    icon.headers["Cache-Control"] = "public, max-age=86400"
+    return icon

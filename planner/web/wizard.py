@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from planner import answers as core
 from planner import effort, scoring
 from planner.model import Knowledge, Question
-from planner.web import accounts, db, forms, state, workspace
+from planner.web import accounts, db, forms, respondents, state, summaries, workspace
 
 bp = Blueprint("wizard", __name__, url_prefix="/c/<token>")
 
@@ -26,6 +26,13 @@ def resume(token: str) -> Response:
     """Open a resume link: go to the first unanswered question of the first section not yet
     done, or to the review."""
     interview = state.load(token)
+    if interview.respondent:
+        return welcome(interview)
+    return redirect(_next_page(interview), code=303)
+
+
+def _next_page(interview: state.Interview) -> str:
+    """The first unanswered question of the first section not yet done, or the review."""
     kb = state.knowledge()
     for section in kb.sections:
         if section.id in interview.done:
@@ -37,11 +44,30 @@ def resume(token: str) -> Response:
                                                     interview.route)
                      if q.id not in interview.answers]
             if blank:
-                return redirect(_page_url(token, section.id, number)
-                                + f"#{state.field_id(blank[0])}", code=303)
+                return (_page_url(interview.token, section.id, number)
+                        + f"#{state.field_id(blank[0])}")
         if numbers:
-            return redirect(_page_url(token, section.id, numbers[0]), code=303)
-    return redirect(url_for(".review", token=token), code=303)
+            return _page_url(interview.token, section.id, numbers[0])
+    return url_for(".review", token=interview.token)
+
+
+def welcome(interview: state.Interview) -> Response:
+    """A respondent's link opens here: who invited them, why, how long it takes, what
+    happens to their answers; then Start (or Continue)."""
+    kb = state.knowledge()
+    parent = db.session().get(db.Interview, interview.row.parent_id)
+    owner = (db.session().get(accounts.User, interview.row.owner_id)
+             if interview.row.owner_id is not None else None)
+    community = (summaries.display_name(kb, parent, state.restore(kb, parent.raw_answers))
+                 if parent is not None else "")
+    body = render_template(
+        "web/welcome.html", token=interview.token, community=community,
+        consultant=owner.display if owner is not None else "",
+        role=respondents.role_label(interview.row.respondent_role), invitee=interview.row.name,
+        minutes=effort.minutes_left(kb, interview.answers, interview.route),
+        started=bool(interview.done), next_page=_next_page(interview),
+    )
+    return Response(body, mimetype="text/html")
 
 
 def _page_url(token: str, section_id: str, number: int, **args: Any) -> str:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, load_only, mapped_column
 
 from planner import answers as core
 from planner import plan, scoring
-from planner.model import Knowledge, Question
+from planner.model import Knowledge, Question, Rule
 from planner.report import ConsultantNote
 from planner.web import accounts, db, state
 from planner.web.db import Base
@@ -206,8 +206,12 @@ def build(kb: Knowledge, row: db.Interview | None,
     """The plan with the consultant's overrides applied."""
     weighted, choose = effective(kb, row)
     candidates = {s.pathway.id for s in scoring.score(weighted, answers).candidates}
-    return weighted, plan.build(weighted, answers,
-                                choose=choose if choose in candidates else None)
+    if choose not in candidates:
+        return weighted, plan.build(weighted, answers)
+    assert row is not None  # a chosen pathway comes from the row's overrides
+    chosen = next(o for o in reversed(overrides(row)) if o.kind == "result")
+    return weighted, plan.build(weighted, answers, choose=choose, reason=chosen.reason,
+                                chosen_by=chosen.actor)
 
 
 def ranking_summary(kb: Knowledge, row: db.Interview,
@@ -269,13 +273,31 @@ def plan_notes(kb: Knowledge, row: db.Interview | None) -> list[ConsultantNote]:
     return out
 
 
+def rule_label(kb: Knowledge, rule: Rule) -> str:
+    """A scoring rule in plain words: the fact or the answer it keys on."""
+    if rule.fact is not None:
+        fact = kb.facts.get(rule.fact)
+        return f"Your answers show: {fact.label if fact else rule.fact}"
+    question = kb.questions.get(rule.question or "")
+    if question is None:
+        return rule.id
+    option = next((o.label for o in question.options if o.id == rule.option), rule.option)
+    return (f"You answered \u201c{option}\u201d to: {question.label}" if option
+            else question.label)
+
+
 def override_text(kb: Knowledge, o: Override) -> str:
     """An override in words, with its reason."""
     if o.kind == "result":
         label = kb.pathways[o.target].label if o.target in kb.pathways else o.target
         return (f"Override of the result: {label} is recommended first whatever its rank. "
                 f"Reason: {o.reason}")
-    return f"Override of a weight: rule {o.target} set to {o.weight}. Reason: {o.reason}"
+    rule = next((r for r in kb.rules if r.id == o.target), None)
+    if rule is None:
+        return f"Override of a weight: rule {o.target} set to {o.weight}. Reason: {o.reason}"
+    pathway = kb.pathways[rule.pathway].label if rule.pathway in kb.pathways else rule.pathway
+    return (f"Override of a weight for {pathway}: \u201c{rule_label(kb, rule)}\u201d set from "
+            f"{rule.weight} to {o.weight}. Reason: {o.reason}")
 
 
 def new_token() -> str:

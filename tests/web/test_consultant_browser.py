@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,7 @@ def sign_in(page: Any, base: str) -> None:
 def create(page: Any, name: str) -> str:
     page.fill("#name", name)
     page.click("button:has-text('Create community')")
-    page.wait_for_selector("#resume-link")
+    page.wait_for_selector("summary:has-text('Show the private link')")
     return str(page.url).rsplit("/manage", 1)[0]
 
 
@@ -125,8 +124,8 @@ def test_a_consultant_signs_in_creates_imports_notes_overrides_and_compares(
     audit(page, "c09-overrides")
 
     page.goto(community + "/results")
-    assert re.search(r"(Best fit to start with|Leading so far): Self-Referral",
-                     page.inner_text("main"))
+    assert "Chosen by your consultant: Self-Referral" in page.inner_text("main")
+    assert "The model ranked Naloxone Plus first" in page.inner_text("#recommendation")
     assert "The council funds walk-in help first." in page.inner_text("#consultant-notes ~ ul")
     audit(page, "c10-results-with-notes")
     page.goto(community + "/plan")
@@ -170,6 +169,7 @@ def test_respondents_disagree_and_the_consultant_settles(
     for role, wait in (("police", "within-week"), ("treatment", "longer")):
         page.select_option("#role", role)
         page.click("button:has-text('Create an invitation link')")
+        page.click("summary:has-text('private link')")
         page.wait_for_selector("#respondent-link")
         links.append((page.input_value("#respondent-link"), wait))
     audit(page, "c15-respondents")
@@ -178,6 +178,10 @@ def test_respondents_disagree_and_the_consultant_settles(
         respondent = other.new_page()
         respondent.set_default_timeout(10_000)
         respondent.goto(link)
+        assert "About 15 minutes" in respondent.inner_text("main")
+        if wait == "within-week":
+            audit(respondent, "c15a-respondent-welcome")
+        respondent.click("a:has-text('Start')")
         for section, answers in HUNTINGTON.items():
             respondent.wait_for_selector("h1.usa-step-indicator__heading")
             fill = {q: v for q, v in answers.items()

@@ -3,6 +3,7 @@ versions, export and import, respondents, and a program adding a pathway."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -19,7 +20,7 @@ from webhelpers import HUNTINGTON, Wizard, csrf_of
 
 from planner.cli import main
 from planner.model import Knowledge
-from planner.web import accounts, db
+from planner.web import accounts, db, workspace
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -158,7 +159,7 @@ def test_notes_and_a_result_override_show_on_results_and_in_the_plan(app: Flask,
         "reason": "The council funds walk-in help first."})
     assert response.status_code == 303
     results = ann.get(f"/c/{key}/results").text
-    assert re.search(r"(Best fit to start with|Leading so far): Self-Referral", results)
+    assert "Chosen by your consultant: Self-Referral" in results
     assert "Wait times checked with the county." in results
     assert "The council funds walk-in help first." in results
     plan = ann.get(f"/c/{key}/plan").text
@@ -209,7 +210,9 @@ def test_a_weight_override_changes_the_score_and_can_be_withdrawn(app: Flask,
         "reason": "Not true here."})
     assert response.status_code == 303
     page = ann.get(f"/c/{key}/overrides").text
-    assert f"rule {rule.id} set to 0" in page
+    label = workspace.rule_label(kb, rule)
+    assert (f"Override of a weight for Naloxone Plus: \u201c{label}\u201d set from "
+            f"{rule.weight} to 0. Reason: Not true here.") in html.unescape(page)
     compare = ann.get(f"/c/{key}/compare?from=1&to=current").text
     assert "No answer changed" in compare and "score -" in compare
     override_id = re.search(r"/overrides/(\d+)/remove", page)

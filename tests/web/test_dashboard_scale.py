@@ -39,7 +39,8 @@ def rows(client: FlaskClient, query: str = "") -> dict[str, tuple[str, str, str]
 
 
 def results_top(client: FlaskClient, key: str) -> str:
-    found = re.search(r"(?:Best fit to start with|Leading so far): ([^<]+)</h2>",
+    found = re.search(r"(?:Best fit to start with|Leading so far|Chosen by your consultant): "
+                      r"([^<]+)</h2>",
                       client.get(f"/c/{key}/results").text)
     assert found
     return html.unescape(found.group(1)).strip()

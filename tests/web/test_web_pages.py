@@ -42,7 +42,7 @@ def _linked(client: FlaskClient) -> dict[str, str]:
 
 def test_uswds_and_app_assets_are_served_locally(client: FlaskClient) -> None:
     linked = _linked(client)
-    assert set(linked) == {"uswds.min.css", "app.css", "app.js"}
+    assert set(linked) == {"uswds.min.css", "app.css", "app.js", "favicon.ico"}
     css = client.get(linked["uswds.min.css"])
     assert css.status_code == 200
     assert "usa-step-indicator" in css.text

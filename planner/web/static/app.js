@@ -4,7 +4,9 @@ document.addEventListener("DOMContentLoaded", function () {
   if (summary) { summary.focus(); }
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     var field = document.getElementById(button.getAttribute("data-copy"));
-    var status = document.querySelector("[data-copy-status]");
+    var box = button.closest("details, section, div.usa-summary-box__text");
+    var status = (box && box.querySelector("[data-copy-status]")) ||
+      document.querySelector("[data-copy-status]");
     if (!field) { return; }
     button.hidden = false;
     button.addEventListener("click", function () {

@@ -1,0 +1,85 @@
+"""Every scenario's plan passes the pdfua checker, and every PDF table header has its scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pytest
+import yaml
+from pdfua import Severity, Validator
+
+from planner import answers, loader, pdf, plan, report
+
+SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
+SCOPE_RULE = "UA-15-003"  # Matterhorn 15-003: table headers not tied to their cells
+
+
+def header_cells(document: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
+    """Every /TH element of the structure tree."""
+    found = []
+    stack: list[Any] = [document.Root.StructTreeRoot]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, pikepdf.Dictionary):
+            continue
+        if node.get("/S") == "/TH":
+            found.append(node)
+        kids = node.get("/K")
+        if isinstance(kids, pikepdf.Array):
+            stack.extend(kids)
+        elif kids is not None:
+            stack.append(kids)
+    return found
+
+
+def scope_of(cell: pikepdf.Dictionary) -> str | None:
+    attributes = cell.get("/A")
+    objects = list(attributes) if isinstance(attributes, pikepdf.Array) else [attributes]
+    for attribute in objects:
+        if isinstance(attribute, pikepdf.Dictionary) and "/Scope" in attribute:
+            return str(attribute.Scope)
+    return None
+
+
+@pytest.fixture(scope="module")
+def kb() -> Any:
+    return loader.load_default()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_the_scenario_plan_passes_pdfua_with_every_header_scoped(
+        kb: Any, path: Path, tmp_path: Path) -> None:
+    scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+    given = answers.validate(kb, scenario["answers"])
+    html = report.render_plan_html(kb, plan.build(kb, given), given, for_pdf=True,
+                                   generated=dt.date(2026, 11, 1))
+    body = pdf.render_pdf(html)
+    with pikepdf.open(io.BytesIO(body)) as document:
+        cells = header_cells(document)
+        scopes = [scope_of(c) for c in cells]
+    assert cells, "the plan has tables with header cells"
+    assert None not in scopes, f"{scopes.count(None)} of {len(cells)} headers lack /Scope"
+    assert set(scopes) <= {"/Column", "/Row"}
+    assert "/Column" in scopes and "/Row" in scopes  # the plan has both kinds of table
+    target = tmp_path / f"{path.stem}.pdf"
+    target.write_bytes(body)
+    found = Validator().validate(str(target)).findings
+    problems = [f"{f.rule_id}: {f.message}" for f in found
+                if f.severity >= Severity.ERROR or f.rule_id == SCOPE_RULE]
+    assert problems == []
+
+
+def test_scoping_gives_column_and_row_headers_their_scope() -> None:
+    # A tiny table: a head row of column headers, a body row with a row header.
+    html = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>T</title></head>"
+            "<body><table><thead><tr><th scope='col'>Step</th><th scope='col'>When</th></tr>"
+            "</thead><tbody><tr><th scope='row'>Meet</th><td>May</td></tr></tbody></table>"
+            "</body></html>")
+    with pikepdf.open(io.BytesIO(pdf.render_pdf(html))) as document:
+        scopes = sorted(str(scope_of(c)) for c in header_cells(document))
+    assert scopes == ["/Column", "/Column", "/Row"]
