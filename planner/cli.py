@@ -176,6 +176,7 @@ def _score_json(plan: Any) -> dict[str, Any]:
             "status": plan.stability.status, "margin": round(plan.stability.margin, 2),
             "worst_case_lead": round(plan.stability.worst_lead, 2),
             "could_overtake_once_known": plan.stability.overlapping,
+            "blank_could_overtake": plan.stability.blank_could_overtake,
             "challenger": plan.stability.challenger,
             "smallest_flip": [{"question": c.question_id, "from": c.from_answer,
                                "to": list(c.to_options), "gain": round(c.gain, 2)}
