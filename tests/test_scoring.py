@@ -190,3 +190,31 @@ def test_bad_weight_overrides_are_refused(kb: Knowledge, overrides: dict[str, ob
                                           phrase: str) -> None:
     with pytest.raises(scoring.OverrideError, match=phrase):
         scoring.with_weights(kb, overrides)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("blank", [False, True], ids=["all-dont-know", "all-blank"])
+def test_every_pathway_starts_level_with_no_answer_bearing_on_it(kb: Knowledge,
+                                                                 blank: bool) -> None:
+    """The neutral start: with every scoring question blank or "don't know", every pathway
+    has the same score, and that score is its start."""
+    profile: dict[str, answers.Value] = {}
+    if not blank:
+        for q in kb.questions.values():
+            dont_know = [o.id for o in q.options if o.dont_know]
+            if dont_know and answers.is_asked(q, profile):
+                profile[q.id] = (dont_know[0],) if q.type == "multi" else dont_know[0]
+        assert "goals" in profile and "overdoses" in profile
+    ranking = scoring.score(kb, profile)
+    scores = {s.pathway.id: s.score for s in ranking.scores}
+    assert len(set(scores.values())) == 1, scores
+    assert {s.start for s in ranking.scores} == set(scores.values())
+    # The equal score is honest: the same range either way for every pathway is not needed,
+    # but every pathway can still go up and down from there.
+    assert all(s.low < s.score < s.high for s in ranking.scores)
+
+
+def test_a_point_of_evidence_is_worth_the_same_for_every_pathway(kb: Knowledge) -> None:
+    ranking = scoring.score(kb, HUNTINGTON)
+    per_point = {round(c.points / c.rule.weight, 9)
+                 for c in scoring.all_contributions(ranking)}
+    assert len(per_point) == 1
