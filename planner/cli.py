@@ -291,6 +291,29 @@ def score_command(answers_file: Path, as_json: bool, knowledge_dir: Path | None)
                        f"puts {m.new_top} first")
 
 
+@main.command("validate")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_knowledge_option
+def validate_command(directory: Path | None, as_json: bool, knowledge_dir: Path | None) -> None:
+    """Score a folder of scenarios (default: tests/scenarios): top-1 and top-2 accuracy, a
+    confusion table, and the same with the goals question set to "don't know"."""
+    from planner import scenarios
+
+    kb = _load(knowledge_dir)
+    folder = directory or loader.default_root().parent / "tests" / "scenarios"
+    try:
+        report = scenarios.evaluate(kb, scenarios.load_dir(kb, folder))
+    except scenarios.ScenarioError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not report.outcomes:
+        raise click.ClickException(f"{folder}: no scenario files (*.yaml)")
+    if as_json:
+        _emit(scenarios.to_json(kb, report))
+    else:
+        click.echo(scenarios.to_text(kb, report))
+
+
 def _register_plan() -> None:
     from planner.cli_plan import plan_command
 
