@@ -126,10 +126,10 @@ def load_scenario(kb: Knowledge, path: Path) -> Scenario:
         raise ScenarioError(f"{path.name}: a scenario needs 'expect' and 'answers'")
     expect = data["expect"]
     expected = expect.get("pathway", expect.get("in_top_two"))
-    if expected not in kb.pathways:
+    if not isinstance(expected, str) or expected not in kb.pathways:
         raise ScenarioError(f"{path.name}: expected pathway '{expected}' is not a pathway")
     program = data.get("program")
-    if program not in kb.programs:
+    if not isinstance(program, str) or program not in kb.programs:
         raise ScenarioError(f"{path.name}: program '{program}' is not in programs.yaml")
     try:
         given = answers_mod.validate(kb, data.get("answers") or {})
