@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from planner import answers as answers_mod
+from planner.loader import read_yaml_file
 from planner.model import Knowledge
 from planner.scoring import Ranking, score, stability
 
@@ -118,10 +117,9 @@ class Report:
 def load_scenario(kb: Knowledge, path: Path) -> Scenario:
     """Read and check one scenario file."""
     try:
-        with path.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ScenarioError(f"{path.name}: cannot be read: {exc}") from exc
+        data = read_yaml_file(path)
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from exc
     if not isinstance(data, dict) or not isinstance(data.get("expect"), dict):
         raise ScenarioError(f"{path.name}: a scenario needs 'expect' and 'answers'")
     expect = data["expect"]

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from planner.loader import Finding
+from planner.findings import Finding
 
 REGIONS = frozenset({"northeast", "midwest", "south", "west"})
 RURALITY = frozenset({"rural", "mixed", "urban"})
