@@ -218,3 +218,24 @@ def test_a_point_of_evidence_is_worth_the_same_for_every_pathway(kb: Knowledge) 
     per_point = {round(c.points / c.rule.weight, 9)
                  for c in scoring.all_contributions(ranking)}
     assert len(per_point) == 1
+
+
+def test_a_community_of_routine_no_charge_contacts_gets_officer_referral_first(
+        kb: Knowledge) -> None:
+    """The questions can now say what separates First Responder and Officer Referral from
+    Officer Intervention (contacts with no charge, before any arrest, peers taking referrals),
+    and it ranks first with or without its goals."""
+    profile = answers.validate(kb, {
+        "community-name": "Referral town", "state": "oh", "population": "50k-250k",
+        "rurality": "mixed", "lead-agency": "police", "existing-program": "no",
+        "contact-type": "no-charge", "quality-of-life-calls": "many",
+        "frequent-utilizers": "yes", "case-managers": "peers", "responder-training": "most",
+        "leadership": "yes", "booking-stage": "before-arrest",
+        "goals": ["officer-options", "fewer-repeat-calls"]})
+    for given in (profile, {**profile, "goals": ("dont-know",)}):
+        ranking = scoring.score(kb, given)
+        assert ranking.candidates[0].pathway.id == "first-responder-referral"
+    # Arrest-possible contacts turn the same community towards Officer Intervention's side.
+    arrest = scoring.score(kb, {**profile, "contact-type": "arrest-possible"})
+    assert (arrest.get("officer-intervention").score
+            - scoring.score(kb, profile).get("officer-intervention").score) > 0
