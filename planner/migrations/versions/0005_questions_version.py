@@ -4,8 +4,8 @@ questions version are carried over when read rather than misread or dropped.
 
 Rows saved before this migration were written for questions version 1.
 
-Revision ID: 0004_questions_version
-Revises: 0003_security
+Revision ID: 0005_questions_version
+Revises: 0004_sign_in_attempts
 Create Date: 2026-11-26
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004_questions_version'
-down_revision = '0003_security'
+revision = '0005_questions_version'
+down_revision = '0004_sign_in_attempts'
 branch_labels = None
 depends_on = None
 
