@@ -198,8 +198,10 @@ def _bounds(question: Question,
     if question.type == "multi":
         plain = [v for o, v in zip(real, values, strict=True) if not o.exclusive]
         excl = [v for o, v in zip(real, values, strict=True) if o.exclusive]
-        lo = min([sum(min(v, 0) for v in plain), *excl], default=0)
-        hi = max([sum(max(v, 0) for v in plain), *excl], default=0)
+        k = question.max_choices or len(plain)
+        lo = min([sum(sorted(min(v, 0) for v in plain)[:k]), *excl], default=0)
+        hi = max([sum(sorted((max(v, 0) for v in plain), reverse=True)[:k]), *excl],
+                 default=0)
     else:
         lo, hi = min(values, default=0), max(values, default=0)
     return float(lo), float(hi)
@@ -392,8 +394,11 @@ def _best_alternative(kb: Knowledge, idx: Index, question: Question, answers: An
 
     real = [o for o in question.options if not o.dont_know]
     if question.type == "multi":
-        plain = tuple(o.id for o in real if not o.exclusive
-                      and edge((o.id,)) > 0)
+        # The options that help `up` most, as many as the question allows (question order).
+        helpful = sorted((o for o in real if not o.exclusive and edge((o.id,)) > 0),
+                         key=lambda o: -edge((o.id,)))[:question.max_choices or len(real)]
+        order = [o.id for o in question.options]
+        plain = tuple(sorted((o.id for o in helpful), key=order.index))
         candidates = [plain, *((o.id,) for o in real if o.exclusive)]
     else:
         candidates = [(o.id,) for o in real]

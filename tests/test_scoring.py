@@ -141,10 +141,17 @@ def test_alone_is_true_exactly_when_one_answer_flips_the_leader(
     assert ranking.top is not None
     for item in scoring.facts_to_check(kb, profile, ranking, limit=50):
         q = kb.questions[item.question_id]
+        real = [o for o in q.options if not o.dont_know]
+        if q.type == "multi":  # one answer to a multiple choice is any allowed set of options
+            plain = [o.id for o in real if not o.exclusive]
+            answers_to_try: list[object] = [(o.id,) for o in real if o.exclusive] + [
+                combo for size in range(1, (q.max_choices or len(plain)) + 1)
+                for combo in itertools.combinations(plain, size)]
+        else:
+            answers_to_try = [o.id for o in real]
         tops = {
-            scoring.score(kb, {**profile, q.id: (o.id,) if q.type == "multi" else o.id}).top
-            .pathway.id  # type: ignore[union-attr]
-            for o in q.options if not o.dont_know
+            scoring.score(kb, {**profile, q.id: value}).top.pathway.id  # type: ignore[union-attr]
+            for value in answers_to_try
         }
         assert item.alone == (tops != {ranking.top.pathway.id}), item.question_id
         assert item.could_change_top or not item.alone
