@@ -142,11 +142,18 @@ def test_alone_is_true_exactly_when_one_answer_flips_the_leader(
     for item in scoring.facts_to_check(kb, profile, ranking, limit=50):
         q = kb.questions[item.question_id]
         real = [o for o in q.options if not o.dont_know]
-        if q.type == "multi":  # one answer to a multiple choice is any allowed set of options
-            plain = [o.id for o in real if not o.exclusive]
-            answers_to_try: list[object] = [(o.id,) for o in real if o.exclusive] + [
-                combo for size in range(1, (q.max_choices or len(plain)) + 1)
-                for combo in itertools.combinations(plain, size)]
+        if q.type == "multi":
+            # One answer to a multiple choice is a set of options. Points add up, so the set
+            # that most favours a rival against the leader is its helpful options (as many as
+            # allowed): try each option alone and that set for every rival.
+            answers_to_try: list[object] = [(o.id,) for o in real]
+            idx = scoring.index(kb)
+            span = 2 * idx.half_scale
+            for rival in ranking.candidates[1:]:
+                best = scoring._best_alternative(kb, idx, q, profile, rival.pathway.id,
+                                                 ranking.top.pathway.id, span, span)
+                if best is not None:
+                    answers_to_try.append(best.to_options)
         else:
             answers_to_try = [o.id for o in real]
         tops = {
