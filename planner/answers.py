@@ -15,7 +15,10 @@ from typing import Any
 from planner.model import Knowledge, Question
 
 FORMAT = "deflection-planner/answers"
-FORMAT_VERSION = 1
+# Version 2: a file may name an older questions version; its answers are carried over by the
+# changes recorded in questions.yaml (version 1 files required the current questions version).
+FORMAT_VERSION = 2
+READABLE_FORMAT_VERSIONS = (1, 2)
 
 Value = str | tuple[str, ...] | float | int
 Answers = Mapping[str, Value]
@@ -161,8 +164,31 @@ def validate(kb: Knowledge, raw: Mapping[str, Any], *, complete: bool = True) ->
     return clean
 
 
+def upgrade(kb: Knowledge, raw: Mapping[str, Any], from_version: int) -> dict[str, Any]:
+    """Carry raw answers written for an older questions version over to the current one, by
+    the changes recorded in questions.yaml. Nothing is dropped here: an answer that no longer
+    fits is reported by `validate` as usual."""
+    answers = dict(raw)
+    for change in kb.question_changes:
+        if not from_version < change.version <= kb.questions_version:
+            continue
+        for qid, mapping in change.rename:
+            value = answers.get(qid)
+            if isinstance(value, list | tuple):
+                answers[qid] = [mapping.get(v, v) for v in value]
+            elif isinstance(value, str):
+                answers[qid] = mapping.get(value, value)
+        for old_q, new_q, mapping in change.copy:
+            value = answers.get(old_q)
+            if new_q in answers or not isinstance(value, str) or value not in mapping:
+                continue
+            answers[new_q] = mapping[value]
+    return answers
+
+
 def read_file(kb: Knowledge, data: Any, *, complete: bool = True) -> AnswerFile:
-    """Validate a parsed answers file (format, versions, then each answer)."""
+    """Validate a parsed answers file (format, versions, then each answer). A file written for
+    an older questions version is carried over to the current one."""
     from planner.loader import validator
 
     errors = sorted(validator("answers").iter_errors(data), key=lambda e: list(e.path))
@@ -170,12 +196,15 @@ def read_file(kb: Knowledge, data: Any, *, complete: bool = True) -> AnswerFile:
         raise AnswersError(
             f"{'/'.join(map(str, e.absolute_path)) or 'file'}: {e.message}" for e in errors
         )
-    if data["questions_version"] != kb.questions_version:
+    written_for = data["questions_version"]
+    if written_for > kb.questions_version:
         raise AnswersError([
-            f"the file was written for questions version {data['questions_version']}, "
-            f"but these questions are version {kb.questions_version}"
+            f"the file was written for questions version {written_for}, "
+            f"but these questions are version {kb.questions_version} (older): "
+            "use a newer version of the planner"
         ])
-    return AnswerFile(validate(kb, data["answers"], complete=complete), data["questions_version"])
+    raw = upgrade(kb, data["answers"], written_for)
+    return AnswerFile(validate(kb, raw, complete=complete), written_for)
 
 
 def to_file(kb: Knowledge, answers: Answers) -> dict[str, Any]:

@@ -176,6 +176,7 @@ def _score_json(plan: Any) -> dict[str, Any]:
             "status": plan.stability.status, "margin": round(plan.stability.margin, 2),
             "worst_case_lead": round(plan.stability.worst_lead, 2),
             "could_overtake_once_known": plan.stability.overlapping,
+            "blank_could_overtake": plan.stability.blank_could_overtake,
             "challenger": plan.stability.challenger,
             "smallest_flip": [{"question": c.question_id, "from": c.from_answer,
                                "to": list(c.to_options), "gain": round(c.gain, 2)}
@@ -288,6 +289,29 @@ def score_command(answers_file: Path, as_json: bool, knowledge_dir: Path | None)
         for m in weights.margins:
             click.echo(f"Weight {m.rule.id} ({m.pathway}): {m.rule.weight} -> {m.flips_at} "
                        f"puts {m.new_top} first")
+
+
+@main.command("validate")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_knowledge_option
+def validate_command(directory: Path | None, as_json: bool, knowledge_dir: Path | None) -> None:
+    """Score a folder of scenarios (default: tests/scenarios): top-1 and top-2 accuracy, a
+    confusion table, and the same with the goals question set to "don't know"."""
+    from planner import scenarios
+
+    kb = _load(knowledge_dir)
+    folder = directory or loader.default_root().parent / "tests" / "scenarios"
+    try:
+        report = scenarios.evaluate(kb, scenarios.load_dir(kb, folder))
+    except scenarios.ScenarioError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not report.outcomes:
+        raise click.ClickException(f"{folder}: no scenario files (*.yaml)")
+    if as_json:
+        _emit(scenarios.to_json(kb, report))
+    else:
+        click.echo(scenarios.to_text(kb, report))
 
 
 def _register_plan() -> None:

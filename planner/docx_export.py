@@ -591,7 +591,7 @@ def council_brief(doc: Document, ctx: Context) -> None:
         para(doc, f": {_longdate(a.start)} to {_longdate(a.end)}; lead: {a.lead}.",
              bold_lead=f"{n}. {a.step}")
     heading(doc, "Risks, and what to check first", 2)
-    bullets(doc, list(b.risks) + ([f"Find out before you commit: {'; '.join(b.check_first)}. "
+    bullets(doc, list(b.risks) + ([f"Find out before you commit: {' '.join(b.check_first)} "
                                    "These answers could change the advice."]
                                   if b.check_first else []))
 

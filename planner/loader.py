@@ -6,7 +6,6 @@ This is the only module that reads YAML.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -17,7 +16,9 @@ import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from planner.findings import Finding
 from planner.model import Knowledge, build_knowledge
+from planner.validation import cross_findings
 
 # File stem -> schema stem. Every file is required.
 FILES: Mapping[str, str] = {
@@ -40,20 +41,6 @@ FILES: Mapping[str, str] = {
     "costs": "costs",
     "starter_documents": "starter_documents",
 }
-
-
-@dataclass(frozen=True, order=True)
-class Finding:
-    """One problem in the knowledge base, naming file, record and field."""
-
-    file: str
-    record: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = ": ".join(part for part in (self.file, self.record, self.field) if part)
-        return f"{where}: {self.message}"
 
 
 class KnowledgeError(Exception):
@@ -100,6 +87,15 @@ def load_yaml(text: str, name: str = "<text>") -> Any:
         return loader.get_single_data()
     finally:
         loader.dispose()
+
+
+def read_yaml_file(path: Path) -> Any:
+    """Read one YAML file outside the knowledge base (a scenario, say); a file that cannot be
+    read or parsed raises ValueError naming it."""
+    try:
+        return load_yaml(path.read_text(encoding="utf-8"), path.name)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path.name}: cannot be read: {exc}") from exc
 
 
 @cache
@@ -184,7 +180,6 @@ def read_files(root: Path) -> tuple[dict[str, Any], list[Finding]]:
 
 def check(root: Path | str) -> list[Finding]:
     """Return every finding for the knowledge base at root (empty when it is valid)."""
-    from planner.validation import cross_findings
 
     data, findings = read_files(Path(root))
     findings.extend(cross_findings(data))
@@ -193,7 +188,6 @@ def check(root: Path | str) -> list[Finding]:
 
 def load(root: Path | str) -> Knowledge:
     """Load and validate the knowledge base; raise KnowledgeError with all findings."""
-    from planner.validation import cross_findings
 
     data, findings = read_files(Path(root))
     findings.extend(cross_findings(data))

@@ -650,6 +650,28 @@ def _index(items: Any) -> Mapping[str, Any]:
     return MappingProxyType({item.id: item for item in items})
 
 
+@dataclass(frozen=True)
+class QuestionChange:
+    """How answers written for the questions version before `version` are carried over."""
+
+    version: int
+    summary: str
+    # (from question, to question, {old option: new option})
+    copy: tuple[tuple[str, str, Mapping[str, str]], ...] = ()
+    # (question, {old option: new option})
+    rename: tuple[tuple[str, Mapping[str, str]], ...] = ()
+
+    @classmethod
+    def from_raw(cls, raw: Raw) -> QuestionChange:
+        return cls(
+            version=raw["version"], summary=raw["summary"],
+            copy=tuple((c["from"], c["to"], MappingProxyType(dict(c["options"])))
+                       for c in raw.get("copy") or ()),
+            rename=tuple((r["question"], MappingProxyType(dict(r["options"])))
+                         for r in raw.get("rename") or ()),
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class Knowledge:
     """The whole knowledge base, indexed by id (hashed by identity, so caches can key on it)."""
@@ -673,6 +695,7 @@ class Knowledge:
     states: Mapping[str, StateContext] = field(default_factory=lambda: MappingProxyType({}))
     costs: CostModel | None = None
     starter_documents: tuple[StarterDocument, ...] = ()
+    question_changes: tuple[QuestionChange, ...] = ()
 
     @property
     def pathways_in_order(self) -> tuple[Pathway, ...]:
@@ -699,6 +722,9 @@ def build_knowledge(data: Mapping[str, Raw], root: str = "") -> Knowledge:
         sections=tuple(Section(s["id"], s["label"], s["intro"]) for s in questions["sections"]),
         questions=_index(Question.from_raw(q) for q in questions["questions"]),
         questions_version=questions["version"],
+        question_changes=tuple(sorted(
+            (QuestionChange.from_raw(c) for c in questions.get("changes") or ()),
+            key=lambda c: c.version)),
         rules=tuple(Rule.from_raw(r) for r in data["scoring"]["rules"]),
         model=ScoringModel.from_raw(data["scoring"]["model"]),
         matching=Matching.from_raw(data["matching"]),

@@ -156,8 +156,9 @@ def community_profile(kb: Knowledge, answers: Answers) -> list[tuple[str, list[P
 
 STABILITY_RULE = (
     "We call a lead clear when no other pathway could overtake it, whichever way the "
-    "unknown answers turn out, and no single changed answer would put another pathway "
-    "first; otherwise it is a close call.")
+    "\u201cdon\u2019t know\u201d answers turn out, and no single changed answer would put "
+    "another pathway first; otherwise it is a close call. Questions left blank are not part "
+    "of the label: we say separately whether answering them could change the top.")
 
 
 def stability_words(kb: Knowledge, plan: Plan) -> str:
@@ -169,17 +170,20 @@ def stability_words(kb: Knowledge, plan: Plan) -> str:
         return "Only one pathway could be ranked, so there is no close contender."
     top, second = candidates[0], candidates[1]
     gap = f"{stab.margin:.0f} point{'s' if round(stab.margin) != 1 else ''}"
-    unknown = len(plan.ranking.unknown_questions)
+    unknown = len(plan.ranking.unknown_questions) - len(plan.ranking.unanswered_questions)
+    blank = len(plan.ranking.unanswered_questions)
     if stab.status == "stable":
         text = (f"Clear lead: {top.pathway.label} leads {second.pathway.label} by {gap}. "
-                + (f"Whichever way the {unknown} unknown answer{'s' if unknown != 1 else ''} "
-                   "turn out, no other pathway could overtake it." if unknown else
-                   "Every answer that bears on the ranking is known."))
+                + (f"Whichever way the {unknown} \u201cdon\u2019t know\u201d "
+                   f"answer{'s' if unknown != 1 else ''} turn out, no other pathway could "
+                   "overtake it." if unknown else
+                   "No answer that bears on the ranking was \u201cdon\u2019t know\u201d."))
     else:
         reasons = []
         if stab.overlapping and stab.unknown_rival:
             rival = kb.pathways[stab.unknown_rival].label
-            reasons.append(f"{rival} could overtake it once the unknown answers are known")
+            reasons.append(f"{rival} could overtake it once the \u201cdon\u2019t know\u201d "
+                           "answers are known")
         if len(stab.flip) == 1 and stab.challenger:
             reasons.append("a single changed answer would put "
                            f"{kb.pathways[stab.challenger].label} first")
@@ -194,6 +198,11 @@ def stability_words(kb: Knowledge, plan: Plan) -> str:
         count = len(stab.flip)
         text += (f" The smallest change that would put {rival} first takes {count} "
                  f"answer{'s' if count != 1 else ''}: {changes}.")
+    if blank:
+        text += (f" {blank} question{'s' if blank != 1 else ''} that bear on the ranking "
+                 f"{'were' if blank != 1 else 'was'} left blank; answered against the leader, "
+                 + ("they could put another pathway first." if stab.blank_could_overtake
+                    else "they could not put another pathway first."))
     return text
 
 

@@ -1,12 +1,15 @@
 """Score every pathway for a set of answers: a linear additive model with its reasons.
 
-Each rule adds its weight when its fact is indicated or its answer chosen. A
-pathway's raw points are placed between the lowest and highest totals the
-questions allow and shown on a 0-100 scale, so
+Each rule adds its weight when its fact is indicated or its answer chosen. Every
+pathway's raw points are shown on one common 0-100 scale centred on 50: a point of
+evidence is worth the same for every pathway, and with no answer bearing on it every
+pathway starts at 50 (a neutral start). The scale's half-width is the largest total,
+for or against, that the questions allow any pathway (with build-on credit), so no
+score leaves 0-100, and
 
     score = start + sum(contributions)
 
-holds exactly, where `start` is the score with no answer bearing on the pathway.
+holds exactly, where `start` (50) is the score with no answer bearing on the pathway.
 Because every fact belongs to one question, each question's effect is
 separable: "don't know" ranges, stability and the smallest change that flips
 the ranking are computed exactly from per-question tables.
@@ -158,6 +161,8 @@ class Index:
     tables: Mapping[str, _Table]
     low: Mapping[str, float]
     high: Mapping[str, float]
+    # Half the width of the common scale, in raw points (the same for every pathway).
+    half_scale: float = 1.0
 
 
 def _table(kb: Knowledge, question: Question, rules_by_fact: Mapping[str, list[Rule]],
@@ -193,8 +198,10 @@ def _bounds(question: Question,
     if question.type == "multi":
         plain = [v for o, v in zip(real, values, strict=True) if not o.exclusive]
         excl = [v for o, v in zip(real, values, strict=True) if o.exclusive]
-        lo = min([sum(min(v, 0) for v in plain), *excl], default=0)
-        hi = max([sum(max(v, 0) for v in plain), *excl], default=0)
+        k = question.max_choices or len(plain)
+        lo = min([sum(sorted(min(v, 0) for v in plain)[:k]), *excl], default=0)
+        hi = max([sum(sorted((max(v, 0) for v in plain), reverse=True)[:k]), *excl],
+                 default=0)
     else:
         lo, hi = min(values, default=0), max(values, default=0)
     return float(lo), float(hi)
@@ -216,7 +223,9 @@ def index(kb: Knowledge) -> Index:
     }
     low = {p: sum(t.low[p] for t in tables.values()) for p in kb.pathways}
     high = {p: sum(t.high[p] for t in tables.values()) for p in kb.pathways}
-    return Index(tables, low, high)
+    half = max([1.0, *(h + kb.model.build_on_max for h in high.values()),
+                *(-lo for lo in low.values())])
+    return Index(tables, low, high, float(half))
 
 
 def running_pathways(kb: Knowledge, answers: Answers) -> tuple[str, ...]:
@@ -237,10 +246,9 @@ def build_on_credit(kb: Knowledge, pathway_id: str,
 
 
 def _scale(kb: Knowledge, idx: Index, pathway_id: str, existing: bool) -> tuple[float, float]:
-    low, high = idx.low[pathway_id], idx.high[pathway_id]
-    if existing:
-        high += kb.model.build_on_max
-    return low, max(high - low, 1e-9)
+    """The raw points shown as 0 and the raw span shown as 100: one scale for every pathway,
+    with no points (the neutral start) at 50."""
+    return -idx.half_scale, 2.0 * idx.half_scale
 
 
 def score(kb: Knowledge, answers: Answers) -> Ranking:
@@ -363,6 +371,9 @@ class Stability:
     # The top pathway's lead over its closest rival if every unknown answer went against it.
     worst_lead: float = 0.0
     unknown_rival: str | None = None
+    # True when the questions left blank, answered against the leader, could let another
+    # pathway overtake (said beside the label, not part of it: see `stability`).
+    blank_could_overtake: bool = False
 
 
 def _answer_label(question: Question, chosen: tuple[str, ...]) -> str:
@@ -383,8 +394,11 @@ def _best_alternative(kb: Knowledge, idx: Index, question: Question, answers: An
 
     real = [o for o in question.options if not o.dont_know]
     if question.type == "multi":
-        plain = tuple(o.id for o in real if not o.exclusive
-                      and edge((o.id,)) > 0)
+        # The options that help `up` most, as many as the question allows (question order).
+        helpful = sorted((o for o in real if not o.exclusive and edge((o.id,)) > 0),
+                         key=lambda o: -edge((o.id,)))[:question.max_choices or len(real)]
+        order = [o.id for o in question.options]
+        plain = tuple(sorted((o.id for o in helpful), key=order.index))
         candidates = [plain, *((o.id,) for o in real if o.exclusive)]
     else:
         candidates = [(o.id,) for o in real]
@@ -411,14 +425,15 @@ def _overtakes(total: float, gap: float, rival_first: bool) -> bool:
 
 
 def unknown_gains(kb: Knowledge, answers: Answers, ranking: Ranking,
-                  rival: PathwayScore) -> dict[str, float]:
-    """For each unknown question, the most an answer to it could move `rival` against the top
-    pathway. Questions are separable, so these add up exactly."""
+                  rival: PathwayScore,
+                  questions: tuple[str, ...] | None = None) -> dict[str, float]:
+    """For each unknown question (or each of `questions`), the most an answer to it could
+    move `rival` against the top pathway. Questions are separable, so these add up exactly."""
     idx = index(kb)
     top = ranking.candidates[0]
     spans = _spans(kb, idx, ranking)
     gains = {}
-    for qid in ranking.unknown_questions:
+    for qid in (ranking.unknown_questions if questions is None else questions):
         change = _best_alternative(kb, idx, kb.questions[qid], answers, rival.pathway.id,
                                    top.pathway.id, spans[rival.pathway.id],
                                    spans[top.pathway.id])
@@ -432,9 +447,11 @@ def stability(kb: Knowledge, answers: Answers, ranking: Ranking | None = None) -
     would put another pathway first.
 
     The rule: the lead is *clear* ("stable") when no other pathway could overtake the top
-    one whichever way the unknown ("don't know" or unanswered) answers turn out, and no
-    single changed answer would put another pathway first. Otherwise it is a *close call*.
-    Both tests are exact, because each question's points add up separately.
+    one whichever way the "don't know" answers turn out, and no single changed answer would
+    put another pathway first. Otherwise it is a *close call*. Both tests are exact, because
+    each question's points add up separately. Questions left blank are not the community's
+    uncertainty but answers not yet given: whether they could let another pathway overtake
+    is reported beside the label (`blank_could_overtake`) and in "worth checking first".
     """
     ranking = ranking or score(kb, answers)
     candidates = ranking.candidates
@@ -445,15 +462,21 @@ def stability(kb: Knowledge, answers: Answers, ranking: Ranking | None = None) -
     top, second = candidates[0], candidates[1]
     margin = top.score - second.score
     worst_lead, unknown_rival = float("inf"), None
-    overlapping = False
+    overlapping = blank = False
+    dont_know = tuple(q for q in ranking.unknown_questions
+                      if q not in ranking.unanswered_questions)
     for rival in candidates[1:]:
         gap = top.score - rival.score
-        gained = sum(unknown_gains(kb, answers, ranking, rival).values())
+        rival_first = rival.pathway.order < top.pathway.order
+        gains = unknown_gains(kb, answers, ranking, rival)
+        gained = sum(g for q, g in gains.items() if q in dont_know)
         lead = gap - gained
         if lead < worst_lead:  # ties keep the higher-ranked rival
             worst_lead, unknown_rival = lead, rival.pathway.id
-        if _overtakes(gained, gap, rival.pathway.order < top.pathway.order):
+        if _overtakes(gained, gap, rival_first):
             overlapping = True
+        if _overtakes(sum(gains.values()), gap, rival_first):
+            blank = True
     changeable = [
         q for q in asked_questions(kb, answers)
         if q.id in idx.tables and q.profile not in _FIXED_PROFILES
@@ -482,8 +505,10 @@ def stability(kb: Knowledge, answers: Answers, ranking: Ranking | None = None) -
     one_answer_flips = best is not None and len(best[3]) == 1
     status = "close-call" if overlapping or one_answer_flips else "stable"
     if best is None:
-        return Stability(status, margin, overlapping, None, (), worst_lead, unknown_rival)
-    return Stability(status, margin, overlapping, best[2], best[3], worst_lead, unknown_rival)
+        return Stability(status, margin, overlapping, None, (), worst_lead, unknown_rival,
+                         blank)
+    return Stability(status, margin, overlapping, best[2], best[3], worst_lead, unknown_rival,
+                     blank)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,13 @@
 """Weight sensitivity: how far one published weight must move before the top pathway changes.
 
 Decision-analysis practice reports, beside a ranking, how sensitive it is to the weights.
-Each rule bears on one pathway, so moving its weight re-scores that pathway alone (its
-points and its 0-100 scale) while the others keep their scores: every whole weight within
-the limits can be tried exactly, with the same arithmetic as `scoring.score`.
+Each rule bears on one pathway, so moving its weight changes that pathway's points alone.
+Every pathway shares one scale (a weight may stretch it, for all alike), so the ranking
+follows the raw points: every whole weight within the limits can be tried exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from planner.answers import Answers
@@ -20,7 +19,6 @@ from planner.scoring import (
     PathwayScore,
     Ranking,
     build_on_credit,
-    index,
     score,
 )
 
@@ -62,17 +60,16 @@ def weight_sensitivity(kb: Knowledge, answers: Answers, ranking: Ranking | None 
     """For each rule that gives points under these answers, the nearest whole weight within
     the published limits at which another pathway would lead; the nearest `limit` of them.
 
-    A rule bears on one pathway, so moving its weight re-scores that pathway alone (its
-    points and its 0-100 scale); the others keep their scores. Exact: the same arithmetic
-    as `score`, checked against re-scoring with `with_weights` in the tests.
+    A rule bears on one pathway, so moving its weight changes that pathway's points alone,
+    and the shared scale ranks raw points as it ranks scores. Exact: checked against
+    re-scoring with `with_weights` in the tests.
     """
     ranking = ranking or score(kb, answers)
     candidates = ranking.candidates
     if len(candidates) < 2:
         return WeightSensitivity(0, ())
-    idx = index(kb)
-    existing = bool(ranking.running)
     top = candidates[0]
+    raws = {s.pathway.id: _raw(kb, s, ranking.running) for s in candidates}
     by_id = {s.pathway.id: s for s in candidates}
     fired: dict[str, list[Contribution]] = {}
     for s in candidates:
@@ -82,9 +79,8 @@ def weight_sensitivity(kb: Knowledge, answers: Answers, ranking: Ranking | None 
     for _, uses in sorted(fired.items()):
         rule = uses[0].rule
         own = by_id[rule.pathway]
-        value_at = _value_function(kb, idx, own, uses, _questions_with(idx, rule), existing,
-                                   build_on_credit(kb, rule.pathway, ranking.running)[0])
-        others = [s for s in candidates if s.pathway.id != rule.pathway]
+        raw_without = _raw(kb, own, ranking.running) - rule.weight * len(uses)
+        others = [(raws[s.pathway.id], s) for s in candidates if s.pathway.id != rule.pathway]
         lowest = 0 if (WEIGHT_LIMITS[0] < 0 and rule.fact in
                        kb.pathways[rule.pathway].element_ids) else WEIGHT_LIMITS[0]
         found: tuple[int, str] | None = None
@@ -92,7 +88,7 @@ def weight_sensitivity(kb: Knowledge, answers: Answers, ranking: Ranking | None 
             for weight in (rule.weight - step, rule.weight + step):
                 if not lowest <= weight <= WEIGHT_LIMITS[1]:
                     continue
-                leader = _leader(own, value_at(weight), others)
+                leader = _leader(own, raw_without + weight * len(uses), others)
                 if leader != top.pathway.id:
                     found = (weight, leader)
                     break
@@ -106,53 +102,10 @@ def weight_sensitivity(kb: Knowledge, answers: Answers, ranking: Ranking | None 
     return WeightSensitivity(len(fired), tuple(margins[:limit]))
 
 
-def _value_function(kb: Knowledge, idx: Index, own: PathwayScore,
-                    uses: list[Contribution], questions: frozenset[str], existing: bool,
-                    build_raw: float) -> Callable[[int], float]:
-    """The score of the rule's pathway as a function of that one rule's weight.
-
-    Each question the rule belongs to is reduced to, per real answer, its points without
-    the rule and how many times the rule applies, so each weight costs a few additions.
-    """
-    rule = uses[0].rule
-    pid = rule.pathway
-    fixed_low, fixed_high = idx.low[pid], idx.high[pid]
-    parts = []
-    for qid in sorted(questions):
-        table = idx.tables[qid]
-        fixed_low -= table.low[pid]
-        fixed_high -= table.high[pid]
-        options = []
-        for option in table.question.options:
-            if option.dont_know:
-                continue
-            effects = table.effects[option.id].get(pid, ())
-            count = sum(1 for r, _ in effects if r.id == rule.id)
-            base = sum(r.weight for r, _ in effects if r.id != rule.id)
-            options.append((float(base), count, option.exclusive))
-        parts.append((table.question.type == "multi", options))
-    if existing:
-        fixed_high += kb.model.build_on_max
-    raw_without = (sum(c.rule.weight for c in own.contributions) - rule.weight * len(uses)
-                   + build_raw)
-
-    def value(weight: int) -> float:
-        low, high = fixed_low, fixed_high
-        for multi, options in parts:
-            values = [(base + count * weight, exclusive) for base, count, exclusive in options]
-            if multi:
-                lo = min([sum(min(v, 0.0) for v, e in values if not e),
-                          *(v for v, e in values if e)], default=0.0)
-                hi = max([sum(max(v, 0.0) for v, e in values if not e),
-                          *(v for v, e in values if e)], default=0.0)
-            else:
-                lo = min((v for v, _ in values), default=0.0)
-                hi = max((v for v, _ in values), default=0.0)
-            low += min(lo, 0.0)
-            high += max(hi, 0.0)
-        return 100.0 * (raw_without + weight * len(uses) - low) / max(high - low, 1e-9)
-
-    return value
+def _raw(kb: Knowledge, s: PathwayScore, running: tuple[str, ...]) -> float:
+    """A pathway's raw points (its rules and build-on credit)."""
+    return float(sum(c.rule.weight for c in s.contributions)
+                 + build_on_credit(kb, s.pathway.id, running)[0])
 
 
 def _questions_with(idx: Index, rule: Rule) -> frozenset[str]:
@@ -164,10 +117,11 @@ def _questions_with(idx: Index, rule: Rule) -> frozenset[str]:
     )
 
 
-def _leader(own: PathwayScore, value: float, others: list[PathwayScore]) -> str:
-    """Which candidate leads once `own` has score `value` (ties: framework order)."""
-    field = [(value, own.pathway.order, own.pathway.id),
-             *((s.score, s.pathway.order, s.pathway.id) for s in others)]
-    return min(field, key=lambda f: (-round(f[0], 6), f[1]))[2]
+def _leader(own: PathwayScore, raw: float, others: list[tuple[float, PathwayScore]]) -> str:
+    """Which candidate leads once `own` has `raw` points (ties: framework order). Every
+    pathway shares one scale, so raw points rank exactly as scores do."""
+    field = [(raw, own.pathway.order, own.pathway.id),
+             *((r, s.pathway.order, s.pathway.id) for r, s in others)]
+    return min(field, key=lambda f: (-f[0], f[1]))[2]
 
 

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from planner.loader import Finding
+from planner.findings import Finding
 
 REGIONS = frozenset({"northeast", "midwest", "south", "west"})
 RURALITY = frozenset({"rural", "mixed", "urban"})
@@ -64,7 +64,8 @@ class _Ctx:
 def cross_findings(data: Mapping[str, Any]) -> list[Finding]:
     """Run every cross-file check and return the findings, sorted."""
     ctx = _Ctx(data)
-    for check in (_unique_ids, _vocabulary, _pathways, _questions, _scoring, _programs,
+    for check in (_unique_ids, _vocabulary, _pathways, _questions, _question_changes,
+                  _scoring, _programs,
                   _mentor_sites, _tta_and_funding, _tasks, _measures, _matching, _links, _states,
                   _essential_groups, _rule_basis, _costs, _starter_documents):
         check(ctx)
@@ -195,6 +196,35 @@ def _who_knows_problem(q: Mapping[str, Any]) -> str | None:
     if text != " ".join(text.split()) or re.search(r"[<>{}\[\]*_`|]|https?:|www\.", text):
         return "must be plain text on one line (no markup, links or extra spaces)"
     return None
+
+
+def _question_changes(ctx: _Ctx) -> None:
+    """Each recorded change names questions and options that exist, one entry per version."""
+    if "questions" not in ctx.data:
+        return
+    data = ctx.data["questions"]
+    questions = {q["id"]: q for q in data.get("questions") or ()}
+    seen: set[int] = set()
+
+    def options(qid: str) -> set[str]:
+        return {o["id"] for o in questions[qid].get("options") or ()}
+
+    for i, change in enumerate(data.get("changes") or ()):
+        field = f"changes[{i}]"
+        version = change["version"]
+        if version > data["version"] or version in seen:
+            ctx.add("questions", "", f"{field}.version",
+                    f"version {version} is repeated or newer than the questions version")
+        seen.add(version)
+        pairs = [(c["from"], c["to"], c["options"]) for c in change.get("copy") or ()]
+        pairs += [(r["question"], r["question"], r["options"]) for r in change.get("rename") or ()]
+        for old_q, new_q, mapping in pairs:
+            if old_q not in questions or new_q not in questions:
+                ctx.add("questions", "", field, f"unknown question '{old_q}' or '{new_q}'")
+                continue
+            for new_option in mapping.values():
+                if new_option not in options(new_q):
+                    ctx.add("questions", "", field, f"'{new_q}' has no option '{new_option}'")
 
 
 def _check_profile_value(ctx: _Ctx, q: dict[str, Any], option: dict[str, Any], field: str) -> None:

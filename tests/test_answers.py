@@ -12,6 +12,8 @@ from planner import answers, loader
 from planner.cli import main
 from planner.model import Knowledge
 
+FIXTURES = Path(__file__).parent / "fixtures" / "answers"
+
 MINIMAL = {"community-name": "Testville", "state": "oh", "population": "under-50k",
            "rurality": "rural", "lead-agency": "fire-ems", "existing-program": "no"}
 
@@ -71,7 +73,7 @@ def test_the_file_format_round_trips(kb: Knowledge) -> None:
 
 @pytest.mark.parametrize(("mutate", "phrase"), [
     (lambda d: d.pop("format"), "'format' is a required property"),
-    (lambda d: d.update(version=2), "version"),
+    (lambda d: d.update(version=3), "version"),
     (lambda d: d.update(questions_version=99), "questions version 99"),
     (lambda d: d.update(answers=[]), "answers"),
     (lambda d: d.update(extra=1), "Additional properties"),
@@ -140,7 +142,42 @@ def test_cli_questions_lists_ids_options_and_conditions() -> None:
 def test_cli_answers_schema_is_the_versioned_json_schema() -> None:
     result = CliRunner().invoke(main, ["answers-schema"])
     schema = json.loads(result.output)
-    assert schema["properties"]["version"] == {"const": 1}
+    assert schema["properties"]["version"] == {"enum": [1, 2]}
+    assert answers.FORMAT_VERSION == 2
+
+
+def test_an_old_file_is_read_and_carried_over_to_the_current_questions(kb: Knowledge) -> None:
+    """A format-1 file written for questions version 1: every answer is kept, and the old
+    naloxone question (carry and leave kits) fills the new "carry" question."""
+    data = json.loads((FIXTURES / "huntington.json").read_text())
+    assert data["version"] == 1 and data["questions_version"] == 1
+    assert kb.questions_version == 2
+    read = answers.read_file(kb, data, complete=False)
+    assert read.questions_version == 1
+    def same(value: object) -> object:
+        return tuple(sorted(value)) if isinstance(value, list | tuple) else value
+
+    old = {k: same(v) for k, v in data["answers"].items()}
+    assert {k: same(read.answers[k]) for k in old} == old
+    assert data["answers"]["naloxone"] == "yes" and read.answers["naloxone-carry"] == "yes"
+    # Saved again, it is a current file, and reads back the same.
+    again = answers.to_file(kb, read.answers)
+    assert again["version"] == 2 and again["questions_version"] == 2
+    assert answers.read_file(kb, again, complete=False).answers == read.answers
+
+
+def test_upgrade_fills_only_what_was_said_and_never_overwrites(kb: Knowledge) -> None:
+    assert "naloxone-carry" not in answers.upgrade(kb, {"naloxone": "no"}, 1)
+    kept = answers.upgrade(kb, {"naloxone": "yes", "naloxone-carry": "some"}, 1)
+    assert kept["naloxone-carry"] == "some"
+    assert "naloxone-carry" not in answers.upgrade(kb, {"naloxone": "yes"}, 2)
+
+
+def test_a_file_for_newer_questions_is_refused_with_a_reason(kb: Knowledge) -> None:
+    data = answers.to_file(kb, answers.validate(kb, MINIMAL))
+    data["questions_version"] = kb.questions_version + 1
+    with pytest.raises(answers.AnswersError, match="newer version of the planner"):
+        answers.read_file(kb, data)
 
 
 def test_profile_answers_come_from_the_questions_not_from_fixed_ids(kb: Knowledge) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "planner"
 CORE = ["model", "loader", "validation", "answers", "scoring", "sensitivity", "graph",
         "matching", "plan", "charts", "report", "costs", "action_table", "starter",
-        "docx_export", "sheet_export", "ooxml"]
+        "docx_export", "sheet_export", "ooxml", "findings", "scenarios"]
 WEB_ONLY = ["flask", "flask_wtf", "wtforms", "werkzeug", "sqlalchemy", "alembic", "gunicorn"]
 
 
@@ -50,3 +50,21 @@ def test_no_core_module_imports_the_web_layer() -> None:
         assert not imports & set(WEB_ONLY), (name, imports & set(WEB_ONLY))
         source = (PACKAGE / f"{name}.py").read_text(encoding="utf-8")
         assert "planner.web" not in source, name
+
+
+def _planner_imports(path: Path) -> set[str]:
+    """The planner modules a module imports, anywhere in it (top level or inside functions)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("planner."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("planner.")}
+    return found
+
+
+def test_the_loader_and_the_knowledge_checks_import_no_cycle() -> None:
+    """validation runs inside loader.load, so it must not import the loader back."""
+    assert "validation" in _planner_imports(PACKAGE / "loader.py")
+    assert "loader" not in _planner_imports(PACKAGE / "validation.py")
+    assert "loader" not in _planner_imports(PACKAGE / "findings.py")

@@ -141,10 +141,24 @@ def test_alone_is_true_exactly_when_one_answer_flips_the_leader(
     assert ranking.top is not None
     for item in scoring.facts_to_check(kb, profile, ranking, limit=50):
         q = kb.questions[item.question_id]
+        real = [o for o in q.options if not o.dont_know]
+        if q.type == "multi":
+            # One answer to a multiple choice is a set of options. Points add up, so the set
+            # that most favours a rival against the leader is its helpful options (as many as
+            # allowed): try each option alone and that set for every rival.
+            answers_to_try: list[object] = [(o.id,) for o in real]
+            idx = scoring.index(kb)
+            span = 2 * idx.half_scale
+            for rival in ranking.candidates[1:]:
+                best = scoring._best_alternative(kb, idx, q, profile, rival.pathway.id,
+                                                 ranking.top.pathway.id, span, span)
+                if best is not None:
+                    answers_to_try.append(best.to_options)
+        else:
+            answers_to_try = [o.id for o in real]
         tops = {
-            scoring.score(kb, {**profile, q.id: (o.id,) if q.type == "multi" else o.id}).top
-            .pathway.id  # type: ignore[union-attr]
-            for o in q.options if not o.dont_know
+            scoring.score(kb, {**profile, q.id: value}).top.pathway.id  # type: ignore[union-attr]
+            for value in answers_to_try
         }
         assert item.alone == (tops != {ranking.top.pathway.id}), item.question_id
         assert item.could_change_top or not item.alone
@@ -190,3 +204,52 @@ def test_bad_weight_overrides_are_refused(kb: Knowledge, overrides: dict[str, ob
                                           phrase: str) -> None:
     with pytest.raises(scoring.OverrideError, match=phrase):
         scoring.with_weights(kb, overrides)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("blank", [False, True], ids=["all-dont-know", "all-blank"])
+def test_every_pathway_starts_level_with_no_answer_bearing_on_it(kb: Knowledge,
+                                                                 blank: bool) -> None:
+    """The neutral start: with every scoring question blank or "don't know", every pathway
+    has the same score, and that score is its start."""
+    profile: dict[str, answers.Value] = {}
+    if not blank:
+        for q in kb.questions.values():
+            dont_know = [o.id for o in q.options if o.dont_know]
+            if dont_know and answers.is_asked(q, profile):
+                profile[q.id] = (dont_know[0],) if q.type == "multi" else dont_know[0]
+        assert "goals" in profile and "overdoses" in profile
+    ranking = scoring.score(kb, profile)
+    scores = {s.pathway.id: s.score for s in ranking.scores}
+    assert len(set(scores.values())) == 1, scores
+    assert {s.start for s in ranking.scores} == set(scores.values())
+    # The equal score is honest: the same range either way for every pathway is not needed,
+    # but every pathway can still go up and down from there.
+    assert all(s.low < s.score < s.high for s in ranking.scores)
+
+
+def test_a_point_of_evidence_is_worth_the_same_for_every_pathway(kb: Knowledge) -> None:
+    ranking = scoring.score(kb, HUNTINGTON)
+    per_point = {round(c.points / c.rule.weight, 9)
+                 for c in scoring.all_contributions(ranking)}
+    assert len(per_point) == 1
+
+
+def test_a_community_of_routine_no_charge_contacts_gets_officer_referral_first(
+        kb: Knowledge) -> None:
+    """The questions can now say what separates First Responder and Officer Referral from
+    Officer Intervention (contacts with no charge, before any arrest, peers taking referrals),
+    and it ranks first with or without its goals."""
+    profile = answers.validate(kb, {
+        "community-name": "Referral town", "state": "oh", "population": "50k-250k",
+        "rurality": "mixed", "lead-agency": "police", "existing-program": "no",
+        "contact-type": "no-charge", "quality-of-life-calls": "many",
+        "frequent-utilizers": "yes", "case-managers": "peers", "responder-training": "most",
+        "leadership": "yes", "booking-stage": "before-arrest",
+        "goals": ["officer-options", "fewer-repeat-calls"]})
+    for given in (profile, {**profile, "goals": ("dont-know",)}):
+        ranking = scoring.score(kb, given)
+        assert ranking.candidates[0].pathway.id == "first-responder-referral"
+    # Arrest-possible contacts turn the same community towards Officer Intervention's side.
+    arrest = scoring.score(kb, {**profile, "contact-type": "arrest-possible"})
+    assert (arrest.get("officer-intervention").score
+            - scoring.score(kb, profile).get("officer-intervention").score) > 0

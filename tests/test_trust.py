@@ -291,22 +291,27 @@ def _adversarial(kb: Knowledge, given: answers.Answers, ranking: Any, rival: Any
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_the_stability_label_follows_its_rule_exactly(path: Path, kb: Knowledge) -> None:
-    """Re-score with every unknown answered against the leader: a rival overtakes exactly
-    when the label says it could; 'clear' also needs no single-answer flip."""
+    """Re-score with every "don't know" answered against the leader: a rival overtakes
+    exactly when the label says it could; 'clear' also needs no single-answer flip. The same
+    with the blank questions answered too is what `blank_could_overtake` says."""
     from planner import scoring
 
     given = _answers(kb, _scenario(path)["answers"])
     ranking = scoring.score(kb, given)
     stab = scoring.stability(kb, given, ranking)
     top = ranking.candidates[0]
-    overtaken = False
-    for rival in ranking.candidates[1:]:
-        worst = scoring.score(kb, _adversarial(kb, given, ranking, rival,
-                                               list(ranking.unknown_questions)))
-        if worst.candidates[0].pathway.id == rival.pathway.id or (
-                worst.get(rival.pathway.id).score > worst.get(top.pathway.id).score + 1e-6):
-            overtaken = True
-    assert stab.overlapping == overtaken
+    dont_know = [q for q in ranking.unknown_questions if q not in ranking.unanswered_questions]
+
+    def overtaken(questions: list[str]) -> bool:
+        for rival in ranking.candidates[1:]:
+            worst = scoring.score(kb, _adversarial(kb, given, ranking, rival, questions))
+            if worst.candidates[0].pathway.id == rival.pathway.id or (
+                    worst.get(rival.pathway.id).score > worst.get(top.pathway.id).score + 1e-6):
+                return True
+        return False
+
+    assert stab.overlapping == overtaken(dont_know)
+    assert stab.blank_could_overtake == overtaken(list(ranking.unknown_questions))
     assert (stab.status == "stable") == (not stab.overlapping and len(stab.flip) != 1)
 
 
@@ -321,7 +326,7 @@ def test_worth_checking_first_lists_what_could_change_the_top(path: Path, kb: Kn
     flags = [c.could_change_top for c in items]
     assert flags == sorted(flags, reverse=True), "decisive unknowns come first"
     stab = scoring.stability(kb, given, ranking)
-    assert bool(decisive) == stab.overlapping
+    assert bool(decisive) == stab.blank_could_overtake
     if decisive:  # answering just those against the leader does put another pathway first
         flipped = False
         for rival in ranking.candidates[1:]:

@@ -232,7 +232,7 @@ def compare(token: str) -> str:
         if v is None:
             return ("Current answers", interview.answers,
                     workspace.ranking_summary(kb, interview.row, interview.answers))
-        answers = state.restore(kb, v.raw_answers)
+        answers = state.restore(kb, v.raw_answers, v.questions_version)
         return f"Version {v.number}: {v.label}", answers, v.results
 
     (a_label, a_answers, a_res), (b_label, b_answers, b_res) = side(a), side(b)
@@ -347,7 +347,8 @@ def import_confirm(token: str) -> Response:
     def save() -> tuple[workspace.Version, workspace.Version]:
         db.lock(interview.row)  # versions are numbered one import (or save) at a time
         db.session().refresh(interview.row)
-        current = state.restore(kb, interview.row.raw_answers)
+        current = state.restore(kb, interview.row.raw_answers,
+                                interview.row.questions_version)
         before = workspace.snapshot(kb, interview.row, current, "Before import", who)
         after = workspace.snapshot(kb, interview.row, answers, "Imported from a file", who)
         workspace.record(interview.row, who, "import",

@@ -43,6 +43,12 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def current_questions_version() -> int:
+    """The questions version the running app asks (answers saved now are written for it)."""
+    kb = current_app.extensions.get("planner.kb")
+    return int(kb.questions_version) if kb is not None else 1
+
+
 class Interview(Base):
     """One community's answers and how far through the wizard it is."""
 
@@ -74,6 +80,10 @@ class Interview(Base):
     list_kb: Mapped[str] = mapped_column(String(16), default="")
     # Raised by every save of the answers: a form carries the revision it was opened at.
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The questions version the stored answers were written for: answers saved under an older
+    # one are carried over when read (planner.answers.upgrade), and stamped anew when saved.
+    questions_version: Mapped[int] = mapped_column(Integer, default=current_questions_version,
+                                                   server_default="1")
 
     @property
     def raw_answers(self) -> dict[str, Any]:
@@ -84,6 +94,15 @@ class Interview(Base):
     def done(self) -> list[str]:
         data = json.loads(self.done_json or "[]")
         return [s for s in data if isinstance(s, str)] if isinstance(data, list) else []
+
+
+@event.listens_for(Interview, "before_update")
+def _stamp_questions_version(_mapper: Any, _connection: Any, target: Interview) -> None:
+    """Answers saved now are written for the current questions (only when they changed)."""
+    from sqlalchemy import inspect
+
+    if inspect(target).attrs.answers_json.history.has_changes():
+        target.questions_version = current_questions_version()
 
 
 # The largest id a 32-bit INTEGER column holds: a larger one in a URL is simply not found.

@@ -71,7 +71,7 @@ def _view(token: str, interview: state.Interview, status: int = 200,
           error: str = "") -> tuple[str, int]:
     kb = state.knowledge()
     rows = _respondents(interview.row)
-    people = [(r, state.restore(kb, r.raw_answers)) for r in rows]
+    people = [(r, state.restore(kb, r.raw_answers, r.questions_version)) for r in rows]
     fresh = session.pop("respondent_link", None)
     link = None
     if isinstance(fresh, list) and len(fresh) == 2 and any(r.id == fresh[0] for r in rows):
@@ -146,7 +146,7 @@ def settle(token: str) -> Response | tuple[str, int]:
     interview = workspace.load_owned(token)
     kb = state.knowledge()
     rows = {r.id: r for r in _respondents(interview.row)}
-    people = [(r, state.restore(kb, r.raw_answers)) for r in rows.values()]
+    people = [(r, state.restore(kb, r.raw_answers, r.questions_version)) for r in rows.values()]
     by_id = {r.id: a for r, a in people}
     split = divergences(kb, people)
     merged = dict(interview.answers)

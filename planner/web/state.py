@@ -45,12 +45,17 @@ def prune(kb: Knowledge, answers: Mapping[str, core.Value]) -> dict[str, core.Va
             del kept[qid]
 
 
-def restore(kb: Knowledge, raw: Mapping[str, Any]) -> dict[str, core.Value]:
+def restore(kb: Knowledge, raw: Mapping[str, Any],
+            written_for: int | None = None) -> dict[str, core.Value]:
     """Read stored answers, keeping every answer that still fits the questions.
 
-    Answers were valid when saved; if the knowledge base changed since, the
-    answers that no longer fit are dropped one by one rather than all lost.
+    Answers were valid when saved. Answers written for an older questions version
+    (`written_for`) are first carried over by the recorded changes; if the knowledge base
+    changed in other ways, the answers that no longer fit are dropped one by one rather than
+    all lost.
     """
+    if written_for is not None and written_for < kb.questions_version:
+        raw = core.upgrade(kb, raw, written_for)
     known = {q: v for q, v in raw.items() if q in kb.questions}
     try:
         return core.validate(kb, known, complete=False)
@@ -135,7 +140,7 @@ def load(token: str) -> Interview:
 
 def answers_of(kb: Knowledge, row: db.Interview) -> dict[str, core.Value]:
     """A row's answers: those stored that are asked, and what the home page's choice gave."""
-    return restore(kb, with_route(kb, row.route, row.raw_answers))
+    return restore(kb, with_route(kb, row.route, row.raw_answers), row.questions_version)
 
 
 def field_id(question: Question) -> str:

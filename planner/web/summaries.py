@@ -66,7 +66,7 @@ def top(kb: Knowledge, row: db.Interview, answers: dict[str, core.Value]) -> str
 def refresh(row: db.Interview) -> None:
     """Recompute the row's dashboard line with the app's knowledge base."""
     kb = state.knowledge()
-    answers = state.restore(kb, row.raw_answers)
+    answers = state.restore(kb, row.raw_answers, row.questions_version)
     row.list_name = display_name(kb, row, answers)[:200]
     row.list_status = status(kb, row, answers)[:80]
     row.list_top = top(kb, row, answers)[:300]

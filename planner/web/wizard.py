@@ -275,7 +275,8 @@ def _save(kb: Knowledge, interview: state.Interview, questions: list[Question],
     db.lock(interview.row)
     db.session().refresh(interview.row)
     raw = interview.row.raw_answers
-    latest = state.restore(kb, state.with_route(kb, interview.route, raw))
+    latest = state.restore(kb, state.with_route(kb, interview.route, raw),
+                           interview.row.questions_version)
     mine = {q.id for q in questions}
     merged = {q: v for q, v in latest.items() if q not in mine}
     merged.update(submitted)

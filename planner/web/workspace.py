@@ -98,6 +98,9 @@ class Version(Base):
     number: Mapped[int] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(200), default="")
     answers_json: Mapped[str] = mapped_column(Text, default="{}")
+    # The questions version the snapshot's answers were written for (see db.Interview).
+    questions_version: Mapped[int] = mapped_column(Integer, default=db.current_questions_version,
+                                                   server_default="1")
     results_json: Mapped[str] = mapped_column(Text, default="{}")
     actor: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)

@@ -336,3 +336,36 @@ def test_csrf_token_on_the_page_is_accepted(wizard: Wizard, client: FlaskClient)
     token = csrf_of(client.get(wizard.url("/step/goals")).text)
     response = wizard.post_step("goals", {"goals": "easy-entry"}, csrf=token)
     assert response.status_code == 303
+
+
+def test_an_interview_stored_under_old_questions_is_carried_over(wizard: Wizard, app: Flask,
+                                                                 client: FlaskClient) -> None:
+    """A community saved under questions version 1 keeps every answer under version 2: the old
+    naloxone answer fills the new question, and the next save stamps the current version."""
+    wizard.start()
+    wizard.complete()
+    with app.app_context():
+        row = db.find(wizard.token)
+        assert row is not None
+        assert row.questions_version == app.extensions["planner.kb"].questions_version == 2
+        old = dict(row.raw_answers)
+        assert "naloxone-carry" not in old and old["naloxone"] == "yes"
+        row.questions_version = 1  # as every row stored before questions version 2
+        db.session().commit()
+    from planner.web import state
+
+    kb = app.extensions["planner.kb"]
+    number = state.page_of(kb, kb.questions["naloxone-carry"])
+    page = client.get(wizard.url("/step/access" + (f"/{number}" if number > 1 else "")))
+    assert page.status_code == 200
+    # The carried-over answer is shown as given, checked, on the step page.
+    assert re.search(r'id="q-naloxone-carry-yes"[^>]*checked', page.text) or re.search(
+        r'checked[^>]*id="q-naloxone-carry-yes"', page.text), "carried-over answer not shown"
+    response = wizard.post_step("access", {"naloxone": "yes", "naloxone-carry": "yes"})
+    assert response.status_code == 303, response.text
+    with app.app_context():
+        row = db.find(wizard.token)
+        assert row is not None and row.questions_version == 2
+        saved = row.raw_answers
+    assert {k: saved[k] for k in old} == old
+    assert saved["naloxone-carry"] == "yes"
