@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -321,6 +322,28 @@ def _register_db() -> None:
 
 
 _register_db()
+
+
+@main.command("worker")
+@click.option("--threads", default=1, show_default=True, type=int,
+              help="Renders run at once in this worker.")
+def worker_command(threads: int) -> None:
+    """Run plan renders from the queue (set PLANNER_REDIS_URL and DATABASE_URL as for the
+    web servers; with the default SQLite queue, only on the web server's own machine)."""
+    from planner import create_app
+    from planner.web import renders
+
+    try:
+        app = create_app()
+    except loader.KnowledgeError as exc:
+        raise click.ClickException(f"the planner cannot start: {exc}") from exc
+    if app.config["RENDER_QUEUE"] != "background":
+        raise click.ClickException("PLANNER_RENDER_QUEUE is not 'background': no queue to run")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    where = "Redis" if app.config.get("REDIS_URL") else "the instance folder's SQLite queue"
+    click.echo(f"Plan render worker on {where} (Ctrl+C to stop)")
+    renders.queue_of(app).create_consumer(workers=max(1, threads), worker_type="thread",
+                                          periodic=False).run()
 
 
 @main.command("serve")

@@ -62,7 +62,27 @@ def settings() -> dict[str, Any]:
         # In the settings themselves, so `planner serve` has it too (a tester found a 413
         # sent with keep-alive and then a closed socket under `planner serve`).
         "pre_request": pre_request,
+        # The plan render queue's consumer runs in one worker (planner.web.renders).
+        "post_worker_init": post_worker_init,
+        "worker_exit": worker_exit,
     }
+
+
+def post_worker_init(worker: Any) -> None:
+    """Start the render queue's consumer in this worker if no other worker of this server
+    runs it (and the app has not turned it off for dedicated `planner worker`s)."""
+    from planner.web import renders
+
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask) and "planner.queue" in app.extensions:
+        renders.start_embedded(app)
+
+
+def worker_exit(_server: Any, _worker: Any) -> None:
+    """Let the consumer finish its current render (a bounded wait) before the worker ends."""
+    from planner.web import renders
+
+    renders.stop_embedded()
 
 
 class Application(BaseApplication):
