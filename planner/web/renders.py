@@ -234,9 +234,11 @@ def heartbeat(key: str) -> Iterator[None]:
 
 def _render_claimed(key: str, html: str) -> bytes:
     pdf = importlib.import_module("planner.pdf")
+    began = time.perf_counter()
     try:
         with heartbeat(key):
             body: bytes = pdf.render_pdf(html)
+        log.info("plan rendered in %.2f s", time.perf_counter() - began)
     except BaseException:
         release(key)
         raise
@@ -274,8 +276,14 @@ def pdf_for(row: db.Interview, html: str) -> bytes:
 # ------------------------------------------------------------------------ the queue
 
 
-def render_job(interview_id: int, start: str | None = None) -> str | None:
-    """Render one community's plan (in a queue consumer, inside an app context)."""
+def render_job(interview_id: int, start: str | None = None,
+               check: str | None = None) -> str | None:
+    """Render one community's plan (in a queue consumer, inside an app context). With
+    `check`, the key of a render claimed earlier: done already, it costs one read."""
+    if check is not None:
+        found = stored(check)
+        if found is None or found.status == DONE:
+            return check
     row = db.session().get(db.Interview, interview_id)
     if row is None or row.parent_id is not None:
         return None
@@ -285,12 +293,13 @@ def render_job(interview_id: int, start: str | None = None) -> str | None:
     begin = dt.date.fromisoformat(start) if start else None
     html, _ = plan_html(row, answers, begin)
     key = key_for(html)
-    outcome, _body = claim(key, interview_id, basis(row))
-    if outcome == DONE:
+    found = stored(key)
+    if found is not None and found.status == DONE:
         return key
-    # Check again once a claim could have gone stale: a render lost with its process (or
-    # this one) is then finished by whichever consumer runs the check.
-    check_later(interview_id, start)
+    # Queued before the claim: once the claim could have gone stale, a render lost with its
+    # process (this one) is finished by whichever consumer runs this check.
+    check_later(interview_id, start, key)
+    outcome, _body = claim(key, interview_id, basis(row))
     if outcome == "mine":
         _render_claimed(key, html)
     return key
@@ -301,12 +310,12 @@ def queue() -> Huey:
     return found
 
 
-def check_later(interview_id: int, start: str | None) -> None:
+def check_later(interview_id: int, start: str | None, key: str) -> None:
     if queue().immediate:
         return
     delay = float(current_app.config["RENDER_STALE_SECONDS"]) * 1.5 + 1
     current_app.extensions["planner.render_task"].schedule(
-        args=(interview_id, start), delay=delay)
+        args=(interview_id, start, key), delay=delay)
 
 
 def enqueue(interview_id: int, start: str | None = None) -> None:
@@ -348,9 +357,10 @@ def init_app(app: Flask) -> None:
     """Create the app's queue and register the render task on it."""
     huey = _make_queue(app)
 
-    def render_plan(interview_id: int, start: str | None = None) -> str | None:
+    def render_plan(interview_id: int, start: str | None = None,
+                    check: str | None = None) -> str | None:
         with app.app_context():
-            return render_job(interview_id, start)
+            return render_job(interview_id, start, check)
 
     app.extensions["planner.queue"] = huey
     app.extensions["planner.render_task"] = huey.task(
