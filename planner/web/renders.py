@@ -447,6 +447,18 @@ def stop_embedded() -> None:
         handle.close()
 
 
+def stop_with_parent(parent: int) -> None:
+    """Stop this consumer gracefully (SIGINT) once the process that started it is gone."""
+    import signal
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def queue_of(app: Flask) -> Huey:
     huey: Huey = app.extensions["planner.queue"]
     return huey
