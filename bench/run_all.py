@@ -5,7 +5,9 @@ Run from the checkout:  .venv/bin/python bench/run_all.py [--quick]
 - web: a wizard step under load against a bare Flask page rendering the same template on
   the same gunicorn server (bench_web.py), and 50 people completing the wizard (bench_load.py);
 - scoring: score and full plan per profile (bench_scoring.py's profiles and timer);
-- plan: the PDF warm (in-process) and cold (a new `planner plan` process) (bench_pdf.py);
+- plan: the PDF warm (in-process) against WeasyPrint alone on the same HTML, pages per plan,
+  cold (a new `planner plan` process) (bench_pdf.py); and the first download after the
+  results page through gunicorn with the real render queue (wizard, results, 3 s, download);
 - static: the first page load on the wire, as Chromium receives it (bench_static.py);
 - dashboard: a consultant's dashboard at 100, 1,000 and 10,000 communities (bench_dashboard.py).
 Every server listens on 127.0.0.1 only; every loop is bounded in time.

@@ -376,6 +376,9 @@ def serve_command(host: str, port: int, debug: bool) -> None:
         raise click.ClickException(f"the planner cannot start: {exc}") from exc
     click.echo(f"Deflection pathway planner on http://{host}:{port}/ (Ctrl+C to stop)")
     if debug:
+        from planner.web import renders
+
+        renders.start_embedded(app)  # the render queue's consumer, in this process
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
     from planner.web.server import Application

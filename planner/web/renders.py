@@ -2,9 +2,10 @@
 
 A render is queued (huey) when a community's answers are complete and its results are
 first viewed, and after every saved change that alters its plan (answers, notes,
-overrides). The queue is SQLite in the instance folder by default, with its consumer run
-inside `planner serve`'s own process; Redis when REDIS_URL is set, with `planner worker`
-consumers on any host.
+overrides). The queue is SQLite in the instance folder by default; Redis when REDIS_URL is set. Its
+consumer is a `planner worker` process that the server (`planner serve`, or gunicorn with
+planner/web/gunicorn_conf.py) starts beside its web workers at a lower CPU priority, and
+more `planner worker`s may run on any host.
 
 Stored renders live in `plan_renders`, keyed by a SHA-256 digest of the renderer and the
 plan's HTML (which fully determines the PDF: answers, notes, overrides, knowledge,
@@ -416,8 +417,8 @@ _embedded: dict[str, Any] = {}
 
 
 def start_embedded(app: Flask) -> bool:
-    """Run the queue's consumer in this process, once per instance folder (a file lock:
-    one gunicorn worker takes it; when that worker dies its replacement does)."""
+    """Run the queue's consumer in threads of this process (`planner serve --debug`, tests),
+    once per instance folder (a file lock)."""
     if app.config["RENDER_QUEUE"] != "background" or not app.config["QUEUE_IN_SERVER"]:
         return False
     if _embedded:
