@@ -2,8 +2,8 @@
 by a digest of the renderer and the plan's HTML, so every worker and host serves it and it
 survives a restart. A row is a claim while it is rendered (kept alive by its heartbeat).
 
-Revision ID: 0004_plan_renders
-Revises: 0003_security
+Revision ID: 0005_plan_renders
+Revises: 0004_sign_in_attempts
 Create Date: 2026-11-26
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004_plan_renders'
-down_revision = '0003_security'
+revision = '0005_plan_renders'
+down_revision = '0004_sign_in_attempts'
 branch_labels = None
 depends_on = None
 
