@@ -55,6 +55,9 @@ def measure(clients: int = 16,
         server = serve(Path(tmp), env_bench=True)
         try:
             token = completed_token(server.base)
+            # Completing the wizard queues the plan's render (in a worker of this server):
+            # let it finish first, so it does not run during either measurement.
+            Browser(server.base, timeout=120).get(f"/c/{token}/plan.pdf")
             for name, path in (("wizard step (GET problems)", f"/c/{token}/step/problems"),
                                ("bare Flask, same template", "/_bench/bare-step")):
                 hammer(server.base, path, 2, 1.0)  # warm up

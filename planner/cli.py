@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -347,6 +349,38 @@ def _register_db() -> None:
 _register_db()
 
 
+@main.command("worker")
+@click.option("--threads", default=1, show_default=True, type=int,
+              help="Renders run at once in this worker.")
+@click.option("--nice", default=0, show_default=True, type=int,
+              help="Lower this process's CPU priority by this much (a web server's own "
+                   "consumer runs at 10).")
+@click.option("--parent", type=int, default=None, hidden=True,
+              help="Stop when this process (the web server that started it) is gone.")
+def worker_command(threads: int, nice: int, parent: int | None) -> None:
+    """Run plan renders from the queue (set PLANNER_REDIS_URL and DATABASE_URL as for the
+    web servers; with the default SQLite queue, only on the web server's own machine)."""
+    from planner import create_app
+    from planner.web import renders
+
+    try:
+        app = create_app()
+    except loader.KnowledgeError as exc:
+        raise click.ClickException(f"the planner cannot start: {exc}") from exc
+    if app.config["RENDER_QUEUE"] != "background":
+        raise click.ClickException("PLANNER_RENDER_QUEUE is not 'background': no queue to run")
+    level = os.environ.get("PLANNER_LOG_LEVEL", "info").upper()
+    logging.basicConfig(level=getattr(logging, level, logging.INFO),
+                        format="[%(asctime)s] [%(process)d] %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)  # one line per render step
+    if nice:
+        os.nice(nice)
+    if parent is not None:
+        renders.stop_with_parent(parent)
+    renders.queue_of(app).create_consumer(workers=max(1, threads), worker_type="thread",
+                                          periodic=False, shutdown_timeout=10).run()
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -366,6 +400,9 @@ def serve_command(host: str, port: int, debug: bool) -> None:
         raise click.ClickException(f"the planner cannot start: {exc}") from exc
     click.echo(f"Deflection pathway planner on http://{host}:{port}/ (Ctrl+C to stop)")
     if debug:
+        from planner.web import renders
+
+        renders.start_embedded(app)  # the render queue's consumer, in this process
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
     from planner.web.server import Application

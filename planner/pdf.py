@@ -22,6 +22,8 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 PDF_VARIANT = "pdf/ua-1"
+# Part of every stored render's key: a new renderer renders every plan anew.
+RENDERER = f"weasyprint {weasyprint.__version__} {PDF_VARIANT}"
 
 
 def default_static_dir() -> Path:

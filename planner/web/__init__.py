@@ -54,8 +54,19 @@ def _defaults(app: Flask) -> dict[str, Any]:
         "SIGN_IN_LIMIT": "5 per 15 minutes; 20 per day",
         "PDF_MAX_CONCURRENT": 2,
         "PDF_RETRY_AFTER": 5,
-        "PDF_CACHE_ENTRIES": 32,
+        # How long a download waits for a render of the same plan already under way.
         "PDF_WAIT_SECONDS": 30,
+        # Plan renders off the click (planner.web.renders): "background" (a queue: SQLite in
+        # the instance folder, or Redis with REDIS_URL), "immediate" (at once, in the
+        # request: tests) or "off" (rendered at the first download only).
+        "RENDER_QUEUE": "background",
+        # Run the queue's consumer inside the web server (false when `planner worker`s do).
+        "QUEUE_IN_SERVER": True,
+        "QUEUE_WORKERS": 1,
+        # A render's claim is kept alive this often; a claim this old is taken over.
+        "RENDER_HEARTBEAT_SECONDS": 2,
+        "RENDER_STALE_SECONDS": 15,
+        "RENDER_POLL_SECONDS": 0.1,
     }
 
 
@@ -119,7 +130,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         db,
         errors,
         health,
-        pdfcache,
+        renders,
         respondents,
         results,
         security,
@@ -134,7 +145,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     errors.init_app(app)
     views.init_app(app)
-    pdfcache.init_app(app)
+    renders.init_app(app)
     assets.init_app(app)
     summaries.init_app(app)
     app.register_blueprint(health.bp)

@@ -15,7 +15,7 @@ from planner import actions, charts, matching, plan, scoring, sensitivity, state
 from planner import answers as core
 from planner import report as report_words
 from planner.model import Knowledge, Question
-from planner.web import csp, downloads, forms, pdfcache, respondents, security, state, workspace
+from planner.web import csp, downloads, forms, renders, respondents, state, workspace
 
 bp = Blueprint("results", __name__, url_prefix="/c/<token>")
 
@@ -156,7 +156,9 @@ def results(token: str) -> Response | tuple[str, int]:
     if interview.respondent:  # no score before the consultant settles the agreed answers
         return render_template("web/respondent_done.html", token=token,
                                role=respondents.role_label(interview.row.respondent_role)), 200
-    return _page(interview, answers)
+    page = _page(interview, answers)
+    renders.results_viewed(interview.row)  # the PDF is rendered before it is asked for
+    return page
 
 
 RESPONDENT_ONLY = ("A respondent's link collects answers; it has no results or plan of its own. "
@@ -254,37 +256,21 @@ def plan_preview(token: str) -> Response:
 
 @bp.get("/plan.pdf")
 def plan_pdf(token: str) -> Response:
-    """The starter plan as a tagged PDF download."""
-    try:
-        report = importlib.import_module("planner.report")
-        pdf = importlib.import_module("planner.pdf")
-    except ImportError:
+    """The starter plan as a tagged PDF download: the stored render (rendered in the
+    background since the results were shown), or the one under way, or rendered now."""
+    if not _plan_available():
         abort(404, description=PLAN_UNAVAILABLE)
-    kb, built, answers, notes = _built(token)
-    html = report.render_plan_html(
-        kb, built, answers, for_pdf=True, notes=notes,
-        templates_dir=current_app.config["TEMPLATES_DIR"],
-    )
-    rendered = pdfcache.cache()
-    key = rendered.key(html)
-    body = rendered.get(key)  # an unchanged plan comes from memory, without a render slot
-    leader = False
-    if body is None:
-        running = rendered.claim(key)
-        leader = running is None
-        if running is not None:  # the same plan is being rendered: wait for it, once
-            running.wait(timeout=float(current_app.config["PDF_WAIT_SECONDS"]))
-            body = rendered.get(key)
-    if body is None:  # this request renders (or the render it waited for failed)
-        try:
-            with security.pdf_slot():  # past the bound: 503 + Retry-After at once, no queue
-                body = pdf.render_pdf(html)
-            rendered.put(key, body)
-        finally:
-            if leader:
-                rendered.release(key)
+    interview = state.load(token)
+    _not_for_respondents(interview)
+    answers = _complete(interview)
+    if answers is None:
+        abort(404, description="The plan is ready once every required question is answered. "
+                               "Go back to your answers to finish them.")
+    start = _start_date() if request.args.get("start") else None
+    html, community = renders.plan_html(interview.row, answers, start)
+    body = renders.pdf_for(interview.row, html)
     return downloads.attachment(Response(body, mimetype="application/pdf"),
-                                f"{downloads.slug(built.community)}-plan.pdf")
+                                f"{downloads.slug(community)}-plan.pdf")
 
 
 def _start_date() -> dt.date:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
 from typing import Any
 
 from flask import Flask
@@ -62,7 +65,44 @@ def settings() -> dict[str, Any]:
         # In the settings themselves, so `planner serve` has it too (a tester found a 413
         # sent with keep-alive and then a closed socket under `planner serve`).
         "pre_request": pre_request,
+        # The plan render queue's consumer: a `planner worker` process beside the workers.
+        "when_ready": when_ready,
+        "on_exit": on_exit,
     }
+
+
+_consumer: list[subprocess.Popen[bytes]] = []
+
+
+def when_ready(server: Any) -> None:
+    """Start the render queue's consumer (`planner worker`) beside the web workers, once per
+    server, at a lower CPU priority: a render (seconds of CPU) yields to the wizard's
+    requests instead of competing with them inside a web worker. It stops with the server
+    (and by itself if the server dies)."""
+    app = server.app.wsgi()
+    if not isinstance(app, Flask) or app.config.get("RENDER_QUEUE") != "background" or \
+            not app.config.get("QUEUE_IN_SERVER") or _consumer:
+        return
+    env = {**os.environ, "PLANNER_INSTANCE_PATH": app.instance_path,
+           "DATABASE_URL": str(app.config["DATABASE_URL"]),
+           "PLANNER_REDIS_URL": str(app.config.get("REDIS_URL") or "")}
+    command = [sys.executable, "-c", "from planner.cli import main; main()", "worker",
+               "--threads", str(app.config["QUEUE_WORKERS"]), "--nice", "10",
+               "--parent", str(os.getpid())]
+    _consumer.append(subprocess.Popen(command, env=env))  # noqa: S603 (our own command)
+
+
+def on_exit(_server: Any) -> None:
+    """Stop the consumer: it finishes its render (up to 10 s), then is stopped."""
+    while _consumer:
+        proc = _consumer.pop()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)  # huey's graceful stop
+            try:
+                proc.wait(timeout=12)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
 
 
 class Application(BaseApplication):

@@ -119,9 +119,11 @@ class Response:
 class Browser:
     """One person: a cookie jar, no automatic redirects, a timeout on every request."""
 
-    def __init__(self, base: str, timeout: float = 30.0) -> None:
+    def __init__(self, base: str, timeout: float = 30.0,
+                 headers: dict[str, str] | None = None) -> None:
         self.base = base
         self.timeout = timeout
+        self.headers = dict(headers or {})  # sent with every request
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
@@ -130,7 +132,7 @@ class Browser:
         url = path if path.startswith("http") else self.base + path
         assert url.startswith("http://127.0.0.1:"), url  # loopback only
         body = urllib.parse.urlencode(data or {}, doseq=True).encode() if data is not None else None
-        req = urllib.request.Request(url, data=body, method=method)
+        req = urllib.request.Request(url, data=body, method=method, headers=self.headers)
         started = time.perf_counter()
         try:
             with self.opener.open(req, timeout=self.timeout) as r:

@@ -1,0 +1,465 @@
+"""Plan PDFs rendered off the click, stored in the database, served by every worker and host.
+
+A render is queued (huey) when a community's answers are complete and its results are
+first viewed, and after every saved change that alters its plan (answers, notes,
+overrides). The queue is SQLite in the instance folder by default; Redis when REDIS_URL is set. Its
+consumer is a `planner worker` process that the server (`planner serve`, or gunicorn with
+planner/web/gunicorn_conf.py) starts beside its web workers at a lower CPU priority, and
+more `planner worker`s may run on any host.
+
+Stored renders live in `plan_renders`, keyed by a SHA-256 digest of the renderer and the
+plan's HTML (which fully determines the PDF: answers, notes, overrides, knowledge,
+templates, the day and the action plan's start date all change it). A render first claims
+its key with an insert (the primary key is unique across every process and host), so a
+second request or task for the same plan waits for that render instead of starting its
+own. A claim is kept alive by a heartbeat; one whose heartbeat stopped (the process was
+killed) is stale, and the next task or download takes it over. Every task that claims a
+key also schedules a check after the stale time, so a render lost with its process is
+finished by another consumer even if nobody asks for it.
+Keys are looked up only after the route has checked who may see the plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import importlib
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from huey import RedisHuey, SqliteHuey
+from huey.api import Huey
+from huey.consumer import Consumer
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    LargeBinary,
+    String,
+    delete,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from werkzeug.exceptions import ServiceUnavailable
+
+from planner import answers as core
+from planner.web import db, security, state, workspace
+from planner.web.db import Base
+
+log = logging.getLogger("planner.renders")
+
+RENDERING = "rendering"
+DONE = "done"
+# Stored renders kept per community (the newest; older ones are for plans that changed).
+KEEP = 3
+TOUCHED = "planner.renders.touched"
+BUSY_MESSAGE = ("The plan is still being prepared. Please try again in {seconds} seconds; "
+                "nothing you entered is lost.")
+
+
+class PlanRender(Base):
+    """One plan's PDF: being rendered (claimed by `owner`) or done (`body`)."""
+
+    __tablename__ = "plan_renders"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), index=True)
+    # What the plan was built from (revision, updated_at, day, knowledge): a results view
+    # with a render for the same basis queues nothing.
+    basis: Mapped[str] = mapped_column(String(120), default="")
+    status: Mapped[str] = mapped_column(String(12))
+    owner: Mapped[str] = mapped_column(String(120), default="")
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+def key_for(html: str) -> str:
+    """The stored render's key: the renderer and the plan's HTML."""
+    pdf = importlib.import_module("planner.pdf")
+    return hashlib.sha256(f"{pdf.RENDERER}\0{html}".encode()).hexdigest()
+
+
+def _me() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:120]
+
+
+def _stale_after() -> timedelta:
+    return timedelta(seconds=float(current_app.config["RENDER_STALE_SECONDS"]))
+
+
+def basis(row: db.Interview) -> str:
+    """What a plan depends on beyond notes and overrides (whose saves queue a render)."""
+    updated = row.updated_at.isoformat() if row.updated_at else ""
+    tag = current_app.extensions.get("planner.kb_tag", "")
+    return f"{row.revision}|{updated}|{dt.date.today().isoformat()}|{tag}"[:120]
+
+
+# ------------------------------------------------------------------------ the document
+
+
+def complete_answers(row: db.Interview) -> dict[str, core.Value] | None:
+    kb = state.knowledge()
+    try:
+        return core.validate(kb, state.restore(kb, row.raw_answers), complete=True)
+    except core.AnswersError:
+        return None
+
+
+def plan_html(row: db.Interview, answers: dict[str, core.Value],
+              start: dt.date | None = None) -> tuple[str, str]:
+    """The plan's HTML as the PDF renders it, and the community's name."""
+    report = importlib.import_module("planner.report")
+    base = state.knowledge()
+    kb, built = workspace.build(base, row, answers)
+    html: str = report.render_plan_html(
+        kb, built, answers, for_pdf=True, notes=workspace.plan_notes(base, row),
+        templates_dir=current_app.config["TEMPLATES_DIR"], start=start)
+    return html, built.community
+
+
+# ------------------------------------------------------------------------ claims
+
+
+def _session() -> Session:
+    return Session(db.engine(), expire_on_commit=False)
+
+
+def claim(key: str, interview_id: int, basis_text: str) -> tuple[str, bytes | None]:
+    """("done", body), ("mine", None): render it, then `store` or `release`; or
+    ("busy", None): another process is rendering it and its heartbeat is fresh."""
+    now = db._now()
+    for _ in range(db.RETRIES):
+        with _session() as s:
+            s.add(PlanRender(key=key, interview_id=interview_id, basis=basis_text,
+                             status=RENDERING, owner=_me(), started_at=now, heartbeat_at=now))
+            try:
+                s.commit()
+                return "mine", None
+            except (IntegrityError, OperationalError) as exc:
+                s.rollback()
+                if isinstance(exc, OperationalError) and not db._race(exc):
+                    raise
+            found = s.get(PlanRender, key)
+            if found is None:
+                continue  # deleted in between (a failed render): try to claim again
+            if found.status == DONE:
+                return DONE, found.body
+            if found.heartbeat_at >= now - _stale_after():
+                return "busy", None
+            taken = s.execute(
+                update(PlanRender)
+                .where(PlanRender.key == key, PlanRender.status == RENDERING,
+                       PlanRender.heartbeat_at == found.heartbeat_at)
+                .values(owner=_me(), started_at=now, heartbeat_at=now))
+            s.commit()
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                log.warning("took over a stale plan render (its process stopped)")
+                return "mine", None
+    return "busy", None
+
+
+def store(key: str, body: bytes) -> None:
+    """Save a finished render and drop this community's older ones."""
+    with _session() as s:
+        s.execute(update(PlanRender).where(PlanRender.key == key)
+                  .values(status=DONE, body=body, finished_at=db._now(),
+                          heartbeat_at=db._now()))
+        s.commit()
+        interview_id = s.scalar(select(PlanRender.interview_id).where(PlanRender.key == key))
+        if interview_id is None:
+            return
+        old = s.scalars(select(PlanRender.key)
+                        .where(PlanRender.interview_id == interview_id,
+                               PlanRender.status == DONE)
+                        .order_by(PlanRender.finished_at.desc(), PlanRender.key)
+                        .offset(KEEP)).all()
+        if old:
+            s.execute(delete(PlanRender).where(PlanRender.key.in_(old)))
+            s.commit()
+
+
+def release(key: str) -> None:
+    """Give up a claim after a failed render, so the next request renders it again."""
+    with _session() as s:
+        s.execute(delete(PlanRender).where(PlanRender.key == key,
+                                           PlanRender.status == RENDERING))
+        s.commit()
+
+
+def stored(key: str) -> PlanRender | None:
+    with _session() as s:
+        return s.get(PlanRender, key)
+
+
+@contextmanager
+def heartbeat(key: str) -> Iterator[None]:
+    """Keep a claim fresh while its render runs (a thread that touches the row)."""
+    every = float(current_app.config["RENDER_HEARTBEAT_SECONDS"])
+    engine = db.engine()
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                with Session(engine) as s:
+                    s.execute(update(PlanRender).where(PlanRender.key == key,
+                                                       PlanRender.status == RENDERING)
+                              .values(heartbeat_at=db._now()))
+                    s.commit()
+            except Exception:  # a missed beat only risks a takeover; never the render
+                log.exception("plan render heartbeat failed")
+
+    thread = threading.Thread(target=beat, name="plan-render-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def _render_claimed(key: str, html: str) -> bytes:
+    pdf = importlib.import_module("planner.pdf")
+    began = time.perf_counter()
+    try:
+        with heartbeat(key):
+            body: bytes = pdf.render_pdf(html)
+        log.info("plan rendered in %.2f s", time.perf_counter() - began)
+    except BaseException:
+        release(key)
+        raise
+    store(key, body)
+    return body
+
+
+# ------------------------------------------------------------------------ downloads
+
+
+def pdf_for(row: db.Interview, html: str) -> bytes:
+    """The plan's PDF: the stored render, or the one under way (waited for), or rendered
+    here (in one of the process's bounded render slots) if there is none."""
+    key = key_for(html)
+    poll = float(current_app.config["RENDER_POLL_SECONDS"])
+    deadline = time.monotonic() + float(current_app.config["PDF_WAIT_SECONDS"])
+    while True:
+        outcome, body = claim(key, row.id, basis(row))
+        if outcome == DONE and body is not None:
+            return body
+        if outcome == "mine":
+            try:
+                with security.pdf_slot():  # past the bound: 503 + Retry-After, no queue
+                    return _render_claimed(key, html)
+            except ServiceUnavailable:
+                release(key)
+                raise
+        if time.monotonic() >= deadline:
+            seconds = int(current_app.config["PDF_RETRY_AFTER"])
+            raise ServiceUnavailable(description=BUSY_MESSAGE.format(seconds=seconds),
+                                     retry_after=seconds)
+        time.sleep(poll)
+
+
+# ------------------------------------------------------------------------ the queue
+
+
+def render_job(interview_id: int, start: str | None = None,
+               check: str | None = None) -> str | None:
+    """Render one community's plan (in a queue consumer, inside an app context). With
+    `check`, the key of a render claimed earlier: done already, it costs one read."""
+    if check is not None:
+        found = stored(check)
+        if found is None or found.status == DONE:
+            return check
+    row = db.session().get(db.Interview, interview_id)
+    if row is None or row.parent_id is not None:
+        return None
+    answers = complete_answers(row)
+    if answers is None:
+        return None
+    begin = dt.date.fromisoformat(start) if start else None
+    html, _ = plan_html(row, answers, begin)
+    key = key_for(html)
+    found = stored(key)
+    if found is not None and found.status == DONE:
+        return key
+    # Queued before the claim: once the claim could have gone stale, a render lost with its
+    # process (this one) is finished by whichever consumer runs this check.
+    check_later(interview_id, start, key)
+    outcome, _body = claim(key, interview_id, basis(row))
+    if outcome == "mine":
+        _render_claimed(key, html)
+    return key
+
+
+def queue() -> Huey:
+    found: Huey = current_app.extensions["planner.queue"]
+    return found
+
+
+def check_later(interview_id: int, start: str | None, key: str) -> None:
+    if queue().immediate:
+        return
+    delay = float(current_app.config["RENDER_STALE_SECONDS"]) * 1.5 + 1
+    current_app.extensions["planner.render_task"].schedule(
+        args=(interview_id, start, key), delay=delay)
+
+
+def enqueue(interview_id: int, start: str | None = None) -> None:
+    """Queue a render; a queue that cannot be reached is logged, never a failed request."""
+    if current_app.config["RENDER_QUEUE"] == "off":
+        return
+    try:
+        current_app.extensions["planner.render_task"](interview_id, start)
+    except Exception:
+        log.exception("could not queue a plan render")
+
+
+def results_viewed(row: db.Interview) -> None:
+    """The results page was shown: queue the render unless this plan was already queued."""
+    if row.parent_id is not None or current_app.config["RENDER_QUEUE"] == "off":
+        return
+    with _session() as s:
+        known = s.scalar(select(PlanRender.key).where(PlanRender.interview_id == row.id,
+                                                      PlanRender.basis == basis(row))
+                         .limit(1))
+    if known is None:
+        enqueue(row.id)
+
+
+def _make_queue(app: Flask) -> Huey:
+    redis_url = str(app.config.get("REDIS_URL") or "")
+    immediate = app.config["RENDER_QUEUE"] == "immediate"
+    if redis_url:
+        huey: Huey = RedisHuey("planner-renders", url=redis_url, results=False,
+                               immediate=immediate)
+    else:
+        filename = str(Path(app.instance_path) / "queue.sqlite3")
+        huey = SqliteHuey("planner-renders", filename=filename, results=False,
+                          immediate=immediate)
+    return huey
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's queue and register the render task on it."""
+    huey = _make_queue(app)
+
+    def render_plan(interview_id: int, start: str | None = None,
+                    check: str | None = None) -> str | None:
+        with app.app_context():
+            return render_job(interview_id, start, check)
+
+    app.extensions["planner.queue"] = huey
+    app.extensions["planner.render_task"] = huey.task(
+        retries=2, retry_delay=5, name="planner.render_plan")(render_plan)
+
+
+# ------------------------------------------------------------------------ changes
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    touched: set[int] = session.info.setdefault(TOUCHED, set())
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, db.Interview):
+            if obj.parent_id is None and obj.id is not None and _all_steps_done(obj):
+                touched.add(obj.id)
+        elif isinstance(obj, workspace.Note | workspace.Override):
+            touched.add(obj.interview_id)
+
+
+def _all_steps_done(row: db.Interview) -> bool:
+    if not has_app_context() or "planner.kb" not in current_app.extensions:
+        return False
+    return set(row.done) >= {s.id for s in state.knowledge().sections}
+
+
+def _after_commit(session: Session) -> None:
+    touched: set[int] = session.info.pop(TOUCHED, set())
+    if touched and has_app_context() and "planner.render_task" in current_app.extensions:
+        for interview_id in sorted(touched):
+            enqueue(interview_id)
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(TOUCHED, None)
+
+
+event.listen(db.RequestSession, "after_flush", _after_flush)
+event.listen(db.RequestSession, "after_commit", _after_commit)
+event.listen(db.RequestSession, "after_rollback", _forget)
+
+
+# ------------------------------------------------------------------------ consumers
+
+
+class EmbeddedConsumer(Consumer):
+    """A huey consumer in threads of a process that has its own signal handling (gunicorn)."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+_embedded: dict[str, Any] = {}
+
+
+def start_embedded(app: Flask) -> bool:
+    """Run the queue's consumer in threads of this process (`planner serve --debug`, tests),
+    once per instance folder (a file lock)."""
+    if app.config["RENDER_QUEUE"] != "background" or not app.config["QUEUE_IN_SERVER"]:
+        return False
+    if _embedded:
+        return False
+    path = Path(app.instance_path) / "queue.lock"
+    handle = path.open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return False
+    consumer = EmbeddedConsumer(queue_of(app), workers=int(app.config["QUEUE_WORKERS"]),
+                                worker_type="thread", periodic=False,
+                                check_worker_health=False, shutdown_timeout=10)
+    consumer.start()
+    _embedded.update(consumer=consumer, lock=handle)
+    log.info("plan render queue consumer started in process %s", os.getpid())
+    return True
+
+
+def stop_embedded() -> None:
+    consumer = _embedded.pop("consumer", None)
+    if consumer is not None:
+        consumer.stop(graceful=True)
+    handle = _embedded.pop("lock", None)
+    if handle is not None:
+        handle.close()
+
+
+def stop_with_parent(parent: int) -> None:
+    """Stop this consumer gracefully (SIGINT) once the process that started it is gone."""
+    import signal
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def queue_of(app: Flask) -> Huey:
+    huey: Huey = app.extensions["planner.queue"]
+    return huey
