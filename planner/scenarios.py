@@ -26,6 +26,9 @@ from planner.scoring import Ranking, score, stability
 
 GOALS_QUESTION = "goals"
 
+# The stability label in the words the results page and the plan use.
+LABEL_WORDS = {"stable": "clear lead", "close-call": "close call"}
+
 
 class ScenarioError(ValueError):
     """Raised for a scenario file that cannot be read or does not fit the knowledge base."""
@@ -261,7 +264,8 @@ def to_text(kb: Knowledge, report: Report) -> str:
         mark = "ok  " if o.top1 else ("top2" if o.top2 else "MISS")
         lines.append(
             f"  {mark} {o.scenario.name}: {o.scenario.expected}; {o.first}, {o.second}; "
-            f"{o.first_without_goals}; {o.status} by {o.margin:.0f}; {o.goals_share:.0%}")
+            f"{o.first_without_goals}; {LABEL_WORDS.get(o.status, o.status)} by {o.margin:.0f} "
+            f"points; {o.goals_share:.0%}")
         if o.scenario.known_miss:
             lines.append(f"       known miss: {o.scenario.known_miss}")
     return "\n".join(lines)
