@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,8 @@ def test_a_consultant_signs_in_creates_imports_notes_overrides_and_compares(
     page.wait_for_selector("text=saved.")
     audit(page, "c11-versions")
     page.goto(community + "/step/access")
+    if not page.locator("label[for='q-naloxone-no']").count():  # on the section's next page
+        page.goto(community + "/step/access/2")
     page.check("label[for='q-naloxone-no']")
     page.click("button[value=continue]")
     page.goto(community + "/versions")
@@ -178,7 +181,7 @@ def test_respondents_disagree_and_the_consultant_settles(
         respondent = other.new_page()
         respondent.set_default_timeout(10_000)
         respondent.goto(link)
-        assert "About 15 minutes" in respondent.inner_text("main")
+        assert re.search(r"About \d+ minutes\.", respondent.inner_text("main"))
         if wait == "within-week":
             audit(respondent, "c15a-respondent-welcome")
         respondent.click("a:has-text('Start')")

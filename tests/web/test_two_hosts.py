@@ -29,7 +29,7 @@ from webhelpers import HUNTINGTON
 pytestmark = pytest.mark.slow
 
 CI = os.environ.get("CI") == "true"
-READ_LIMIT = 30
+READ_LIMIT = 100  # above what walking the wizard (pages of up to 7 questions) reads in a minute
 STALE_SECONDS = 6
 
 
