@@ -186,13 +186,17 @@ def test_respondents_disagree_and_the_consultant_settles(
             audit(respondent, "c15a-respondent-welcome")
         respondent.click("a:has-text('Start')")
         for section, answers in HUNTINGTON.items():
-            respondent.wait_for_selector("h1.usa-step-indicator__heading")
             fill = {q: v for q, v in answers.items()
                     if q not in {"respondent-role", "community-name"}}
             if section == "treatment":
                 fill["treatment-wait"] = wait
-            fill_section(respondent, fill)
-            respondent.click("button[value=continue]")
+            while True:  # each page of the section (up to 7 questions a page)
+                respondent.wait_for_selector("h1.usa-step-indicator__heading")
+                fill_section(respondent, fill)
+                respondent.click("button[value=continue]")
+                respondent.wait_for_load_state()
+                if f"/step/{section}/" not in respondent.url:
+                    break
         respondent.wait_for_selector("text=Review your answers")
         respondent.click("a:has-text('Finish') >> nth=0")
         respondent.wait_for_selector("h1:has-text('your answers are saved')")
