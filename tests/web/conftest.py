@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from consultanthelpers import add_user, sign_in
 from flask import Flask
 from flask.testing import FlaskClient
 from webhelpers import Wizard, serve
@@ -83,6 +84,15 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def wizard(app: Flask, client: FlaskClient) -> Wizard:
     return Wizard(app, client)
+
+
+@pytest.fixture
+def ann(app: Flask) -> FlaskClient:
+    """A client signed in as Ann, a consultant."""
+    add_user(app, "ann@example.org", "Ann Consultant")
+    client = app.test_client()
+    sign_in(client, "ann@example.org")
+    return client
 
 
 # ------------------------------------------------------------------- browser

@@ -25,14 +25,6 @@ from planner.web import accounts, db, workspace
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
-@pytest.fixture
-def ann(app: Flask) -> FlaskClient:
-    add_user(app, "ann@example.org", "Ann Consultant")
-    client = app.test_client()
-    sign_in(client, "ann@example.org")
-    return client
-
-
 def csrf(client: FlaskClient) -> str:
     return page_csrf(client, "/dashboard")
 

@@ -22,14 +22,6 @@ ROW_RE = re.compile(
     r'<td data-label="Top pathway">([^<]*)</td>')
 
 
-@pytest.fixture
-def ann(app: Flask) -> FlaskClient:
-    add_user(app, "ann@example.org", "Ann Consultant")
-    client = app.test_client()
-    sign_in(client, "ann@example.org")
-    return client
-
-
 def rows(client: FlaskClient, query: str = "") -> dict[str, tuple[str, str, str]]:
     """The dashboard's lines by community key: name, status, top pathway."""
     page = client.get("/dashboard" + query)

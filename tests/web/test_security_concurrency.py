@@ -12,8 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from consultanthelpers import add_user, complete, create_community, sign_in
+from consultanthelpers import complete, create_community, sign_in
 from flask import Flask
 from flask.testing import FlaskClient
 from webhelpers import HUNTINGTON, Wizard
@@ -108,14 +107,6 @@ def test_a_form_opened_before_another_steps_save_still_saves(app: Flask) -> None
     assert response.status_code == 303
     saved = wizard.saved()
     assert saved["moud"] == "yes" and saved["overdoses"] == "many"
-
-
-@pytest.fixture
-def ann(app: Flask) -> FlaskClient:
-    add_user(app, "ann@example.org", "Ann Consultant")
-    client = app.test_client()
-    sign_in(client, "ann@example.org")
-    return client
 
 
 def notes_of(app: Flask, key: str) -> dict[str, str]:

@@ -29,14 +29,6 @@ NAMES = ["Hawai\u02bbi County", "\u5317\u4eac", "Ca\u00f1on City",
          'Odd "quoted"; name\\']
 
 
-@pytest.fixture
-def ann(app: Flask) -> FlaskClient:
-    add_user(app, "ann@example.org", "Ann Consultant")
-    client = app.test_client()
-    sign_in(client, "ann@example.org")
-    return client
-
-
 def named(name: str) -> dict[str, dict[str, Any]]:
     answers = {k: dict(v) for k, v in HUNTINGTON.items()}
     answers["community"]["community-name"] = name

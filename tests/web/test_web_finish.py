@@ -8,8 +8,7 @@ import html
 import re
 from collections import Counter
 
-import pytest
-from consultanthelpers import add_user, complete, create_community, page_csrf, sign_in
+from consultanthelpers import complete, create_community, page_csrf
 from flask import Flask
 from flask.testing import FlaskClient
 from webhelpers import HUNTINGTON, Wizard
@@ -19,14 +18,6 @@ from planner import effort
 from planner.web import workspace
 
 REASON = "The council funds walk-in help first."
-
-
-@pytest.fixture
-def ann(app: Flask) -> FlaskClient:
-    add_user(app, "ann@example.org", "Ann Consultant")
-    client = app.test_client()
-    sign_in(client, "ann@example.org")
-    return client
 
 
 def text_of(page: str) -> str:
