@@ -6,6 +6,7 @@ Knowledge-base fixtures come first: `fixture_kb_path`, `fixture_kb`, `shipped_kb
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -13,8 +14,9 @@ from typing import Any, Protocol
 
 import pytest
 import yaml
+from scenarioplans import ScenarioPlan, ScenarioPlans
 
-from planner import loader
+from planner import answers, loader, pdf, plan, report
 from planner.model import Knowledge
 
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "knowledge"
@@ -57,6 +59,25 @@ def fixture_kb(fixture_kb_path: Path) -> Knowledge:
 def shipped_kb() -> Knowledge:
     """The shipped knowledge/ folder, loaded and validated."""
     return loader.load_default()
+
+
+@pytest.fixture(scope="session")
+def scenario_plan(shipped_kb: Knowledge) -> ScenarioPlans:
+    """A function giving a scenario file's answers, plan, print HTML and PDF, built once per
+    session (three test modules check the same rendered plans)."""
+    made: dict[Path, ScenarioPlan] = {}
+
+    def get(path: Path) -> ScenarioPlan:
+        if path not in made:
+            scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+            given = answers.validate(shipped_kb, scenario["answers"], complete=False)
+            built = plan.build(shipped_kb, given)
+            html = report.render_plan_html(shipped_kb, built, given, for_pdf=True,
+                                           generated=dt.date(2026, 11, 25))
+            made[path] = ScenarioPlan(given, built, html, pdf.render_pdf(html))
+        return made[path]
+
+    return get
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from typing import Any
 import pypdf
 import pytest
 import yaml
+from scenarioplans import ScenarioPlans, each_scenario
 
 from planner import actions, answers, pdf, plan, readability, report
 from planner.model import Knowledge
@@ -62,13 +63,10 @@ def test_the_grade_formula_separates_plain_from_dense_text() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
-def test_the_brief_fits_two_pages_and_the_action_plan_follows(shipped_kb: Knowledge,
+@pytest.mark.parametrize("path", each_scenario())
+def test_the_brief_fits_two_pages_and_the_action_plan_follows(scenario_plan: ScenarioPlans,
                                                               path: Path) -> None:
-    given = _given(shipped_kb, path)
-    html = report.render_plan_html(shipped_kb, plan.build(shipped_kb, given), given,
-                                   for_pdf=True, generated=dt.date(2026, 11, 25))
-    reader = pypdf.PdfReader(io.BytesIO(pdf.render_pdf(html)))
+    reader = pypdf.PdfReader(io.BytesIO(scenario_plan(path).pdf))
     pages = [page.extract_text() for page in reader.pages]
     first_action_page = next(i for i, text in enumerate(pages) if "Action plan" in text)
     assert first_action_page <= 2, f"{path.stem}: the brief runs to page {first_action_page}"

@@ -13,6 +13,7 @@ from typing import Any
 import pypdf
 import pytest
 from PIL import Image
+from scenarioplans import ScenarioPlans, each_scenario
 
 from planner import answers, pdf, plan, report
 from planner.model import Knowledge
@@ -172,20 +173,14 @@ def test_page_one_is_not_blank(pdf_bytes: bytes, tmp_path: Path) -> None:
     assert share > 0.01, f"only {share:.2%} of page 1 has ink"
 
 
-SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", each_scenario())
 def test_every_scenario_plan_renders_with_its_sections_links_and_pathway(
-    shipped_kb: Knowledge, path: Path
+    shipped_kb: Knowledge, scenario_plan: ScenarioPlans, path: Path
 ) -> None:
-    import yaml
-
-    scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
-    given = answers.validate(shipped_kb, scenario["answers"])
-    the_plan = plan.build(shipped_kb, given)
-    body = pdf.render_pdf(report.render_plan_html(shipped_kb, the_plan, given, for_pdf=True))
+    the_plan, body = scenario_plan(path).plan, scenario_plan(path).pdf
     pdf_reader = pypdf.PdfReader(io.BytesIO(body))
     content = "\n".join(page.extract_text() for page in pdf_reader.pages)
     for title in SECTIONS:

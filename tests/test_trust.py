@@ -55,9 +55,9 @@ def _run(args: list[str], seed: int, cwd: Path) -> bytes:
 
 @pytest.mark.slow
 def test_score_json_and_plan_html_are_byte_identical_across_hash_seeds(tmp_path: Path) -> None:
-    """The issue saw the starred chain change with PYTHONHASHSEED; five seeds must agree."""
+    """The issue saw the starred chain change with PYTHONHASHSEED; three seeds must agree."""
     outputs: dict[str, set[bytes]] = {"score": set(), "html": set()}
-    for seed in (0, 1, 2, 3, 5):
+    for seed in (0, 1, 2):
         outputs["score"].add(_run(["score", str(HUNTINGTON), "--json"], seed, ROOT))
         target = tmp_path / f"plan-{seed}.html"
         _run(["plan", str(HUNTINGTON), "-o", str(target), "--html"], seed, ROOT)

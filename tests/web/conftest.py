@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,34 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 TEST_DATABASE_URL = os.environ.get("PLANNER_TEST_DATABASE_URL", "")
 
 
+@functools.cache
+def pg_test_url() -> str:
+    """PLANNER_TEST_DATABASE_URL, or "" for SQLite files.
+
+    Under pytest-xdist each worker gets its own PostgreSQL database beside the given one
+    (planner_test_gw0, planner_test_gw1, ...), created on first use, so that workers never
+    empty each other's tables.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not TEST_DATABASE_URL or not worker:
+        return TEST_DATABASE_URL
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    given = make_url(TEST_DATABASE_URL)
+    name = f"{given.database}_{worker}"
+    engine = create_engine(given, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                       {"name": name}).scalar()
+            if not found:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
+
+
 def empty_database(url: str) -> None:
     """Drop every table of the test database (PostgreSQL: the whole public schema)."""
     from sqlalchemy import MetaData, create_engine, text
@@ -48,9 +77,10 @@ def empty_database(url: str) -> None:
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     """A fresh, empty database for one test: PLANNER_TEST_DATABASE_URL or a SQLite file."""
-    if TEST_DATABASE_URL:
-        empty_database(TEST_DATABASE_URL)
-        return TEST_DATABASE_URL
+    url = pg_test_url()
+    if url:
+        empty_database(url)
+        return url
     return f"sqlite:///{tmp_path / 'planner.sqlite3'}"
 
 

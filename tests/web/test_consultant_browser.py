@@ -17,7 +17,7 @@ from webhelpers import HUNTINGTON, serve
 from planner import create_app
 from planner.web import accounts
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("consultant-browser")]  # one server
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

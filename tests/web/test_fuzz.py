@@ -75,13 +75,11 @@ def deep_json(depth: int, kind: str) -> str:
 
 @pytest.fixture(scope="module")
 def fuzz_app() -> Iterator[tuple[Flask, FlaskClient, str]]:
-    import os
+    from conftest import empty_database, pg_test_url
 
     folder = Path(tempfile.mkdtemp(prefix="planner-fuzz-"))
-    url = os.environ.get("PLANNER_TEST_DATABASE_URL") or f"sqlite:///{folder / 'fuzz.sqlite3'}"
-    if os.environ.get("PLANNER_TEST_DATABASE_URL"):
-        from conftest import empty_database
-
+    url = pg_test_url() or f"sqlite:///{folder / 'fuzz.sqlite3'}"
+    if pg_test_url():
         empty_database(url)
     app = create_app({"TESTING": True, "SECRET_KEY": "fuzz", "RATE_LIMIT": False,
                       "INSTANCE_PATH": str(folder / "instance"), "DATABASE_URL": url})

@@ -22,7 +22,7 @@ from webhelpers import serve
 from planner import create_app
 from planner.web import accounts
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("reflow")]  # one worker, one server
 
 SHOTS = ARTIFACTS / "reflow"
 # name -> (viewport, device scale factor, screenshot: None, "viewport" or "full")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def server_db(database_url: str) -> str:
-    return os.environ.get("PLANNER_TEST_DATABASE_URL") or database_url
+    return database_url  # PLANNER_TEST_DATABASE_URL's database when set, else a SQLite file
 
 
 @pytest.fixture

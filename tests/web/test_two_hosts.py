@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEST_DATABASE_URL, empty_database
+from conftest import empty_database, pg_test_url
 from serverhelpers import REPO, Browser, Server, free_port
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from webhelpers import HUNTINGTON
 
-pytestmark = pytest.mark.slow
+# One worker runs the module under pytest-xdist: its servers start once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("two-hosts")]
 
 CI = os.environ.get("CI") == "true"
 READ_LIMIT = 100  # above what walking the wizard (pages of up to 7 questions) reads in a minute
@@ -41,7 +42,7 @@ def _missing(message: str) -> None:
 
 @pytest.fixture(scope="module")
 def postgres_url() -> str:
-    url = TEST_DATABASE_URL
+    url = pg_test_url()
     if not url and CI:
         started = subprocess.run(["bash", str(REPO / ".ci" / "postgres")], check=True,
                                  capture_output=True, text=True, timeout=120)
