@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from planner import loader
+from planner.words import n_points
 
 
 def _knowledge_option(func: Any) -> Any:
@@ -251,7 +252,7 @@ def _print_plan_text(kb: Any, plan: Any) -> None:
             c.question_id + (" (could change the top)" if c.could_change_top else "")
             for c in plan.check_first))
     for w in plan.why_not[:5]:
-        click.echo(f"\nWhy not {w.label} ({w.behind:.0f} points behind):")
+        click.echo(f"\nWhy not {w.label} ({n_points(w.behind)} behind):")
         for reason in w.reasons:
             click.echo(f"  - {reason}")
     top = plan.top

@@ -36,6 +36,7 @@ from planner.ooxml import stable_zip
 from planner.plan import PathwayDetail, Plan
 from planner.report import ConsultantNote
 from planner.sensitivity import weight_sensitivity
+from planner.words import n_points
 
 MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LINK_BLUE = RGBColor(0x05, 0x63, 0xC1)
@@ -306,7 +307,7 @@ def ranking(doc: Document, ctx: Context, title: str = "Pathway ranking") -> None
     if ctx.plan.why_not:
         heading(doc, "Why not the others", level=2)
         for w in ctx.plan.why_not:
-            para(doc, bold_lead=f"{w.label} ({w.behind:.0f} points behind)")
+            para(doc, bold_lead=f"{w.label} ({n_points(w.behind)} behind)")
             bullets(doc, w.reasons)
 
 
@@ -479,7 +480,7 @@ def check_first(doc: Document, ctx: Context) -> None:
     if not ctx.plan.check_first:
         para(doc, "No open \u201cdon\u2019t know\u201d answer bears on the ranking.")
         return
-    bullets(doc, [f"{c.question} Could move a score by up to {c.swing:.0f} points"
+    bullets(doc, [f"{c.question} Could move a score by up to {n_points(c.swing)}"
                   + (", enough to change the top pathway." if c.could_change_top else ".")
                   for c in ctx.plan.check_first])
 

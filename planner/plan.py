@@ -12,6 +12,7 @@ from planner import matching, scoring
 from planner.answers import Answers, facts_of, profile_value, text_value
 from planner.graph import ScheduledTask, schedule, task_closure
 from planner.model import Knowledge, Measure, Pathway, Source
+from planner.words import n_points
 
 BUCKETS = ((30, "First 30 days"), (60, "Days 31 to 60"), (90, "Days 61 to 90"))
 
@@ -218,7 +219,7 @@ def _why_not(kb: Knowledge, top: scoring.PathwayScore, s: scoring.PathwayScore,
     fresh = tuple(r for r in reasons if r not in said_before or r.startswith("Missing"))
     said_before.update(fresh)
     if not fresh:
-        fresh = (f"Scores {round(top.score - s.score)} points below {top.pathway.label} for "
+        fresh = (f"Scores {n_points(top.score - s.score)} below {top.pathway.label} for "
                  "the reasons given above.",)
     return WhyNot(s.pathway.id, s.pathway.label, top.score - s.score, fresh)
 

@@ -37,6 +37,7 @@ from planner.model import (
 from planner.plan import Plan, named_partners
 from planner.scoring import Stability
 from planner.sensitivity import WeightSensitivity, weight_sensitivity
+from planner.words import n_points
 
 AUTHOR = "Deflection Pathway Planner"
 
@@ -96,6 +97,7 @@ def environment(templates_dir: str) -> jinja2.Environment:
     env.filters["host"] = lambda url: urlsplit(url).netloc.removeprefix("www.")
     env.filters["points"] = lambda v: f"{v:+.0f}"
     env.filters["whole"] = lambda v: f"{v:.0f}"
+    env.filters["n_points"] = n_points
     env.filters["first_sentences"] = first_sentences
     env.filters["longdate"] = lambda d: f"{d.strftime('%B')} {d.day}, {d.year}"
     env.filters["shortdate"] = lambda d: f"{d.strftime('%b')} {d.day}, {d.year}"
@@ -169,7 +171,7 @@ def stability_words(kb: Knowledge, plan: Plan) -> str:
     if stab.status == "none" or len(candidates) < 2:
         return "Only one pathway could be ranked, so there is no close contender."
     top, second = candidates[0], candidates[1]
-    gap = f"{stab.margin:.0f} point{'s' if round(stab.margin) != 1 else ''}"
+    gap = n_points(stab.margin)
     unknown = len(plan.ranking.unknown_questions) - len(plan.ranking.unanswered_questions)
     blank = len(plan.ranking.unanswered_questions)
     if stab.status == "stable":

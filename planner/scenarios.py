@@ -23,6 +23,7 @@ from planner import answers as answers_mod
 from planner.loader import read_yaml_file
 from planner.model import Knowledge
 from planner.scoring import Ranking, score, stability
+from planner.words import n_points
 
 GOALS_QUESTION = "goals"
 
@@ -264,8 +265,8 @@ def to_text(kb: Knowledge, report: Report) -> str:
         mark = "ok  " if o.top1 else ("top2" if o.top2 else "MISS")
         lines.append(
             f"  {mark} {o.scenario.name}: {o.scenario.expected}; {o.first}, {o.second}; "
-            f"{o.first_without_goals}; {LABEL_WORDS.get(o.status, o.status)} by {o.margin:.0f} "
-            f"points; {o.goals_share:.0%}")
+            f"{o.first_without_goals}; {LABEL_WORDS.get(o.status, o.status)} "
+            f"by {n_points(o.margin)}; {o.goals_share:.0%}")
         if o.scenario.known_miss:
             lines.append(f"       known miss: {o.scenario.known_miss}")
     return "\n".join(lines)

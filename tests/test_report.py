@@ -242,3 +242,10 @@ def test_every_scenario_renders_a_complete_plan(kb: Knowledge, path: Path) -> No
     for title in SECTIONS:
         assert any(title in h for h in headings), (path.stem, title)
     assert "{{" not in html and "{%" not in html
+
+
+def test_a_number_of_points_agrees_with_its_noun() -> None:
+    from planner.words import n_points
+
+    assert [n_points(v) for v in (0, 0.6, 1.4, 2, 12.5, -1)] == [
+        "0 points", "1 point", "1 point", "2 points", "12 points", "-1 point"]

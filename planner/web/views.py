@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, request, url_for
 
 from planner.web import csp, state
+from planner.words import n_points
 
 # No third-party origin anywhere, and no inline script or style (see planner.web.csp).
 CSP = csp.POLICY
@@ -55,6 +56,7 @@ def init_app(app: Flask) -> None:
             "PLANNER_BASE_URL is not set: private links are built from each request's Host "
             "header. Set it to the site's public address.")
     app.add_template_filter(safe_url, "safe_url")
+    app.add_template_filter(n_points, "n_points")
     app.add_template_filter(lambda d: f"{d.strftime('%b')} {d.day}, {d.year}", "shortdate")
     app.context_processor(_globals)
     app.after_request(_security_headers)
