@@ -243,15 +243,51 @@ def store(key: str, body: bytes) -> None:
         s.commit()
         interview_id = s.scalar(select(PlanRender.interview_id).where(PlanRender.key == key))
         if interview_id is None:
-            return
-        old = s.scalars(select(PlanRender.key)
+            old: list[str] = []
+        else:
+            old = list(s.scalars(select(PlanRender.key)
                         .where(PlanRender.interview_id == interview_id,
                                PlanRender.status == DONE)
                         .order_by(PlanRender.finished_at.desc(), PlanRender.key)
-                        .offset(KEEP)).all()
+                        .offset(KEEP)))
         if old:
             s.execute(delete(PlanRender).where(PlanRender.key.in_(old)))
             s.commit()
+    cleanup()
+
+
+def cleanup(now: datetime | None = None) -> int:
+    """Delete the stored renders nobody can be served any more, so the table stays bounded;
+    returns how many. Run after every stored render.
+
+    - renders of a community that no longer exists (SQLite keeps them: it does not enforce
+      the foreign key's ON DELETE CASCADE);
+    - claims whose heartbeat stopped long ago (RENDER_CLAIM_MAX_SECONDS): a render lost with
+      its process, for a plan nobody asked for again (one that is asked for is taken over
+      long before);
+    - finished renders from before the last day: the plan's HTML carries the day it was
+      made, so a render of an earlier day is never served again (the newest KEEP of each
+      community are already all that is kept on the day).
+    """
+    now = now or db._now()
+    claims_before = now - timedelta(seconds=float(
+        current_app.config["RENDER_CLAIM_MAX_SECONDS"]))
+    done_before = now - timedelta(days=1)
+    with _session() as s:
+        gone = ~select(db.Interview.id).where(
+            db.Interview.id == PlanRender.interview_id).exists()
+        deleted = 0
+        for condition in (gone,
+                          (PlanRender.status == RENDERING)
+                          & (PlanRender.heartbeat_at < claims_before),
+                          (PlanRender.status == DONE) & (PlanRender.finished_at < done_before)):
+            result = s.execute(delete(PlanRender).where(condition)
+                               .execution_options(synchronize_session=False))
+            deleted += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        s.commit()
+    if deleted:
+        log.info("removed %d stored plan render(s) no longer served", deleted)
+    return deleted
 
 
 def release(key: str) -> None:

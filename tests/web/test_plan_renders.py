@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import delete
 from webhelpers import HUNTINGTON, Wizard, every_pdf_slot_taken
 
 from planner import create_app
@@ -348,3 +349,36 @@ def test_a_download_waits_by_source_for_the_render_under_way(
     helper.join()
     assert response.status_code == 200 and response.data == b"%PDF-1.7 rendered elsewhere"
     assert rendered == [] and plan_builds == []
+
+
+def test_cleanup_drops_renders_nobody_can_be_served_and_keeps_the_rest(
+        app: Flask, done: Wizard) -> None:
+    other = Wizard(app, app.test_client())
+    other.start()
+    other.complete()
+    now = db._now()
+    with app.app_context(), renders._session() as s:
+        s.query(renders.PlanRender).delete()
+        ids = {w: s.scalars(db._BY_TOKEN, {"token_hash": db.hash_token(w.token)}).one().id
+               for w in (done, other)}
+
+        def row(key: str, who: Wizard, status: str, age: timedelta) -> renders.PlanRender:
+            return renders.PlanRender(
+                key=key * 64, interview_id=ids[who], status=status, owner="elsewhere:1:1",
+                started_at=now - age, heartbeat_at=now - age,
+                finished_at=now - age if status == "done" else None,
+                body=b"%PDF-" if status == "done" else None)
+
+        s.add_all([
+            row("a", done, "done", timedelta(minutes=5)),  # today's render: kept
+            row("b", done, "done", timedelta(days=2)),  # an earlier day's: never served again
+            row("c", done, "rendering", timedelta(hours=1)),  # a claim whose process died
+            row("d", done, "rendering", timedelta(seconds=1)),  # a render under way: kept
+            row("e", other, "done", timedelta(minutes=5)),  # its community is deleted below
+        ])
+        s.commit()
+        s.execute(delete(db.Interview).where(db.Interview.id == ids[other]))
+        s.commit()
+    with app.app_context():
+        renders.cleanup()
+    assert sorted(r.key[0] for r in _stored(app)) == ["a", "d"]
