@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import mimetypes
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -105,12 +106,41 @@ def _kids(node: pikepdf.Object) -> list[pikepdf.Object]:
 
 
 def _role(node: pikepdf.Object) -> str:
-    if isinstance(node, pikepdf.Dictionary) and "/S" in node:
-        return str(node.S)
+    if isinstance(node, pikepdf.Dictionary):
+        role = node.get("/S")
+        return str(role) if role is not None else ""
     return ""
 
 
-def _set_scope(cell: pikepdf.Dictionary, scope: str) -> None:
+@dataclass
+class _Element:
+    """A structure element read once: every access to a pikepdf object crosses into C++,
+    so the tree is walked once and both passes work on this copy."""
+
+    obj: pikepdf.Object
+    role: str
+    parent: _Element | None
+    kids: list[_Element] = field(default_factory=list)  # the tagged kids, in order
+
+
+def _structure(tree: pikepdf.Object) -> list[_Element]:
+    """Every structure element under tree, in reading order (depth first)."""
+    root = _Element(tree, "", None)
+    order: list[_Element] = []
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        if element is not root:
+            order.append(element)
+        for kid in _kids(element.obj):
+            role = _role(kid)
+            if role:
+                element.kids.append(_Element(kid, role, element))
+        stack.extend(reversed(element.kids))
+    return order
+
+
+def _set_scope(cell: pikepdf.Object, scope: str) -> None:
     """Give a /TH its /Scope in a Table attribute object (adding one if it has none)."""
     attributes = cell.get("/A")
     objects = (list(attributes) if isinstance(attributes, pikepdf.Array)
@@ -128,7 +158,7 @@ def _set_scope(cell: pikepdf.Dictionary, scope: str) -> None:
         cell.A = pikepdf.Array([attributes, table])
 
 
-def _remove_kid(parent: pikepdf.Dictionary, kid: pikepdf.Object) -> None:
+def _remove_kid(parent: pikepdf.Object, kid: pikepdf.Object) -> None:
     kids = parent.get("/K")
     if isinstance(kids, pikepdf.Array):
         parent.K = pikepdf.Array([k for k in kids if not (
@@ -137,7 +167,7 @@ def _remove_kid(parent: pikepdf.Dictionary, kid: pikepdf.Object) -> None:
         del parent["/K"]
 
 
-def _join_split_captions(tree: pikepdf.Object) -> int:
+def _join_split_captions(elements: list[_Element]) -> int:
     """Move a caption WeasyPrint left alone at a page's foot into its table.
 
     When a table's caption ends one page and its rows start the next, WeasyPrint tags
@@ -145,28 +175,25 @@ def _join_split_captions(tree: pikepdf.Object) -> int:
     A table without rows has no determinable structure (PDF/UA-1 7.5), so the caption
     joins the next table in reading order (its rows) and the empty one goes.
     """
-    tables: list[tuple[pikepdf.Dictionary, Any]] = []  # (table, its parent)
-    stack: list[tuple[pikepdf.Object, pikepdf.Object]] = [(k, tree) for k in _kids(tree)]
-    while stack:
-        node, parent = stack.pop()
-        if not isinstance(node, pikepdf.Dictionary) or not _role(node):
-            continue
-        if _role(node) == "/Table":
-            tables.append((node, parent))
-        stack.extend((kid, node) for kid in reversed(_kids(node)))
+    tables = [e for e in elements if e.role == "/Table"]
     moved = 0
-    for index, (table, parent) in enumerate(tables[:-1]):
-        kids = [k for k in _kids(table) if _role(k)]
-        if not kids or any(_role(k) != "/Caption" for k in kids):
+    for index, table in enumerate(tables[:-1]):
+        kids = table.kids
+        if not kids or any(k.role != "/Caption" for k in kids):
             continue
-        target = tables[index + 1][0]  # the next table in reading order: its rows, next page
-        if (any(_role(k) == "/Caption" for k in _kids(target))
-                or not any(_role(k) in ("/THead", "/TBody", "/TR") for k in _kids(target))):
+        target = tables[index + 1]  # the next table in reading order: its rows, next page
+        if (any(k.role == "/Caption" for k in target.kids)
+                or not any(k.role in ("/THead", "/TBody", "/TR") for k in target.kids)):
             continue
-        target.K = pikepdf.Array([*kids, *_kids(target)])
+        target.obj.K = pikepdf.Array([*(k.obj for k in kids), *_kids(target.obj)])
         for caption in kids:
-            caption.P = target
-        _remove_kid(parent, table)
+            caption.obj.P = target.obj
+            caption.parent = target
+        target.kids[:0] = kids
+        table.kids = []
+        if table.parent is not None:
+            _remove_kid(table.parent.obj, table.obj)
+            table.parent.kids.remove(table)
         moved += 1
     return moved
 
@@ -183,23 +210,22 @@ def scope_table_headers(pdf: bytes) -> bytes:
         tree = document.Root.get("/StructTreeRoot")
         if tree is None:
             return pdf
-        changed = _join_split_captions(tree)
-        stack: list[tuple[pikepdf.Object, str]] = [(kid, "") for kid in _kids(tree)]
-        while stack:
-            node, parent = stack.pop()
-            role = _role(node)
-            if role == "/TR":
-                cells = [c for c in _kids(node) if _role(c) in ("/TH", "/TD")]
-                heads_only = all(_role(c) == "/TH" for c in cells)
-                for cell in cells:
-                    if isinstance(cell, pikepdf.Dictionary) and _role(cell) == "/TH":
-                        _set_scope(cell, "/Column" if parent == "/THead" or heads_only
-                                   else "/Row")
-                        changed += 1
+        elements = _structure(tree)
+        changed = _join_split_captions(elements)
+        for row in elements:
+            if row.role != "/TR":
                 continue
-            stack.extend((kid, role) for kid in _kids(node) if _role(kid))
+            cells = [c for c in row.kids if c.role in ("/TH", "/TD")]
+            heads_only = all(c.role == "/TH" for c in cells)
+            column = heads_only or (row.parent is not None and row.parent.role == "/THead")
+            for cell in cells:
+                if cell.role == "/TH":
+                    _set_scope(cell.obj, "/Column" if column else "/Row")
+                    changed += 1
         if not changed:
             return pdf
         out = io.BytesIO()
-        document.save(out)
+        # Only the structure tree changed: the page streams are copied as they are, not
+        # decompressed and compressed again (qpdf's default; half the time of the save).
+        document.save(out, stream_decode_level=pikepdf.StreamDecodeLevel.none)
         return out.getvalue()

@@ -67,6 +67,8 @@ def _defaults(app: Flask) -> dict[str, Any]:
         "RENDER_HEARTBEAT_SECONDS": 2,
         "RENDER_STALE_SECONDS": 15,
         "RENDER_POLL_SECONDS": 0.1,
+        # A claim whose heartbeat stopped this long ago is deleted (renders.cleanup).
+        "RENDER_CLAIM_MAX_SECONDS": 600,
     }
 
 

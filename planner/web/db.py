@@ -87,13 +87,18 @@ class Interview(Base):
 
     @property
     def raw_answers(self) -> dict[str, Any]:
-        data = json.loads(self.answers_json or "{}")
-        return data if isinstance(data, dict) else {}
+        return parse_answers(self.answers_json)
 
     @property
     def done(self) -> list[str]:
         data = json.loads(self.done_json or "[]")
         return [s for s in data if isinstance(s, str)] if isinstance(data, list) else []
+
+
+def parse_answers(stored: str | None) -> dict[str, Any]:
+    """Stored answers (JSON text) as a dict ({} for anything else)."""
+    data = json.loads(stored or "{}")
+    return data if isinstance(data, dict) else {}
 
 
 @event.listens_for(Interview, "before_update")

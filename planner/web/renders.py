@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import functools
 import hashlib
 import importlib
+import json
 import logging
 import os
 import socket
@@ -65,6 +67,8 @@ DONE = "done"
 # Stored renders kept per community (the newest; older ones are for plans that changed).
 KEEP = 3
 TOUCHED = "planner.renders.touched"
+# What code_tag reads: the files that can change a plan's HTML or PDF.
+CODE_SUFFIXES = {".py", ".html", ".css", ".j2", ".svg", ".yaml", ".json"}
 BUSY_MESSAGE = ("The plan is still being prepared. Please try again in {seconds} seconds; "
                 "nothing you entered is lost.")
 
@@ -80,6 +84,10 @@ class PlanRender(Base):
     # What the plan was built from (revision, updated_at, day, knowledge): a results view
     # with a render for the same basis queues nothing.
     basis: Mapped[str] = mapped_column(String(120), default="")
+    # A digest of everything the plan's HTML is made from (source_for): a download finds its
+    # stored render by this without building the plan (the key needs the HTML).
+    source: Mapped[str] = mapped_column(String(64), default="", server_default="",
+                                        index=True)
     status: Mapped[str] = mapped_column(String(12))
     owner: Mapped[str] = mapped_column(String(120), default="")
     started_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
@@ -112,6 +120,50 @@ def basis(row: db.Interview) -> str:
 # ------------------------------------------------------------------------ the document
 
 
+@functools.lru_cache(maxsize=8)
+def code_tag(templates_dir: str) -> str:
+    """A digest of the code and templates that turn a plan into HTML and PDF (the planner
+    package, the templates folder and the renderer), worked out once per process."""
+    pdf = importlib.import_module("planner.pdf")
+    sha = hashlib.sha256(pdf.RENDERER.encode())
+    for folder in (Path(__file__).resolve().parent.parent, Path(templates_dir)):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix in CODE_SUFFIXES:
+                sha.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return sha.hexdigest()[:16]
+
+
+def source_for(row: db.Interview, start: dt.date | None = None) -> str:
+    """A digest of everything a community's plan HTML is made from: the stored answers and
+    how far they are, the consultant's notes and overrides, the knowledge base, the code and
+    templates, the day and the action plan's start date. The same source makes the same
+    HTML (so the same PDF); any saved change, a new day or a new release makes a new one.
+    Cheap: two small reads, no plan build."""
+    notes = sorted([n.section, n.text, n.actor, n.updated_at.isoformat()]
+                   for n in workspace.notes(row).values())
+    overrides = [[o.id, o.kind, o.target, o.weight, o.reason, o.actor, o.active,
+                  o.created_at.isoformat()] for o in workspace.overrides(row)]
+    parts = {
+        "code": code_tag(str(current_app.config["TEMPLATES_DIR"])),
+        "knowledge": current_app.extensions.get("planner.kb_tag", ""),
+        "day": dt.date.today().isoformat(),
+        "start": start.isoformat() if start else "",
+        "community": [row.id, row.route, row.answers_json, row.done_json,
+                      row.questions_version, row.revision,
+                      row.updated_at.isoformat() if row.updated_at else "", row.name,
+                      row.owner_id, row.parent_id],
+        "notes": notes,
+        "overrides": overrides,
+    }
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def community_name(answers: dict[str, core.Value]) -> str:
+    """The community's name as the plan gives it (planner.plan.build's rule)."""
+    return core.text_value(state.knowledge(), answers, "community_name") or "Your community"
+
+
 def complete_answers(row: db.Interview) -> dict[str, core.Value] | None:
     kb = state.knowledge()
     try:
@@ -139,14 +191,19 @@ def _session() -> Session:
     return Session(db.engine(), expire_on_commit=False)
 
 
-def claim(key: str, interview_id: int, basis_text: str) -> tuple[str, bytes | None]:
+def claim(key: str, interview_id: int, basis_text: str,
+          source: str = "") -> tuple[str, bytes | None]:
     """("done", body), ("mine", None): render it, then `store` or `release`; or
-    ("busy", None): another process is rendering it and its heartbeat is fresh."""
+    ("busy", None): another process is rendering it and its heartbeat is fresh.
+
+    The row found or claimed is given `source` (what the plan is made from now), so the
+    next download finds it without building the plan."""
     now = db._now()
     for _ in range(db.RETRIES):
         with _session() as s:
             s.add(PlanRender(key=key, interview_id=interview_id, basis=basis_text,
-                             status=RENDERING, owner=_me(), started_at=now, heartbeat_at=now))
+                             source=source, status=RENDERING, owner=_me(), started_at=now,
+                             heartbeat_at=now))
             try:
                 s.commit()
                 return "mine", None
@@ -157,6 +214,10 @@ def claim(key: str, interview_id: int, basis_text: str) -> tuple[str, bytes | No
             found = s.get(PlanRender, key)
             if found is None:
                 continue  # deleted in between (a failed render): try to claim again
+            if source and found.source != source:  # the same plan, made from a new source
+                s.execute(update(PlanRender).where(PlanRender.key == key)
+                          .values(source=source))
+                s.commit()
             if found.status == DONE:
                 return DONE, found.body
             if found.heartbeat_at >= now - _stale_after():
@@ -182,15 +243,51 @@ def store(key: str, body: bytes) -> None:
         s.commit()
         interview_id = s.scalar(select(PlanRender.interview_id).where(PlanRender.key == key))
         if interview_id is None:
-            return
-        old = s.scalars(select(PlanRender.key)
+            old: list[str] = []
+        else:
+            old = list(s.scalars(select(PlanRender.key)
                         .where(PlanRender.interview_id == interview_id,
                                PlanRender.status == DONE)
                         .order_by(PlanRender.finished_at.desc(), PlanRender.key)
-                        .offset(KEEP)).all()
+                        .offset(KEEP)))
         if old:
             s.execute(delete(PlanRender).where(PlanRender.key.in_(old)))
             s.commit()
+    cleanup()
+
+
+def cleanup(now: datetime | None = None) -> int:
+    """Delete the stored renders nobody can be served any more, so the table stays bounded;
+    returns how many. Run after every stored render.
+
+    - renders of a community that no longer exists (SQLite keeps them: it does not enforce
+      the foreign key's ON DELETE CASCADE);
+    - claims whose heartbeat stopped long ago (RENDER_CLAIM_MAX_SECONDS): a render lost with
+      its process, for a plan nobody asked for again (one that is asked for is taken over
+      long before);
+    - finished renders from before the last day: the plan's HTML carries the day it was
+      made, so a render of an earlier day is never served again (the newest KEEP of each
+      community are already all that is kept on the day).
+    """
+    now = now or db._now()
+    claims_before = now - timedelta(seconds=float(
+        current_app.config["RENDER_CLAIM_MAX_SECONDS"]))
+    done_before = now - timedelta(days=1)
+    with _session() as s:
+        gone = ~select(db.Interview.id).where(
+            db.Interview.id == PlanRender.interview_id).exists()
+        deleted = 0
+        for condition in (gone,
+                          (PlanRender.status == RENDERING)
+                          & (PlanRender.heartbeat_at < claims_before),
+                          (PlanRender.status == DONE) & (PlanRender.finished_at < done_before)):
+            result = s.execute(delete(PlanRender).where(condition)
+                               .execution_options(synchronize_session=False))
+            deleted += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        s.commit()
+    if deleted:
+        log.info("removed %d stored plan render(s) no longer served", deleted)
+    return deleted
 
 
 def release(key: str) -> None:
@@ -250,14 +347,41 @@ def _render_claimed(key: str, html: str) -> bytes:
 # ------------------------------------------------------------------------ downloads
 
 
-def pdf_for(row: db.Interview, html: str) -> bytes:
+def stored_pdf(row: db.Interview, source: str) -> bytes | None:
+    """The stored render of the plan made from `source`, found without building the plan;
+    one under way (fresh heartbeat) is waited for. None when there is none (or only a
+    stale claim): the caller builds the plan and goes through `pdf_for`."""
+    poll = float(current_app.config["RENDER_POLL_SECONDS"])
+    deadline = time.monotonic() + float(current_app.config["PDF_WAIT_SECONDS"])
+    while True:
+        with _session() as s:
+            # "done" sorts before "rendering": a finished render wins.
+            found = s.execute(
+                select(PlanRender.status, PlanRender.heartbeat_at, PlanRender.body)
+                .where(PlanRender.interview_id == row.id, PlanRender.source == source)
+                .order_by(PlanRender.status, PlanRender.key).limit(1)).first()
+        if found is None:
+            return None
+        status, beat, body = found
+        if status == DONE and body is not None:
+            return bytes(body)
+        if status != RENDERING or beat < db._now() - _stale_after():
+            return None
+        if time.monotonic() >= deadline:
+            seconds = int(current_app.config["PDF_RETRY_AFTER"])
+            raise ServiceUnavailable(description=BUSY_MESSAGE.format(seconds=seconds),
+                                     retry_after=seconds)
+        time.sleep(poll)
+
+
+def pdf_for(row: db.Interview, html: str, source: str = "") -> bytes:
     """The plan's PDF: the stored render, or the one under way (waited for), or rendered
     here (in one of the process's bounded render slots) if there is none."""
     key = key_for(html)
     poll = float(current_app.config["RENDER_POLL_SECONDS"])
     deadline = time.monotonic() + float(current_app.config["PDF_WAIT_SECONDS"])
     while True:
-        outcome, body = claim(key, row.id, basis(row))
+        outcome, body = claim(key, row.id, basis(row), source)
         if outcome == DONE and body is not None:
             return body
         if outcome == "mine":
@@ -292,15 +416,16 @@ def render_job(interview_id: int, start: str | None = None,
     if answers is None:
         return None
     begin = dt.date.fromisoformat(start) if start else None
+    source = source_for(row, begin)
     html, _ = plan_html(row, answers, begin)
     key = key_for(html)
     found = stored(key)
-    if found is not None and found.status == DONE:
+    if found is not None and found.status == DONE and found.source == source:
         return key
     # Queued before the claim: once the claim could have gone stale, a render lost with its
     # process (this one) is finished by whichever consumer runs this check.
     check_later(interview_id, start, key)
-    outcome, _body = claim(key, interview_id, basis(row))
+    outcome, _body = claim(key, interview_id, basis(row), source)
     if outcome == "mine":
         _render_claimed(key, html)
     return key

@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from planner import answers as core
-from planner import effort
 from planner.model import Knowledge, Question
 from planner.web import db, state, workspace
 
@@ -78,7 +77,7 @@ def _view(token: str, interview: state.Interview, status: int = 200,
         link = {"id": fresh[0], "token": fresh[1]}
     return render_template(
         "web/respondents.html", token=token, roles=ROLES, new_link=link, error=error,
-        estimate=effort.estimate(kb, interview.row.route),
+        estimate=state.estimate(kb, interview.row.route),
         people=[{"row": r, "key": f"w{r.id}", "role": role_label(r.respondent_role),
                  "done": len([s for s in kb.sections if s.id in r.done]),
                  "answered": len(a)} for r, a in people],

@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from planner import answers as core_answers
-from planner import effort
 from planner.web import assets, db, state
 
 bp = Blueprint("start", __name__)
@@ -17,7 +16,7 @@ bp = Blueprint("start", __name__)
 def index() -> str:
     """Show the three ways in."""
     return render_template("web/start.html", form=FlaskForm(),
-                           estimate=effort.estimate(state.knowledge(), "new"))
+                           estimate=state.estimate(state.knowledge(), "new"))
 
 
 def _begin(route: str, answers: dict[str, core_answers.Value]) -> Response:

@@ -6,14 +6,17 @@ core's normalised values (tuples), always validated by planner.answers.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from flask import abort, current_app, url_for
 
 from planner import answers as core
+from planner import effort
 from planner.model import Knowledge, Question, Section
 from planner.web import accounts, db
 
@@ -140,7 +143,23 @@ def load(token: str) -> Interview:
 
 def answers_of(kb: Knowledge, row: db.Interview) -> dict[str, core.Value]:
     """A row's answers: those stored that are asked, and what the home page's choice gave."""
-    return restore(kb, with_route(kb, row.route, row.raw_answers), row.questions_version)
+    return dict(_answers_of(kb, row.route, row.answers_json or "{}", row.questions_version))
+
+
+@functools.lru_cache(maxsize=1024)
+def _answers_of(kb: Knowledge, route: str | None, stored: str,
+                written_for: int | None) -> Mapping[str, core.Value]:
+    """answers_of, by the stored text: every wizard request reads its row's answers (once
+    to show the page, again under the write lock to save), and they seldom change between
+    two requests, so they are parsed and validated once per change, not on every read."""
+    raw = db.parse_answers(stored)
+    return MappingProxyType(restore(kb, with_route(kb, route, raw), written_for))
+
+
+@functools.lru_cache(maxsize=16)
+def estimate(kb: Knowledge, route: str | None) -> effort.Estimate:
+    """How long the questionnaire takes on this route (depends on the knowledge base only)."""
+    return effort.estimate(kb, route)
 
 
 def field_id(question: Question) -> str:
@@ -170,7 +189,14 @@ def section(kb: Knowledge, section_id: str) -> Section:
 
 def section_questions(kb: Knowledge, section_id: str) -> list[Question]:
     """Every question of one section, in order."""
-    return [q for q in kb.questions.values() if q.section == section_id]
+    return list(_section_questions(kb, section_id))
+
+
+# The knowledge base is immutable and hashed by identity: what depends on it alone (the
+# sections' questions and pages) is worked out once per process, not on every request.
+@functools.lru_cache(maxsize=256)
+def _section_questions(kb: Knowledge, section_id: str) -> tuple[Question, ...]:
+    return tuple(q for q in kb.questions.values() if q.section == section_id)
 
 
 # A page holds at most this many questions: a longer section is split into pages.
@@ -186,7 +212,12 @@ def pages(kb: Knowledge, section_id: str) -> list[list[Question]]:
     as evenly as the section allows. They depend on the questions only, never on the
     answers, so page numbers stay put.
     """
-    remaining = section_questions(kb, section_id)
+    return [list(page) for page in _pages(kb, section_id)]
+
+
+@functools.lru_cache(maxsize=256)
+def _pages(kb: Knowledge, section_id: str) -> tuple[tuple[Question, ...], ...]:
+    remaining = list(_section_questions(kb, section_id))
     ids = {q.id for q in remaining}
     roots = sum(1 for q in remaining if not any(c.question in ids for c in q.ask_when))
     size = -(-roots // max(1, -(-roots // PAGE_MAX))) if roots else PAGE_MAX
@@ -204,15 +235,16 @@ def pages(kb: Knowledge, section_id: str) -> list[list[Question]]:
             page = remaining[:size]
         for q in page:
             waiting.discard(q.id)
-        remaining = [q for q in remaining if q not in page]
+        placed = {q.id for q in page}
+        remaining = [q for q in remaining if q.id not in placed]
         out.append(page)
-    return out or [[]]
+    return tuple(tuple(p) for p in out) or ((),)
 
 
 def page_of(kb: Knowledge, question: Question) -> int:
     """The number (from 1) of the page of its section that holds the question."""
-    for number, page in enumerate(pages(kb, question.section), start=1):
-        if question in page:
+    for number, page in enumerate(_pages(kb, question.section), start=1):
+        if any(q.id == question.id for q in page):
             return number
     return 1
 
@@ -260,10 +292,12 @@ def is_shown(kb: Knowledge, question: Question, answers: Mapping[str, core.Value
 def shown_on_page(kb: Knowledge, section_id: str, number: int,
                   answers: Mapping[str, core.Value], route: str | None) -> list[Question]:
     """The questions page `number` of a section shows for these answers."""
-    all_pages = pages(kb, section_id)
+    all_pages = _pages(kb, section_id)
     if not 1 <= number <= len(all_pages):
         return []
-    return [q for q in all_pages[number - 1] if is_shown(kb, q, answers, route)]
+    fixed = route_fixed(kb, route, answers)  # once for the page, not once per question
+    return [q for q in all_pages[number - 1]
+            if core.is_asked(q, answers) and q.id not in fixed]
 
 
 def next_page(kb: Knowledge, section_id: str, number: int,
@@ -274,13 +308,13 @@ def next_page(kb: Knowledge, section_id: str, number: int,
     ids = [s.id for s in kb.sections]
     sid, n = section_id, number + step
     while True:
-        count = len(pages(kb, sid))
+        count = len(_pages(kb, sid))
         if n < 1 or n > count:
             i = ids.index(sid) + step
             if not 0 <= i < len(ids):
                 return None
             sid = ids[i]
-            n = 1 if step > 0 else len(pages(kb, sid))
+            n = 1 if step > 0 else len(_pages(kb, sid))
             continue
         if shown_on_page(kb, sid, n, answers, route):
             return sid, n

@@ -141,7 +141,7 @@ def _render_step(kb: Knowledge, interview: state.Interview, section_id: str, num
         previous=_page_url(interview.token, *back) if back else None,
         return_to=request.values.get("return") == "review",
         welcome=request.args.get("welcome") == "1",
-        estimate=effort.estimate(kb, interview.route),
+        estimate=state.estimate(kb, interview.route),
         revision=interview.row.revision,
         base=fingerprint(interview.answers, questions),
         conflict=conflict,
@@ -275,8 +275,7 @@ def _save(kb: Knowledge, interview: state.Interview, questions: list[Question],
     db.lock(interview.row)
     db.session().refresh(interview.row)
     raw = interview.row.raw_answers
-    latest = state.restore(kb, state.with_route(kb, interview.route, raw),
-                           interview.row.questions_version)
+    latest = state.answers_of(kb, interview.row)
     mine = {q.id for q in questions}
     merged = {q: v for q, v in latest.items() if q not in mine}
     merged.update(submitted)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import delete
 from webhelpers import HUNTINGTON, Wizard, every_pdf_slot_taken
 
 from planner import create_app
@@ -279,3 +280,105 @@ def test_the_real_queue_consumer_renders_in_the_background(
     finally:
         renders.stop_embedded()
 
+
+
+@pytest.fixture
+def plan_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every plan HTML built for a PDF (renders.plan_html), by community id."""
+    seen: list[int] = []
+    real = renders.plan_html
+
+    def counting(row: db.Interview, *args: Any, **kwargs: Any) -> tuple[str, str]:
+        seen.append(row.id)
+        return real(row, *args, **kwargs)
+
+    monkeypatch.setattr(renders, "plan_html", counting)
+    return seen
+
+
+def test_a_download_of_a_stored_render_builds_no_plan(
+        immediate_app: Flask, rendered: list[str], plan_builds: list[int]) -> None:
+    done = Wizard(immediate_app, immediate_app.test_client())
+    done.start()
+    done.complete()  # the last step queues the render (done at once here)
+    assert done.client.get(done.url("/results")).status_code == 200
+    assert len(rendered) == 1 and len(plan_builds) == 1
+    pdf = done.client.get(done.url("/plan.pdf"))
+    assert pdf.status_code == 200 and pdf.data == _stored(immediate_app)[0].body
+    assert "huntington-plan.pdf" in pdf.headers["Content-Disposition"].lower()
+    assert len(plan_builds) == 1 and len(rendered) == 1  # found by its source: no plan built
+
+
+def test_a_download_after_a_change_is_not_served_the_old_render(
+        immediate_app: Flask, rendered: list[str], plan_builds: list[int]) -> None:
+    done = Wizard(immediate_app, immediate_app.test_client())
+    done.start()
+    done.complete()
+    before = done.client.get(done.url("/plan.pdf")).data
+    with immediate_app.app_context(), renders._session() as s:  # as if the queue were down
+        s.query(renders.PlanRender).delete()
+        s.add(renders.PlanRender(key="0" * 64, interview_id=1, status="done", source="old",
+                                 body=before))
+        s.commit()
+    changed = dict(HUNTINGTON["community"], **{"community-name": "Cabell County"})
+    assert done.post_step("community", changed).status_code == 303
+    after = done.client.get(done.url("/plan.pdf"))
+    assert after.status_code == 200 and after.data != before
+    assert "cabell-county-plan.pdf" in after.headers["Content-Disposition"].lower()
+
+
+def test_a_download_waits_by_source_for_the_render_under_way(
+        done: Wizard, app: Flask, rendered: list[str], plan_builds: list[int]) -> None:
+    with app.test_request_context():
+        row = db.session().scalars(db._BY_TOKEN, {"token_hash": db.hash_token(done.token)}).one()
+        source = renders.source_for(row)
+        db.session().close()
+    with app.app_context(), renders._session() as s:
+        s.add(renders.PlanRender(key="1" * 64, interview_id=row.id, status="rendering",
+                                 owner="elsewhere:1:1", source=source))
+        s.commit()
+
+    def finish() -> None:
+        time.sleep(0.5)
+        with app.app_context():
+            renders.store("1" * 64, b"%PDF-1.7 rendered elsewhere")
+
+    helper = threading.Thread(target=finish)
+    helper.start()
+    response = done.client.get(done.url("/plan.pdf"))
+    helper.join()
+    assert response.status_code == 200 and response.data == b"%PDF-1.7 rendered elsewhere"
+    assert rendered == [] and plan_builds == []
+
+
+def test_cleanup_drops_renders_nobody_can_be_served_and_keeps_the_rest(
+        app: Flask, done: Wizard) -> None:
+    other = Wizard(app, app.test_client())
+    other.start()
+    other.complete()
+    now = db._now()
+    with app.app_context(), renders._session() as s:
+        s.query(renders.PlanRender).delete()
+        ids = {w: s.scalars(db._BY_TOKEN, {"token_hash": db.hash_token(w.token)}).one().id
+               for w in (done, other)}
+
+        def row(key: str, who: Wizard, status: str, age: timedelta) -> renders.PlanRender:
+            return renders.PlanRender(
+                key=key * 64, interview_id=ids[who], status=status, owner="elsewhere:1:1",
+                started_at=now - age, heartbeat_at=now - age,
+                finished_at=now - age if status == "done" else None,
+                body=b"%PDF-" if status == "done" else None)
+
+        s.add_all([
+            row("a", done, "done", timedelta(minutes=5)),  # today's render: kept
+            row("b", done, "done", timedelta(days=2)),  # an earlier day's: never served again
+            row("c", done, "rendering", timedelta(hours=1)),  # a claim whose process died
+            row("d", done, "rendering", timedelta(seconds=1)),  # a render under way: kept
+            row("e", other, "done", timedelta(minutes=5)),  # its community is deleted below
+        ])
+        s.commit()
+        s.execute(delete(db.Interview).where(db.Interview.id == ids[other]))
+        s.commit()
+    with app.app_context():
+        renders.cleanup()
+    assert sorted(r.key[0] for r in _stored(app)) == ["a", "d"]
