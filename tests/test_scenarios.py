@@ -184,7 +184,8 @@ def test_goals_do_not_swing_a_community_whose_circumstances_clearly_fit(path: Pa
     span = 2 * idx.half_scale
     tries = [(o.id,) for o in question.options if not o.dont_know]
     for rival in ranking.candidates[1:]:
-        best = scoring._best_alternative(kb, idx, question, blank, rival.pathway.id,
+        best = scoring._best_alternative(kb, idx, question, read_profile(kb, blank),
+                                         rival.pathway.id,
                                          leader.pathway.id, span, span)
         if best is not None:
             assert len(best.to_options) <= (question.max_choices or len(tries))

@@ -155,7 +155,8 @@ def test_alone_is_true_exactly_when_one_answer_flips_the_leader(
             idx = scoring.index(kb)
             span = 2 * idx.half_scale
             for rival in ranking.candidates[1:]:
-                best = scoring._best_alternative(kb, idx, q, profile, rival.pathway.id,
+                best = scoring._best_alternative(kb, idx, q, read_profile(kb, profile),
+                                                 rival.pathway.id,
                                                  ranking.top.pathway.id, span, span)
                 if best is not None:
                     answers_to_try.append(best.to_options)

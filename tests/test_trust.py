@@ -285,7 +285,7 @@ def _adversarial(kb: Knowledge, given: answers.Answers, ranking: Any, rival: Any
     top = ranking.candidates[0]
     changed = dict(given)
     for qid in questions:
-        change = scoring._best_alternative(kb, idx, kb.questions[qid], given,
+        change = scoring._best_alternative(kb, idx, kb.questions[qid], read_profile(kb, given),
                                            rival.pathway.id, top.pathway.id,
                                            spans[rival.pathway.id], spans[top.pathway.id])
         if change is not None:
