@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Literal
 
@@ -103,6 +104,11 @@ class CommunityProfile:
     # The community's two-letter state code (upper case), or None.
     state: str | None
     name: str
+    # The first profile value of each (what matching compares), or None.
+    region: str | None
+    bucket: str | None
+    rurality: str | None
+    lead_agency: str | None
     _kb: Knowledge = field(repr=False)
     _key: frozenset[tuple[str, Value]] = field(repr=False)
 
@@ -150,10 +156,10 @@ class CommunityProfile:
     def fact_status(self, fact: str) -> Status:
         """How the first asked question that could report a fact was answered ("answered",
         "dont-know" or "unanswered"; "unanswered" also when no asked question reports it)."""
-        for question in self.asked:
-            if any(fact in o.indicates for o in question.options):
-                status = self.questions[question.id].status
-                return "unanswered" if status == "not-asked" else status
+        for qid in _reporters(self._kb).get(fact, _EMPTY):
+            status = self.questions[qid].status
+            if status != "not-asked":
+                return status
         return "unanswered"
 
     # --- profile values -----------------------------------------------------------------
@@ -164,22 +170,6 @@ class CommunityProfile:
     def first(self, key: str) -> str | None:
         values = self.values.get(key)
         return values[0] if values else None
-
-    @property
-    def region(self) -> str | None:
-        return self.first("state")
-
-    @property
-    def bucket(self) -> str | None:
-        return self.first("population")
-
-    @property
-    def rurality(self) -> str | None:
-        return self.first("rurality")
-
-    @property
-    def lead_agency(self) -> str | None:
-        return self.first("lead_agency")
 
     def unknown_questions(self) -> Iterator[QuestionAnswer]:
         """The asked questions answered "don't know" or left blank, in order."""
@@ -233,6 +223,10 @@ def read_profile(kb: Knowledge, answers: Answers) -> CommunityProfile:
             values[question.profile] = tuple(picked) if is_on else _EMPTY
         questions[question.id] = QuestionAnswer(
             question, _status(question, value, chosen, is_on), value, chosen, frozenset(given))
+    def first(key: str) -> str | None:
+        given = values.get(key)
+        return given[0] if given else None
+
     ran = values.get("running_pathways", _EMPTY)
     running = tuple(p.id for p in kb.pathways_in_order if p.id in ran) if ran else _EMPTY
     return CommunityProfile(
@@ -245,9 +239,21 @@ def read_profile(kb: Knowledge, answers: Answers) -> CommunityProfile:
         running=running,
         state=_state(kb, raw),
         name=text.get("community_name", ""),
+        region=first("state"), bucket=first("population"), rurality=first("rurality"),
+        lead_agency=first("lead_agency"),
         _kb=kb,
         _key=frozenset((q, tuple(v) if isinstance(v, list) else v) for q, v in raw.items()),
     )
+
+
+@lru_cache(maxsize=32)
+def _reporters(kb: Knowledge) -> Mapping[str, tuple[str, ...]]:
+    """fact id -> the questions (in order) with an option that indicates it."""
+    out: dict[str, list[str]] = {}
+    for question in kb.questions.values():
+        for fact in dict.fromkeys(f for o in question.options for f in o.indicates):
+            out.setdefault(fact, []).append(question.id)
+    return MappingProxyType({f: tuple(q) for f, q in out.items()})
 
 
 def _state(kb: Knowledge, answers: Mapping[str, Value]) -> str | None:
