@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 import pypdf  # noqa: E402
 
 from planner import answers, charts, loader, pdf, plan, report  # noqa: E402
+from planner.profile import read_profile  # noqa: E402
 
 PREVIOUS_PAGES = 21  # the plan before the take-away restructure
 PREVIOUS_WARM_S = 1.38
@@ -35,8 +36,9 @@ CLI = [sys.executable, "-c", "from planner.cli_plan import plan_command; plan_co
 def full_render(kb: loader.Knowledge, given: answers.Answers) -> bytes:
     """Score, plan, draw the charts and render: every time from scratch, as for a new plan."""
     charts.clear_cache()
-    built = plan.build(kb, given)
-    return pdf.render_pdf(report.render_plan_html(kb, built, given, for_pdf=True))
+    profile = read_profile(kb, given)
+    built = plan.build(kb, profile)
+    return pdf.render_pdf(report.render_plan_html(kb, built, profile, for_pdf=True))
 
 
 def main() -> None:
@@ -58,7 +60,8 @@ def main() -> None:
 
     import weasyprint
 
-    html = report.render_plan_html(kb, plan.build(kb, given), given, for_pdf=True)
+    profile = read_profile(kb, given)
+    html = report.render_plan_html(kb, plan.build(kb, profile), profile, for_pdf=True)
     alone = []
     for _ in range(args.n):
         start = time.perf_counter()

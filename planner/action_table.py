@@ -10,18 +10,18 @@ from __future__ import annotations
 import datetime as dt
 
 from planner import actions
-from planner.answers import Answers
 from planner.model import Knowledge
 from planner.plan import Plan, named_partners
+from planner.profile import CommunityProfile
 
 HEADERS = ("Step", "Lead", "Start", "End", "Depends on", "Status", "On the longest chain")
 Cells = tuple[str, str, dt.date, dt.date, str, str, str]
 
 
-def rows(kb: Knowledge, plan: Plan, answers: Answers,
+def rows(kb: Knowledge, plan: Plan, profile: CommunityProfile,
          start: dt.date) -> tuple[actions.ActionRow, ...]:
     """The plan's action rows, dated from `start`."""
-    return actions.action_plan(kb, plan.timeline, answers, named_partners(kb, answers), start)
+    return actions.action_plan(kb, plan.timeline, profile, named_partners(kb, profile), start)
 
 
 def cells(row: actions.ActionRow) -> Cells:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from planner.answers import Answers, profile_value
 from planner.graph import ScheduledTask
 from planner.model import Knowledge
+from planner.profile import CommunityProfile
 
 TO_ASSIGN = "To assign"
 
@@ -64,11 +64,10 @@ def lead_for(kb: Knowledge, partners: tuple[str, ...], named: frozenset[str],
     return None, TO_ASSIGN
 
 
-def action_plan(kb: Knowledge, timeline: tuple[ScheduledTask, ...], answers: Answers,
+def action_plan(kb: Knowledge, timeline: tuple[ScheduledTask, ...], profile: CommunityProfile,
                 named: frozenset[str], start: dt.date) -> tuple[ActionRow, ...]:
     """The action plan rows, in the timeline's order (start day, finish day, id)."""
-    leads = profile_value(kb, answers, "lead_agency")
-    lead_agency = leads[0] if leads else None
+    lead_agency = profile.lead_agency
     in_plan = {t.task.id for t in timeline}
     rows = []
     for item in timeline:

@@ -55,24 +55,6 @@ def asked_questions(kb: Knowledge, answers: Answers) -> list[Question]:
     return [q for q in kb.questions.values() if is_asked(q, answers)]
 
 
-def selected(answers: Answers, question_id: str) -> tuple[str, ...]:
-    """The option ids chosen for a choice question (empty when unanswered)."""
-    value = answers.get(question_id)
-    if isinstance(value, tuple):
-        return value
-    if isinstance(value, str):
-        return (value,)
-    return ()
-
-
-def is_unknown(question: Question, answers: Answers) -> bool:
-    """True when a choice question is unanswered or answered "don't know"."""
-    chosen = selected(answers, question.id)
-    if not chosen:
-        return True
-    return any(o.dont_know for o in question.options if o.id in chosen)
-
-
 def _check_value(question: Question, value: Any) -> tuple[Value | None, str | None]:
     """Coerce one raw value for a question; return (value, problem)."""
     qid = question.id
@@ -218,30 +200,6 @@ def to_file(kb: Knowledge, answers: Answers) -> dict[str, Any]:
             for qid, value in answers.items()
         },
     }
-
-
-def facts_of(kb: Knowledge, answers: Answers) -> frozenset[str]:
-    """Every fact id the asked, answered questions indicate."""
-    facts: set[str] = set()
-    for question in asked_questions(kb, answers):
-        for option_id in selected(answers, question.id):
-            option = question.option(option_id)
-            if option is not None:
-                facts.update(option.indicates)
-    return frozenset(facts)
-
-
-def profile_value(kb: Knowledge, answers: Answers, key: str) -> tuple[str, ...]:
-    """The profile values (region, bucket, lead type, pathways...) the answers give."""
-    question = kb.profile_question(key)
-    if question is None or not is_asked(question, answers):
-        return ()
-    values = []
-    for option_id in selected(answers, question.id):
-        option = question.option(option_id)
-        if option is not None and option.value is not None:
-            values.append(option.value)
-    return tuple(values)
 
 
 def text_value(kb: Knowledge, answers: Answers, key: str) -> str:

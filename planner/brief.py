@@ -11,9 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from planner.actions import ActionRow
-from planner.answers import Answers, selected
 from planner.model import Knowledge
 from planner.plan import Plan
+from planner.profile import CommunityProfile
 
 
 @dataclass(frozen=True)
@@ -35,38 +35,38 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-def _label(kb: Knowledge, answers: Answers, qid: str) -> str:
+def _label(kb: Knowledge, profile: CommunityProfile, qid: str) -> str:
     question = kb.questions.get(qid)
-    chosen = selected(answers, qid)
+    chosen = profile.chosen(qid)
     option = question.option(chosen[0]) if question and chosen else None
     return option.label if option is not None and not option.dont_know else ""
 
 
-def _place(kb: Knowledge, answers: Answers) -> str:
+def _place(kb: Knowledge, profile: CommunityProfile) -> str:
     """Where and what size the community is, from its answers."""
-    size = _label(kb, answers, "population")
+    size = _label(kb, profile, "population")
     if (size and size[0].isdigit()) or size.lower().startswith(("under", "over", "fewer",
                                                                  "more")):
         size += " people"
-    parts = [p for p in (_label(kb, answers, "state"), size, _label(kb, answers, "rurality"))
+    parts = [p for p in (_label(kb, profile, "state"), size, _label(kb, profile, "rurality"))
              if p]
     return "; ".join(parts) + "." if parts else ""
 
 
-def _problems(kb: Knowledge, answers: Answers, plan: Plan) -> tuple[str, ...]:
+def _problems(kb: Knowledge, profile: CommunityProfile, plan: Plan) -> tuple[str, ...]:
     """The problems the community reported, in its own answers' words."""
     out = []
     for question in kb.questions.values():
         if question.section != "problems":
             continue
-        chosen = selected(answers, question.id)
+        chosen = profile.chosen(question.id)
         options = [o for o in question.options if o.id in chosen and not o.dont_know]
         if options and any(o.indicates for o in options):
             out.append(_sentence(f"{question.label} {', '.join(o.label for o in options)}"))
     return tuple(out[:6])
 
 
-def build_brief(kb: Knowledge, plan: Plan, answers: Answers,
+def build_brief(kb: Knowledge, plan: Plan, profile: CommunityProfile,
                 actions: tuple[ActionRow, ...], start: dt.date) -> Brief | None:
     top = plan.top
     if top is None:
@@ -104,7 +104,7 @@ def build_brief(kb: Knowledge, plan: Plan, answers: Answers,
     risks += [_sentence(c) for c in pathway.challenges[:2]]
     check = tuple(c.question for c in plan.check_first if c.could_change_top)[:4]
     return Brief(
-        place=_place(kb, answers), problems=_problems(kb, answers, plan),
+        place=_place(kb, profile), problems=_problems(kb, profile, plan),
         pathway=pathway.label, how_sure=how_sure, reasons=reasons, looks_like=looks_like,
         decision=tuple(decision), first_90=first_90, risks=tuple(risks[:4]), check_first=check,
     )

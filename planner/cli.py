@@ -92,8 +92,10 @@ def _emit(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _read_answers(kb: Any, path: Path) -> Any:
+def _read_profile(kb: Any, path: Path) -> Any:
+    """Read an answers file once into the community's profile."""
     from planner.answers import AnswersError, read_file
+    from planner.profile import read_profile
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -102,11 +104,12 @@ def _read_answers(kb: Any, path: Path) -> Any:
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{path}: not valid JSON ({exc})") from exc
     try:
-        return read_file(kb, data).answers
+        answers = read_file(kb, data).answers
     except AnswersError as exc:
         raise click.ClickException(
             f"{path}: the answers do not fit the questions:\n  " + "\n  ".join(exc.problems)
         ) from exc
+    return read_profile(kb, answers)
 
 
 @main.command("questions")
@@ -274,9 +277,9 @@ def score_command(answers_file: Path, as_json: bool, knowledge_dir: Path | None)
     from planner.sensitivity import weight_sensitivity
 
     kb = _load(knowledge_dir)
-    given = _read_answers(kb, answers_file)
-    plan = build(kb, given)
-    weights = weight_sensitivity(kb, given, plan.ranking)
+    profile = _read_profile(kb, answers_file)
+    plan = build(kb, profile)
+    weights = weight_sensitivity(kb, profile, plan.ranking)
     if as_json:
         _emit({**_score_json(plan), "weight_sensitivity": {
             "checked": weights.checked,

@@ -12,8 +12,9 @@ import click
 
 from planner import loader
 from planner import plan as planning
-from planner.answers import Answers, AnswersError, read_file
+from planner.answers import AnswersError, read_file
 from planner.model import Knowledge
+from planner.profile import CommunityProfile, read_profile
 
 
 @click.command("plan")
@@ -47,24 +48,24 @@ def plan_command(answers_file: Path, output: Path, as_html: bool, start: dt.date
         raise click.ClickException(str(exc)) from exc
     try:
         data = json.loads(answers_file.read_text(encoding="utf-8"))
-        answers = read_file(kb, data).answers
+        profile = read_profile(kb, read_file(kb, data).answers)
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{answers_file}: not JSON ({exc})") from exc
     except AnswersError as exc:
         raise click.ClickException(
             f"{answers_file}:\n" + "\n".join(f"  {p}" for p in exc.problems)
         ) from exc
-    built = planning.build(kb, answers)
+    built = planning.build(kb, profile)
     suffix = output.suffix.lower()
     if starter_only and suffix != ".docx":
         raise click.UsageError("--starter-documents writes a Word document: use -o NAME.docx")
     if as_html and suffix in EDITABLE:
         raise click.UsageError(f"--html writes HTML, not {suffix}: drop --html or change -o")
     if suffix in EDITABLE:
-        output.write_bytes(_editable(kb, built, answers, suffix, notes, start, starter_only))
+        output.write_bytes(_editable(kb, built, profile, suffix, notes, start, starter_only))
         click.echo(f"wrote {output}")
         return
-    html = report.render_plan_html(kb, built, answers, for_pdf=not as_html, notes=notes,
+    html = report.render_plan_html(kb, built, profile, for_pdf=not as_html, notes=notes,
                                    templates_dir=templates_dir)
     if as_html:
         output.write_text(html, encoding="utf-8")
@@ -78,7 +79,7 @@ def plan_command(answers_file: Path, output: Path, as_html: bool, start: dt.date
 EDITABLE = (".docx", ".xlsx", ".csv")
 
 
-def _editable(kb: Knowledge, built: planning.Plan, answers: Answers,
+def _editable(kb: Knowledge, built: planning.Plan, profile: CommunityProfile,
               suffix: str, notes: tuple[str, ...], start: dt.datetime | None,
               starter_only: bool) -> bytes:
     from planner import action_table, docx_export, sheet_export
@@ -86,9 +87,9 @@ def _editable(kb: Knowledge, built: planning.Plan, answers: Answers,
 
     first = start.date() if start is not None else default_start(dt.date.today())
     if suffix == ".docx":
-        ctx = docx_export.context(kb, built, answers, notes=notes, start=first)
+        ctx = docx_export.context(kb, built, profile, notes=notes, start=first)
         if starter_only:
             return docx_export.render_starter_documents(ctx)
         return docx_export.render(ctx)
-    rows = action_table.rows(kb, built, answers, first)
+    rows = action_table.rows(kb, built, profile, first)
     return sheet_export.xlsx(rows) if suffix == ".xlsx" else sheet_export.csv_bytes(rows)

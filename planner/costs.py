@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from planner.answers import Answers, is_asked, profile_value
 from planner.model import CostModel, Knowledge, Source
+from planner.profile import CommunityProfile
 
 BENEFITS = "benefits"
 
@@ -158,41 +158,34 @@ def _model(kb: Knowledge) -> CostModel:
     return kb.costs
 
 
-def band_of(kb: Knowledge, answers: Answers) -> str | None:
+def band_of(kb: Knowledge, profile: CommunityProfile) -> str | None:
     """The population band the answers give (None if the population question is unanswered)."""
-    values = profile_value(kb, answers, "population")
-    return values[0] if values else None
+    return profile.bucket
 
 
-def _number(kb: Knowledge, answers: Answers, question_id: str | None) -> int | None:
-    if question_id is None or question_id not in kb.questions:
-        return None
-    if not is_asked(kb.questions[question_id], answers):
-        return None
-    value = answers.get(question_id)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return _money(float(value))
+def _number(profile: CommunityProfile, question_id: str | None) -> int | None:
+    value = profile.number(question_id) if question_id is not None else None
+    return None if value is None else _money(float(value))
 
 
-def overrides_from_answers(kb: Knowledge, answers: Answers) -> Overrides:
+def overrides_from_answers(kb: Knowledge, profile: CommunityProfile) -> Overrides:
     """The local figures the community entered in the wizard (optional questions)."""
     if kb.costs is None:
         return Overrides()
-    wage = _number(kb, answers, kb.costs.wage_question)
+    wage = _number(profile, kb.costs.wage_question)
     wages = {role: wage for role in kb.costs.wage_roles} if wage is not None else {}
     return Overrides(wages=MappingProxyType(wages),
-                     budget=_number(kb, answers, kb.costs.budget_question))
+                     budget=_number(profile, kb.costs.budget_question))
 
 
-def for_pathway(kb: Knowledge, answers: Answers, pathway_id: str,
+def for_pathway(kb: Knowledge, profile: CommunityProfile, pathway_id: str,
                 extra: Overrides | None = None) -> CostEstimate | None:
     """The estimate for a pathway with the community's band and local figures, or None when
     the band is unknown or there is no cost model. `extra` overrides win over the answers."""
-    band = band_of(kb, answers)
+    band = band_of(kb, profile)
     if band is None or kb.costs is None or pathway_id not in kb.costs.staffing:
         return None
-    local = overrides_from_answers(kb, answers)
+    local = overrides_from_answers(kb, profile)
     if extra is not None:
         local = Overrides(
             wages=MappingProxyType({**local.wages, **extra.wages}),

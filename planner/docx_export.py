@@ -27,13 +27,12 @@ from docx.text.paragraph import Paragraph
 
 from planner import action_table, costs, report, starter, states
 from planner.actions import default_start
-from planner.answers import Answers
 from planner.brief import build_brief
 from planner.costs import CostEstimate
-from planner.matching import community_state
 from planner.model import Knowledge, Source
 from planner.ooxml import stable_zip
 from planner.plan import PathwayDetail, Plan
+from planner.profile import CommunityProfile
 from planner.report import ConsultantNote
 from planner.sensitivity import weight_sensitivity
 from planner.words import n_points
@@ -48,7 +47,7 @@ class Context:
 
     kb: Knowledge
     plan: Plan
-    answers: Answers
+    profile: CommunityProfile
     estimate: CostEstimate | None
     documents: tuple[starter.FilledDocument, ...]
     notes: tuple[ConsultantNote, ...]
@@ -59,18 +58,18 @@ class Context:
 Builder = Callable[[Document, Context], None]
 
 
-def context(kb: Knowledge, plan: Plan, answers: Answers, *,
+def context(kb: Knowledge, plan: Plan, profile: CommunityProfile, *,
             notes: Sequence[str | ConsultantNote] = (), start: dt.date | None = None,
             generated: dt.date | None = None,
             overrides: costs.Overrides | None = None) -> Context:
     """Gather the plan, its cost estimate, starter documents and dates for rendering."""
     today = generated or dt.date.today()
     top = plan.top
-    estimate = (costs.for_pathway(kb, answers, top.score.pathway.id, overrides)
+    estimate = (costs.for_pathway(kb, profile, top.score.pathway.id, overrides)
                 if top is not None else None)
     return Context(
-        kb=kb, plan=plan, answers=answers, estimate=estimate,
-        documents=starter.for_plan(kb, plan, answers),
+        kb=kb, plan=plan, profile=profile, estimate=estimate,
+        documents=starter.for_plan(kb, plan, profile),
         notes=report._notes(notes),
         start=start or default_start(today), generated=today,
     )
@@ -262,7 +261,7 @@ def summary(doc: Document, ctx: Context) -> None:
                   f"{s.low:.0f} to {s.high:.0f}).")
         para(doc, s.pathway.summary)
         heading(doc, "How sure this is", level=2)
-        weights = report.weights_words(ctx.kb, weight_sensitivity(ctx.kb, ctx.answers,
+        weights = report.weights_words(ctx.kb, weight_sensitivity(ctx.kb, ctx.profile,
                                                                    ctx.plan.ranking))
         para(doc, report.stability_words(ctx.kb, ctx.plan) + (f" {weights}" if weights else ""))
     heading(doc, "First three actions", level=2)
@@ -274,7 +273,7 @@ def profile(doc: Document, ctx: Context, title: str = "Community profile") -> No
     heading(doc, title, 1)
     para(doc, "The answers this plan is built on. \u201cDon\u2019t know\u201d answers are kept: "
               "they widen the score ranges.")
-    for section_label, rows in report.community_profile(ctx.kb, ctx.answers):
+    for section_label, rows in report.community_profile(ctx.kb, ctx.profile):
         heading(doc, section_label, level=2)
         shown = [r for r in rows if r.state != "unanswered"]
         blank = [r for r in rows if r.state == "unanswered"]
@@ -418,7 +417,7 @@ def cost(doc: Document, ctx: Context, level: int = 1) -> None:
 
 def timeline(doc: Document, ctx: Context) -> None:
     heading(doc, "Timeline", level=1)
-    rows = action_table.rows(ctx.kb, ctx.plan, ctx.answers, ctx.start)
+    rows = action_table.rows(ctx.kb, ctx.plan, ctx.profile, ctx.start)
     last = max((r.end for r in rows), default=ctx.start)
     para(doc, f"{len(rows)} steps from {ctx.start.isoformat()} to {last.isoformat()}, each "
               "starting after the steps it depends on. Steps on the longest chain set the "
@@ -555,8 +554,8 @@ def _longdate(day: dt.date) -> str:
 def council_brief(doc: Document, ctx: Context) -> None:
     """The two-page brief (planner.brief), with the staffing and cost estimate in it."""
     heading(doc, "Council brief", 1)
-    rows = action_table.rows(ctx.kb, ctx.plan, ctx.answers, ctx.start)
-    b = build_brief(ctx.kb, ctx.plan, ctx.answers, rows, ctx.start)
+    rows = action_table.rows(ctx.kb, ctx.plan, ctx.profile, ctx.start)
+    b = build_brief(ctx.kb, ctx.plan, ctx.profile, rows, ctx.start)
     if b is None:
         para(doc, "Every pathway is already running, so there is no new pathway to recommend.")
         return
@@ -599,7 +598,7 @@ def council_brief(doc: Document, ctx: Context) -> None:
 
 def action_plan(doc: Document, ctx: Context) -> None:
     heading(doc, "Action plan", 1)
-    rows = action_table.rows(ctx.kb, ctx.plan, ctx.answers, ctx.start)
+    rows = action_table.rows(ctx.kb, ctx.plan, ctx.profile, ctx.start)
     last = max((r.end for r in rows), default=ctx.start)
     para(doc, f"{len(rows)} steps from {_longdate(ctx.start)} to {_longdate(last)}. Each step "
               "starts after the steps it depends on. Steps on the longest chain set the launch "
@@ -625,7 +624,7 @@ def in_practice(doc: Document, ctx: Context) -> None:
 
 
 def state_law(doc: Document, ctx: Context) -> None:
-    records = states.context_for(ctx.kb, community_state(ctx.kb, ctx.answers))
+    records = states.context_for(ctx.kb, ctx.profile.state)
     if not records:
         return
     heading(doc, "Your state's law and money", 1)
@@ -725,9 +724,9 @@ def render(ctx: Context, sections: Sequence[tuple[str, Builder]] = SECTIONS) -> 
     return _bytes(doc)
 
 
-def render_plan(kb: Knowledge, plan: Plan, answers: Answers, **kwargs: Any) -> bytes:
+def render_plan(kb: Knowledge, plan: Plan, profile: CommunityProfile, **kwargs: Any) -> bytes:
     """Shortcut: context() then render()."""
-    return render(context(kb, plan, answers, **kwargs))
+    return render(context(kb, plan, profile, **kwargs))
 
 
 def render_starter_documents(ctx: Context) -> bytes:

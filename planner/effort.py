@@ -17,8 +17,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from planner.answers import Answers, is_asked, route_answers
+from planner.answers import Answers, route_answers
 from planner.model import Knowledge
+from planner.profile import read_profile
 
 SECONDS_PER_QUESTION = 20
 MINUTES_STEP = 5
@@ -62,9 +63,8 @@ def minutes(questions: int, seconds_per_question: int = SECONDS_PER_QUESTION) ->
 def shown_count(kb: Knowledge, answers: Answers, route: str | None = "new") -> int:
     """How many questions these answers are shown, without those the route answered."""
     fixed = route_answers(kb, route)
-    return sum(1 for q in kb.questions.values()
-               if is_asked(q, answers) and not (q.id in fixed and answers.get(q.id, fixed[q.id])
-                                                == fixed[q.id]))
+    return sum(1 for q in read_profile(kb, answers).asked
+               if not (q.id in fixed and answers.get(q.id, fixed[q.id]) == fixed[q.id]))
 
 
 def estimate(kb: Knowledge, route: str | None = "new") -> Estimate:
@@ -88,8 +88,7 @@ def minutes_left(kb: Knowledge, answers: Answers, route: str | None = None) -> i
     """Minutes for the questions these answers are still shown and have not answered (a
     respondent's welcome: their link may already hold the community's name and their role)."""
     fixed = route_answers(kb, route)
-    shown = {**fixed, **answers}
-    left = sum(1 for q in kb.questions.values()
-               if is_asked(q, shown) and q.id not in shown)
+    shown = read_profile(kb, {**fixed, **answers})
+    left = sum(1 for q in shown.asked if q.id not in shown.answers)
     return minutes(left)
 

@@ -13,7 +13,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from planner.answers import Answers, facts_of, profile_value, selected, text_value
 from planner.model import (
     Criterion,
     Funding,
@@ -24,20 +23,8 @@ from planner.model import (
     Program,
     TTAResource,
 )
+from planner.profile import CommunityProfile
 from planner.scoring import PathwayScore
-
-
-@dataclass(frozen=True)
-class Profile:
-    """What matching needs to know about a community."""
-
-    region: str | None
-    bucket: str | None
-    rurality: str | None
-    lead_agency: str | None
-    facts: frozenset[str]
-    state: str | None = None
-    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,29 +43,6 @@ class Match:
     standing: str = "model"
 
 
-def community_state(kb: Knowledge, answers: Answers) -> str | None:
-    """The community's two-letter state code, or None when not answered."""
-    question = kb.profile_question("state")
-    if question is None:
-        return None
-    for option_id in selected(answers, question.id):
-        option = question.option(option_id)
-        if option is not None and not option.dont_know and len(option.id) == 2:
-            return option.id.upper()
-    return None
-
-
-def profile(kb: Knowledge, answers: Answers) -> Profile:
-    """Read the community's profile from its answers."""
-    def one(key: str) -> str | None:
-        values = profile_value(kb, answers, key)
-        return values[0] if values else None
-
-    return Profile(one("state"), one("population"), one("rurality"), one("lead_agency"),
-                   facts_of(kb, answers), community_state(kb, answers),
-                   text_value(kb, answers, "community_name"))
-
-
 # Words that name a kind of place or agency rather than the place itself.
 _GENERIC = frozenset({
     "a", "an", "and", "the", "of", "for", "in", "on", "at", "to", "city", "county", "town",
@@ -95,7 +59,7 @@ def _words(text: str) -> frozenset[str]:
                                            .replace("'", "")) if w not in _GENERIC)
 
 
-def is_own_program(who: Profile, label: str, aliases: tuple[str, ...], place: str,
+def is_own_program(who: CommunityProfile, label: str, aliases: tuple[str, ...], place: str,
                    state: str) -> bool:
     """True when a record is the community itself: its name, an alias or its place names the
     community (in the same state, where the community's state is known)."""
@@ -107,7 +71,7 @@ def is_own_program(who: Profile, label: str, aliases: tuple[str, ...], place: st
     return any(mine <= _words(text) for text in (label, place, *aliases))
 
 
-def offered(record: Funding | TTAResource | Initiative, who: Profile) -> bool:
+def offered(record: Funding | TTAResource | Initiative, who: CommunityProfile) -> bool:
     """True when an offer is still open and its eligibility does not rule the community out."""
     if record.status == "ended":
         return False
@@ -123,7 +87,7 @@ def _where(kb: Knowledge, states: frozenset[str]) -> str:
     return ", ".join(names)
 
 
-def _location_points(kb: Knowledge, criteria: Mapping[str, Criterion], who: Profile,
+def _location_points(kb: Knowledge, criteria: Mapping[str, Criterion], who: CommunityProfile,
                      lead: str | None, location: Location) -> tuple[float, list[str]]:
     points, reasons = 0.0, []
     if who.lead_agency and lead == who.lead_agency and "lead_agency" in criteria:
@@ -149,8 +113,9 @@ def _location_points(kb: Knowledge, criteria: Mapping[str, Criterion], who: Prof
     return points, reasons
 
 
-def _common(kb: Knowledge, criteria: Mapping[str, Criterion], who: Profile, pathway_id: str,
-            lead: str | None, location: Location, note: str = "") -> tuple[float, list[str]]:
+def _common(kb: Knowledge, criteria: Mapping[str, Criterion], who: CommunityProfile,
+            pathway_id: str, lead: str | None, location: Location,
+            note: str = "") -> tuple[float, list[str]]:
     """Points and reasons shared by mentor sites and programs: the pathway (already known to
     be one the record is built around), then location."""
     points = criteria["pathway"].weight
@@ -168,7 +133,7 @@ def _primary(kb: Knowledge, site: MentorSite) -> tuple[str, ...]:
     return program.primary_pathways if program is not None else ()
 
 
-def visit_routes(kb: Knowledge, site: MentorSite, who: Profile) -> tuple[Initiative, ...]:
+def visit_routes(kb: Knowledge, site: MentorSite, who: CommunityProfile) -> tuple[Initiative, ...]:
     """The open initiatives through which a visit to the site can be requested now."""
     routes = []
     for membership in site.memberships:
@@ -179,20 +144,19 @@ def visit_routes(kb: Knowledge, site: MentorSite, who: Profile) -> tuple[Initiat
     return tuple(sorted(routes, key=lambda i: i.id))
 
 
-def offered_initiative(initiative: Initiative, who: Profile) -> bool:
+def offered_initiative(initiative: Initiative, who: CommunityProfile) -> bool:
     if not initiative.open:
         return False
     return not initiative.states or (who.state is not None and who.state in initiative.states)
 
 
-def mentor_sites(kb: Knowledge, answers: Answers, pathway_id: str, limit: int = 4,
-                 who: Profile | None = None) -> list[Match]:
+def mentor_sites(kb: Knowledge, who: CommunityProfile, pathway_id: str,
+                 limit: int = 4) -> list[Match]:
     """Mentor sites a community can ask to visit now, for a pathway, with reasons.
 
     Only sites with a current membership of an open initiative, built around the pathway,
     whose program has not ended and is not the community's own.
     """
-    who = who or profile(kb, answers)
     criteria = kb.matching.mentor_criteria
     matches = []
     for site in kb.mentor_sites.values():
@@ -213,19 +177,18 @@ def mentor_sites(kb: Knowledge, answers: Answers, pathway_id: str, limit: int = 
     return _ordered(matches, limit)
 
 
-def _own_program(who: Profile, program: Program) -> bool:
+def _own_program(who: CommunityProfile, program: Program) -> bool:
     return is_own_program(who, program.label, program.aliases, program.location.place,
                           program.location.state)
 
 
-def similar_programs(kb: Knowledge, answers: Answers, pathway_id: str,
-                     limit: int = 4, who: Profile | None = None) -> list[Match]:
+def similar_programs(kb: Knowledge, who: CommunityProfile, pathway_id: str,
+                     limit: int = 4) -> list[Match]:
     """Real programs built around the pathway, most like the community first, with reasons.
 
     A program that has ended is a past example; one the knowledge base marks as cautionary
     is a lesson. Both come after the models to learn from.
     """
-    who = who or profile(kb, answers)
     criteria = kb.matching.program_criteria
     matches = []
     for program in kb.programs.values():
@@ -245,7 +208,7 @@ def similar_programs(kb: Knowledge, answers: Answers, pathway_id: str,
 
 
 def tta_for(kb: Knowledge, resource_ids: tuple[str, ...], pathway_id: str,
-            limit: int = 3, who: Profile | None = None) -> list[Match]:
+            limit: int = 3, who: CommunityProfile | None = None) -> list[Match]:
     """TTA resources that help build the given capacities, preferring ones for the pathway.
 
     Only offers that are still made and that the community's state is eligible for (an offer
@@ -269,11 +232,10 @@ def tta_for(kb: Knowledge, resource_ids: tuple[str, ...], pathway_id: str,
     return _ordered(matches, limit)
 
 
-def funding_for(kb: Knowledge, answers: Answers, score: PathwayScore,
-                limit: int = 5, who: Profile | None = None) -> list[Match]:
+def funding_for(kb: Knowledge, who: CommunityProfile, score: PathwayScore,
+                limit: int = 5) -> list[Match]:
     """Funding programs the community is eligible for, for a pathway and its gaps, with the
     route by which it can apply."""
-    who = who or profile(kb, answers)
     gaps = {g.resource_id for g in score.gaps}
     pid = score.pathway.id
     matches = []

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from planner import matching, scoring
-from planner.answers import Answers, facts_of, profile_value, text_value
 from planner.graph import ScheduledTask, schedule, task_closure
 from planner.model import Knowledge, Measure, Pathway, Source
+from planner.profile import CommunityProfile
 from planner.words import n_points
 
 BUCKETS = ((30, "First 30 days"), (60, "Days 31 to 60"), (90, "Days 61 to 90"))
@@ -165,16 +165,15 @@ def stakeholders(kb: Knowledge, pathway: Pathway, named: frozenset[str],
     return tuple(out)
 
 
-def named_partners(kb: Knowledge, answers: Answers) -> frozenset[str]:
+def named_partners(kb: Knowledge, profile: CommunityProfile) -> frozenset[str]:
     """Partner ids the community named, its lead agency included."""
-    facts = facts_of(kb, answers)
-    named = {f for f in facts if f in kb.facts and kb.facts[f].kind == "partner"}
-    named.update(v for v in profile_value(kb, answers, "lead_agency") if v in kb.facts)
+    named = {f for f in profile.facts if f in kb.facts and kb.facts[f].kind == "partner"}
+    named.update(v for v in profile.value("lead_agency") if v in kb.facts)
     return frozenset(named)
 
 
-def _detail(kb: Knowledge, answers: Answers, s: scoring.PathwayScore,
-            running: tuple[str, ...], who: matching.Profile) -> PathwayDetail:
+def _detail(kb: Knowledge, who: CommunityProfile, s: scoring.PathwayScore,
+            running: tuple[str, ...]) -> PathwayDetail:
     pid = s.pathway.id
     gap_ids = tuple(g.resource_id for g in s.gaps)
     delta = _delta(kb, pid, running, s.build_on_shared) if running else None
@@ -187,12 +186,12 @@ def _detail(kb: Knowledge, answers: Answers, s: scoring.PathwayScore,
         gaps=tuple(GapHelp(g, tuple(matching.tta_for(kb, (g.resource_id,), pid, limit=2,
                                                      who=who)))
                    for g in s.gaps),
-        mentors=tuple(matching.mentor_sites(kb, answers, pid, who=who)),
-        programs=tuple(matching.similar_programs(kb, answers, pid, who=who)),
+        mentors=tuple(matching.mentor_sites(kb, who, pid)),
+        programs=tuple(matching.similar_programs(kb, who, pid)),
         tta=tuple(matching.tta_for(kb, gap_ids or s.pathway.element_ids, pid, limit=5,
                                    who=who)),
-        funding=tuple(matching.funding_for(kb, answers, s, who=who)),
-        stakeholders=stakeholders(kb, s.pathway, named_partners(kb, answers),
+        funding=tuple(matching.funding_for(kb, who, s)),
+        stakeholders=stakeholders(kb, s.pathway, named_partners(kb, who),
                                   frozenset(s.met)),
         measures=measures,
         delta=delta,
@@ -253,25 +252,24 @@ def _sources(kb: Knowledge, details: tuple[PathwayDetail, ...]) -> tuple[Source,
     return tuple(sorted(seen.values(), key=lambda s: (s.label.lower(), s.url)))
 
 
-def build(kb: Knowledge, answers: Answers, *, pathways: int = 1,
+def build(kb: Knowledge, profile: CommunityProfile, *, pathways: int = 1,
           choose: str | None = None, reason: str = "", chosen_by: str = "") -> Plan:
-    """Score, explain, match and plan for validated answers.
+    """Score, explain, match and plan for a community's profile.
 
     `choose` puts a pathway first among the recommended ones whatever its rank: a
     consultant's reasoned override of the result (the ranking itself is unchanged);
     `reason` and `chosen_by` say why and who, for the plan's headline.
     """
-    ranking = scoring.score(kb, answers)
-    stab = scoring.stability(kb, answers, ranking)
-    check = scoring.facts_to_check(kb, answers, ranking)
+    ranking = scoring.score(kb, profile)
+    stab = scoring.stability(kb, profile, ranking)
+    check = scoring.facts_to_check(kb, profile, ranking)
     candidates = ranking.candidates
     if choose is not None:
         if choose not in {s.pathway.id for s in candidates}:
             raise ValueError(f"'{choose}' is not a pathway that can be recommended here")
         candidates = tuple(sorted(candidates, key=lambda s: s.pathway.id != choose))
     chosen = candidates[:max(1, pathways)]
-    who = matching.profile(kb, answers)
-    details = tuple(_detail(kb, answers, s, ranking.running, who) for s in chosen)
+    details = tuple(_detail(kb, profile, s, ranking.running) for s in chosen)
     top = ranking.top
     said: set[str] = set()
     why_not = tuple(_why_not(kb, top, s, said) for s in ranking.candidates[1:]) if top else ()
@@ -284,7 +282,7 @@ def build(kb: Knowledge, answers: Answers, *, pathways: int = 1,
         lower = limit
     first = tuple(sorted(timeline, key=lambda t: (t.start, not t.critical, t.task.id))[:3])
     return Plan(
-        community=text_value(kb, answers, "community_name") or "Your community",
+        community=profile.name or "Your community",
         ranking=ranking, stability=stab, check_first=check, recommended=details,
         why_not=why_not, timeline=timeline, buckets=tuple(buckets), first_actions=first,
         sources=_sources(kb, details),

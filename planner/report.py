@@ -22,9 +22,7 @@ import jinja2
 from markupsafe import Markup
 
 from planner import actions, charts, costs, scoring, states
-from planner.answers import Answers, asked_questions, selected
 from planner.brief import build_brief
-from planner.matching import community_state
 from planner.model import (
     Amount,
     Funding,
@@ -35,6 +33,7 @@ from planner.model import (
     Source,
 )
 from planner.plan import Plan, named_partners
+from planner.profile import CommunityProfile
 from planner.scoring import Stability
 from planner.sensitivity import WeightSensitivity, weight_sensitivity
 from planner.words import n_points
@@ -127,30 +126,30 @@ def evidence_label(outcome: Outcome) -> str:
     return f"{kind} (not self-reported)"
 
 
-def answer_text(kb: Knowledge, answers: Answers, question_id: str) -> ProfileRow:
+def answer_text(kb: Knowledge, profile: CommunityProfile, question_id: str) -> ProfileRow:
     """One asked question with the community's answer, "don't know" kept visible."""
-    question = kb.questions[question_id]
-    value = answers.get(question_id)
-    if value is None or value in ("", ()):
+    qa = profile.answer(question_id)
+    question, value = qa.question, qa.value
+    if qa.status == "unanswered":
         return ProfileRow(question.label, "Not answered", "unanswered")
     if question.has_options:
-        chosen = [o for o in question.options if o.id in selected(answers, question_id)]
-        state = "dont-know" if any(o.dont_know for o in chosen) else "answered"
-        return ProfileRow(question.label, ", ".join(o.label for o in chosen), state)
+        chosen = [o for o in question.options if o.id in qa.chosen]
+        return ProfileRow(question.label, ", ".join(o.label for o in chosen), qa.status)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return ProfileRow(question.label, str(value), "answered")
 
 
-def community_profile(kb: Knowledge, answers: Answers) -> list[tuple[str, list[ProfileRow]]]:
+def community_profile(kb: Knowledge,
+                      profile: CommunityProfile) -> list[tuple[str, list[ProfileRow]]]:
     """The asked questions grouped by section, each with its answer. An optional question
     without choices (a note, a local figure) that was left blank is left out: it bears on
     nothing."""
-    asked = [q for q in asked_questions(kb, answers)
-             if q.has_options or q.required or answers.get(q.id) not in (None, "", ())]
+    asked = [q for q in profile.asked
+             if q.has_options or q.required or profile.status(q.id) == "answered"]
     groups = []
     for section in kb.sections:
-        rows = [answer_text(kb, answers, q.id) for q in asked if q.section == section.id]
+        rows = [answer_text(kb, profile, q.id) for q in asked if q.section == section.id]
         if rows:
             groups.append((section.label, rows))
     return groups
@@ -350,7 +349,7 @@ def _charts(plan: Plan) -> dict[str, Any]:
 def render_plan_html(
     kb: Knowledge,
     plan: Plan,
-    answers: Answers,
+    profile: CommunityProfile,
     *,
     for_pdf: bool = False,
     notes: Sequence[str | ConsultantNote] = (),
@@ -363,8 +362,8 @@ def render_plan_html(
 ) -> str:
     """Render the starter plan as a complete, standalone HTML document.
 
-    `answers` are the validated answers the plan was built from (the community
-    profile shows them). `base_url` is the prefix for static asset URLs (the web
+    `profile` is the community profile the plan was built from (the plan shows its
+    answers). `base_url` is the prefix for static asset URLs (the web
     preview passes its static URL; the PDF resolves relative URLs inside the
     static folder); the plan inlines its CSS and charts, so it needs none today.
     """
@@ -372,15 +371,15 @@ def render_plan_html(
     template = env.get_template("plan/plan.html")
     day = generated or dt.date.today()
     begin = start or actions.default_start(day)
-    rows = actions.action_plan(kb, plan.timeline, answers, named_partners(kb, answers), begin)
-    state_context = states.context_for(kb, community_state(kb, answers))
+    rows = actions.action_plan(kb, plan.timeline, profile, named_partners(kb, profile), begin)
+    state_context = states.context_for(kb, profile.state)
     return template.render(
         generated_date=day,
         preview_links=preview_links,
         start=begin,
         actions=rows,
-        brief=build_brief(kb, plan, answers, rows, begin),
-        cost=(costs.for_pathway(kb, answers, plan.top.score.pathway.id)
+        brief=build_brief(kb, plan, profile, rows, begin),
+        cost=(costs.for_pathway(kb, profile, plan.top.score.pathway.id)
               if plan.top else None),
         flagged=flagged_records(kb, plan) + tuple(
             (s.label, s.flags) for s in state_context if s.flags),
@@ -391,13 +390,13 @@ def render_plan_html(
         base_url=base_url,
         author=author,
         generated=(generated or dt.date.today()).isoformat(),
-        profile=community_profile(kb, answers),
+        profile=community_profile(kb, profile),
         stability=stability_words(kb, plan),
         stability_rule=STABILITY_RULE,
         check_first_words=check_first_words(kb, plan),
         unanswered=unanswered_labels(kb, plan),
         unanswered_words=unanswered_words(len(plan.ranking.unanswered_questions)),
-        weights=weights_words(kb, weight_sensitivity(kb, answers, plan.ranking)),
+        weights=weights_words(kb, weight_sensitivity(kb, profile, plan.ranking)),
         notes=_notes(notes),
         latest_amounts=latest_amounts,
         mentor_requests=lambda site: mentor_requests(kb, site),

@@ -22,6 +22,7 @@ from typing import Any
 from planner import answers as answers_mod
 from planner.loader import read_yaml_file
 from planner.model import Knowledge
+from planner.profile import CommunityProfile, read_profile
 from planner.scoring import Ranking, score, stability
 from planner.words import n_points
 
@@ -148,18 +149,16 @@ def load_dir(kb: Knowledge, directory: Path) -> tuple[Scenario, ...]:
     return tuple(load_scenario(kb, p) for p in sorted(directory.glob("*.yaml")))
 
 
-def without_goals(kb: Knowledge, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The answers with the goals question set to "don't know"."""
-    changed = dict(given)
+def without_goals(kb: Knowledge, profile: CommunityProfile) -> CommunityProfile:
+    """The profile with the goals question set to "don't know"."""
     question = kb.questions.get(GOALS_QUESTION)
     if question is None:
-        return changed
+        return profile
     dont_know = next((o.id for o in question.options if o.dont_know), None)
     if dont_know is None:
-        changed.pop(GOALS_QUESTION, None)
-    else:
-        changed[GOALS_QUESTION] = (dont_know,) if question.type == "multi" else dont_know
-    return changed
+        return profile.with_answer(GOALS_QUESTION, None)
+    return profile.with_answer(
+        GOALS_QUESTION, (dont_know,) if question.type == "multi" else dont_know)
 
 
 def goals_share(ranking: Ranking) -> float:
@@ -183,11 +182,12 @@ def evaluate(kb: Knowledge, scenarios: tuple[Scenario, ...]) -> Report:
     """Score every scenario as written and with goals unknown."""
     outcomes = []
     for s in scenarios:
-        ranking = score(kb, s.answers)
-        blind = score(kb, without_goals(kb, s.answers))
+        profile = read_profile(kb, s.answers)
+        ranking = score(kb, profile)
+        blind = score(kb, without_goals(kb, profile))
         first, second = _first_two(ranking)
         first_ng, second_ng = _first_two(blind)
-        stab = stability(kb, s.answers, ranking)
+        stab = stability(kb, profile, ranking)
         outcomes.append(Outcome(s, first, second, first_ng, second_ng, stab.status,
                                 stab.margin, goals_share(ranking)))
     return Report(tuple(outcomes))

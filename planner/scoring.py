@@ -22,16 +22,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
 
-from planner.answers import (
-    Answers,
-    asked_questions,
-    facts_of,
-    is_unknown,
-    profile_value,
-    selected,
-)
+from planner.answers import Answers
 from planner.graph import shared_elements
 from planner.model import Knowledge, Pathway, Question, Rule
+from planner.profile import CommunityProfile
 
 # Questions that describe the community rather than something it could change.
 _FIXED_PROFILES = frozenset({"community_name", "state", "population", "rurality",
@@ -228,12 +222,6 @@ def index(kb: Knowledge) -> Index:
     return Index(tables, low, high, float(half))
 
 
-def running_pathways(kb: Knowledge, answers: Answers) -> tuple[str, ...]:
-    """Pathways the community says it runs today."""
-    values = profile_value(kb, answers, "running_pathways")
-    return tuple(p.id for p in kb.pathways_in_order if p.id in values)
-
-
 def build_on_credit(kb: Knowledge, pathway_id: str,
                     running: tuple[str, ...]) -> tuple[float, tuple[str, ...]]:
     """Raw points a new pathway earns for the critical elements it shares with running ones,
@@ -251,14 +239,14 @@ def _scale(kb: Knowledge, idx: Index, pathway_id: str, existing: bool) -> tuple[
     return -idx.half_scale, 2.0 * idx.half_scale
 
 
-def score(kb: Knowledge, answers: Answers) -> Ranking:
-    """Score and rank every pathway for validated answers. Pure and deterministic."""
+def score(kb: Knowledge, profile: CommunityProfile) -> Ranking:
+    """Score and rank every pathway for a community's profile. Pure and deterministic."""
     idx = index(kb)
-    asked = asked_questions(kb, answers)
-    facts = facts_of(kb, answers)
-    running = running_pathways(kb, answers)
+    asked = profile.asked
+    facts = profile.facts
+    running = profile.running
     unknown = tuple(
-        q.id for q in asked if q.has_options and q.id in idx.tables and is_unknown(q, answers)
+        q.id for q in asked if q.has_options and q.id in idx.tables and profile.is_unknown(q.id)
         and any(idx.tables[q.id].real_low[p] != idx.tables[q.id].real_high[p]
                 for p in kb.pathways)
     )
@@ -271,7 +259,7 @@ def score(kb: Knowledge, answers: Answers) -> Ranking:
             table = idx.tables.get(question.id)
             if table is None:
                 continue
-            for option_id in selected(answers, question.id):
+            for option_id in profile.chosen(question.id):
                 option = question.option(option_id)
                 for rule, fact in table.effects.get(option_id, {}).get(pid, ()):
                     contributions.append(Contribution(
@@ -288,7 +276,7 @@ def score(kb: Knowledge, answers: Answers) -> Ranking:
         band = kb.model.band_for(round(value))
         gaps = tuple(
             Gap(e.resource, kb.facts[e.resource].label, e.why,
-                unknown=(state := _owner_state(kb, e.resource, answers, asked)) != "answered",
+                unknown=(state := profile.fact_status(e.resource)) != "answered",
                 answer_state=state)
             for e in pathway.critical_elements if e.resource not in facts
         )
@@ -301,19 +289,8 @@ def score(kb: Knowledge, answers: Answers) -> Ranking:
             running=pid in running, gaps=gaps,
             met=tuple(e.resource for e in pathway.critical_elements if e.resource in facts),
         ))
-    unanswered = tuple(q for q in unknown if not selected(answers, q))
+    unanswered = tuple(q for q in unknown if profile.status(q) == "unanswered")
     return _ranked(results, running, unknown, unanswered)
-
-
-def _owner_state(kb: Knowledge, fact: str, answers: Answers, asked: list[Question]) -> str:
-    """How the question that would report a fact was answered: "answered", "dont-know" or
-    "unanswered" (also when no asked question reports it)."""
-    for question in asked:
-        if any(fact in o.indicates for o in question.options):
-            if not selected(answers, question.id):
-                return "unanswered"
-            return "dont-know" if is_unknown(question, answers) else "answered"
-    return "unanswered"
 
 
 def _ranked(results: list[PathwayScore], running: tuple[str, ...],
@@ -335,15 +312,9 @@ def _replace_rank(s: PathwayScore, rank: int | None) -> PathwayScore:
     return replace(s, rank=rank)
 
 
-def rescore(kb: Knowledge, answers: Answers, changes: Answers) -> Ranking:
-    """Score the answers with some of them changed (a what-if); changes of None remove."""
-    merged = dict(answers)
-    for qid, value in changes.items():
-        if value in (None, "", ()):
-            merged.pop(qid, None)
-        else:
-            merged[qid] = value
-    return score(kb, merged)
+def rescore(kb: Knowledge, profile: CommunityProfile, changes: Answers) -> Ranking:
+    """Score the profile with some answers changed (a what-if); changes of None remove."""
+    return score(kb, profile.with_answers(changes))
 
 
 @dataclass(frozen=True)
@@ -382,11 +353,12 @@ def _answer_label(question: Question, chosen: tuple[str, ...]) -> str:
     return ", ".join(o.label for o in question.options if o.id in chosen)
 
 
-def _best_alternative(kb: Knowledge, idx: Index, question: Question, answers: Answers,
-                      up: str, down: str, span_up: float, span_down: float) -> Change | None:
+def _best_alternative(kb: Knowledge, idx: Index, question: Question,
+                      profile: CommunityProfile, up: str, down: str, span_up: float,
+                      span_down: float) -> Change | None:
     """The answer to one question that most improves `up` against `down`."""
     table = idx.tables[question.id]
-    current = selected(answers, question.id)
+    current = profile.chosen(question.id)
 
     def edge(chosen: tuple[str, ...]) -> float:
         return (100.0 * table.points(chosen, up) / span_up
@@ -424,7 +396,7 @@ def _overtakes(total: float, gap: float, rival_first: bool) -> bool:
     return total > gap + 1e-9 or (abs(total - gap) <= 1e-9 and rival_first)
 
 
-def unknown_gains(kb: Knowledge, answers: Answers, ranking: Ranking,
+def unknown_gains(kb: Knowledge, profile: CommunityProfile, ranking: Ranking,
                   rival: PathwayScore,
                   questions: tuple[str, ...] | None = None) -> dict[str, float]:
     """For each unknown question (or each of `questions`), the most an answer to it could
@@ -434,7 +406,7 @@ def unknown_gains(kb: Knowledge, answers: Answers, ranking: Ranking,
     spans = _spans(kb, idx, ranking)
     gains = {}
     for qid in (ranking.unknown_questions if questions is None else questions):
-        change = _best_alternative(kb, idx, kb.questions[qid], answers, rival.pathway.id,
+        change = _best_alternative(kb, idx, kb.questions[qid], profile, rival.pathway.id,
                                    top.pathway.id, spans[rival.pathway.id],
                                    spans[top.pathway.id])
         if change is not None:
@@ -442,7 +414,8 @@ def unknown_gains(kb: Knowledge, answers: Answers, ranking: Ranking,
     return gains
 
 
-def stability(kb: Knowledge, answers: Answers, ranking: Ranking | None = None) -> Stability:
+def stability(kb: Knowledge, profile: CommunityProfile,
+              ranking: Ranking | None = None) -> Stability:
     """Say how sure the top pathway is, by one rule, and find the fewest answer changes that
     would put another pathway first.
 
@@ -453,7 +426,7 @@ def stability(kb: Knowledge, answers: Answers, ranking: Ranking | None = None) -
     uncertainty but answers not yet given: whether they could let another pathway overtake
     is reported beside the label (`blank_could_overtake`) and in "worth checking first".
     """
-    ranking = ranking or score(kb, answers)
+    ranking = ranking or score(kb, profile)
     candidates = ranking.candidates
     if len(candidates) < 2:
         return Stability("none", 0.0, False, None, ())
@@ -468,7 +441,7 @@ def stability(kb: Knowledge, answers: Answers, ranking: Ranking | None = None) -
     for rival in candidates[1:]:
         gap = top.score - rival.score
         rival_first = rival.pathway.order < top.pathway.order
-        gains = unknown_gains(kb, answers, ranking, rival)
+        gains = unknown_gains(kb, profile, ranking, rival)
         gained = sum(g for q, g in gains.items() if q in dont_know)
         lead = gap - gained
         if lead < worst_lead:  # ties keep the higher-ranked rival
@@ -478,14 +451,14 @@ def stability(kb: Knowledge, answers: Answers, ranking: Ranking | None = None) -
         if _overtakes(sum(gains.values()), gap, rival_first):
             blank = True
     changeable = [
-        q for q in asked_questions(kb, answers)
+        q for q in profile.asked
         if q.id in idx.tables and q.profile not in _FIXED_PROFILES
     ]
     best: tuple[int, float, str, tuple[Change, ...]] | None = None
     for rival in candidates[1:]:
         changes = [
             c for q in changeable
-            if (c := _best_alternative(kb, idx, q, answers, rival.pathway.id, top.pathway.id,
+            if (c := _best_alternative(kb, idx, q, profile, rival.pathway.id, top.pathway.id,
                                        spans[rival.pathway.id],
                                        spans[top.pathway.id])) is not None
         ]
@@ -526,7 +499,7 @@ class CheckFirst:
     unanswered: bool = False
 
 
-def facts_to_check(kb: Knowledge, answers: Answers, ranking: Ranking | None = None,
+def facts_to_check(kb: Knowledge, profile: CommunityProfile, ranking: Ranking | None = None,
                    limit: int = 5) -> tuple[CheckFirst, ...]:
     """The unknown answers most worth finding out first.
 
@@ -535,7 +508,7 @@ def facts_to_check(kb: Knowledge, answers: Answers, ranking: Ranking | None = No
     separately, so taking the largest gains first gives the fewest). Then the rest, by how far
     they could move the scores, up to `limit` in all. Ties go by question id.
     """
-    ranking = ranking or score(kb, answers)
+    ranking = ranking or score(kb, profile)
     candidates = ranking.candidates
     if not candidates:
         return ()
@@ -546,7 +519,7 @@ def facts_to_check(kb: Knowledge, answers: Answers, ranking: Ranking | None = No
     fewest: list[str] | None = None
     swing: dict[str, float] = {q: 0.0 for q in ranking.unknown_questions}
     for rival in candidates[1:]:
-        gains = unknown_gains(kb, answers, ranking, rival)
+        gains = unknown_gains(kb, profile, ranking, rival)
         gap = top.score - rival.score
         rival_first = rival.pathway.order < top.pathway.order
         for qid, gain in gains.items():

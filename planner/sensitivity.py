@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.answers import Answers
 from planner.model import Knowledge, Rule
+from planner.profile import CommunityProfile
 from planner.scoring import (
     WEIGHT_LIMITS,
     Contribution,
@@ -55,8 +55,8 @@ class WeightSensitivity:
         return not self.margins
 
 
-def weight_sensitivity(kb: Knowledge, answers: Answers, ranking: Ranking | None = None,
-                       limit: int = 3) -> WeightSensitivity:
+def weight_sensitivity(kb: Knowledge, profile: CommunityProfile,
+                       ranking: Ranking | None = None, limit: int = 3) -> WeightSensitivity:
     """For each rule that gives points under these answers, the nearest whole weight within
     the published limits at which another pathway would lead; the nearest `limit` of them.
 
@@ -64,7 +64,7 @@ def weight_sensitivity(kb: Knowledge, answers: Answers, ranking: Ranking | None 
     and the shared scale ranks raw points as it ranks scores. Exact: checked against
     re-scoring with `with_weights` in the tests.
     """
-    ranking = ranking or score(kb, answers)
+    ranking = ranking or score(kb, profile)
     candidates = ranking.candidates
     if len(candidates) < 2:
         return WeightSensitivity(0, ())

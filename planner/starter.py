@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from planner.answers import Answers, profile_value, text_value
 from planner.model import Knowledge, SampleLink, Source
 from planner.plan import PathwayDetail, Plan
+from planner.profile import CommunityProfile
 
 
 @dataclass(frozen=True)
@@ -46,15 +46,14 @@ def _words(items: list[str], empty: str) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def values(kb: Knowledge, answers: Answers, detail: PathwayDetail) -> Mapping[str, str]:
+def values(kb: Knowledge, profile: CommunityProfile, detail: PathwayDetail) -> Mapping[str, str]:
     """The placeholder values for one recommended pathway."""
-    leads = [kb.facts[v].label for v in profile_value(kb, answers, "lead_agency")
-             if v in kb.facts]
+    leads = [kb.facts[v].label for v in profile.value("lead_agency") if v in kb.facts]
     lead = leads[0] if leads else "the lead agency"
     named = [s.label for s in detail.stakeholders if s.status == "named" and s.label != lead]
     missing = [s.label for s in detail.stakeholders if s.essential and s.status == "missing"]
     return _Fill(
-        community=text_value(kb, answers, "community_name") or "your community",
+        community=profile.name or "your community",
         pathway=detail.score.pathway.label,
         lead=lead,
         partners=_words(named, "the partners you name"),
@@ -62,11 +61,11 @@ def values(kb: Knowledge, answers: Answers, detail: PathwayDetail) -> Mapping[st
     )
 
 
-def for_pathway(kb: Knowledge, answers: Answers,
+def for_pathway(kb: Knowledge, profile: CommunityProfile,
                 detail: PathwayDetail) -> tuple[FilledDocument, ...]:
     """Every starter document that applies to the pathway, filled in, in file order."""
     pathway = detail.score.pathway
-    fill = values(kb, answers, detail)
+    fill = values(kb, profile, detail)
     partners = tuple(s.label for s in detail.stakeholders if s.status == "named")
     return tuple(
         FilledDocument(
@@ -81,6 +80,7 @@ def for_pathway(kb: Knowledge, answers: Answers,
     )
 
 
-def for_plan(kb: Knowledge, plan: Plan, answers: Answers) -> tuple[FilledDocument, ...]:
+def for_plan(kb: Knowledge, plan: Plan,
+             profile: CommunityProfile) -> tuple[FilledDocument, ...]:
     """The starter documents for the plan's first recommended pathway."""
-    return for_pathway(kb, answers, plan.top) if plan.top else ()
+    return for_pathway(kb, profile, plan.top) if plan.top else ()

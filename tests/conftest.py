@@ -18,6 +18,7 @@ from scenarioplans import ScenarioPlan, ScenarioPlans
 
 from planner import answers, loader, pdf, plan, report
 from planner.model import Knowledge
+from planner.profile import read_profile
 
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "knowledge"
 
@@ -71,8 +72,9 @@ def scenario_plan(shipped_kb: Knowledge) -> ScenarioPlans:
         if path not in made:
             scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
             given = answers.validate(shipped_kb, scenario["answers"], complete=False)
-            built = plan.build(shipped_kb, given)
-            html = report.render_plan_html(shipped_kb, built, given, for_pdf=True,
+            profile = read_profile(shipped_kb, given)
+            built = plan.build(shipped_kb, profile)
+            html = report.render_plan_html(shipped_kb, built, profile, for_pdf=True,
                                            generated=dt.date(2026, 11, 25))
             made[path] = ScenarioPlan(given, built, html, pdf.render_pdf(html))
         return made[path]

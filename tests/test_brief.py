@@ -18,6 +18,7 @@ from scenarioplans import ScenarioPlans, each_scenario
 
 from planner import actions, answers, pdf, plan, readability, report
 from planner.model import Knowledge
+from planner.profile import read_profile
 
 ROOT = Path(__file__).resolve().parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -44,7 +45,8 @@ def _brief_text(html: str) -> str:
 def test_the_brief_reads_at_grade_ten_or_below_without_the_models_words(
         shipped_kb: Knowledge, path: Path) -> None:
     given = _given(shipped_kb, path)
-    html = report.render_plan_html(shipped_kb, plan.build(shipped_kb, given), given,
+    profile = read_profile(shipped_kb, given)
+    html = report.render_plan_html(shipped_kb, plan.build(shipped_kb, profile), profile,
                                    generated=dt.date(2026, 11, 25))
     text = _brief_text(html)
     assert len(text.split()) > 150, "a real brief"
@@ -76,7 +78,8 @@ def test_the_brief_fits_two_pages_and_the_action_plan_follows(scenario_plan: Sce
 def test_the_fixture_plan_has_at_most_twelve_pages(shipped_kb: Knowledge) -> None:
     raw = json.loads(HUNTINGTON.read_text(encoding="utf-8"))["answers"]
     given = answers.validate(shipped_kb, raw, complete=False)
-    html = report.render_plan_html(shipped_kb, plan.build(shipped_kb, given), given,
+    profile = read_profile(shipped_kb, given)
+    html = report.render_plan_html(shipped_kb, plan.build(shipped_kb, profile), profile,
                                    for_pdf=True, generated=dt.date(2026, 11, 25))
     pages = len(pypdf.PdfReader(io.BytesIO(pdf.render_pdf(html))).pages)
     assert pages <= 12, pages
@@ -85,10 +88,11 @@ def test_the_fixture_plan_has_at_most_twelve_pages(shipped_kb: Knowledge) -> Non
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_action_plan_dates_follow_the_dependencies(shipped_kb: Knowledge, path: Path) -> None:
     given = _given(shipped_kb, path)
-    built = plan.build(shipped_kb, given)
+    profile = read_profile(shipped_kb, given)
+    built = plan.build(shipped_kb, profile)
     start = dt.date(2027, 1, 4)
-    rows = actions.action_plan(shipped_kb, built.timeline, given,
-                               plan.named_partners(shipped_kb, given), start)
+    rows = actions.action_plan(shipped_kb, built.timeline, profile,
+                               plan.named_partners(shipped_kb, profile), start)
     by_label = {r.step: r for r in rows}
     assert rows and min(r.start for r in rows) == start
     for row in rows:
@@ -96,7 +100,7 @@ def test_action_plan_dates_follow_the_dependencies(shipped_kb: Knowledge, path: 
         for dep in row.depends_on:
             assert row.start > by_label[dep].end, (row.step, dep)
         assert row.lead == actions.TO_ASSIGN or row.lead_id in plan.named_partners(
-            shipped_kb, given)
+            shipped_kb, read_profile(shipped_kb, given))
     chain = [r for r in rows if r.on_longest_chain]
     assert chain and max(r.end for r in chain) == max(r.end for r in rows)
 
@@ -122,7 +126,8 @@ def test_a_bad_start_date_is_refused_with_a_reason() -> None:
 def test_the_brief_does_not_repeat_a_line(shipped_kb: Knowledge) -> None:
     raw: dict[str, Any] = json.loads(HUNTINGTON.read_text(encoding="utf-8"))["answers"]
     given = answers.validate(shipped_kb, raw, complete=False)
-    html = report.render_plan_html(shipped_kb, plan.build(shipped_kb, given), given)
+    profile = read_profile(shipped_kb, given)
+    html = report.render_plan_html(shipped_kb, plan.build(shipped_kb, profile), profile)
     items = [" ".join(line.split()) for line in _brief_text(html).split("\n\n")
              if line.strip()]
     assert len(items) == len(set(items))

@@ -11,6 +11,7 @@ import pytest
 
 from planner import answers, charts, plan
 from planner.model import Knowledge
+from planner.profile import read_profile
 
 ROOT = Path(__file__).resolve().parent
 
@@ -18,7 +19,8 @@ ROOT = Path(__file__).resolve().parent
 @pytest.fixture(scope="module")
 def built(shipped_kb: Knowledge) -> plan.Plan:
     data = json.loads((ROOT / "fixtures" / "answers" / "huntington.json").read_text())
-    return plan.build(shipped_kb, answers.read_file(shipped_kb, data).answers)
+    given = answers.read_file(shipped_kb, data).answers
+    return plan.build(shipped_kb, read_profile(shipped_kb, given))
 
 
 def test_each_chart_is_titled_vector_svg_with_its_labels(built: plan.Plan) -> None:

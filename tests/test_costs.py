@@ -10,6 +10,7 @@ import pytest
 
 from planner import answers, costs, loader
 from planner.model import Knowledge
+from planner.profile import read_profile
 
 if TYPE_CHECKING:
     from conftest import BreakKnowledge
@@ -90,15 +91,15 @@ def test_the_wizard_answers_give_the_band_and_the_local_figures() -> None:
            "rurality": "rural", "lead-agency": "police", "existing-program": "no",
            "local-peer-wage": 41000, "local-budget": 250000}
     given = answers.validate(KB, raw, complete=False)
-    assert costs.band_of(KB, given) == "small"
-    overrides = costs.overrides_from_answers(KB, given)
+    assert costs.band_of(KB, read_profile(KB, given)) == "small"
+    overrides = costs.overrides_from_answers(KB, read_profile(KB, given))
     assert overrides.budget == 250000
     assert set(overrides.wages) == {"peer", "case-manager"} and overrides.wages["peer"] == 41000
-    estimate = costs.for_pathway(KB, given, "naloxone-plus")
+    estimate = costs.for_pathway(KB, read_profile(KB, given), "naloxone-plus")
     assert estimate is not None and estimate.budget == 250000
     without = answers.validate(KB, {k: v for k, v in raw.items() if not k.startswith("local")},
                                complete=False)
-    assert costs.overrides_from_answers(KB, without) == costs.Overrides()
+    assert costs.overrides_from_answers(KB, read_profile(KB, without)) == costs.Overrides()
 
 
 def test_unknown_pathway_or_band_is_a_clear_error() -> None:

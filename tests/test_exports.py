@@ -32,6 +32,7 @@ from planner import (
 from planner import plan as planning
 from planner.actions import default_start
 from planner.cli import main
+from planner.profile import read_profile
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 KB = loader.load_default()
@@ -42,7 +43,7 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 def _built(path: Path) -> tuple[planning.Plan, dict[str, Any]]:
     with path.open(encoding="utf-8") as handle:
         given = answers.validate(KB, yaml.safe_load(handle)["answers"])
-    return planning.build(KB, given), given
+    return planning.build(KB, read_profile(KB, given)), given
 
 
 def _html_sections(html: str) -> list[str]:
@@ -53,11 +54,12 @@ def _html_sections(html: str) -> list[str]:
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_the_word_plan_opens_and_has_the_html_plans_sections(path: Path) -> None:
     built, given = _built(path)
-    body = docx_export.render_plan(KB, built, given, start=START, notes=["Visit found: X."])
+    profile = read_profile(KB, given)
+    body = docx_export.render_plan(KB, built, profile, start=START, notes=["Visit found: X."])
     document = docx.Document(io.BytesIO(body))
     headings = [p.text for p in document.paragraphs
                 if p.style is not None and p.style.name == "Heading 1"]
-    html = report.render_plan_html(KB, built, given, notes=["Visit found: X."])
+    html = report.render_plan_html(KB, built, read_profile(KB, given), notes=["Visit found: X."])
     expected = _html_sections(html)
     assert expected and expected[0] == "Council brief"
     found = iter(headings)
@@ -91,7 +93,7 @@ def test_the_word_plan_opens_and_has_the_html_plans_sections(path: Path) -> None
 
 def test_the_word_plans_cost_table_adds_up() -> None:
     built, given = _built(SCENARIOS[[p.stem for p in SCENARIOS].index("huntington-qrt")])
-    ctx = docx_export.context(KB, built, given, start=START)
+    ctx = docx_export.context(KB, built, read_profile(KB, given), start=START)
     assert ctx.estimate is not None
     document = docx.Document(io.BytesIO(docx_export.render(ctx)))
     grid = next(t for t in document.tables if t.rows[0].cells[0].text == "Line")
@@ -106,7 +108,7 @@ def test_the_word_plans_cost_table_adds_up() -> None:
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_the_action_plan_spreadsheet_dates_follow_the_dependencies(path: Path) -> None:
     built, given = _built(path)
-    rows = action_table.rows(KB, built, given, START)
+    rows = action_table.rows(KB, built, read_profile(KB, given), START)
     assert rows and min(r.start for r in rows) == START
     book = openpyxl.load_workbook(io.BytesIO(sheet_export.xlsx(rows)))
     sheet = book.active
@@ -132,7 +134,8 @@ def test_the_action_plan_spreadsheet_dates_follow_the_dependencies(path: Path) -
 
 def test_each_step_ends_on_its_last_day_and_the_next_starts_the_day_after() -> None:
     built, given = _built(SCENARIOS[0])
-    for row, step in zip(action_table.rows(KB, built, given, START), built.timeline, strict=True):
+    profile = read_profile(KB, given)
+    for row, step in zip(action_table.rows(KB, built, profile, START), built.timeline, strict=True):
         assert (row.end - row.start).days + 1 == step.task.duration_days
 
 
@@ -150,8 +153,8 @@ def test_the_default_start_is_the_first_monday_of_next_month(today: dt.date,
 
 def test_a_lead_is_a_partner_the_community_named_or_to_assign() -> None:
     built, given = _built(SCENARIOS[0])
-    have = {KB.facts[f].label for f in planning.named_partners(KB, given)}
-    for row in action_table.rows(KB, built, given, START):
+    have = {KB.facts[f].label for f in planning.named_partners(KB, read_profile(KB, given))}
+    for row in action_table.rows(KB, built, read_profile(KB, given), START):
         assert row.lead in have or row.lead == actions.TO_ASSIGN
 
 
@@ -162,9 +165,9 @@ def test_starter_documents_exist_for_every_pathway_with_the_named_partners(
            "rurality": "rural", "lead-agency": "sheriff", "existing-program": "no",
            "partners": ["treatment-provider", "peer-recovery"]}
     given = answers.validate(KB, raw, complete=False)
-    built = planning.build(KB, given, choose=pathway)
+    built = planning.build(KB, read_profile(KB, given), choose=pathway)
     assert built.top is not None and built.top.score.pathway.id == pathway
-    documents = starter.for_plan(KB, built, given)
+    documents = starter.for_plan(KB, built, read_profile(KB, given))
     kinds = {d.kind for d in documents}
     assert {"mou", "data-sharing", "form"} <= kinds
     assert ("procedure" in kinds) == (pathway == "naloxone-plus")
@@ -207,7 +210,7 @@ def test_a_local_wage_in_the_answers_reaches_the_word_plan() -> None:
     local = dict(given)
     local["local-peer-wage"] = 41000.0
     local["local-budget"] = 300000.0
-    ctx = docx_export.context(KB, built, local, start=START)
+    ctx = docx_export.context(KB, built, read_profile(KB, local), start=START)
     assert ctx.estimate is not None and ctx.estimate.budget == 300000
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(docx_export.render(ctx)))
                      .paragraphs)
@@ -221,12 +224,14 @@ def test_an_unchanged_plan_gives_the_same_bytes() -> None:
 
     built, given = _built(SCENARIOS[0])
     generated = dt.date(2026, 11, 25)
-    word = docx_export.render_plan(KB, built, given, start=START, generated=generated)
-    rows = action_table.rows(KB, built, given, START)
+    profile = read_profile(KB, given)
+    word = docx_export.render_plan(KB, built, profile, start=START, generated=generated)
+    rows = action_table.rows(KB, built, read_profile(KB, given), START)
     sheet = sheet_export.xlsx(rows, generated=generated)
     for body in (word, sheet):
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
             assert {i.date_time for i in archive.infolist()} == {FIXED}
             core = archive.read("docProps/core.xml").decode()
             assert "2026-11-25T00:00:00Z" in core
-    assert word == docx_export.render_plan(KB, built, given, start=START, generated=generated)
+    assert word == docx_export.render_plan(KB, built, read_profile(KB, given), start=START,
+                                           generated=generated)

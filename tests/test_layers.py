@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "planner"
-CORE = ["model", "loader", "validation", "answers", "scoring", "sensitivity", "graph",
+CORE = ["model", "loader", "validation", "answers", "profile", "scoring", "sensitivity", "graph",
         "matching", "plan", "charts", "report", "costs", "action_table", "starter",
         "docx_export", "sheet_export", "ooxml", "findings", "scenarios"]
 WEB_ONLY = ["flask", "flask_wtf", "wtforms", "werkzeug", "sqlalchemy", "alembic", "gunicorn"]
@@ -68,3 +69,32 @@ def test_the_loader_and_the_knowledge_checks_import_no_cycle() -> None:
     assert "validation" in _planner_imports(PACKAGE / "loader.py")
     assert "loader" not in _planner_imports(PACKAGE / "validation.py")
     assert "loader" not in _planner_imports(PACKAGE / "findings.py")
+
+
+def test_the_core_modules_import_one_another_without_a_cycle() -> None:
+    """No core module depends on itself through others (imports inside functions count)."""
+    graph = {name: _planner_imports(PACKAGE / f"{name}.py") & set(CORE) for name in CORE}
+    cycles = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        for nxt in sorted(graph[name]):
+            if nxt in path:
+                cycles.append((*path[path.index(nxt):], nxt))
+            else:
+                visit(nxt, (*path, nxt))
+
+    for name in CORE:
+        visit(name, (name,))
+    assert not cycles, cycles[0]
+
+
+def test_only_the_profile_reads_answers_for_the_core() -> None:
+    """The answers are read once, into planner.profile: no other core module picks options,
+    facts or conditions out of the raw answers itself."""
+    helpers = re.compile(r"(?<![\w.])(is_asked|asked_questions|selected|facts_of|profile_value"
+                         r"|text_value|is_unknown)\(")
+    for path in sorted(PACKAGE.glob("*.py")):
+        if path.stem in {"answers", "profile"}:
+            continue
+        found = helpers.search(path.read_text(encoding="utf-8"))
+        assert found is None, (path.stem, found and found.group(0))

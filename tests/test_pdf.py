@@ -17,6 +17,7 @@ from scenarioplans import ScenarioPlans, each_scenario
 
 from planner import answers, pdf, plan, report
 from planner.model import Knowledge
+from planner.profile import read_profile
 
 HUNTINGTON_FILE = Path(__file__).parent / "fixtures" / "answers" / "huntington.json"
 SECTIONS = ("Council brief", "Action plan", "Who must be at the table", " in practice",
@@ -31,13 +32,14 @@ NOTE = "Met the chief on 3 May; the council votes in June."
 def built(shipped_kb: Knowledge) -> tuple[plan.Plan, dict[str, Any]]:
     data = json.loads(HUNTINGTON_FILE.read_text(encoding="utf-8"))
     given = dict(answers.read_file(shipped_kb, data).answers)
-    return plan.build(shipped_kb, given), given
+    return plan.build(shipped_kb, read_profile(shipped_kb, given)), given
 
 
 @pytest.fixture(scope="module")
 def pdf_bytes(shipped_kb: Knowledge, built: tuple[plan.Plan, dict[str, Any]]) -> bytes:
     the_plan, given = built
-    html = report.render_plan_html(shipped_kb, the_plan, given, for_pdf=True, notes=[NOTE],
+    profile = read_profile(shipped_kb, given)
+    html = report.render_plan_html(shipped_kb, the_plan, profile, for_pdf=True, notes=[NOTE],
                                    generated=dt.date(2026, 11, 1))
     return pdf.render_pdf(html)
 

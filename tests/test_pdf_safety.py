@@ -22,6 +22,7 @@ import pytest
 
 from planner import answers, pdf, plan, report
 from planner.model import Knowledge
+from planner.profile import read_profile
 
 HUNTINGTON_FILE = Path(__file__).parent / "fixtures" / "answers" / "huntington.json"
 PNG = base64.b64decode(
@@ -97,8 +98,8 @@ def test_markup_in_every_free_text_field_fetches_nothing_and_prints_as_text(
     data = json.loads(HUNTINGTON_FILE.read_text(encoding="utf-8"))
     raw = {**data["answers"], "community-name": name, "notes": "\n".join(evil)}
     given = answers.validate(shipped_kb, raw)
-    built = plan.build(shipped_kb, given)
-    html = report.render_plan_html(shipped_kb, built, given, for_pdf=True,
+    built = plan.build(shipped_kb, read_profile(shipped_kb, given))
+    html = report.render_plan_html(shipped_kb, built, read_profile(shipped_kb, given), for_pdf=True,
                                    notes=["\n".join(evil), report.ConsultantNote(evil[3], evil[1])])
     body = pdf.render_pdf(html)
 

@@ -6,6 +6,7 @@ import pytest
 
 from planner import answers, graph, loader, plan
 from planner.model import Knowledge
+from planner.profile import read_profile
 
 PROFILE = {"community-name": "Huntington", "state": "wv", "population": "50k-250k",
            "rurality": "mixed", "lead-agency": "local-government", "existing-program": "no",
@@ -20,7 +21,7 @@ def kb() -> Knowledge:
 
 @pytest.fixture(scope="module")
 def built(kb: Knowledge) -> plan.Plan:
-    return plan.build(kb, answers.validate(kb, PROFILE))
+    return plan.build(kb, read_profile(kb, answers.validate(kb, PROFILE)))
 
 
 def test_tasks_start_after_everything_they_depend_on(kb: Knowledge, built: plan.Plan) -> None:
@@ -99,7 +100,7 @@ def test_an_existing_program_gets_a_delta_plan_with_only_what_is_new(kb: Knowled
     existing = {**PROFILE, "existing-program": "yes", "running-pathways": ("naloxone-plus",),
                 "possession-arrests": "often", "prosecutor": "agreed",
                 "goals": ("fewer-arrests",)}
-    built = plan.build(kb, answers.validate(kb, existing))
+    built = plan.build(kb, read_profile(kb, answers.validate(kb, existing)))
     detail = built.recommended[0]
     assert detail.score.pathway.id == "officer-intervention"
     delta = detail.delta
@@ -124,10 +125,10 @@ def test_a_consultant_can_choose_another_pathway_without_changing_the_ranking(
     kb: Knowledge,
 ) -> None:
     given = answers.validate(kb, PROFILE)
-    chosen = plan.build(kb, given, choose="active-outreach")
+    chosen = plan.build(kb, read_profile(kb, given), choose="active-outreach")
     assert chosen.recommended[0].score.pathway.id == "active-outreach"
     assert chosen.ranking.top is not None
     assert chosen.ranking.top.pathway.id == "naloxone-plus"
     assert all(t.task.applies_to("active-outreach") for t in chosen.timeline)
     with pytest.raises(ValueError, match="not a pathway"):
-        plan.build(kb, given, choose="no-such-pathway")
+        plan.build(kb, read_profile(kb, given), choose="no-such-pathway")

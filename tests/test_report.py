@@ -15,6 +15,7 @@ import yaml
 
 from planner import answers, plan, report
 from planner.model import Knowledge
+from planner.profile import read_profile
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 
@@ -69,12 +70,12 @@ def huntington(kb: Knowledge) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def built(kb: Knowledge, huntington: dict[str, Any]) -> plan.Plan:
-    return plan.build(kb, huntington)
+    return plan.build(kb, read_profile(kb, huntington))
 
 
 @pytest.fixture(scope="module")
 def html(kb: Knowledge, built: plan.Plan, huntington: dict[str, Any]) -> str:
-    return report.render_plan_html(kb, built, huntington, for_pdf=True,
+    return report.render_plan_html(kb, built, read_profile(kb, huntington), for_pdf=True,
                                    notes=["Met the chief on 3 May."],
                                    generated=dt.date(2026, 11, 1))
 
@@ -195,18 +196,20 @@ def test_the_action_plan_lists_every_step_once_with_dates(built: plan.Plan, html
 
 def test_consultant_notes_appear_only_when_given(kb: Knowledge, built: plan.Plan,
                                                  huntington: dict[str, Any]) -> None:
-    without = report.render_plan_html(kb, built, huntington)
+    without = report.render_plan_html(kb, built, read_profile(kb, huntington))
     assert "class=\"consultant-note\"" not in without
     assert "What the visit found" in without  # space to write in, always
     with_note = report.render_plan_html(
-        kb, built, huntington, notes=[report.ConsultantNote("Call back", "Ana", "2026-05-03")])
+        kb, built, read_profile(kb, huntington),
+        notes=[report.ConsultantNote("Call back", "Ana", "2026-05-03")])
     assert "Call back" in with_note and "Ana, 2026-05-03" in with_note
 
 
 def test_free_text_is_escaped_everywhere(kb: Knowledge, huntington: dict[str, Any]) -> None:
     evil = '<img src="file:///etc/passwd"><script>alert(1)</script>'
     given = answers.validate(kb, {**huntington, "community-name": evil[:120], "notes": evil})
-    html = report.render_plan_html(kb, plan.build(kb, given), given, notes=[evil])
+    profile = read_profile(kb, given)
+    html = report.render_plan_html(kb, plan.build(kb, profile), profile, notes=[evil])
     assert "<script" not in html and "file:///etc/passwd\"" not in html
     assert re.findall(r"<img\b[^>]*>", html) == re.findall(
         r'<img src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+" alt="[^"<>]*">', html)
@@ -217,7 +220,7 @@ def test_a_templates_folder_can_be_configured(tmp_path: Path, kb: Knowledge, bui
                                               huntington: dict[str, Any]) -> None:
     (tmp_path / "plan").mkdir()
     (tmp_path / "plan" / "plan.html").write_text("<p>{{ plan.community }}</p>", encoding="utf-8")
-    out = report.render_plan_html(kb, built, huntington, templates_dir=tmp_path)
+    out = report.render_plan_html(kb, built, read_profile(kb, huntington), templates_dir=tmp_path)
     assert out == "<p>Huntington / Cabell County</p>"
 
 
@@ -237,7 +240,8 @@ def test_only_web_links_become_links() -> None:
 def test_every_scenario_renders_a_complete_plan(kb: Knowledge, path: Path) -> None:
     scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
     given = answers.validate(kb, scenario["answers"])
-    html = report.render_plan_html(kb, plan.build(kb, given), given, for_pdf=True)
+    profile = read_profile(kb, given)
+    html = report.render_plan_html(kb, plan.build(kb, profile), profile, for_pdf=True)
     headings = re.findall(r"<h2[^>]*>(.*?)</h2>", html, flags=re.S)
     for title in SECTIONS:
         assert any(title in h for h in headings), (path.stem, title)

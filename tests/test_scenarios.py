@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from planner import answers, loader, scenarios, scoring
 from planner.cli import main
+from planner.profile import read_profile
 
 FOLDER = Path(__file__).parent / "scenarios"
 SCENARIOS = sorted(FOLDER.glob("*.yaml"))
@@ -50,7 +51,7 @@ def test_scenario_ranks_the_programs_real_pathway_first(path: Path) -> None:
     assert scenario["program"] in kb.programs
     expected = _expected(scenario)
     assert expected in kb.programs[scenario["program"]].pathways
-    ranking = scoring.score(kb, answers.validate(kb, scenario["answers"]))
+    ranking = scoring.score(kb, read_profile(kb, answers.validate(kb, scenario["answers"])))
     top_two = [s.pathway.id for s in ranking.candidates[:2]]
     assert expected in top_two, f"{path.stem}: got {top_two}"
     if not scenario["expect"].get("known_miss"):
@@ -91,8 +92,8 @@ def test_validate_json_agrees_with_scoring_each_scenario() -> None:
     for row in data["results"]:
         scenario = _load(FOLDER / f"{row['scenario']}.yaml")
         given = answers.validate(kb, scenario["answers"])
-        ranking = scoring.score(kb, given)
-        blind = scoring.score(kb, {**given, "goals": ("dont-know",)})
+        ranking = scoring.score(kb, read_profile(kb, given))
+        blind = scoring.score(kb, read_profile(kb, {**given, "goals": ("dont-know",)}))
         assert row["first"] == ranking.candidates[0].pathway.id
         assert row["first_goals_unknown"] == blind.candidates[0].pathway.id
         hits += row["first"] == row["expected"]
@@ -109,7 +110,7 @@ def test_validate_json_agrees_with_scoring_each_scenario() -> None:
 def test_goals_share_is_the_goals_points_over_the_top_pathways_positive_points() -> None:
     kb = loader.load_default()
     given = answers.validate(kb, _load(FOLDER / "gloucester.yaml")["answers"])
-    ranking = scoring.score(kb, given)
+    ranking = scoring.score(kb, read_profile(kb, given))
     top = ranking.candidates[0]
     goal = sum(c.points for c in top.contributions if c.question_id == "goals" and c.points > 0)
     total = sum(c.points for c in top.contributions if c.points > 0)
@@ -174,7 +175,7 @@ def test_goals_do_not_swing_a_community_whose_circumstances_clearly_fit(path: Pa
     kb = loader.load_default()
     given = answers.validate(kb, _load(path)["answers"])
     blank = {k: v for k, v in given.items() if k != "goals"}
-    ranking = scoring.score(kb, blank)
+    ranking = scoring.score(kb, read_profile(kb, blank))
     leader, second = ranking.candidates[0], ranking.candidates[1]
     if leader.score - second.score < kb.model.close_call_margin:
         pytest.skip("no clear fit without goals")
@@ -183,11 +184,12 @@ def test_goals_do_not_swing_a_community_whose_circumstances_clearly_fit(path: Pa
     span = 2 * idx.half_scale
     tries = [(o.id,) for o in question.options if not o.dont_know]
     for rival in ranking.candidates[1:]:
-        best = scoring._best_alternative(kb, idx, question, blank, rival.pathway.id,
+        best = scoring._best_alternative(kb, idx, question, read_profile(kb, blank),
+                                         rival.pathway.id,
                                          leader.pathway.id, span, span)
         if best is not None:
             assert len(best.to_options) <= (question.max_choices or len(tries))
             tries.append(best.to_options)
     for chosen in tries:
-        after = scoring.score(kb, {**blank, "goals": chosen})
+        after = scoring.score(kb, read_profile(kb, {**blank, "goals": chosen}))
         assert after.candidates[0].pathway.id == leader.pathway.id, (chosen, path.stem)

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner import answers, loader, scoring
+from planner.profile import read_profile
 
 KB = loader.load_default()
 CHOICE = [q for q in KB.questions.values() if q.has_options]
@@ -45,7 +46,7 @@ PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthC
 @PROPS
 @given(answer_sets())
 def test_scores_and_ranges_stay_within_0_and_100(given_answers: dict[str, Any]) -> None:
-    for s in scoring.score(KB, given_answers).scores:
+    for s in scoring.score(KB, read_profile(KB, given_answers)).scores:
         assert 0 <= s.low <= s.score + 1e-9 and s.score <= s.high + 1e-9 and s.high <= 100
         assert -1e-9 <= s.score <= 100 + 1e-9
 
@@ -53,8 +54,8 @@ def test_scores_and_ranges_stay_within_0_and_100(given_answers: dict[str, Any]) 
 @PROPS
 @given(answer_sets())
 def test_scoring_is_deterministic(given_answers: dict[str, Any]) -> None:
-    first = scoring.score(KB, given_answers)
-    second = scoring.score(KB, dict(given_answers))
+    first = scoring.score(KB, read_profile(KB, given_answers))
+    second = scoring.score(KB, read_profile(KB, dict(given_answers)))
     assert [(s.pathway.id, s.score, s.rank) for s in first.scores] == [
         (s.pathway.id, s.score, s.rank) for s in second.scores
     ]
@@ -63,7 +64,7 @@ def test_scoring_is_deterministic(given_answers: dict[str, Any]) -> None:
 @PROPS
 @given(answer_sets())
 def test_decomposition_sums_to_the_score(given_answers: dict[str, Any]) -> None:
-    for s in scoring.score(KB, given_answers).scores:
+    for s in scoring.score(KB, read_profile(KB, given_answers)).scores:
         assert math.isclose(s.decomposition_total, s.score, abs_tol=1e-9)
 
 
@@ -73,8 +74,8 @@ def test_answer_order_never_matters(given_answers: dict[str, Any], rnd: random.R
     items = list(given_answers.items())
     rnd.shuffle(items)
     shuffled = {k: tuple(rnd.sample(v, len(v))) if isinstance(v, tuple) else v for k, v in items}
-    a = scoring.score(KB, given_answers)
-    b = scoring.score(KB, answers.validate(KB, shuffled, complete=False))
+    a = scoring.score(KB, read_profile(KB, given_answers))
+    b = scoring.score(KB, read_profile(KB, answers.validate(KB, shuffled, complete=False)))
     assert [(s.pathway.id, s.score) for s in a.scores] == [(s.pathway.id, s.score)
                                                            for s in b.scores]
 
@@ -91,16 +92,16 @@ def test_adding_a_critical_element_never_lowers_that_pathways_score(
     )
     if question.id in CONDITIONING or not answers.is_asked(question, given_answers):
         return
-    if element in answers.facts_of(KB, given_answers):
+    if element in read_profile(KB, given_answers).facts:
         return
     after = dict(given_answers)
     if question.type == "multi":
-        current = tuple(o for o in answers.selected(given_answers, question.id)
+        current = tuple(o for o in read_profile(KB, given_answers).chosen(question.id)
                         if not question.option(o).exclusive)  # type: ignore[union-attr]
         after[question.id] = (*current, option.id)
     else:
         after[question.id] = option.id
     after = answers.validate(KB, after, complete=False)
-    before_score = scoring.score(KB, given_answers).get(pathway.id).score
-    after_score = scoring.score(KB, after).get(pathway.id).score
+    before_score = scoring.score(KB, read_profile(KB, given_answers)).get(pathway.id).score
+    after_score = scoring.score(KB, read_profile(KB, after)).get(pathway.id).score
     assert after_score >= before_score - 1e-9

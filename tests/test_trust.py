@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from planner import answers, loader, matching, plan
 from planner.model import Knowledge
+from planner.profile import read_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))
@@ -40,7 +41,8 @@ def _answers(kb: Knowledge, raw: dict[str, Any]) -> answers.Answers:
 
 
 def _scenario_plans(kb: Knowledge) -> list[tuple[str, plan.Plan]]:
-    return [(p.stem, plan.build(kb, _answers(kb, _scenario(p)["answers"]))) for p in SCENARIOS]
+    return [(p.stem, plan.build(kb, read_profile(kb, _answers(kb, _scenario(p)["answers"]))))
+            for p in SCENARIOS]
 
 
 # ------------------------------------------------------------------ determinism
@@ -96,7 +98,7 @@ def test_no_offer_whose_eligibility_excludes_the_community(state: str, lead: str
     kb = loader.load_default()
     raw = {**json.loads(HUNTINGTON.read_text())["answers"], "state": state,
            "lead-agency": lead, "community-name": "Testville"}
-    built = plan.build(kb, _answers(kb, raw), choose=pathway)
+    built = plan.build(kb, read_profile(kb, _answers(kb, raw)), choose=pathway)
     code = state.upper()
     for offer in _offers(kb, built):
         assert offer.status != "ended", offer.id
@@ -104,7 +106,7 @@ def test_no_offer_whose_eligibility_excludes_the_community(state: str, lead: str
     for detail in built.recommended:
         for m in detail.mentors:
             routes = matching.visit_routes(kb, kb.mentor_sites[m.id],
-                                           matching.profile(kb, built_answers(kb, raw)))
+                                           read_profile(kb, built_answers(kb, raw)))
             assert routes and all(r.status == "current" for r in routes)
 
 
@@ -118,7 +120,7 @@ def test_each_of_the_51_states_sees_no_other_states_funding(kb: Knowledge) -> No
     assert limited, "the knowledge base has state-limited funding to check"
     for state in STATES:
         raw = {**base, "state": state, "community-name": "Testville"}
-        built = plan.build(kb, _answers(kb, raw), pathways=3)
+        built = plan.build(kb, read_profile(kb, _answers(kb, raw)), pathways=3)
         for detail in built.recommended:
             for match in detail.funding:
                 states = kb.funding[match.id].states
@@ -127,10 +129,10 @@ def test_each_of_the_51_states_sees_no_other_states_funding(kb: Knowledge) -> No
 
 def test_a_state_program_reaches_its_own_state(kb: Knowledge) -> None:
     base = json.loads(HUNTINGTON.read_text())["answers"]
-    built = plan.build(kb, _answers(kb, {**base, "state": "il"}))
+    built = plan.build(kb, read_profile(kb, _answers(kb, {**base, "state": "il"})))
     offered = {m.id for d in built.recommended for m in d.funding}
     assert "fund-illinois-deflection" in offered
-    wv = plan.build(kb, _answers(kb, base))
+    wv = plan.build(kb, read_profile(kb, _answers(kb, base)))
     assert "fund-illinois-deflection" not in {m.id for d in wv.recommended for m in d.funding}
 
 
@@ -139,7 +141,7 @@ def test_an_ended_offer_is_never_offered(kb: Knowledge) -> None:
 
     fund = next(iter(kb.funding.values()))
     ended = replace(kb, funding={**kb.funding, fund.id: replace(fund, status="ended")})
-    who = matching.Profile(None, None, None, None, frozenset(), "WV", "Testville")
+    who = read_profile(kb, {"state": "wv", "community-name": "Testville"})
     assert not matching.offered(ended.funding[fund.id], who)
     assert matching.offered(fund, who) == (not fund.states)
 
@@ -150,8 +152,8 @@ def test_an_ended_offer_is_never_offered(kb: Knowledge) -> None:
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_no_self_match_no_ended_route_no_location_only_match(path: Path, kb: Knowledge) -> None:
     raw = _scenario(path)["answers"]
-    built = plan.build(kb, _answers(kb, raw), pathways=3)
-    who = matching.profile(kb, _answers(kb, raw))
+    built = plan.build(kb, read_profile(kb, _answers(kb, raw)), pathways=3)
+    who = read_profile(kb, _answers(kb, raw))
     own = _scenario(path).get("program")
     for detail in built.recommended:
         pid = detail.score.pathway.id
@@ -184,7 +186,7 @@ def test_huntington_and_plymouth_are_not_offered_themselves(kb: Knowledge) -> No
     for stem, own in (("huntington-qrt", "huntington-qrt"),
                       ("plymouth-adds-pathway", "plymouth-county-outreach")):
         raw = _scenario(ROOT / "tests" / "scenarios" / f"{stem}.yaml")["answers"]
-        built = plan.build(kb, _answers(kb, raw), pathways=3)
+        built = plan.build(kb, read_profile(kb, _answers(kb, raw)), pathways=3)
         for detail in built.recommended:
             assert own not in {m.id for m in detail.programs}
             assert own not in {kb.mentor_sites[m.id].program for m in detail.mentors}
@@ -192,7 +194,7 @@ def test_huntington_and_plymouth_are_not_offered_themselves(kb: Knowledge) -> No
 
 def test_plymouth_is_not_an_officer_intervention_mentor(kb: Knowledge) -> None:
     raw = {**json.loads(HUNTINGTON.read_text())["answers"], "community-name": "Testville"}
-    built = plan.build(kb, _answers(kb, raw), choose="officer-intervention")
+    built = plan.build(kb, read_profile(kb, _answers(kb, raw)), choose="officer-intervention")
     assert "mentor-plymouth-county-outreach" not in {m.id for m in built.recommended[0].mentors}
 
 
@@ -202,7 +204,7 @@ def test_sites_of_the_ended_initiative_only_are_never_mentors(kb: Knowledge) -> 
     assert "mentor-huntington-qrt" in past_only
     raw = {**json.loads(HUNTINGTON.read_text())["answers"], "community-name": "Testville"}
     for pathway in kb.pathways:
-        built = plan.build(kb, _answers(kb, raw), choose=pathway)
+        built = plan.build(kb, read_profile(kb, _answers(kb, raw)), choose=pathway)
         assert not past_only & {m.id for m in built.recommended[0].mentors}
 
 
@@ -210,24 +212,27 @@ def test_a_cautionary_program_is_a_lesson_and_a_placeholder_lead_earns_no_points
         kb: Knowledge) -> None:
     raw = {**json.loads(HUNTINGTON.read_text())["answers"], "community-name": "Testville",
            "lead-agency": "local-government"}
-    who = matching.profile(kb, _answers(kb, raw))
-    for m in matching.similar_programs(kb, {}, "officer-intervention", limit=30, who=who):
+    who = read_profile(kb, _answers(kb, raw))
+    for m in matching.similar_programs(kb, who, "officer-intervention", limit=30):
         if m.id == "harris-county-marijuana-diversion":
             assert m.standing == "lesson"
     for pathway in kb.pathways:
-        for m in matching.similar_programs(kb, {}, pathway, limit=30, who=who):
+        for m in matching.similar_programs(kb, who, pathway, limit=30):
             if not kb.programs[m.id].lead_agency_confirmed:
                 assert not any("like yours" in r and "led by" in r for r in m.reasons), m.id
 
 
-def test_the_own_program_check_needs_the_same_state() -> None:
-    who = matching.Profile(None, None, None, None, frozenset(), "MN", "Plymouth")
+def test_the_own_program_check_needs_the_same_state(kb: Knowledge) -> None:
+    def who_in(state: str, name: str) -> matching.CommunityProfile:
+        return read_profile(kb, {"state": state, "community-name": name})
+
+    who = who_in("mn", "Plymouth")
     assert not matching.is_own_program(who, "Plymouth County Outreach", (), "Plymouth County",
                                        "MA")
-    who_ma = matching.Profile(None, None, None, None, frozenset(), "MA", "Plymouth County")
+    who_ma = who_in("ma", "Plymouth County")
     assert matching.is_own_program(who_ma, "Plymouth County Outreach", (), "Plymouth County",
                                    "MA")
-    nobody = matching.Profile(None, None, None, None, frozenset(), "MA", "County")
+    nobody = who_in("ma", "County")
     assert not matching.is_own_program(nobody, "Plymouth County Outreach", (), "Plymouth", "MA")
 
 
@@ -239,8 +244,8 @@ def test_stakeholders_critical_elements_delta_and_measures_agree(path: Path,
                                                                 kb: Knowledge) -> None:
     raw = _scenario(path)["answers"]
     given_answers = _answers(kb, raw)
-    built = plan.build(kb, given_answers)
-    named = plan.named_partners(kb, given_answers)
+    built = plan.build(kb, read_profile(kb, given_answers))
+    named = plan.named_partners(kb, read_profile(kb, given_answers))
     for detail in built.recommended:
         pathway = detail.score.pathway
         met = set(detail.score.met)
@@ -261,7 +266,7 @@ def test_stakeholders_critical_elements_delta_and_measures_agree(path: Path,
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_why_not_never_repeats_a_line(path: Path, kb: Knowledge) -> None:
-    built = plan.build(kb, _answers(kb, _scenario(path)["answers"]))
+    built = plan.build(kb, read_profile(kb, _answers(kb, _scenario(path)["answers"])))
     lines = [r for w in built.why_not for r in w.reasons if not r.startswith("Missing")]
     assert len(lines) == len(set(lines))
 
@@ -280,7 +285,7 @@ def _adversarial(kb: Knowledge, given: answers.Answers, ranking: Any, rival: Any
     top = ranking.candidates[0]
     changed = dict(given)
     for qid in questions:
-        change = scoring._best_alternative(kb, idx, kb.questions[qid], given,
+        change = scoring._best_alternative(kb, idx, kb.questions[qid], read_profile(kb, given),
                                            rival.pathway.id, top.pathway.id,
                                            spans[rival.pathway.id], spans[top.pathway.id])
         if change is not None:
@@ -297,14 +302,15 @@ def test_the_stability_label_follows_its_rule_exactly(path: Path, kb: Knowledge)
     from planner import scoring
 
     given = _answers(kb, _scenario(path)["answers"])
-    ranking = scoring.score(kb, given)
-    stab = scoring.stability(kb, given, ranking)
+    ranking = scoring.score(kb, read_profile(kb, given))
+    stab = scoring.stability(kb, read_profile(kb, given), ranking)
     top = ranking.candidates[0]
     dont_know = [q for q in ranking.unknown_questions if q not in ranking.unanswered_questions]
 
     def overtaken(questions: list[str]) -> bool:
         for rival in ranking.candidates[1:]:
-            worst = scoring.score(kb, _adversarial(kb, given, ranking, rival, questions))
+            profile = read_profile(kb, _adversarial(kb, given, ranking, rival, questions))
+            worst = scoring.score(kb, profile)
             if worst.candidates[0].pathway.id == rival.pathway.id or (
                     worst.get(rival.pathway.id).score > worst.get(top.pathway.id).score + 1e-6):
                 return True
@@ -320,17 +326,18 @@ def test_worth_checking_first_lists_what_could_change_the_top(path: Path, kb: Kn
     from planner import scoring
 
     given = _answers(kb, _scenario(path)["answers"])
-    ranking = scoring.score(kb, given)
-    items = scoring.facts_to_check(kb, given, ranking)
+    ranking = scoring.score(kb, read_profile(kb, given))
+    items = scoring.facts_to_check(kb, read_profile(kb, given), ranking)
     decisive = [c.question_id for c in items if c.could_change_top]
     flags = [c.could_change_top for c in items]
     assert flags == sorted(flags, reverse=True), "decisive unknowns come first"
-    stab = scoring.stability(kb, given, ranking)
+    stab = scoring.stability(kb, read_profile(kb, given), ranking)
     assert bool(decisive) == stab.blank_could_overtake
     if decisive:  # answering just those against the leader does put another pathway first
         flipped = False
         for rival in ranking.candidates[1:]:
-            worst = scoring.score(kb, _adversarial(kb, given, ranking, rival, decisive))
+            profile = read_profile(kb, _adversarial(kb, given, ranking, rival, decisive))
+            worst = scoring.score(kb, profile)
             flipped = flipped or worst.candidates[0].pathway.id != ranking.top.pathway.id
         assert flipped
 
@@ -341,11 +348,11 @@ def test_unanswered_is_not_dont_know_and_every_output_says_so(kb: Knowledge,
 
     raw = json.loads(HUNTINGTON.read_text())["answers"]
     given = _answers(kb, raw)
-    ranking = scoring.score(kb, given)
+    ranking = scoring.score(kb, read_profile(kb, given))
     assert ranking.unanswered_questions
     assert set(ranking.unanswered_questions) <= set(ranking.unknown_questions)
     dont_know = set(ranking.unknown_questions) - set(ranking.unanswered_questions)
-    assert all(answers.selected(given, q) for q in dont_know)
+    assert all(read_profile(kb, given).status(q) == "dont-know" for q in dont_know)
     count = len(ranking.unanswered_questions)
     # CLI text and JSON
     text = _run(["score", str(HUNTINGTON)], 0, ROOT).decode()
@@ -353,8 +360,8 @@ def test_unanswered_is_not_dont_know_and_every_output_says_so(kb: Knowledge,
     doc = json.loads(_run(["score", str(HUNTINGTON), "--json"], 0, ROOT))
     assert doc["unanswered"] == list(ranking.unanswered_questions)
     # The plan
-    built = plan.build(kb, given)
-    html = report.render_plan_html(kb, built, given)
+    built = plan.build(kb, read_profile(kb, given))
+    html = report.render_plan_html(kb, built, read_profile(kb, given))
     assert f"{count} questions that bear on the ranking were not answered" in html
     assert "don’t know Don’t know" not in html and "don't know Don't know" not in html
     assert "<span class=\"dont-know\">don’t know</span> answers" not in html
@@ -365,10 +372,10 @@ def test_dont_know_rows_read_as_question_then_answer_in_the_pdf(kb: Knowledge) -
 
     raw = {**json.loads(HUNTINGTON.read_text())["answers"]}
     given = _answers(kb, raw)
-    built = plan.build(kb, given)
+    built = plan.build(kb, read_profile(kb, given))
     dk = [q for q in ranking_dont_know(kb, given)]
     assert dk, "the fixture has a don't-know answer"
-    html = report.render_plan_html(kb, built, given, for_pdf=True)
+    html = report.render_plan_html(kb, built, read_profile(kb, given), for_pdf=True)
     data = pdf.render_pdf(html)
     import io
 
@@ -385,5 +392,5 @@ def test_dont_know_rows_read_as_question_then_answer_in_the_pdf(kb: Knowledge) -
 def ranking_dont_know(kb: Knowledge, given: answers.Answers) -> list[str]:
     from planner import scoring
 
-    ranking = scoring.score(kb, given)
+    ranking = scoring.score(kb, read_profile(kb, given))
     return [q for q in ranking.unknown_questions if q not in ranking.unanswered_questions]

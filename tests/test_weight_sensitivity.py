@@ -10,6 +10,7 @@ import yaml
 
 from planner import answers, report, scoring, sensitivity
 from planner.model import Knowledge
+from planner.profile import read_profile
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 
@@ -19,7 +20,7 @@ def _given(kb: Knowledge, path: Path) -> dict[str, Any]:
 
 
 def _top(kb: Knowledge, given: dict[str, Any], overrides: dict[str, int]) -> str:
-    top = scoring.score(scoring.with_weights(kb, overrides), given).top
+    top = scoring.score(scoring.with_weights(kb, overrides), read_profile(kb, given)).top
     assert top is not None
     return top.pathway.id
 
@@ -32,9 +33,9 @@ def _fired(ranking: scoring.Ranking) -> dict[str, scoring.Rule]:
 def test_each_margin_flips_the_top_and_is_the_nearest(shipped_kb: Knowledge, path: Path) -> None:
     kb = shipped_kb
     given = _given(kb, path)
-    ranking = scoring.score(kb, given)
+    ranking = scoring.score(kb, read_profile(kb, given))
     assert ranking.top is not None
-    sens = sensitivity.weight_sensitivity(kb, given, ranking, limit=50)
+    sens = sensitivity.weight_sensitivity(kb, read_profile(kb, given), ranking, limit=50)
     assert sens.checked == len(_fired(ranking))
     for m in sens.margins:
         assert m.flips_at != m.rule.weight
@@ -60,9 +61,9 @@ def test_no_weight_is_missed_in_one_scenario(shipped_kb: Knowledge) -> None:
     kb = shipped_kb
     path = next(p for p in SCENARIOS if p.stem == "tucson")
     given = _given(kb, path)
-    ranking = scoring.score(kb, given)
+    ranking = scoring.score(kb, read_profile(kb, given))
     assert ranking.top is not None
-    sens = sensitivity.weight_sensitivity(kb, given, ranking, limit=100)
+    sens = sensitivity.weight_sensitivity(kb, read_profile(kb, given), ranking, limit=100)
     nearest = {m.rule.id: abs(m.move) for m in sens.margins}
     for rule_id, rule in _fired(ranking).items():
         lowest = 0 if rule.fact in kb.pathways[rule.pathway].element_ids else -30
@@ -74,17 +75,17 @@ def test_no_weight_is_missed_in_one_scenario(shipped_kb: Knowledge) -> None:
 def test_the_limit_keeps_the_nearest(shipped_kb: Knowledge) -> None:
     kb = shipped_kb
     given = _given(kb, next(p for p in SCENARIOS if p.stem == "tucson"))
-    every = sensitivity.weight_sensitivity(kb, given, limit=100).margins
+    every = sensitivity.weight_sensitivity(kb, read_profile(kb, given), limit=100).margins
     assert every, "the Tucson profile has a weight that can change its top pathway"
-    assert sensitivity.weight_sensitivity(kb, given, limit=1).margins == every[:1]
+    assert sensitivity.weight_sensitivity(kb, read_profile(kb, given), limit=1).margins == every[:1]
 
 
 def test_the_plan_says_how_much_the_weights_matter(shipped_kb: Knowledge) -> None:
     kb = shipped_kb
     for stem in ("tucson", "huntington-qrt"):
         given = _given(kb, next(p for p in SCENARIOS if p.stem == stem))
-        ranking = scoring.score(kb, given)
-        sens = sensitivity.weight_sensitivity(kb, given, ranking)
+        ranking = scoring.score(kb, read_profile(kb, given))
+        sens = sensitivity.weight_sensitivity(kb, read_profile(kb, given), ranking)
         words = report.weights_words(kb, sens)
         if sens.robust:
             assert words.startswith("No single weight") and "\u221230 to 30" in words
@@ -96,6 +97,7 @@ def test_the_plan_says_how_much_the_weights_matter(shipped_kb: Knowledge) -> Non
 
 def test_one_pathway_left_has_nothing_to_flip(shipped_kb: Knowledge) -> None:
     kb = shipped_kb
-    ranking = scoring.score(kb, {})
+    ranking = scoring.score(kb, read_profile(kb, {}))
     one = scoring.Ranking(ranking.scores[:1], ranking.running, ranking.unknown_questions)
-    assert sensitivity.weight_sensitivity(kb, {}, one) == sensitivity.WeightSensitivity(0, ())
+    profile = read_profile(kb, {})
+    assert sensitivity.weight_sensitivity(kb, profile, one) == sensitivity.WeightSensitivity(0, ())

@@ -57,6 +57,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.exceptions import ServiceUnavailable
 
 from planner import answers as core
+from planner.profile import read_profile
 from planner.web import db, security, state, workspace
 from planner.web.db import Base
 
@@ -177,9 +178,10 @@ def plan_html(row: db.Interview, answers: dict[str, core.Value],
     """The plan's HTML as the PDF renders it, and the community's name."""
     report = importlib.import_module("planner.report")
     base = state.knowledge()
-    kb, built = workspace.build(base, row, answers)
+    profile = read_profile(base, answers)
+    kb, built = workspace.build(base, row, profile)
     html: str = report.render_plan_html(
-        kb, built, answers, for_pdf=True, notes=workspace.plan_notes(base, row),
+        kb, built, profile, for_pdf=True, notes=workspace.plan_notes(base, row),
         templates_dir=current_app.config["TEMPLATES_DIR"], start=start)
     return html, built.community
 

@@ -15,6 +15,7 @@ from planner import actions, charts, matching, plan, scoring, sensitivity, state
 from planner import answers as core
 from planner import report as report_words
 from planner.model import Knowledge, Question
+from planner.profile import CommunityProfile, read_profile
 from planner.web import csp, downloads, forms, renders, respondents, state, workspace
 
 bp = Blueprint("results", __name__, url_prefix="/c/<token>")
@@ -30,9 +31,9 @@ def _complete(interview: state.Interview) -> dict[str, core.Value] | None:
         return None
 
 
-def changeable(kb: Knowledge, answers: Mapping[str, core.Value]) -> list[Question]:
+def changeable(profile: CommunityProfile) -> list[Question]:
     """Questions a what-if may change: asked choice questions that do not describe who you are."""
-    return [q for q in core.asked_questions(kb, answers) if q.has_options and not q.profile]
+    return [q for q in profile.asked if q.has_options and not q.profile]
 
 
 def _what_if_view(kb: Knowledge, questions: list[Question],
@@ -89,12 +90,12 @@ def _plan_available() -> bool:
 def _page(interview: state.Interview, answers: dict[str, core.Value],
           what_if: dict[str, Any] | None = None, status: int = 200) -> tuple[str, int]:
     base = state.knowledge()
-    kb, built = workspace.build(base, interview.row, answers)
-    questions = changeable(kb, answers)
+    who = read_profile(base, answers)
+    kb, built = workspace.build(base, interview.row, who)
+    questions = changeable(who)
     panel = _what_if_view(kb, questions, forms.formdata_for(answers, questions))
     if what_if is not None:
         panel.update(what_if["panel"])
-    who = matching.profile(kb, answers)
     initiatives = {m.id: matching.visit_routes(kb, kb.mentor_sites[m.id], who)
                    for d in built.recommended for m in d.mentors}
     gap_tta = {
@@ -111,7 +112,7 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
     return render_template(
         "web/results.html",
         links=LinksOnce(_linked_below(kb, built, initiatives, state_context)),
-        weights=sensitivity.weight_sensitivity(kb, answers, built.ranking),
+        weights=sensitivity.weight_sensitivity(kb, who, built.ranking),
         weight_limits=scoring.WEIGHT_LIMITS,
         gap_tta=gap_tta,
         token=interview.token,
@@ -123,8 +124,8 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
         initiatives=initiatives,
         unanswered=unanswered,
         reasons=_reasons(kb, built),
-        first_steps=actions.action_plan(kb, built.timeline, answers,
-                                        plan.named_partners(kb, answers),
+        first_steps=actions.action_plan(kb, built.timeline, who,
+                                        plan.named_partners(kb, who),
                                         actions.default_start(dt.date.today()))[:3],
         state_context=state_context,
         unanswered_words=report_words.unanswered_words(len(unanswered)),
@@ -180,7 +181,8 @@ def what_if(token: str) -> Response | tuple[str, int]:
     if answers is None:
         return redirect(url_for("wizard.review", token=token, incomplete=1), code=303)
     kb, _ = workspace.effective(state.knowledge(), interview.row)
-    questions = changeable(kb, answers)
+    profile = read_profile(kb, answers)
+    questions = changeable(profile)
     if forms.tampered(questions, request.form):
         abort(400, description="The what-if form sent an answer that is not one of the "
                                "choices offered. Nothing was changed.")
@@ -208,8 +210,8 @@ def what_if(token: str) -> Response | tuple[str, int]:
     diff: dict[str, core.Value] = {
         q: merged.get(q, ()) for q in set(answers) | set(merged) if answers.get(q) != merged.get(q)
     }
-    ranking = scoring.rescore(kb, answers, diff)
-    before = scoring.score(kb, answers)
+    ranking = scoring.rescore(kb, profile, diff)
+    before = scoring.score(kb, profile)
     changed = [(kb.questions[q], answers.get(q), merged.get(q))
                for q in kb.questions if q in diff]
     return _page(interview, answers, {
@@ -217,15 +219,16 @@ def what_if(token: str) -> Response | tuple[str, int]:
     })
 
 
-def _built(token: str) -> tuple[Knowledge, plan.Plan, dict[str, core.Value], list[Any]]:
+def _built(token: str) -> tuple[Knowledge, plan.Plan, CommunityProfile, list[Any]]:
     interview = state.load(token)
     _not_for_respondents(interview)
     answers = _complete(interview)
     if answers is None:
         abort(404, description="The plan is ready once every required question is answered. "
                                "Go back to your answers to finish them.")
-    kb, built = workspace.build(state.knowledge(), interview.row, answers)
-    return kb, built, answers, workspace.plan_notes(state.knowledge(), interview.row)
+    profile = read_profile(state.knowledge(), answers)
+    kb, built = workspace.build(state.knowledge(), interview.row, profile)
+    return kb, built, profile, workspace.plan_notes(state.knowledge(), interview.row)
 
 
 @bp.get("/plan")
@@ -235,9 +238,9 @@ def plan_preview(token: str) -> Response:
         report = importlib.import_module("planner.report")
     except ImportError:
         abort(404, description=PLAN_UNAVAILABLE)
-    kb, built, answers, notes = _built(token)
+    kb, built, profile, notes = _built(token)
     html: str = report.render_plan_html(
-        kb, built, answers, for_pdf=False, notes=notes,
+        kb, built, profile, for_pdf=False, notes=notes,
         templates_dir=current_app.config["TEMPLATES_DIR"],
         preview_links={
             "home": url_for("start.index"),
@@ -296,8 +299,8 @@ def plan_docx(token: str) -> Response:
     """The starter plan as an editable Word document."""
     from planner import docx_export
 
-    kb, built, answers, notes = _built(token)
-    ctx = docx_export.context(kb, built, answers, notes=notes, start=_start_date())
+    kb, built, profile, notes = _built(token)
+    ctx = docx_export.context(kb, built, profile, notes=notes, start=_start_date())
     return _download(docx_export.render(ctx), docx_export.MIME,
                      f"{downloads.slug(built.community)}-plan.docx")
 
@@ -307,8 +310,8 @@ def starter_docx(token: str) -> Response:
     """The starter documents alone (MOU outline, data-sharing checklist...), as Word."""
     from planner import docx_export
 
-    kb, built, answers, notes = _built(token)
-    ctx = docx_export.context(kb, built, answers, notes=notes, start=_start_date())
+    kb, built, profile, notes = _built(token)
+    ctx = docx_export.context(kb, built, profile, notes=notes, start=_start_date())
     return _download(docx_export.render_starter_documents(ctx), docx_export.MIME,
                      f"{downloads.slug(built.community)}-starter-documents.docx")
 
@@ -316,8 +319,8 @@ def starter_docx(token: str) -> Response:
 def _action_rows(token: str) -> tuple[plan.Plan, Any]:
     from planner import action_table
 
-    kb, built, answers, _ = _built(token)
-    return built, action_table.rows(kb, built, answers, _start_date())
+    kb, built, profile, _ = _built(token)
+    return built, action_table.rows(kb, built, profile, _start_date())
 
 
 @bp.get("/actions.xlsx")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from planner import answers as core
 from planner import scoring
 from planner.model import Knowledge
+from planner.profile import read_profile
 from planner.web import db, state, workspace
 
 TOUCHED = "planner.summaries.touched"
@@ -59,7 +60,7 @@ def top(kb: Knowledge, row: db.Interview, answers: dict[str, core.Value]) -> str
     weighted, choose = workspace.effective(kb, row)
     if choose is not None and choose in kb.pathways:
         return f"{kb.pathways[choose].label} (chosen by override)"
-    best = scoring.score(weighted, complete).top
+    best = scoring.score(weighted, read_profile(kb, complete)).top
     return best.pathway.label if best else "None"
 
 

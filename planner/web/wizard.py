@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from planner import answers as core
 from planner import effort, scoring
 from planner.model import Knowledge, Question
+from planner.profile import read_profile
 from planner.web import accounts, db, forms, respondents, state, summaries, workspace
 
 bp = Blueprint("wizard", __name__, url_prefix="/c/<token>")
@@ -356,11 +357,12 @@ def worth_finding_out(kb: Knowledge, interview: state.Interview) -> list[Questio
     if interview.respondent:
         return []
     weighted, _ = workspace.effective(kb, interview.row)
-    ranking = scoring.score(weighted, interview.answers)
+    profile = read_profile(kb, interview.answers)
+    ranking = scoring.score(weighted, profile)
     if ranking.top is None:
         return []
     return [kb.questions[c.question_id]
-            for c in scoring.facts_to_check(weighted, interview.answers, ranking)
+            for c in scoring.facts_to_check(weighted, profile, ranking)
             if c.could_change_top and not c.unanswered]
 
 

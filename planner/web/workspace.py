@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, load_only, mapped_column
 from planner import answers as core
 from planner import plan, scoring
 from planner.model import Knowledge, Question, Rule
+from planner.profile import CommunityProfile, read_profile
 from planner.report import ConsultantNote
 from planner.web import accounts, db, state
 from planner.web.db import Base
@@ -205,15 +206,15 @@ def effective(kb: Knowledge, row: db.Interview | None) -> tuple[Knowledge, str |
 
 
 def build(kb: Knowledge, row: db.Interview | None,
-          answers: Mapping[str, core.Value]) -> tuple[Knowledge, plan.Plan]:
+          profile: CommunityProfile) -> tuple[Knowledge, plan.Plan]:
     """The plan with the consultant's overrides applied."""
     weighted, choose = effective(kb, row)
-    candidates = {s.pathway.id for s in scoring.score(weighted, answers).candidates}
+    candidates = {s.pathway.id for s in scoring.score(weighted, profile).candidates}
     if choose not in candidates:
-        return weighted, plan.build(weighted, answers)
+        return weighted, plan.build(weighted, profile)
     assert row is not None  # a chosen pathway comes from the row's overrides
     chosen = next(o for o in reversed(overrides(row)) if o.kind == "result")
-    return weighted, plan.build(weighted, answers, choose=choose, reason=chosen.reason,
+    return weighted, plan.build(weighted, profile, choose=choose, reason=chosen.reason,
                                 chosen_by=chosen.actor)
 
 
@@ -228,7 +229,7 @@ def ranking_summary(kb: Knowledge, row: db.Interview,
     return {
         s.pathway.id: {"label": s.pathway.label, "rank": s.rank, "score": round(s.score, 1),
                        "band": s.band_label}
-        for s in scoring.score(weighted, complete).scores
+        for s in scoring.score(weighted, read_profile(kb, complete)).scores
     }
 
 

@@ -408,7 +408,8 @@ def test_a_program_adding_a_pathway_sees_what_it_builds_on_and_only_what_is_new(
     assert "New tasks:" in plan and "New data and measures:" in plan
     from planner import plan as core_plan
     from planner.answers import validate
-    built = core_plan.build(kb, validate(kb, scenario["answers"]))
+    from planner.profile import read_profile
+    built = core_plan.build(kb, read_profile(kb, validate(kb, scenario["answers"])))
     delta = built.recommended[0].delta
     assert delta is not None
     shared = [t for t in kb.tasks.values()

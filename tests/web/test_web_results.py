@@ -9,6 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from webhelpers import Wizard, csrf_of
 
+from planner.profile import read_profile
+
 PLAN_READY = importlib.util.find_spec("planner.report") is not None
 
 
@@ -108,7 +110,7 @@ def test_results_say_how_far_a_weight_must_move(done: Wizard, client: FlaskClien
     with app.app_context():
         kb = state.knowledge()
         given = state.restore(kb, done.saved())
-        sens = sensitivity.weight_sensitivity(kb, given)
+        sens = sensitivity.weight_sensitivity(kb, read_profile(kb, given))
     if sens.robust:
         assert "No single weight, moved anywhere within its published limits" in page
         assert f"{sens.checked} weights bear on your answers" in page
