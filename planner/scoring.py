@@ -148,7 +148,7 @@ class _Table:
         return sum(self.option_points(o, pathway_id) for o in chosen)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one per knowledge base
 class Index:
     """Per-question tables and per-pathway scales, compiled once per knowledge base."""
 
@@ -357,12 +357,24 @@ def _best_alternative(kb: Knowledge, idx: Index, question: Question,
                       profile: CommunityProfile, up: str, down: str, span_up: float,
                       span_down: float) -> Change | None:
     """The answer to one question that most improves `up` against `down`."""
-    table = idx.tables[question.id]
-    current = profile.chosen(question.id)
+    return _best_change(idx, question.id, profile.chosen(question.id), up, down, span_up,
+                        span_down)
+
+
+@lru_cache(maxsize=1 << 16)
+def _best_change(idx: Index, question_id: str, current: tuple[str, ...], up: str, down: str,
+                 span_up: float, span_down: float) -> Change | None:
+    """_best_alternative's work, remembered: stability, "worth checking first", the
+    weight sensitivity and every what-if ask the same few hundred of these per profile."""
+    table = idx.tables[question_id]
+    question = table.question
+    edges: dict[tuple[str, ...], float] = {}
 
     def edge(chosen: tuple[str, ...]) -> float:
-        return (100.0 * table.points(chosen, up) / span_up
-                - 100.0 * table.points(chosen, down) / span_down)
+        if chosen not in edges:
+            edges[chosen] = (100.0 * table.points(chosen, up) / span_up
+                             - 100.0 * table.points(chosen, down) / span_down)
+        return edges[chosen]
 
     real = [o for o in question.options if not o.dont_know]
     if question.type == "multi":
@@ -383,6 +395,11 @@ def _best_alternative(kb: Knowledge, idx: Index, question: Question,
         return None
     return Change(question.id, question.label, _answer_label(question, current), best,
                   _answer_label(question, best), gain)
+
+
+def forget_changes() -> None:
+    """Empty _best_change's memory (benchmarks time a profile as if never seen)."""
+    _best_change.cache_clear()
 
 
 def _spans(kb: Knowledge, idx: Index, ranking: Ranking) -> dict[str, float]:

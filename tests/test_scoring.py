@@ -259,3 +259,28 @@ def test_a_community_of_routine_no_charge_contacts_gets_officer_referral_first(
     arrest = scoring.score(kb, read_profile(kb, {**profile, "contact-type": "arrest-possible"}))
     assert (arrest.get("officer-intervention").score
             - scoring.score(kb, read_profile(kb, profile)).get("officer-intervention").score) > 0
+
+
+def test_remembered_answer_changes_give_what_a_fresh_start_gives(shipped_kb: Knowledge) -> None:
+    """Scoring remembers the best changed answer per question; the stability, the answers
+    worth checking first and a weight-changed knowledge base come out as they do cold."""
+    from pathlib import Path
+
+    import yaml
+
+    folder = Path(__file__).parent / "scenarios"
+    profiles = [read_profile(shipped_kb, answers.validate(
+        shipped_kb, yaml.safe_load(p.read_text(encoding="utf-8"))["answers"], complete=False))
+        for p in sorted(folder.glob("*.yaml"))[:8]]
+    heavier = scoring.with_weights(shipped_kb, {shipped_kb.rules[0].id: 30})
+
+    def results(kb: Knowledge) -> list[object]:
+        return [(scoring.stability(kb, p), scoring.facts_to_check(kb, p)) for p in profiles]
+
+    scoring.forget_changes()
+    cold = results(shipped_kb)
+    scoring.forget_changes()
+    cold_heavier = results(heavier)
+    warm, warm_heavier = results(shipped_kb), results(heavier)  # memory now holds both
+    assert warm == cold and warm_heavier == cold_heavier
+    assert cold != cold_heavier, "the weight change moves something, so mixing would show"
