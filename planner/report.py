@@ -176,7 +176,7 @@ def stability_words(kb: Knowledge, plan: Plan) -> str:
     if stab.status == "stable":
         text = (f"Clear lead: {top.pathway.label} leads {second.pathway.label} by {gap}. "
                 + (f"Whichever way the {unknown} \u201cdon\u2019t know\u201d "
-                   f"answer{'s' if unknown != 1 else ''} turn out, no other pathway could "
+                   f"answer{'s turn' if unknown != 1 else ' turns'} out, no other pathway could "
                    "overtake it." if unknown else
                    "No answer that bears on the ranking was \u201cdon\u2019t know\u201d."))
     else:
@@ -200,7 +200,8 @@ def stability_words(kb: Knowledge, plan: Plan) -> str:
         text += (f" The smallest change that would put {rival} first takes {count} "
                  f"answer{'s' if count != 1 else ''}: {changes}.")
     if blank:
-        text += (f" {blank} question{'s' if blank != 1 else ''} that bear on the ranking "
+        text += (f" {blank} question{'s' if blank != 1 else ''} that "
+                 f"bear{'' if blank != 1 else 's'} on the ranking "
                  f"{'were' if blank != 1 else 'was'} left blank; answered against the leader, "
                  + ("they could put another pathway first." if stab.blank_could_overtake
                     else "they could not put another pathway first."))

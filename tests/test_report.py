@@ -253,3 +253,17 @@ def test_a_number_of_points_agrees_with_its_noun() -> None:
 
     assert [n_points(v) for v in (0, 0.6, 1.4, 2, 12.5, -1)] == [
         "0 points", "1 point", "1 point", "2 points", "12 points", "-1 point"]
+
+
+def test_stability_words_agree_in_number(kb: Knowledge) -> None:
+    """One "don't know" answer "turns out"; several "turn out" (hero-help has exactly one)."""
+    said = {}
+    for path in SCENARIOS:
+        scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+        profile = read_profile(kb, answers.validate(kb, scenario["answers"]))
+        said[path.stem] = report.stability_words(kb, plan.build(kb, profile))
+    assert "Whichever way the 1 \u201cdon\u2019t know\u201d answer turns out," in said["hero-help"]
+    for stem, words in said.items():
+        assert not re.search(r"\b1 (\u201cdon\u2019t know\u201d )?(answer|question)s\b", words), stem
+        assert not re.search(r"\b1 \u201cdon\u2019t know\u201d answer turn\b", words), stem
+        assert not re.search(r"\b1 question that bear\b", words), stem
