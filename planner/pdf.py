@@ -8,16 +8,14 @@ renderer read a local file or call a server.
 
 from __future__ import annotations
 
-import io
 import mimetypes
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-import pikepdf
+import pydyf
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -92,140 +90,114 @@ def render_pdf(html: str, *, static_dir: Path | str | None = None) -> bytes:
         string=html, base_url=fetcher.static_dir.as_uri() + "/", url_fetcher=fetcher,
     )
     with _render_lock:
-        pdf = document.write_pdf(font_config=font_config(), pdf_variant=PDF_VARIANT)
+        pdf = document.write_pdf(font_config=font_config(), pdf_variant=PDF_VARIANT,
+                                 finisher=finish_tags)
     if pdf is None:  # write_pdf returns the bytes when it is given no target
         raise RuntimeError("WeasyPrint returned no PDF")
-    return scope_table_headers(bytes(pdf))
+    return bytes(pdf)
 
 
-def _kids(node: pikepdf.Object) -> list[pikepdf.Object]:
-    kids = node.get("/K") if isinstance(node, pikepdf.Dictionary) else None
-    if kids is None:
-        return []
-    return list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+class _Tree:
+    """WeasyPrint's structure tree as pydyf objects, before the PDF is written.
 
+    Kids in a /K array are references (b"12 0 R") to structure elements or integers
+    (marked-content ids); a reference's number is its index in the PDF's object list.
+    """
 
-def _role(node: pikepdf.Object) -> str:
-    if isinstance(node, pikepdf.Dictionary):
-        role = node.get("/S")
-        return str(role) if role is not None else ""
-    return ""
+    def __init__(self, document: pydyf.PDF) -> None:
+        self.objects = document.objects
+        self.parent: dict[int, int] = {}
 
+    def get(self, reference: Any) -> pydyf.Dictionary | None:
+        if not isinstance(reference, bytes | str):
+            return None
+        target = self.objects[int(reference.split()[0])]
+        return target if isinstance(target, pydyf.Dictionary) else None
 
-@dataclass
-class _Element:
-    """A structure element read once: every access to a pikepdf object crosses into C++,
-    so the tree is walked once and both passes work on this copy."""
+    def kids(self, element: pydyf.Dictionary) -> list[pydyf.Dictionary]:
+        """The element's structure-element kids, in order."""
+        found = []
+        for kid in element.get("K") or ():
+            child = self.get(kid)
+            if child is not None and child.get("Type") == "/StructElem":
+                self.parent[child.number] = element.number
+                found.append(child)
+        return found
 
-    obj: pikepdf.Object
-    role: str
-    parent: _Element | None
-    kids: list[_Element] = field(default_factory=list)  # the tagged kids, in order
-
-
-def _structure(tree: pikepdf.Object) -> list[_Element]:
-    """Every structure element under tree, in reading order (depth first)."""
-    root = _Element(tree, "", None)
-    order: list[_Element] = []
-    stack = [root]
-    while stack:
-        element = stack.pop()
-        if element is not root:
+    def walk(self, root: pydyf.Dictionary) -> list[pydyf.Dictionary]:
+        """Every structure element under root, in reading order (depth first)."""
+        order: list[pydyf.Dictionary] = []
+        stack = list(reversed(self.kids(root)))
+        while stack:
+            element = stack.pop()
             order.append(element)
-        for kid in _kids(element.obj):
-            role = _role(kid)
-            if role:
-                element.kids.append(_Element(kid, role, element))
-        stack.extend(reversed(element.kids))
-    return order
+            stack.extend(reversed(self.kids(element)))
+        return order
+
+    def parent_of(self, element: pydyf.Dictionary) -> pydyf.Dictionary | None:
+        number = self.parent.get(element.number)
+        return None if number is None else self.objects[number]
 
 
-def _set_scope(cell: pikepdf.Object, scope: str) -> None:
-    """Give a /TH its /Scope in a Table attribute object (adding one if it has none)."""
-    attributes = cell.get("/A")
-    objects = (list(attributes) if isinstance(attributes, pikepdf.Array)
-               else [attributes] if attributes is not None else [])
-    for attribute in objects:
-        if isinstance(attribute, pikepdf.Dictionary) and attribute.get("/O") == "/Table":
-            attribute.Scope = pikepdf.Name(scope)
-            return
-    table = pikepdf.Dictionary(O=pikepdf.Name.Table, Scope=pikepdf.Name(scope))
-    if attributes is None:
-        cell.A = table
-    elif isinstance(attributes, pikepdf.Array):
-        attributes.append(table)
+def _set_scope(cell: pydyf.Dictionary, scope: str) -> None:
+    """Give a /TH its /Scope in its Table attribute object (adding one if it has none)."""
+    attributes = cell.get("A")
+    if isinstance(attributes, dict) and attributes.get("O") == "/Table":
+        attributes["Scope"] = scope
     else:
-        cell.A = pikepdf.Array([attributes, table])
+        cell["A"] = pydyf.Dictionary({"O": "/Table", "Scope": scope})
 
 
-def _remove_kid(parent: pikepdf.Object, kid: pikepdf.Object) -> None:
-    kids = parent.get("/K")
-    if isinstance(kids, pikepdf.Array):
-        parent.K = pikepdf.Array([k for k in kids if not (
-            k.objgen == kid.objgen if kid.is_indirect else k == kid)])
-    else:
-        del parent["/K"]
-
-
-def _join_split_captions(elements: list[_Element]) -> int:
+def _join_split_captions(tree: _Tree, elements: list[pydyf.Dictionary]) -> None:
     """Move a caption WeasyPrint left alone at a page's foot into its table.
 
     When a table's caption ends one page and its rows start the next, WeasyPrint tags
     two /Table elements, one per page: one with only the /Caption, then one with the rows.
     A table without rows has no determinable structure (PDF/UA-1 7.5), so the caption
-    joins the next table in reading order (its rows) and the empty one goes.
+    joins the next table in reading order (its rows) and the empty one leaves the tree.
     """
-    tables = [e for e in elements if e.role == "/Table"]
-    moved = 0
+    tables = [e for e in elements if e.get("S") == "/Table"]
     for index, table in enumerate(tables[:-1]):
-        kids = table.kids
-        if not kids or any(k.role != "/Caption" for k in kids):
+        kids = tree.kids(table)
+        if not kids or any(k.get("S") != "/Caption" for k in kids):
             continue
         target = tables[index + 1]  # the next table in reading order: its rows, next page
-        if (any(k.role == "/Caption" for k in target.kids)
-                or not any(k.role in ("/THead", "/TBody", "/TR") for k in target.kids)):
+        roles = [k.get("S") for k in tree.kids(target)]
+        if "/Caption" in roles or not any(r in ("/THead", "/TBody", "/TR") for r in roles):
             continue
-        target.obj.K = pikepdf.Array([*(k.obj for k in kids), *_kids(target.obj)])
+        target["K"] = pydyf.Array([*(k.reference for k in kids), *target["K"]])
         for caption in kids:
-            caption.obj.P = target.obj
-            caption.parent = target
-        target.kids[:0] = kids
-        table.kids = []
-        if table.parent is not None:
-            _remove_kid(table.parent.obj, table.obj)
-            table.parent.kids.remove(table)
-        moved += 1
-    return moved
+            caption["P"] = target.reference
+        table["K"] = pydyf.Array()
+        parent = tree.parent_of(table)
+        if parent is not None:
+            parent["K"] = pydyf.Array([k for k in parent["K"] if k != table.reference])
 
 
-def scope_table_headers(pdf: bytes) -> bytes:
-    """Return the PDF with every table header cell (/TH) carrying its /Scope.
+def finish_tags(document: Any, pdf: pydyf.PDF) -> None:
+    """Complete WeasyPrint's structure tree before the PDF is written (its `finisher`).
 
     WeasyPrint tags <th> as /TH but drops the HTML `scope`, which PDF/UA-1 (Matterhorn
     15-003) needs to tie headers to data cells. A header in the table head, or in a row
     of headers only, is a column header; a header beside data cells is a row header
-    (the plan's tables use `scope="col"` and `scope="row"` exactly so).
+    (the plan's tables use `scope="col"` and `scope="row"` exactly so). A caption split
+    from its table's rows by a page break joins them.
     """
-    with pikepdf.open(io.BytesIO(pdf)) as document:
-        tree = document.Root.get("/StructTreeRoot")
-        if tree is None:
-            return pdf
-        elements = _structure(tree)
-        changed = _join_split_captions(elements)
-        for row in elements:
-            if row.role != "/TR":
-                continue
-            cells = [c for c in row.kids if c.role in ("/TH", "/TD")]
-            heads_only = all(c.role == "/TH" for c in cells)
-            column = heads_only or (row.parent is not None and row.parent.role == "/THead")
-            for cell in cells:
-                if cell.role == "/TH":
-                    _set_scope(cell.obj, "/Column" if column else "/Row")
-                    changed += 1
-        if not changed:
-            return pdf
-        out = io.BytesIO()
-        # Only the structure tree changed: the page streams are copied as they are, not
-        # decompressed and compressed again (qpdf's default; half the time of the save).
-        document.save(out, stream_decode_level=pikepdf.StreamDecodeLevel.none)
-        return out.getvalue()
+    del document  # the finisher is called with WeasyPrint's document too
+    root = pdf.catalog.get("StructTreeRoot")
+    tree = _Tree(pdf)
+    root_element = tree.get(root)
+    if root_element is None:
+        return
+    elements = tree.walk(root_element)
+    _join_split_captions(tree, elements)
+    for row in elements:
+        if row.get("S") != "/TR":
+            continue
+        cells = [c for c in tree.kids(row) if c.get("S") in ("/TH", "/TD")]
+        heads_only = all(c.get("S") == "/TH" for c in cells)
+        parent = tree.parent_of(row)
+        column = heads_only or (parent is not None and parent.get("S") == "/THead")
+        for cell in cells:
+            if cell.get("S") == "/TH":
+                _set_scope(cell, "/Column" if column else "/Row")

@@ -39,7 +39,7 @@ def test_importing_the_core_loads_no_web_database_or_pdf_library() -> None:
 def test_each_heavy_library_has_one_home() -> None:
     homes = {"weasyprint": {"pdf.py"}, "networkx": {"graph.py"}, "yaml": {"loader.py"},
              "matplotlib": {"charts.py"}, "docx": {"docx_export.py"},
-             "openpyxl": {"sheet_export.py"}, "pikepdf": {"pdf.py"}}
+             "openpyxl": {"sheet_export.py"}, "pydyf": {"pdf.py"}, "pikepdf": set()}
     for library, allowed in homes.items():
         users = {p.name for p in PACKAGE.glob("*.py") if library in _direct_imports(p)}
         assert users <= allowed, (library, users - allowed)

@@ -77,3 +77,39 @@ def test_scoping_gives_column_and_row_headers_their_scope() -> None:
     with pikepdf.open(io.BytesIO(pdf.render_pdf(html))) as document:
         scopes = sorted(str(scope_of(c)) for c in header_cells(document))
     assert scopes == ["/Column", "/Column", "/Row"]
+
+
+def _roles(node: Any) -> list[str]:
+    """The structure roles under node, depth first."""
+    found = []
+    if isinstance(node, pikepdf.Dictionary) and "/S" in node:
+        found.append(str(node.S))
+    kids = node.get("/K") if isinstance(node, pikepdf.Dictionary) else None
+    for kid in (kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []):
+        found.extend(_roles(kid))
+    return found
+
+
+def test_a_caption_left_at_a_page_foot_is_tagged_with_its_rows() -> None:
+    # The caption fits at the foot of page 1, the rows go to page 2: WeasyPrint alone tags
+    # two tables, one holding only the caption (a table without rows, PDF/UA-1 7.5).
+    html = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>T</title>"
+            "<style>@page { size: 200pt 200pt; margin: 10pt } body { margin: 0 }"
+            " tr { break-inside: avoid } td, th { height: 30pt }</style></head><body>"
+            "<div style='height: 150pt'>Before</div><table><caption>Costs</caption>"
+            "<thead><tr><th scope='col'>Item</th><th scope='col'>Cost</th></tr></thead>"
+            "<tbody><tr><th scope='row'>Staff</th><td>1</td></tr></tbody></table>"
+            "</body></html>")
+    import weasyprint
+
+    alone = weasyprint.HTML(string=html).write_pdf(pdf_variant=pdf.PDF_VARIANT)
+    with pikepdf.open(io.BytesIO(alone)) as document:
+        assert len(document.pages) == 2
+        assert _roles(document.Root.StructTreeRoot).count("/Table") == 2
+    with pikepdf.open(io.BytesIO(pdf.render_pdf(html))) as document:
+        roles = _roles(document.Root.StructTreeRoot)
+        scopes = sorted(str(scope_of(c)) for c in header_cells(document))
+    assert roles.count("/Table") == 1
+    table = roles.index("/Table")
+    assert roles[table + 1] == "/Caption" and "/THead" in roles[table:]
+    assert scopes == ["/Column", "/Column", "/Row"]
