@@ -41,6 +41,40 @@ def full_render(kb: loader.Knowledge, given: answers.Answers) -> bytes:
     return pdf.render_pdf(report.render_plan_html(kb, built, profile, for_pdf=True))
 
 
+def paired(kb: loader.Knowledge, given: answers.Answers,
+           n: int) -> tuple[list[float], list[float], bytes]:
+    """Time n full renders (ours) and n WeasyPrint-alone renders of the same HTML, in pairs,
+    each pair in alternating order: this machine's speed drifts by a third over a minute,
+    so two blocks timed one after the other would compare two different machines."""
+    import weasyprint
+
+    profile = read_profile(kb, given)
+    html = report.render_plan_html(kb, plan.build(kb, profile), profile, for_pdf=True)
+
+    def alone_render() -> None:
+        weasyprint.HTML(string=html).write_pdf(font_config=pdf.font_config(),
+                                               pdf_variant=pdf.PDF_VARIANT)
+
+    body = full_render(kb, given)  # warm-up: fonts, caches, imports
+    alone_render()
+    ours: list[float] = []
+    alone: list[float] = []
+    for index in range(n):
+        steps = [(ours, lambda: full_render(kb, given)), (alone, alone_render)]
+        for times, step in (steps if index % 2 == 0 else steps[::-1]):
+            start = time.perf_counter()
+            result = step()
+            times.append(time.perf_counter() - start)
+            if isinstance(result, bytes):
+                body = result
+    return ours, alone, body
+
+
+def pair_ratio(ours: list[float], alone: list[float]) -> float:
+    """The median of the per-pair ratios ours / alone."""
+    return statistics.median(o / a for o, a in zip(ours, alone, strict=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("answers", nargs="?", type=Path, default=DEFAULT_ANSWERS)
@@ -51,23 +85,7 @@ def main() -> None:
 
     kb = loader.load_default()
     given = answers.read_file(kb, json.loads(args.answers.read_text(encoding="utf-8"))).answers
-    body = full_render(kb, given)  # warm-up: fonts, caches, imports
-    warm = []
-    for _ in range(args.n):
-        start = time.perf_counter()
-        body = full_render(kb, given)
-        warm.append(time.perf_counter() - start)
-
-    import weasyprint
-
-    profile = read_profile(kb, given)
-    html = report.render_plan_html(kb, plan.build(kb, profile), profile, for_pdf=True)
-    alone = []
-    for _ in range(args.n):
-        start = time.perf_counter()
-        weasyprint.HTML(string=html).write_pdf(font_config=pdf.font_config(),
-                                               pdf_variant=pdf.PDF_VARIANT)
-        alone.append(time.perf_counter() - start)
+    warm, alone, body = paired(kb, given, args.n)
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -97,8 +115,9 @@ def main() -> None:
         limit = f"<= {target:g}"
         print(f"{label:34} {value:9.2f} {limit:>8}  {verdict}")
     print(f"{'WeasyPrint alone, same HTML (s)':34} {alone_s:9.2f}")
-    print(f"{'ratio ours / WeasyPrint alone':34} {warm_s / alone_s:9.2f}  "
-          f"(our overhead: {warm_s - alone_s:+.2f} s per plan: scoring, HTML, charts)")
+    print(f"{'ratio ours / WeasyPrint alone':34} {pair_ratio(warm, alone):9.2f}  "
+          f"(median of {args.n} pairs; ratio of medians {warm_s / alone_s:.2f}; "
+          f"our overhead {warm_s - alone_s:+.2f} s per plan: scoring, HTML, charts)")
     pages = len(pypdf.PdfReader(io.BytesIO(body)).pages)
     print(f"{'pages; WeasyPrint time per page (ms)':34} {pages:9d} {1000 * alone_s / pages:8.0f}")
     # The plan before the take-away restructure, measured the same way on this machine kind
