@@ -6,6 +6,7 @@ The web pages, the CLI and the PDF all read this one structure.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from planner import matching, scoring
@@ -225,8 +226,17 @@ def _why_not(kb: Knowledge, top: scoring.PathwayScore, s: scoring.PathwayScore,
 
 def _timeline(kb: Knowledge, pathway_ids: tuple[str, ...],
               delta: Delta | None) -> tuple[ScheduledTask, ...]:
-    if delta is not None:
-        ids: set[str] = set(delta.new_tasks)
+    return _schedule_for(kb, pathway_ids, None if delta is None else delta.new_tasks)
+
+
+@lru_cache(maxsize=256)
+def _schedule_for(kb: Knowledge, pathway_ids: tuple[str, ...],
+                  new_tasks: tuple[str, ...] | None) -> tuple[ScheduledTask, ...]:
+    """The schedule of a plan for these pathways (or of only the tasks a running program
+    lacks): a pure function of the knowledge base and a few ids, so it is worked out once
+    per knowledge base and choice, like the scoring index (the items are immutable)."""
+    if new_tasks is not None:
+        ids: set[str] = set(new_tasks)
     else:
         wanted = [t.id for t in kb.tasks.values()
                   if not t.pathways or set(t.pathways) & set(pathway_ids)]

@@ -18,9 +18,10 @@ the ranking are computed exactly from per-question tables.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
+from types import MappingProxyType
 
 from planner.answers import Answers
 from planner.graph import shared_elements
@@ -140,6 +141,10 @@ class _Table:
     real_high: Mapping[str, float]
     # option id -> pathway id -> summed weight (precomputed: the hot path of what-ifs)
     totals: Mapping[str, Mapping[str, float]]
+    # The real (not "don't know") options in question order: (id, exclusive, totals or None)
+    real: tuple[tuple[str, bool, Mapping[str, float] | None], ...] = ()
+    # option id -> its position in the question (multi answers are kept in this order)
+    order: Mapping[str, int] = field(default_factory=dict)
 
     def option_points(self, option_id: str, pathway_id: str) -> float:
         return self.totals.get(option_id, {}).get(pathway_id, 0.0)
@@ -180,7 +185,10 @@ def _table(kb: Knowledge, question: Question, rules_by_fact: Mapping[str, list[R
         o: {p: float(sum(r.weight for r, _ in rules)) for p, rules in per.items()}
         for o, per in effects.items()
     }
-    return _Table(question, effects, low, high, real_low, real_high, totals)
+    real = tuple((o.id, o.exclusive, totals.get(o.id) or None)
+                 for o in question.options if not o.dont_know)
+    order = MappingProxyType({o.id: i for i, o in enumerate(question.options)})
+    return _Table(question, effects, low, high, real_low, real_high, totals, real, order)
 
 
 def _bounds(question: Question,
@@ -368,29 +376,44 @@ def _best_change(idx: Index, question_id: str, current: tuple[str, ...], up: str
     weight sensitivity and every what-if ask the same few hundred of these per profile."""
     table = idx.tables[question_id]
     question = table.question
-    edges: dict[tuple[str, ...], float] = {}
+    totals = table.totals
 
     def edge(chosen: tuple[str, ...]) -> float:
-        if chosen not in edges:
-            edges[chosen] = (100.0 * table.points(chosen, up) / span_up
-                             - 100.0 * table.points(chosen, down) / span_down)
-        return edges[chosen]
+        # table.points(chosen, p) for both pathways in one pass, summed in the same order
+        # from the same int 0 (so the figures are bit for bit what points() gives).
+        got_up: float = 0
+        got_down: float = 0
+        for option_id in chosen:
+            points = totals.get(option_id)
+            if points:
+                got_up += points.get(up, 0.0)
+                got_down += points.get(down, 0.0)
+        return 100.0 * got_up / span_up - 100.0 * got_down / span_down
 
-    real = [o for o in question.options if not o.dont_know]
+    # Each real option alone (as edge((id,)) would give it, bit for bit).
+    single = {
+        option_id: (100.0 * points.get(up, 0.0) / span_up
+                    - 100.0 * points.get(down, 0.0) / span_down) if points else 0.0
+        for option_id, _, points in table.real
+    }
     if question.type == "multi":
         # The options that help `up` most, as many as the question allows (question order).
-        helpful = sorted((o for o in real if not o.exclusive and edge((o.id,)) > 0),
-                         key=lambda o: -edge((o.id,)))[:question.max_choices or len(real)]
-        order = [o.id for o in question.options]
-        plain = tuple(sorted((o.id for o in helpful), key=order.index))
-        candidates = [plain, *((o.id,) for o in real if o.exclusive)]
+        helpful = sorted((option_id for option_id, exclusive, _ in table.real
+                          if not exclusive and single[option_id] > 0),
+                         key=lambda option_id: -single[option_id])
+        plain = tuple(sorted(helpful[:question.max_choices or len(table.real)],
+                             key=table.order.__getitem__))
+        candidates = [(edge(plain), plain), *((single[option_id], (option_id,))
+                                              for option_id, exclusive, _ in table.real
+                                              if exclusive)]
     else:
-        candidates = [(o.id,) for o in real]
-    base = edge(current)
-    gains = sorted(((edge(c) - base, c) for c in candidates), key=lambda g: (-g[0], g[1]))
+        candidates = [(value, (option_id,)) for option_id, value in single.items()]
+    base = (single[current[0]] if len(current) == 1 and current[0] in single
+            else edge(current))
+    gains = [(value - base, chosen) for value, chosen in candidates]
     if not gains:
         return None
-    gain, best = gains[0]
+    gain, best = min(gains, key=lambda g: (-g[0], g[1]))
     if set(best) == set(current) or gain <= 1e-9:
         return None
     return Change(question.id, question.label, _answer_label(question, current), best,
