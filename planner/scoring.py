@@ -444,11 +444,12 @@ def unknown_gains(kb: Knowledge, profile: CommunityProfile, ranking: Ranking,
     idx = index(kb)
     top = ranking.candidates[0]
     spans = _spans(kb, idx, ranking)
+    up, down = rival.pathway.id, top.pathway.id
+    span_up, span_down = spans[up], spans[down]
+    chosen = profile.chosen
     gains = {}
     for qid in (ranking.unknown_questions if questions is None else questions):
-        change = _best_alternative(kb, idx, kb.questions[qid], profile, rival.pathway.id,
-                                   top.pathway.id, spans[rival.pathway.id],
-                                   spans[top.pathway.id])
+        change = _best_change(idx, qid, chosen(qid), up, down, span_up, span_down)
         if change is not None:
             gains[qid] = change.gain
     return gains
@@ -494,13 +495,14 @@ def stability(kb: Knowledge, profile: CommunityProfile,
         q for q in profile.asked
         if q.id in idx.tables and q.profile not in _FIXED_PROFILES
     ]
+    current = [(q.id, profile.chosen(q.id)) for q in changeable]
     best: tuple[int, float, str, tuple[Change, ...]] | None = None
     for rival in candidates[1:]:
+        up, down = rival.pathway.id, top.pathway.id
+        span_up, span_down = spans[up], spans[down]
         changes = [
-            c for q in changeable
-            if (c := _best_alternative(kb, idx, q, profile, rival.pathway.id, top.pathway.id,
-                                       spans[rival.pathway.id],
-                                       spans[top.pathway.id])) is not None
+            c for qid, now in current
+            if (c := _best_change(idx, qid, now, up, down, span_up, span_down)) is not None
         ]
         changes.sort(key=lambda c: (-c.gain, c.question_id))
         gap = top.score - rival.score
