@@ -83,6 +83,7 @@ def web_rows(seconds: float, load_seconds: float) -> list[Row]:
 def scoring_rows(repeat: int) -> list[Row]:
     kb = loader.load_default()
     rows: list[Row] = []
+    fulls: list[float] = []
     for path in sorted(bench_scoring.SCENARIOS.glob("*.yaml")):
         given = answers.validate(kb, yaml.safe_load(path.read_text(encoding="utf-8"))["answers"])
         plan.build(kb, read_profile(kb, given))
@@ -91,8 +92,14 @@ def scoring_rows(repeat: int) -> list[Row]:
             lambda g=given: scoring.score(kb, read_profile(kb, g)), repeat))
         full = statistics.median(bench_scoring._time(
             lambda g=given: plan.build(kb, read_profile(kb, g)), repeat))
+        fulls.append(full)
         rows.append(("scoring", f"{path.stem}: score / full plan", score, "ms",
                      f"{full:.2f} ms = {full / bench_scoring.TARGET_MS:.2f} x target"))
+    worst = max(fulls)
+    rows.append(("scoring", f"full plan, cold, {len(fulls)} profiles: median (worst)",
+                 statistics.median(fulls), "ms",
+                 f"worst {worst:.2f} ms = {worst / bench_scoring.TARGET_MS:.2f} x target "
+                 f"{bench_scoring.TARGET_MS:g} ms"))
     return rows
 
 
