@@ -1,18 +1,26 @@
 """A wizard step under load against a bare Flask page rendering the same template, same server.
 
 Run from the checkout:  .venv/bin/python bench/bench_web.py [--clients 16] [--seconds 10]
-The bare page is a tiny Flask app (bench/bare_app.py) served by the same gunicorn
+                                                            [--rounds 5]
+The bare page is a tiny Flask app (bench/bench_app.py) served by the same gunicorn
 settings (2 gthread workers): it renders web/step.html with the same context but
 does no database, session or knowledge work. The ratio is what the planner costs.
+
+This machine's speed drifts by a third within a minute, so the two pages are not timed one
+block after the other: SECONDS per page are split into ROUNDS short rounds, the wizard and
+the bare page taking turns (and turns about which goes first), and the ratio is the median of
+the rounds' ratios. The totals (req/s and latency percentiles) are over every round.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,34 +31,51 @@ sys.path.insert(0, str(ROOT))
 from bench_load import completed_token, pct, serve  # noqa: E402
 from serverhelpers import Browser  # noqa: E402
 
+WIZARD = "wizard step (GET problems)"
+BARE = "bare Flask, same template"
 
-def hammer(base: str, path: str, clients: int, seconds: float) -> tuple[list[float], int]:
-    """CLIENTS threads GET PATH until SECONDS pass; return latencies and non-200 count."""
+Row = tuple[float, float, float, float]  # req/s, p50 ms, p95 ms, p99 ms
+
+
+def hammer(people: list[Browser], path: str, seconds: float) -> tuple[list[float], int, float]:
+    """Each of PEOPLE (one thread each) GETs PATH until SECONDS pass; return the latencies,
+    the non-200 count and the seconds the round really took (the last answers included)."""
     times: list[float] = []
     bad = [0]
     lock = threading.Lock()
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    deadline = started + seconds
 
-    def loop() -> None:
-        person = Browser(base, timeout=30)
+    def loop(person: Browser) -> None:
         while time.monotonic() < deadline:
             r = person.get(path)
             with lock:
                 times.append(r.elapsed)
                 bad[0] += r.status != 200
 
-    threads = [threading.Thread(target=loop, daemon=True) for _ in range(clients)]
+    threads = [threading.Thread(target=loop, args=(p,), daemon=True) for p in people]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=seconds + 60)
-    return times, bad[0]
+    return times, bad[0], time.monotonic() - started
 
 
-def measure(clients: int = 16,
-            seconds: float = 10.0) -> dict[str, tuple[float, float, float, float]]:
-    """{name: (req/s, p50 ms, p95 ms, p99 ms)} for the wizard step and the bare page."""
-    rows: dict[str, tuple[float, float, float, float]] = {}
+@dataclass
+class Paired:
+    """Both pages' totals over every round, and the per-round throughput ratios."""
+
+    rows: dict[str, Row]
+    ratios: list[float]  # wizard req/s / bare req/s, one per round
+
+    @property
+    def ratio(self) -> float:
+        """The median of the rounds' ratios: what the wizard step costs against bare Flask."""
+        return statistics.median(self.ratios)
+
+
+def paired(clients: int = 16, seconds: float = 10.0, rounds: int = 5) -> Paired:
+    """SECONDS of load per page in ROUNDS alternating rounds on one gunicorn server."""
     with tempfile.TemporaryDirectory() as tmp:
         server = serve(Path(tmp), env_bench=True)
         try:
@@ -58,30 +83,56 @@ def measure(clients: int = 16,
             # Completing the wizard queues the plan's render (in a worker of this server):
             # let it finish first, so it does not run during either measurement.
             Browser(server.base, timeout=120).get(f"/c/{token}/plan.pdf")
-            for name, path in (("wizard step (GET problems)", f"/c/{token}/step/problems"),
-                               ("bare Flask, same template", "/_bench/bare-step")):
-                hammer(server.base, path, 2, 1.0)  # warm up
-                times, bad = hammer(server.base, path, clients, seconds)
-                if bad:
-                    raise RuntimeError(f"{name}: {bad} non-200 answers")
-                rows[name] = (len(times) / seconds, pct(times, 50), pct(times, 95),
-                              pct(times, 99))
+            pages = {WIZARD: f"/c/{token}/step/problems", BARE: "/_bench/bare-step"}
+            # The same CLIENTS people (cookie jars) per page in every round.
+            people = {name: [Browser(server.base, timeout=30) for _ in range(clients)]
+                      for name in pages}
+            for name, path in pages.items():  # warm up: sessions, templates, caches
+                hammer(people[name], path, 1.0)
+            times: dict[str, list[float]] = {name: [] for name in pages}
+            spent = dict.fromkeys(pages, 0.0)
+            ratios = []
+            for index in range(rounds):
+                rate = {}
+                order = list(pages) if index % 2 == 0 else list(pages)[::-1]
+                for name in order:
+                    got, bad, took = hammer(people[name], pages[name], seconds / rounds)
+                    if bad:
+                        raise RuntimeError(f"{name}: {bad} non-200 answers")
+                    times[name] += got
+                    spent[name] += took
+                    rate[name] = len(got) / took
+                ratios.append(rate[WIZARD] / rate[BARE])
         finally:
             server.stop()
-    return rows
+    rows = {name: (len(times[name]) / spent[name], pct(times[name], 50), pct(times[name], 95),
+                   pct(times[name], 99)) for name in pages}
+    return Paired(rows, ratios)
+
+
+def measure(clients: int = 16, seconds: float = 10.0,
+            rounds: int = 5) -> dict[str, Row]:
+    """{name: (req/s, p50 ms, p95 ms, p99 ms)} for the wizard step and the bare page, over
+    every round (paired() also gives the per-round ratios)."""
+    return paired(clients, seconds, rounds).rows
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=10.0,
+                        help="seconds of load per page, over all rounds (default 10)")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    rows = measure(args.clients, args.seconds)
+    result = paired(args.clients, args.seconds, args.rounds)
     print(f"{'page':<30}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
-    for name, (rps, p50, p95, p99) in rows.items():
+    for name, (rps, p50, p95, p99) in result.rows.items():
         print(f"{name:<30}{rps:>8.0f}{p50:>9.1f}{p95:>9.1f}{p99:>9.1f}")
-    (w, b) = rows.values()
-    print(f"ratio wizard / bare: throughput {w[0] / b[0]:.2f}, p50 {w[1] / b[1]:.2f}")
+    w, b = result.rows[WIZARD], result.rows[BARE]
+    print(f"ratio wizard / bare: throughput {result.ratio:.2f} (median of {len(result.ratios)} "
+          f"rounds: {', '.join(f'{r:.2f}' for r in result.ratios)}; totals {w[0] / b[0]:.2f}), "
+          f"p50 {w[1] / b[1]:.2f}")
     return 0
 
 

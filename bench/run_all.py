@@ -45,10 +45,11 @@ Row = tuple[str, str, float, str, str]  # group, measure, value, unit, ratio or 
 
 def web_rows(seconds: float, load_seconds: float) -> list[Row]:
     rows: list[Row] = []
-    measured = bench_web.measure(clients=16, seconds=seconds)
-    (wname, w), (bname, b) = measured.items()
+    measured = bench_web.paired(clients=16, seconds=seconds)
+    (wname, w), (bname, b) = measured.rows.items()
     rows += [
-        ("web", f"{wname}, 16 clients", w[0], "req/s", f"{w[0] / b[0]:.2f} x bare"),
+        ("web", f"{wname}, 16 clients", w[0], "req/s",
+         f"{measured.ratio:.2f} x bare (median of {len(measured.ratios)} alternating rounds)"),
         ("web", f"{wname}, p50", w[1], "ms", f"{w[1] / b[1]:.2f} x bare"),
         ("web", f"{wname}, p99", w[3], "ms", f"{w[3] / b[3]:.2f} x bare"),
         ("web", f"{bname}, 16 clients", b[0], "req/s", "1.00"),
