@@ -2,42 +2,45 @@
 
     gunicorn -c planner/web/gunicorn_conf.py bench_app:app   (with bench/ on PYTHONPATH)
 
-/_bench/bare-step renders web/step.html, the wizard's own template, with the same
-context as a step page but computed once: no database, no answers, no validation.
+/_bench/bare-step?token=T renders web/step.html, the wizard's own template, with the very
+context the wizard's GET /c/T/step/problems passes it (wizard.step_context), worked out once
+per worker at the first request and kept: afterwards the page does no database, answers,
+knowledge or form work, only what any Flask page does (session, CSRF token, template).
+bench_web.py checks that both pages answer the same HTML (but for the CSRF token).
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from flask import render_template
+from flask import render_template, request
 
-from planner import create_app, effort
+from planner import create_app
 from planner.web import forms, state, wizard
 
 app = create_app()
-_context: dict[str, Any] = {}
+_contexts: dict[str, dict[str, Any]] = {}
+_lock = threading.Lock()
+
+
+def _context(token: str) -> dict[str, Any]:
+    """The wizard's context for the first page of "problems", as its GET computes it."""
+    found = _contexts.get(token)
+    if found is not None:
+        return found
+    with _lock:
+        if token not in _contexts:
+            interview = state.load(token)
+            kb = state.knowledge()
+            questions = state.shown_on_page(kb, "problems", 1, interview.answers,
+                                            interview.route)
+            _contexts[token] = wizard.step_context(
+                kb, interview, "problems", 1, questions,
+                forms.formdata_for(interview.answers, questions), {})
+        return _contexts[token]
 
 
 @app.get("/_bench/bare-step")
 def bare_step() -> str:
-    if not _context:
-        kb = app.extensions["planner.kb"]
-        questions = state.pages(kb, "problems")[0]
-        ids = [s.id for s in kb.sections]
-        token = "B" * 43
-        with app.test_request_context():
-            action = state.page_url(token, "problems", 1)
-        # The same names and kinds of values as wizard._render_step passes, computed once.
-        _context.update(
-            form_class=forms.form_class(questions), token=token,
-            section=state.section(kb, "problems"), number=ids.index("problems") + 1,
-            total=len(ids), page=1, pages=len(state.pages(kb, "problems")), action=action,
-            done=ids[:1], questions=questions,
-            current={q.id: set() if q.has_options else "" for q in questions}, errors={},
-            previous=action, return_to=False, welcome=False,
-            estimate=effort.estimate(kb, "new"), revision=1,
-            base=wizard.fingerprint({}, questions), conflict=None, note=None, route="new")
-    context = dict(_context)
-    form = context.pop("form_class")(formdata=None)
-    return render_template("web/step.html", form=form, **context)
+    return render_template("web/step.html", **_context(request.args.get("token", "")))

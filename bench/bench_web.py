@@ -1,10 +1,11 @@
 """A wizard step under load against a bare Flask page rendering the same template, same server.
 
 Run from the checkout:  .venv/bin/python bench/bench_web.py [--clients 16] [--seconds 10]
-                                                            [--rounds 5]
-The bare page is a tiny Flask app (bench/bench_app.py) served by the same gunicorn
-settings (2 gthread workers): it renders web/step.html with the same context but
-does no database, session or knowledge work. The ratio is what the planner costs.
+                                                            [--rounds 10]
+The bare page is one bench-only route (bench/bench_app.py) served by the same gunicorn
+settings (2 gthread workers): it renders web/step.html with the wizard step's own context,
+worked out once, and does no database, answers or knowledge work per request; the two pages'
+HTML is checked to be the same (but for the CSRF token). The ratio is what the planner costs.
 
 This machine's speed drifts by a third within a minute, so the two pages are not timed one
 block after the other: SECONDS per page are split into ROUNDS short rounds, the wizard and
@@ -15,6 +16,7 @@ the rounds' ratios. The totals (req/s and latency percentiles) are over every ro
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -61,6 +63,18 @@ def hammer(people: list[Browser], path: str, seconds: float) -> tuple[list[float
     return times, bad[0], time.monotonic() - started
 
 
+CSRF_VALUE = re.compile(r'(name="csrf_token" value=")[^"]+"')
+
+
+def same_page(base: str, pages: dict[str, str]) -> None:
+    """Refuse to compare unless the bare page answers the wizard step's very HTML (the CSRF
+    token aside, which is signed anew for each page)."""
+    person = Browser(base, timeout=30)
+    bodies = {CSRF_VALUE.sub(r'\1"', person.get(path).text) for path in pages.values()}
+    if len(bodies) != 1:
+        raise RuntimeError("the bare page does not render the wizard step's HTML")
+
+
 @dataclass
 class Paired:
     """Both pages' totals over every round, and the per-round throughput ratios."""
@@ -74,7 +88,7 @@ class Paired:
         return statistics.median(self.ratios)
 
 
-def paired(clients: int = 16, seconds: float = 10.0, rounds: int = 5) -> Paired:
+def paired(clients: int = 16, seconds: float = 10.0, rounds: int = 10) -> Paired:
     """SECONDS of load per page in ROUNDS alternating rounds on one gunicorn server."""
     with tempfile.TemporaryDirectory() as tmp:
         server = serve(Path(tmp), env_bench=True)
@@ -83,7 +97,8 @@ def paired(clients: int = 16, seconds: float = 10.0, rounds: int = 5) -> Paired:
             # Completing the wizard queues the plan's render (in a worker of this server):
             # let it finish first, so it does not run during either measurement.
             Browser(server.base, timeout=120).get(f"/c/{token}/plan.pdf")
-            pages = {WIZARD: f"/c/{token}/step/problems", BARE: "/_bench/bare-step"}
+            pages = {WIZARD: f"/c/{token}/step/problems", BARE: f"/_bench/bare-step?token={token}"}
+            same_page(server.base, pages)
             # The same CLIENTS people (cookie jars) per page in every round.
             people = {name: [Browser(server.base, timeout=30) for _ in range(clients)]
                       for name in pages}
@@ -111,7 +126,7 @@ def paired(clients: int = 16, seconds: float = 10.0, rounds: int = 5) -> Paired:
 
 
 def measure(clients: int = 16, seconds: float = 10.0,
-            rounds: int = 5) -> dict[str, Row]:
+            rounds: int = 10) -> dict[str, Row]:
     """{name: (req/s, p50 ms, p95 ms, p99 ms)} for the wizard step and the bare page, over
     every round (paired() also gives the per-round ratios)."""
     return paired(clients, seconds, rounds).rows
@@ -123,7 +138,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0,
                         help="seconds of load per page, over all rounds (default 10)")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     result = paired(args.clients, args.seconds, args.rounds)
     print(f"{'page':<30}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")

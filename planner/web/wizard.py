@@ -115,40 +115,47 @@ def _note_view(interview: state.Interview, section_id: str,
     return _NoteView(text, workspace.note_digest(text))
 
 
+def step_context(kb: Knowledge, interview: state.Interview, section_id: str, number: int,
+                 questions: list[Question], data: MultiDict[str, str],
+                 errors: dict[str, list[str]],
+                 conflict: list[tuple[str, str, str]] | None = None,
+                 note: _NoteView | None = None) -> dict[str, Any]:
+    """What web/step.html shows for one page of a section (the fields come from `current`;
+    the CSRF token from csrf_token(): no form object is built to show a page)."""
+    ids = [s.id for s in kb.sections]
+    back = state.next_page(kb, section_id, number, interview.answers, interview.route, -1)
+    return {
+        "token": interview.token,
+        "section": state.section(kb, section_id),
+        "number": ids.index(section_id) + 1,
+        "total": len(ids),
+        "page": number,
+        "pages": len(state.pages(kb, section_id)),
+        "action": _page_url(interview.token, section_id, number),
+        "done": interview.done,
+        "questions": questions,
+        "current": _current(questions, data),
+        "errors": errors,
+        "previous": _page_url(interview.token, *back) if back else None,
+        "return_to": request.values.get("return") == "review",
+        "welcome": request.args.get("welcome") == "1",
+        "estimate": state.estimate(kb, interview.route),
+        "revision": interview.row.revision,
+        "base": fingerprint(interview.answers, questions),
+        "conflict": conflict,
+        "note": note if note is not None else _note_view(interview, section_id),
+        "route": interview.route,
+    }
+
+
 def _render_step(kb: Knowledge, interview: state.Interview, section_id: str, number: int,
                  questions: list[Question], data: MultiDict[str, str],
                  errors: dict[str, list[str]], status: int,
                  conflict: list[tuple[str, str, str]] | None = None,
                  note: _NoteView | None = None) -> tuple[str, int]:
-    section = state.section(kb, section_id)
-    ids = [s.id for s in kb.sections]
-    form = forms.form_class(questions)(formdata=None)
-    count = len(state.pages(kb, section_id))
-    back = state.next_page(kb, section_id, number, interview.answers, interview.route, -1)
-    return render_template(
-        "web/step.html",
-        form=form,
-        token=interview.token,
-        section=section,
-        number=ids.index(section_id) + 1,
-        total=len(ids),
-        page=number,
-        pages=count,
-        action=_page_url(interview.token, section_id, number),
-        done=interview.done,
-        questions=questions,
-        current=_current(questions, data),
-        errors=errors,
-        previous=_page_url(interview.token, *back) if back else None,
-        return_to=request.values.get("return") == "review",
-        welcome=request.args.get("welcome") == "1",
-        estimate=state.estimate(kb, interview.route),
-        revision=interview.row.revision,
-        base=fingerprint(interview.answers, questions),
-        conflict=conflict,
-        note=note if note is not None else _note_view(interview, section_id),
-        route=interview.route,
-    ), status
+    context = step_context(kb, interview, section_id, number, questions, data, errors,
+                           conflict, note)
+    return render_template("web/step.html", **context), status
 
 
 @bp.route("/step/<section_id>", methods=["GET", "POST"])
@@ -396,7 +403,6 @@ def _review_page(kb: Knowledge, interview: state.Interview, status: int = 200, *
         set_aside=[(kb.questions[q], state.answer_label(
             kb.questions[q], state.restore_value(kb.questions[q], v))) for q, v in kept.items()],
         finding=finding,
-        finding_form=forms.form_class(finding, required=False)(formdata=None),
         finding_current=_current(finding, data if data is not None
                                  else forms.formdata_for(answers, finding)),
         finding_base=fingerprint(answers, finding), revision=interview.row.revision,
