@@ -112,14 +112,35 @@ def empty_database(url: str) -> None:
         engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A SQLite database with no rows, migrated to the newest revision, as bytes (migrated
+    once a session; the migrations themselves are tested in test_production.py)."""
+    from planner import migrations
+    from planner.web.db import make_engine
+
+    path = tmp_path_factory.mktemp("migrated") / "planner.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrations.upgrade(engine)
+    finally:
+        engine.dispose()  # the last connection closed: the WAL is checkpointed into the file
+    return path.read_bytes()
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """A fresh, empty database for one test: PLANNER_TEST_DATABASE_URL or a SQLite file."""
+def database_url(tmp_path: Path, migrated_sqlite: bytes) -> str:
+    """A fresh database with no rows for one test: PLANNER_TEST_DATABASE_URL's (emptied; the
+    app migrates it) or a SQLite file (a private copy of one already migrated)."""
     url = pg_test_url()
     if url:
         empty_database(url)
         return url
-    return f"sqlite:///{tmp_path / 'planner.sqlite3'}"
+    path = tmp_path / "planner.sqlite3"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(migrated_sqlite)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
