@@ -37,10 +37,10 @@ def private_database(base_url: str, label: str) -> str:
     """A new, empty PostgreSQL database beside base_url's, named for this process
     (`<base>_<label>_<pid>`), dropped at the end of the session; returns its URL.
 
-    The server is shared by every test run on the machine (other checkouts, a CI run beside
-    a developer's): a database of one's own is never emptied or dropped by another run
-    (the two-host test's hosts lost their tables mid-test when another run emptied the
-    shared `planner_test`).
+    The server is shared by every test process on the machine (the other xdist worker,
+    other checkouts, a CI run beside a developer's): a database of one's own is never
+    emptied by another (the two-host test's hosts lost their tables mid-test when a second
+    copy of the module emptied the `planner_test` they shared).
     """
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
