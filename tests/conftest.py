@@ -7,6 +7,7 @@ Knowledge-base fixtures come first: `fixture_kb_path`, `fixture_kb`, `shipped_kb
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,21 @@ from planner.model import Knowledge
 from planner.profile import read_profile
 
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "knowledge"
+
+
+# --------------------------------------------------------------- test processes
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Under pytest-xdist's --dist loadgroup, a test marked xdist_group must carry its group
+    in its id (`...@group`): that suffix is all the scheduler groups by. pytest 9.2 made
+    xdist 3.8's suffix silently ineffective, so every group was split over both processes
+    (the two-host module's second copy emptied the database under the first's servers).
+    A pytest or xdist that stops grouping fails each grouped test here instead."""
+    if os.environ.get("PYTEST_XDIST_WORKER") and getattr(item.config.option, "loadgroup", False) \
+            and item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+        pytest.fail(f"pytest-xdist --dist loadgroup did not group this test (pytest "
+                    f"{pytest.__version__}): see the pin in setup.cfg", pytrace=False)
 
 
 # --------------------------------------------------------------- knowledge bases

@@ -8,6 +8,7 @@ On PostgreSQL an advisory lock keeps two hosts from migrating at once.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -41,6 +42,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             connection.commit()
         try:
             tables = set(inspect(connection).get_table_names())
+            if revision == "head" and "alembic_version" in tables and \
+                    connection.scalar(text("SELECT version_num FROM alembic_version")) == head():
+                return  # already the newest: no need to load the revision scripts
             cfg = config(connection)
             if "interviews" in tables and "alembic_version" not in tables:
                 command.stamp(cfg, INITIAL)
@@ -60,6 +64,7 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+@functools.cache
 def head() -> str:
     """The newest revision in this package."""
     from alembic.script import ScriptDirectory

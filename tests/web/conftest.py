@@ -24,36 +24,74 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 # Set (e.g. postgresql+psycopg://planner@127.0.0.1/planner_test) to run the web tests on
-# that database instead of a temporary SQLite file; each test starts from an empty schema.
+# that PostgreSQL server instead of a temporary SQLite file, in a database of the test
+# process's own beside the one named (pg_test_url); each test starts from an empty schema.
 TEST_DATABASE_URL = os.environ.get("PLANNER_TEST_DATABASE_URL", "")
+
+
+# The PostgreSQL databases this test process made (dropped when it ends).
+_MADE: list[str] = []
+
+
+def private_database(base_url: str, label: str) -> str:
+    """A new, empty PostgreSQL database beside base_url's, named for this process
+    (`<base>_<label>_<pid>`), dropped at the end of the session; returns its URL.
+
+    The server is shared by every test process on the machine (the other xdist worker,
+    other checkouts, a CI run beside a developer's): a database of one's own is never
+    emptied by another (the two-host test's hosts lost their tables mid-test when a second
+    copy of the module emptied the `planner_test` they shared).
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    given = make_url(base_url)
+    name = f"{given.database}_{label}_{os.getpid()}"
+    engine = create_engine(given, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    url = given.set(database=name).render_as_string(hide_password=False)
+    _MADE.append(url)
+    return url
+
+
+def drop_database(url: str) -> None:
+    """Drop a database made by private_database (its last connections are ended)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    given = make_url(url)
+    engine = create_engine(given.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{given.database}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
+    if url in _MADE:
+        _MADE.remove(url)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for url in list(_MADE):
+        drop_database(url)
 
 
 @functools.cache
 def pg_test_url() -> str:
-    """PLANNER_TEST_DATABASE_URL, or "" for SQLite files.
+    """A database of this test process's own beside PLANNER_TEST_DATABASE_URL's, or "" for
+    SQLite files.
 
-    Under pytest-xdist each worker gets its own PostgreSQL database beside the given one
-    (planner_test_gw0, planner_test_gw1, ...), created on first use, so that workers never
-    empty each other's tables.
+    Each process (each pytest-xdist worker, or pytest alone) makes its own database beside
+    the given one (planner_test_gw0_<pid>, planner_test_main_<pid>, ...) and drops it at the
+    end: workers never empty each other's tables, nor two runs on one machine.
     """
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if not TEST_DATABASE_URL or not worker:
-        return TEST_DATABASE_URL
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    given = make_url(TEST_DATABASE_URL)
-    name = f"{given.database}_{worker}"
-    engine = create_engine(given, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            found = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                       {"name": name}).scalar()
-            if not found:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        engine.dispose()
-    return given.set(database=name).render_as_string(hide_password=False)
+    if not TEST_DATABASE_URL:
+        return ""
+    return private_database(TEST_DATABASE_URL, os.environ.get("PYTEST_XDIST_WORKER") or "main")
 
 
 def empty_database(url: str) -> None:
@@ -74,14 +112,35 @@ def empty_database(url: str) -> None:
         engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A SQLite database with no rows, migrated to the newest revision, as bytes (migrated
+    once a session; the migrations themselves are tested in test_production.py)."""
+    from planner import migrations
+    from planner.web.db import make_engine
+
+    path = tmp_path_factory.mktemp("migrated") / "planner.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrations.upgrade(engine)
+    finally:
+        engine.dispose()  # the last connection closed: the WAL is checkpointed into the file
+    return path.read_bytes()
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """A fresh, empty database for one test: PLANNER_TEST_DATABASE_URL or a SQLite file."""
+def database_url(tmp_path: Path, migrated_sqlite: bytes) -> str:
+    """A fresh database with no rows for one test: PLANNER_TEST_DATABASE_URL's (emptied; the
+    app migrates it) or a SQLite file (a private copy of one already migrated)."""
     url = pg_test_url()
     if url:
         empty_database(url)
         return url
-    return f"sqlite:///{tmp_path / 'planner.sqlite3'}"
+    path = tmp_path / "planner.sqlite3"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(migrated_sqlite)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture

@@ -4,9 +4,10 @@ fixtures. A plan rendered through one is served by the other without a second re
 rate limit counts across both; killing one mid-render loses nothing, and the other
 finishes the render.
 
-Runs on PLANNER_TEST_DATABASE_URL (PostgreSQL); without it, under CI=true, it starts
-PostgreSQL with .ci/postgres. Elsewhere it skips without PostgreSQL or redis-server; under
-CI=true it never skips.
+Runs in a database of its own (made and dropped by the module) on the PostgreSQL server of
+PLANNER_TEST_DATABASE_URL; without it, under CI=true, it starts PostgreSQL with
+.ci/postgres. Elsewhere it skips without PostgreSQL or redis-server; under CI=true it never
+skips.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import empty_database, pg_test_url
+from conftest import TEST_DATABASE_URL, drop_database, private_database
 from serverhelpers import REPO, Browser, Server, free_port
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
@@ -41,16 +42,20 @@ def _missing(message: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def postgres_url() -> str:
-    url = pg_test_url()
-    if not url and CI:
+def postgres_url() -> Iterator[str]:
+    """A database of this module's own on PLANNER_TEST_DATABASE_URL's server (under CI=true
+    without it, the one .ci/postgres starts), dropped afterwards: no other test or test run
+    on the machine empties it under the hosts."""
+    base = TEST_DATABASE_URL
+    if not base and CI:
         started = subprocess.run(["bash", str(REPO / ".ci" / "postgres")], check=True,
                                  capture_output=True, text=True, timeout=120)
-        url = started.stdout.strip().splitlines()[-1]
-    if not url.startswith("postgresql"):
+        base = started.stdout.strip().splitlines()[-1]
+    if not base.startswith("postgresql"):
         _missing("the two-host test needs PostgreSQL: set PLANNER_TEST_DATABASE_URL")
-    empty_database(url)
-    return url
+    url = private_database(base, "hosts")
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture(scope="module")
