@@ -32,7 +32,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    make_transient_to_detached,
+    mapped_column,
+)
 
 
 class Base(DeclarativeBase):
@@ -265,6 +271,37 @@ _BY_TOKEN = select(Interview).where(Interview.token_hash == bindparam("token_has
 def find(token: str) -> Interview | None:
     """Return the interview for a token, or None if unknown."""
     return session().scalars(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
+
+
+# The same lookup in SQLAlchemy Core: every column of the row, no ORM session.
+_ROW_BY_TOKEN = select(*Interview.__table__.columns).where(
+    Interview.__table__.c.token_hash == bindparam("token_hash"))
+_COLUMN_KEYS = tuple(Interview.__mapper__.get_property_by_column(c).key
+                     for c in Interview.__table__.columns)
+_MANAGER = Interview.__mapper__.class_manager
+
+
+def peek(token: str) -> Interview | None:
+    """The interview for a token, read for showing only (a wizard page's GET): one Core query
+    on a pooled connection, with no ORM session to open, flush and close, which costs
+    several times the query itself (see bench/bench_web.py).
+
+    The row comes back detached, as if read by a session since closed. Adding it to a
+    session makes it persistent again (a change is then an UPDATE, never an INSERT), but a
+    page that saves reads its row with find(), under the session that writes it.
+    """
+    with engine().connect() as connection:
+        found = connection.execute(_ROW_BY_TOKEN, {"token_hash": hash_token(token)}).first()
+    if found is None:
+        return None
+    # As the ORM's own loading does: a bare instance given the row's values, then marked
+    # detached with them as its loaded state (a quarter of what the constructor costs).
+    # The mappers must be set up first; in a new process this may be the first ORM use.
+    Base.registry.configure()
+    row: Interview = _MANAGER.new_instance()
+    row.__dict__.update(zip(_COLUMN_KEYS, found, strict=True))
+    make_transient_to_detached(row)
+    return row
 
 
 def is_expired(interview: Interview) -> bool:

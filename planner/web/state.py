@@ -116,8 +116,12 @@ class Interview:
         return bool(OWNER_KEY_RE.fullmatch(self.token))
 
 
-def load(token: str) -> Interview:
-    """Find the interview for a resume token or stop with a 404 that says why."""
+def load(token: str, *, reading: bool = False) -> Interview:
+    """Find the interview for a resume token or stop with a 404 that says why.
+
+    `reading` (a page that only shows the interview) reads the row without an ORM session
+    (db.peek); a request that saves leaves it False and gets the session's own row.
+    """
     unknown = ("We could not find answers for this link. Check that you copied the whole "
                "link, or start again.")
     owned = OWNER_KEY_RE.fullmatch(token)
@@ -129,7 +133,7 @@ def load(token: str) -> Interview:
         return Interview(mine, token, answers_of(knowledge(), mine))
     if not TOKEN_RE.fullmatch(token):
         abort(404, description=unknown)
-    row = db.find(token)
+    row = db.peek(token) if reading else db.find(token)
     if row is None:
         abort(404, description=unknown)
     if row.archived or (row.parent_id is not None and _parent_archived(row.parent_id)):
@@ -144,6 +148,13 @@ def load(token: str) -> Interview:
 def answers_of(kb: Knowledge, row: db.Interview) -> dict[str, core.Value]:
     """A row's answers: those stored that are asked, and what the home page's choice gave."""
     return dict(_answers_of(kb, row.route, row.answers_json or "{}", row.questions_version))
+
+
+def saved_answers(kb: Knowledge, route: str | None, stored: str,
+                  written_for: int | None) -> Mapping[str, core.Value]:
+    """The answers a row with this route, stored text and questions version holds (read-only,
+    the same object while the stored text stays the same)."""
+    return _answers_of(kb, route, stored, written_for)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -26,7 +28,7 @@ bp = Blueprint("wizard", __name__, url_prefix="/c/<token>")
 def resume(token: str) -> Response:
     """Open a resume link: go to the first unanswered question of the first section not yet
     done, or to the review."""
-    interview = state.load(token)
+    interview = state.load(token, reading=True)
     if interview.respondent:
         return welcome(interview)
     return redirect(_next_page(interview), code=303)
@@ -96,6 +98,38 @@ def _owner(interview: state.Interview) -> bool:
     return user is not None and interview.row.owner_id == user.id
 
 
+@dataclass(frozen=True)
+class Shown:
+    """What one page of a section shows for a row's saved answers: its questions, what each
+    field holds, the digest of those answers the form carries, and the page Back goes to."""
+
+    questions: tuple[Question, ...]
+    current: Mapping[str, Any]
+    base: str
+    back: tuple[str, int] | None
+
+
+def shown(kb: Knowledge, interview: state.Interview, section_id: str, number: int) -> Shown:
+    """The page as the saved answers fill it (for a GET: a form sent back with errors shows
+    what was sent instead)."""
+    row = interview.row
+    return _shown(kb, row.route, row.answers_json or "{}", row.questions_version, section_id,
+                  number)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shown(kb: Knowledge, route: str, stored: str, written_for: int | None, section_id: str,
+           number: int) -> Shown:
+    """shown(), by the stored text: a page is shown far more often than its answers change,
+    so its fields are worked out once per saved state of the answers, as they are parsed."""
+    answers = state.saved_answers(kb, route, stored, written_for)
+    questions = state.shown_on_page(kb, section_id, number, answers, route)
+    current = {q: frozenset(v) if isinstance(v, set) else v
+               for q, v in _current(questions, forms.formdata_for(answers, questions)).items()}
+    return Shown(tuple(questions), MappingProxyType(current), fingerprint(answers, questions),
+                 state.next_page(kb, section_id, number, answers, route, -1))
+
+
 @dataclass
 class _NoteView:
     text: str
@@ -119,11 +153,13 @@ def step_context(kb: Knowledge, interview: state.Interview, section_id: str, num
                  questions: list[Question], data: MultiDict[str, str],
                  errors: dict[str, list[str]],
                  conflict: list[tuple[str, str, str]] | None = None,
-                 note: _NoteView | None = None) -> dict[str, Any]:
+                 note: _NoteView | None = None, *, page: Shown | None = None) -> dict[str, Any]:
     """What web/step.html shows for one page of a section (the fields come from `current`;
-    the CSRF token from csrf_token(): no form object is built to show a page)."""
+    the CSRF token from csrf_token(): no form object is built to show a page). `page`, the
+    page as the saved answers fill it, stands for working out `data`'s fields afresh."""
     ids = [s.id for s in kb.sections]
-    back = state.next_page(kb, section_id, number, interview.answers, interview.route, -1)
+    back = (page.back if page is not None else
+            state.next_page(kb, section_id, number, interview.answers, interview.route, -1))
     return {
         "token": interview.token,
         "section": state.section(kb, section_id),
@@ -134,14 +170,14 @@ def step_context(kb: Knowledge, interview: state.Interview, section_id: str, num
         "action": _page_url(interview.token, section_id, number),
         "done": interview.done,
         "questions": questions,
-        "current": _current(questions, data),
+        "current": page.current if page is not None else _current(questions, data),
         "errors": errors,
         "previous": _page_url(interview.token, *back) if back else None,
         "return_to": request.values.get("return") == "review",
         "welcome": request.args.get("welcome") == "1",
         "estimate": state.estimate(kb, interview.route),
         "revision": interview.row.revision,
-        "base": fingerprint(interview.answers, questions),
+        "base": page.base if page is not None else fingerprint(interview.answers, questions),
         "conflict": conflict,
         "note": note if note is not None else _note_view(interview, section_id),
         "route": interview.route,
@@ -152,9 +188,9 @@ def _render_step(kb: Knowledge, interview: state.Interview, section_id: str, num
                  questions: list[Question], data: MultiDict[str, str],
                  errors: dict[str, list[str]], status: int,
                  conflict: list[tuple[str, str, str]] | None = None,
-                 note: _NoteView | None = None) -> tuple[str, int]:
+                 note: _NoteView | None = None, page: Shown | None = None) -> tuple[str, int]:
     context = step_context(kb, interview, section_id, number, questions, data, errors,
-                           conflict, note)
+                           conflict, note, page=page)
     return render_template("web/step.html", **context), status
 
 
@@ -167,22 +203,23 @@ def step(token: str, section_id: str) -> Response | tuple[str, int]:
 @bp.route("/step/<section_id>/<int:number>", methods=["GET", "POST"])
 def step_page(token: str, section_id: str, number: int) -> Response | tuple[str, int]:
     """Show one page of a section's questions, or check and save them."""
-    interview = state.load(token)
+    interview = state.load(token, reading=request.method == "GET")
     kb = state.knowledge()
     state.section(kb, section_id)
     if not 1 <= number <= len(state.pages(kb, section_id)):
         abort(404, description="There is no such step in this questionnaire.")
-    questions = state.shown_on_page(kb, section_id, number, interview.answers, interview.route)
     if request.method == "GET":
-        if not questions:  # nothing applies here for these answers: go on
+        page = shown(kb, interview, section_id, number)
+        if not page.questions:  # nothing applies here for these answers: go on
             following = state.next_page(kb, section_id, number, interview.answers,
                                         interview.route)
             if following is None or request.args.get("return") == "review":
                 return redirect(url_for(".review", token=token), code=303)
             return redirect(_page_url(token, *following), code=303)
-        return _render_step(kb, interview, section_id, number, questions,
-                            forms.formdata_for(interview.answers, questions), {}, 200)
+        return _render_step(kb, interview, section_id, number, list(page.questions),
+                            MultiDict(), {}, 200, page=page)
 
+    questions = state.shown_on_page(kb, section_id, number, interview.answers, interview.route)
     bad = forms.tampered(questions, request.form)
     if bad:
         abort(400, description="The form sent an answer that is not one of the choices "
@@ -414,7 +451,7 @@ def _review_page(kb: Knowledge, interview: state.Interview, status: int = 200, *
 def review(token: str) -> tuple[str, int]:
     """List every answer by section, each with a link to change it, and ask again the
     "don't know" answers worth finding out before the next meeting."""
-    interview = state.load(token)
+    interview = state.load(token, reading=True)
     return _review_page(state.knowledge(), interview)
 
 
@@ -450,5 +487,5 @@ def review_save(token: str) -> Response | tuple[str, int]:
 @bp.get("/saved")
 def saved(token: str) -> str:
     """Confirm that the answers are saved and show the private link again."""
-    interview = state.load(token)
+    interview = state.load(token, reading=True)
     return render_template("web/saved.html", token=interview.token)

@@ -1,0 +1,144 @@
+"""A page that only shows an interview reads its row without an ORM session (db.peek), and
+works out its fields once per saved state of the answers (wizard.shown)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, func, inspect, select
+from webhelpers import Wizard, csrf_of
+
+from planner.web import db, state
+from planner.web import wizard as wizard_views
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_a_peeked_row_holds_what_the_session_reads(wizard: Wizard, app: Flask) -> None:
+    wizard.start()
+    wizard.complete()
+    with app.app_context():
+        found = db.find(wizard.token)
+        assert found is not None
+        columns = [c.key for c in inspect(db.Interview).column_attrs]
+        expected = {key: getattr(found, key) for key in columns}
+        db.session().close()
+        peeked = db.peek(wizard.token)
+        assert peeked is not None
+        assert {key: getattr(peeked, key) for key in columns} == expected
+        assert inspect(peeked).detached
+        assert inspect(peeked).identity == (found.id,)
+        assert peeked.done == found.done and peeked.raw_answers == found.raw_answers
+        assert db.peek("x" * 43) is None
+
+
+def test_a_peeked_row_given_to_a_session_is_updated_never_inserted(
+        wizard: Wizard, app: Flask) -> None:
+    wizard.start()
+    with app.app_context():
+        peeked = db.peek(wizard.token)
+        assert peeked is not None
+        statements: list[str] = []
+
+        def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement.split()[0].upper())
+
+        engine = db.engine()
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            peeked.name = "Renamed"
+            session = db.session()
+            session.add(peeked)
+            session.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        assert "INSERT" not in statements and "UPDATE" in statements
+        db.session().close()
+        again = db.find(wizard.token)
+        assert again is not None and again.name == "Renamed"
+        assert db.session().scalar(select(func.count()).select_from(db.Interview)) == 1
+
+
+def test_showing_a_step_opens_no_orm_session(wizard: Wizard,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The GET reads the row with one Core query: the session's set-up and tear-down cost
+    several times the query (bench/bench_web.py)."""
+    wizard.start()
+    wizard.complete()
+
+    def refuse() -> None:
+        raise AssertionError("a page that only shows the interview opened an ORM session")
+
+    monkeypatch.setattr(db, "session", refuse)
+    for path in ("/step/problems", "/review", "/saved", ""):
+        page = wizard.client.get(wizard.url(path))
+        assert page.status_code in (200, 303), (path, page.status_code)
+    assert 'value="many" checked' in wizard.client.get(wizard.url("/step/problems")).text
+
+
+def test_a_page_shows_the_newest_answers_after_every_save(wizard: Wizard) -> None:
+    """The fields are kept per saved state of the answers: a save (here, or by someone else
+    on another device) shows at once."""
+    wizard.start()
+    wizard.complete()
+    path = wizard.url("/step/problems")
+    assert 'value="many" checked' in wizard.client.get(path).text
+    other = wizard.app.test_client()  # a second person on the same link
+    page = other.get(path)
+    form = {"csrf_token": csrf_of(page.text), "overdoses": "some",
+            "overdose-deaths": "rising", "revision": _field(page.text, "revision"),
+            "base": _field(page.text, "base")}
+    assert other.post(path, data=form).status_code == 303
+    shown = wizard.client.get(path).text
+    assert 'value="some" checked' in shown and 'value="many" checked' not in shown
+    assert _field(shown, "base") != form["base"]
+    assert int(_field(shown, "revision")) == int(form["revision"]) + 1
+
+
+def test_the_fields_are_worked_out_once_per_saved_state(wizard: Wizard, app: Flask) -> None:
+    wizard.start()
+    wizard.complete()
+    kb = app.extensions["planner.kb"]
+    wizard_views._shown.cache_clear()
+    for _ in range(3):
+        assert wizard.client.get(wizard.url("/step/problems")).status_code == 200
+    info = wizard_views._shown.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
+    with app.test_request_context():
+
+        interview = state.load(wizard.token, reading=True)
+        page = wizard_views.shown(kb, interview, "problems", 1)
+        with pytest.raises(TypeError):
+            page.current["overdoses"] = "few"  # type: ignore[index]
+        assert all(isinstance(v, frozenset | str) for v in page.current.values())
+
+
+def test_the_first_request_of_a_new_process_can_be_a_step_page(
+        wizard: Wizard, app_config: dict[str, Any]) -> None:
+    """In a fresh worker the GET may be the first use of the ORM: its mappers must be set
+    up before a row is read without a session (this once answered 500 under gunicorn)."""
+    wizard.start()
+    script = textwrap.dedent(f"""
+        from planner import create_app
+        app = create_app({app_config!r})
+        page = app.test_client().get("/c/{wizard.token}/step/community")
+        print(page.status_code)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1:] == ["200"], done.stderr[-2000:]
+
+
+def _field(html: str, name: str) -> str:
+
+
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, name
+    return match.group(1)
