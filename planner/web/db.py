@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -233,6 +234,7 @@ def init_app(app: Flask) -> None:
     migrations.upgrade(engine)
     engine.dispose()
     app.extensions["planner.engine"] = engine
+    app.extensions["planner.peek"] = _Peek.compile(engine)
     app.teardown_appcontext(_close)
 
 
@@ -273,7 +275,7 @@ def find(token: str) -> Interview | None:
     return session().scalars(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
 
 
-# The same lookup in SQLAlchemy Core: every column of the row, no ORM session.
+# The same lookup for a page that only shows the row (peek): every column, no ORM session.
 _ROW_BY_TOKEN = select(*Interview.__table__.columns).where(
     Interview.__table__.c.token_hash == bindparam("token_hash"))
 _COLUMN_KEYS = tuple(Interview.__mapper__.get_property_by_column(c).key
@@ -281,25 +283,62 @@ _COLUMN_KEYS = tuple(Interview.__mapper__.get_property_by_column(c).key
 _MANAGER = Interview.__mapper__.class_manager
 
 
+@dataclass(frozen=True)
+class _Peek:
+    """_ROW_BY_TOKEN compiled once for one engine's dialect: its SQL text, whether the driver
+    takes its one parameter by position, and each column's result conversion (SQLite keeps
+    a DateTime as text, a Boolean as 0 or 1)."""
+
+    sql: str
+    positional: bool
+    convert: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def compile(cls, engine: Engine) -> _Peek:
+        dialect = engine.dialect
+        compiled = _ROW_BY_TOKEN.compile(dialect=dialect)
+        if compiled.positional and list(compiled.positiontup or ()) != ["token_hash"]:
+            raise RuntimeError("the token lookup takes one parameter")
+        return cls(str(compiled), bool(compiled.positional),
+                   tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
+                         for c in Interview.__table__.columns))
+
+
 def peek(token: str) -> Interview | None:
-    """The interview for a token, read for showing only (a wizard page's GET): one Core query
-    on a pooled connection, with no ORM session to open, flush and close, which costs
-    several times the query itself (see bench/bench_web.py).
+    """The interview for a token, read for showing only (a wizard page's GET).
+
+    One query on a pooled connection of the engine, through the driver, with the statement
+    compiled once by SQLAlchemy for this database: no ORM session to open, flush and close,
+    and no statement execution machinery, which together cost several times the query
+    itself (a step page's GET did little else; bench/bench_web.py).
 
     The row comes back detached, as if read by a session since closed. Adding it to a
     session makes it persistent again (a change is then an UPDATE, never an INSERT), but a
     page that saves reads its row with find(), under the session that writes it.
     """
-    with engine().connect() as connection:
-        found = connection.execute(_ROW_BY_TOKEN, {"token_hash": hash_token(token)}).first()
+    query: _Peek = current_app.extensions["planner.peek"]
+    token_hash = hash_token(token)
+    connection = engine().raw_connection()  # returned to the pool, rolled back, on close()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(query.sql,
+                           (token_hash,) if query.positional else {"token_hash": token_hash})
+            found = cursor.fetchone()
+        finally:
+            cursor.close()
+    finally:
+        connection.close()
     if found is None:
         return None
+    values = [value if convert is None or value is None else convert(value)
+              for convert, value in zip(query.convert, found, strict=True)]
     # As the ORM's own loading does: a bare instance given the row's values, then marked
     # detached with them as its loaded state (a quarter of what the constructor costs).
     # The mappers must be set up first; in a new process this may be the first ORM use.
     Base.registry.configure()
     row: Interview = _MANAGER.new_instance()
-    row.__dict__.update(zip(_COLUMN_KEYS, found, strict=True))
+    row.__dict__.update(zip(_COLUMN_KEYS, values, strict=True))
     make_transient_to_detached(row)
     return row
 
