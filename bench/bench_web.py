@@ -1,7 +1,7 @@
 """A wizard step under load against a bare Flask page rendering the same template, same server.
 
-Run from the checkout:  .venv/bin/python bench/bench_web.py [--clients 16] [--seconds 10]
-                                                            [--rounds 10]
+Run from the checkout:  .venv/bin/python bench/bench_web.py [--clients 16] [--seconds 20]
+                                                            [--rounds 20]
 The bare page is one bench-only route (bench/bench_app.py) served by the same gunicorn
 settings (2 gthread workers): it renders web/step.html with the wizard step's own context,
 worked out once, and does no database, answers or knowledge work per request; the two pages'
@@ -88,7 +88,7 @@ class Paired:
         return statistics.median(self.ratios)
 
 
-def paired(clients: int = 16, seconds: float = 10.0, rounds: int = 10) -> Paired:
+def paired(clients: int = 16, seconds: float = 20.0, rounds: int = 20) -> Paired:
     """SECONDS of load per page in ROUNDS alternating rounds on one gunicorn server."""
     with tempfile.TemporaryDirectory() as tmp:
         server = serve(Path(tmp), env_bench=True)
@@ -125,8 +125,8 @@ def paired(clients: int = 16, seconds: float = 10.0, rounds: int = 10) -> Paired
     return Paired(rows, ratios)
 
 
-def measure(clients: int = 16, seconds: float = 10.0,
-            rounds: int = 10) -> dict[str, Row]:
+def measure(clients: int = 16, seconds: float = 20.0,
+            rounds: int = 20) -> dict[str, Row]:
     """{name: (req/s, p50 ms, p95 ms, p99 ms)} for the wizard step and the bare page, over
     every round (paired() also gives the per-round ratios)."""
     return paired(clients, seconds, rounds).rows
@@ -136,9 +136,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=10.0,
-                        help="seconds of load per page, over all rounds (default 10)")
-    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=20.0,
+                        help="seconds of load per page, over all rounds (default 20)")
+    parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
     result = paired(args.clients, args.seconds, args.rounds)
     print(f"{'page':<30}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
