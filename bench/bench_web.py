@@ -16,6 +16,7 @@ the rounds' ratios. The totals (req/s and latency percentiles) are over every ro
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -75,6 +76,33 @@ def same_page(base: str, pages: dict[str, str]) -> None:
         raise RuntimeError("the bare page does not render the wizard step's HTML")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by process PID and its children (gunicorn's workers)."""
+    total = 0.0
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    pids = [pid] + [int(p) for p in children.read_text().split()] if children.exists() else [pid]
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def settle(pid: int, quiet: float = 0.05, limit: float = 60.0) -> None:
+    """Wait (up to LIMIT seconds) until the server's processes use less than QUIET of a CPU
+    over a second: no background job left running from the set-up."""
+    deadline = time.monotonic() + limit
+    before = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = cpu_seconds(pid)
+        if now - before < quiet:
+            return
+        before = now
+
+
 @dataclass
 class Paired:
     """Both pages' totals over every round, and the per-round throughput ratios."""
@@ -94,9 +122,11 @@ def paired(clients: int = 16, seconds: float = 20.0, rounds: int = 20) -> Paired
         server = serve(Path(tmp), env_bench=True)
         try:
             token = completed_token(server.base)
-            # Completing the wizard queues the plan's render (in a worker of this server):
-            # let it finish first, so it does not run during either measurement.
+            # Completing the wizard queues the plan's render (in a worker of this server),
+            # and viewing the results may queue a second job that finds it done: let them
+            # finish first, so neither runs during a measurement.
             Browser(server.base, timeout=120).get(f"/c/{token}/plan.pdf")
+            settle(server.proc.pid)
             pages = {WIZARD: f"/c/{token}/step/problems", BARE: f"/_bench/bare-step?token={token}"}
             same_page(server.base, pages)
             # The same CLIENTS people (cookie jars) per page in every round.
