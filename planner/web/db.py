@@ -32,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -318,15 +318,28 @@ def peek(token: str) -> Interview | None:
     """
     query: _Peek = current_app.extensions["planner.peek"]
     token_hash = hash_token(token)
-    connection = engine().raw_connection()  # returned to the pool, rolled back, on close()
+    params = (token_hash,) if query.positional else {"token_hash": token_hash}
+    pooled = engine()
+    dialect = pooled.dialect
+    base_error = dialect.loaded_dbapi.Error
+    # The driver's errors are wrapped as SQLAlchemy wraps them: a locked, missing or
+    # unreachable database is then the same 503 page as anywhere else. (A connection that
+    # broke is dropped by the pool when given back: its reset fails.)
+    try:
+        connection = pooled.raw_connection()  # back to the pool, rolled back, on close()
+    except base_error as exc:
+        raise DBAPIError.instance(None, None, exc, base_error, hide_parameters=True,
+                                  dialect=dialect) from exc
     try:
         cursor = connection.cursor()
         try:
-            cursor.execute(query.sql,
-                           (token_hash,) if query.positional else {"token_hash": token_hash})
+            cursor.execute(query.sql, params)
             found = cursor.fetchone()
         finally:
             cursor.close()
+    except base_error as exc:
+        raise DBAPIError.instance(query.sql, params, exc, base_error, hide_parameters=True,
+                                  dialect=dialect) from exc
     finally:
         connection.close()
     if found is None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import event, func, inspect, select
+from sqlalchemy.exc import DBAPIError
 from webhelpers import Wizard, csrf_of
 
 from planner.web import db, state
@@ -142,3 +143,30 @@ def _field(html: str, name: str) -> str:
     match = re.search(rf'name="{name}" value="([^"]*)"', html)
     assert match, name
     return match.group(1)
+
+
+def test_a_connection_found_broken_is_a_503_then_dropped_from_the_pool(
+        app: Flask, wizard: Wizard, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver's errors are wrapped as SQLAlchemy's (the 503 page, never a 500), and a
+    connection that broke after it left the pool is dropped, not handed to the next request."""
+    wizard.start()
+    engine = app.extensions["planner.engine"]
+    dropped: list[BaseException | None] = []
+    event.listen(engine, "invalidate", lambda _conn, _record, exc: dropped.append(exc))
+    checkout = engine.raw_connection
+
+    def broken_after_checkout() -> Any:
+        pooled = checkout()
+        pooled.dbapi_connection.close()  # the server went away mid-request
+        return pooled
+
+    monkeypatch.setattr(engine, "raw_connection", broken_after_checkout)
+    broken = wizard.client.get(wizard.url("/step/community"))
+    assert broken.status_code == 503
+    assert "cannot reach its database" in broken.text
+    assert len(dropped) == 1  # given back to the pool, its reset failed: it was dropped
+    with app.app_context(), pytest.raises(DBAPIError) as raised:
+        db.peek(wizard.token)
+    assert db.hash_token(wizard.token) not in str(raised.value)  # parameters are hidden
+    monkeypatch.undo()
+    assert wizard.client.get(wizard.url("/step/community")).status_code == 200
