@@ -320,6 +320,8 @@ def heartbeat(key: str) -> Iterator[None]:
                                                        PlanRender.status == RENDERING)
                               .values(heartbeat_at=db._now()))
                     s.commit()
+            except OperationalError as exc:  # busy or locked: the next beat tries again
+                log.warning("plan render heartbeat missed: %s", type(exc.orig).__name__)
             except Exception:  # a missed beat only risks a takeover; never the render
                 log.exception("plan render heartbeat failed")
 

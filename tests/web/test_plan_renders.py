@@ -3,11 +3,14 @@ render per plan however many ask for it; any change renders it anew."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -382,3 +385,27 @@ def test_cleanup_drops_renders_nobody_can_be_served_and_keeps_the_rest(
     with app.app_context():
         renders.cleanup()
     assert sorted(r.key[0] for r in _stored(app)) == ["a", "d"]
+
+
+def test_a_heartbeat_missed_on_a_locked_database_is_a_warning_not_a_traceback(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Under a burst of writes SQLite can stay locked past the busy timeout: a missed beat
+    is expected and harmless (the next one tries again), so it is logged in one line."""
+    url = f"sqlite:///{tmp_path / 'locked.sqlite3'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "RATE_LIMIT": False,
+                      "INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": url,
+                      "DATABASE_TIMEOUT": 0.05, "RENDER_HEARTBEAT_SECONDS": 0.05})
+    holder = sqlite3.connect(tmp_path / "locked.sqlite3", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        with app.app_context(), caplog.at_level(logging.WARNING, logger="planner"), \
+                renders.heartbeat("k" * 64):
+            time.sleep(0.6)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        app.extensions["planner.engine"].dispose()
+    missed = [r for r in caplog.records if "heartbeat missed" in r.getMessage()]
+    assert missed, [r.getMessage() for r in caplog.records]
+    assert all(r.levelno == logging.WARNING and r.exc_info is None for r in missed)
+    assert not [r for r in caplog.records if r.exc_info]
