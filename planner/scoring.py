@@ -162,6 +162,19 @@ class Index:
     high: Mapping[str, float]
     # Half the width of the common scale, in raw points (the same for every pathway).
     half_scale: float = 1.0
+    # question id -> option id -> pathway id -> the Contributions choosing that option adds
+    # to the pathway, in rule order. A Contribution holds only knowledge-base data (the rule,
+    # its points on the common scale, the question's and option's labels, the fact), so
+    # score() shares these instead of building the same immutable objects for every profile.
+    contributions: Mapping[str, Mapping[str, Mapping[str, tuple[Contribution, ...]]]] = \
+        field(default_factory=dict)
+    # pathway id -> the questions some answer of which (a "don't know" included) gives the
+    # pathway points. An answer change to any other question moves neither of two pathways,
+    # so the what-if searches skip those questions (_best_change would find no change).
+    bearing: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # The questions whose real answers give some pathway different points: only these make
+    # a score's range wider when unknown.
+    varies: frozenset[str] = frozenset()
 
 
 def _table(kb: Knowledge, question: Question, rules_by_fact: Mapping[str, list[Rule]],
@@ -225,9 +238,40 @@ def index(kb: Knowledge) -> Index:
     }
     low = {p: sum(t.low[p] for t in tables.values()) for p in kb.pathways}
     high = {p: sum(t.high[p] for t in tables.values()) for p in kb.pathways}
-    half = max([1.0, *(h + kb.model.build_on_max for h in high.values()),
-                *(-lo for lo in low.values())])
-    return Index(tables, low, high, float(half))
+    half = float(max([1.0, *(h + kb.model.build_on_max for h in high.values()),
+                      *(-lo for lo in low.values())]))
+    span = 2.0 * half  # what _scale gives every pathway
+    contributions = {qid: _contributions(kb, table, span) for qid, table in tables.items()}
+    bearing = {
+        p: frozenset(qid for qid, t in tables.items()
+                     if any(p in per for per in t.totals.values()))
+        for p in kb.pathways
+    }
+    varies = frozenset(qid for qid, t in tables.items()
+                       if any(t.real_low[p] != t.real_high[p] for p in kb.pathways))
+    return Index(tables, low, high, half, contributions, bearing, varies)
+
+
+def _contributions(kb: Knowledge, table: _Table,
+                   span: float) -> Mapping[str, Mapping[str, tuple[Contribution, ...]]]:
+    """option id -> pathway id -> what choosing the option adds to the pathway (as score()
+    reports it: points on the common scale of raw span `span`)."""
+    question = table.question
+    out: dict[str, Mapping[str, tuple[Contribution, ...]]] = {}
+    for option_id, per in table.effects.items():
+        option = question.option(option_id)
+        out[option_id] = MappingProxyType({
+            pid: tuple(
+                Contribution(
+                    rule=rule, points=100.0 * rule.weight / span, question_id=question.id,
+                    question=question.label, answer=option.label if option else option_id,
+                    fact=fact, subject=kb.facts[fact].label if fact else question.label,
+                )
+                for rule, fact in effects
+            )
+            for pid, effects in per.items() if pid in kb.pathways
+        })
+    return MappingProxyType(out)
 
 
 def build_on_credit(kb: Knowledge, pathway_id: str,
@@ -253,29 +297,24 @@ def score(kb: Knowledge, profile: CommunityProfile) -> Ranking:
     asked = profile.asked
     facts = profile.facts
     running = profile.running
-    unknown = tuple(
-        q.id for q in asked if q.has_options and q.id in idx.tables and profile.is_unknown(q.id)
-        and any(idx.tables[q.id].real_low[p] != idx.tables[q.id].real_high[p]
-                for p in kb.pathways)
-    )
-    results = []
+    varies = idx.varies
+    unknown = tuple(q.id for q in asked if q.id in varies and profile.is_unknown(q.id))
+    # Each pathway's contributions in question order, then chosen-option order, then rule
+    # order (one pass over the answers fills every pathway's list).
+    contributions: dict[str, list[Contribution]] = {pid: [] for pid in kb.pathways}
+    for question in asked:
+        by_option = idx.contributions.get(question.id)
+        if by_option is None:
+            continue
+        for option_id in profile.chosen(question.id):
+            for pid, made in by_option.get(option_id, _NONE).items():
+                contributions[pid].extend(made)
+    rows = []
     for pathway in kb.pathways_in_order:
         pid = pathway.id
         low, span = _scale(kb, idx, pid, bool(running))
-        contributions = []
-        for question in asked:
-            table = idx.tables.get(question.id)
-            if table is None:
-                continue
-            for option_id in profile.chosen(question.id):
-                option = question.option(option_id)
-                for rule, fact in table.effects.get(option_id, {}).get(pid, ()):
-                    contributions.append(Contribution(
-                        rule=rule, points=100.0 * rule.weight / span, question_id=question.id,
-                        question=question.label, answer=option.label if option else option_id,
-                        fact=fact, subject=kb.facts[fact].label if fact else question.label,
-                    ))
-        raw = sum(c.rule.weight for c in contributions)
+        mine = contributions[pid]
+        raw = sum(c.rule.weight for c in mine)
         build_raw, shared = build_on_credit(kb, pid, running)
         start = 100.0 * (0 - low) / span
         value = 100.0 * (raw + build_raw - low) / span
@@ -288,36 +327,28 @@ def score(kb: Knowledge, profile: CommunityProfile) -> Ranking:
                 answer_state=state)
             for e in pathway.critical_elements if e.resource not in facts
         )
-        results.append(PathwayScore(
+        rows.append(dict(
             pathway=pathway, score=value,
             low=max(0.0, value + 100.0 * lo_adj / span),
             high=min(100.0, value + 100.0 * hi_adj / span),
-            start=start, contributions=tuple(contributions), build_on=100.0 * build_raw / span,
-            build_on_shared=shared, band=band.id, band_label=band.label, rank=None,
+            start=start, contributions=tuple(mine), build_on=100.0 * build_raw / span,
+            build_on_shared=shared, band=band.id, band_label=band.label,
             running=pid in running, gaps=gaps,
             met=tuple(e.resource for e in pathway.critical_elements if e.resource in facts),
         ))
     unanswered = tuple(q for q in unknown if profile.status(q) == "unanswered")
-    return _ranked(results, running, unknown, unanswered)
-
-
-def _ranked(results: list[PathwayScore], running: tuple[str, ...],
-            unknown: tuple[str, ...], unanswered: tuple[str, ...] = ()) -> Ranking:
     # Tie-break: equal scores (to the displayed whole point) keep the framework order.
-    ordered = sorted(results, key=lambda s: (s.running, -round(s.score, 6), s.pathway.order))
+    rows.sort(key=lambda r: (r["running"], -round(r["score"], 6), r["pathway"].order))
     ranked = []
     rank = 0
-    for s in ordered:
-        if not s.running:
+    for row in rows:
+        if not row["running"]:
             rank += 1
-        ranked.append(_replace_rank(s, None if s.running else rank))
+        ranked.append(PathwayScore(**row, rank=None if row["running"] else rank))
     return Ranking(tuple(ranked), running, unknown, unanswered)
 
 
-def _replace_rank(s: PathwayScore, rank: int | None) -> PathwayScore:
-    from dataclasses import replace
-
-    return replace(s, rank=rank)
+_NONE: Mapping[str, tuple[Contribution, ...]] = MappingProxyType({})
 
 
 def rescore(kb: Knowledge, profile: CommunityProfile, changes: Answers) -> Ranking:
@@ -442,13 +473,23 @@ def unknown_gains(kb: Knowledge, profile: CommunityProfile, ranking: Ranking,
     """For each unknown question (or each of `questions`), the most an answer to it could
     move `rival` against the top pathway. Questions are separable, so these add up exactly."""
     idx = index(kb)
-    top = ranking.candidates[0]
-    spans = _spans(kb, idx, ranking)
-    up, down = rival.pathway.id, top.pathway.id
+    return _gains(idx, profile, _spans(kb, idx, ranking), rival.pathway.id,
+                  ranking.candidates[0].pathway.id,
+                  ranking.unknown_questions if questions is None else questions)
+
+
+def _gains(idx: Index, profile: CommunityProfile, spans: Mapping[str, float], up: str,
+           down: str, questions: tuple[str, ...]) -> dict[str, float]:
+    """unknown_gains' work, with the scales worked out once by the caller."""
     span_up, span_down = spans[up], spans[down]
     chosen = profile.chosen
+    # A question that gives neither pathway points has no change to offer (see Index.bearing).
+    bearing = idx.bearing
+    either = bearing.get(up, frozenset()) | bearing.get(down, frozenset())
     gains = {}
-    for qid in (ranking.unknown_questions if questions is None else questions):
+    for qid in questions:
+        if qid not in either:
+            continue
         change = _best_change(idx, qid, chosen(qid), up, down, span_up, span_down)
         if change is not None:
             gains[qid] = change.gain
@@ -482,7 +523,8 @@ def stability(kb: Knowledge, profile: CommunityProfile,
     for rival in candidates[1:]:
         gap = top.score - rival.score
         rival_first = rival.pathway.order < top.pathway.order
-        gains = unknown_gains(kb, profile, ranking, rival)
+        gains = _gains(idx, profile, spans, rival.pathway.id, top.pathway.id,
+                       ranking.unknown_questions)
         gained = sum(g for q, g in gains.items() if q in dont_know)
         lead = gap - gained
         if lead < worst_lead:  # ties keep the higher-ranked rival
@@ -497,12 +539,16 @@ def stability(kb: Knowledge, profile: CommunityProfile,
     ]
     current = [(q.id, profile.chosen(q.id)) for q in changeable]
     best: tuple[int, float, str, tuple[Change, ...]] | None = None
+    bearing = idx.bearing
     for rival in candidates[1:]:
         up, down = rival.pathway.id, top.pathway.id
         span_up, span_down = spans[up], spans[down]
+        # A question that gives neither pathway points has no change to offer.
+        either = bearing.get(up, frozenset()) | bearing.get(down, frozenset())
         changes = [
             c for qid, now in current
-            if (c := _best_change(idx, qid, now, up, down, span_up, span_down)) is not None
+            if qid in either
+            and (c := _best_change(idx, qid, now, up, down, span_up, span_down)) is not None
         ]
         changes.sort(key=lambda c: (-c.gain, c.question_id))
         gap = top.score - rival.score
@@ -561,7 +607,8 @@ def facts_to_check(kb: Knowledge, profile: CommunityProfile, ranking: Ranking | 
     fewest: list[str] | None = None
     swing: dict[str, float] = {q: 0.0 for q in ranking.unknown_questions}
     for rival in candidates[1:]:
-        gains = unknown_gains(kb, profile, ranking, rival)
+        gains = _gains(idx, profile, spans, rival.pathway.id, top.pathway.id,
+                       ranking.unknown_questions)
         gap = top.score - rival.score
         rival_first = rival.pathway.order < top.pathway.order
         for qid, gain in gains.items():
