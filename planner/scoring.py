@@ -175,6 +175,15 @@ class Index:
     # The questions whose real answers give some pathway different points: only these make
     # a score's range wider when unknown.
     varies: frozenset[str] = frozenset()
+    # (question id, up, down) -> _moves(...) on the common scale, for every two pathways
+    # and every question that gives either of them points: all that _best_gain needs that
+    # does not depend on the community's current answer, worked out once per knowledge base.
+    moves: Mapping[tuple[str, str, str], _Moves] = field(default_factory=dict)
+
+    @property
+    def span(self) -> float:
+        """The raw span of the common scale (what _scale gives every pathway)."""
+        return 2.0 * self.half_scale
 
 
 def _table(kb: Knowledge, question: Question, rules_by_fact: Mapping[str, list[Rule]],
@@ -249,7 +258,12 @@ def index(kb: Knowledge) -> Index:
     }
     varies = frozenset(qid for qid, t in tables.items()
                        if any(t.real_low[p] != t.real_high[p] for p in kb.pathways))
-    return Index(tables, low, high, half, contributions, bearing, varies)
+    moves = {
+        (qid, up, down): _moves(table, up, down, span, span)
+        for qid, table in tables.items() for up in kb.pathways for down in kb.pathways
+        if up != down and (qid in bearing[up] or qid in bearing[down])
+    }
+    return Index(tables, low, high, half, contributions, bearing, varies, moves)
 
 
 def _contributions(kb: Knowledge, table: _Table,
@@ -400,28 +414,36 @@ def _best_alternative(kb: Knowledge, idx: Index, question: Question,
                         span_down)
 
 
-@lru_cache(maxsize=1 << 16)
-def _best_change(idx: Index, question_id: str, current: tuple[str, ...], up: str, down: str,
-                 span_up: float, span_down: float) -> Change | None:
-    """_best_alternative's work, remembered: stability, "worth checking first", the
-    weight sensitivity and every what-if ask the same few hundred of these per profile."""
-    table = idx.tables[question_id]
+@dataclass(frozen=True)
+class _Moves:
+    """What the answers to one question can do for pathway `up` against pathway `down`: a
+    pure function of the knowledge base, the two pathways and their scales."""
+
+    # Each real option alone: up's points minus down's, on their scales.
+    single: Mapping[str, float]
+    # The answers worth trying (each a tuple of option ids) with their edge, best first:
+    # sorted by (-edge, options), the order _best_gain's tie-break picks in.
+    ranked: tuple[tuple[float, tuple[str, ...]], ...]
+
+
+def _edge(totals: Mapping[str, Mapping[str, float]], chosen: tuple[str, ...], up: str,
+          down: str, span_up: float, span_down: float) -> float:
+    """How far `chosen` puts `up` ahead of `down`: table.points(chosen, p) for both pathways
+    in one pass, summed in the same order from the same int 0 (so the figures are bit for
+    bit what points() gives)."""
+    got_up: float = 0
+    got_down: float = 0
+    for option_id in chosen:
+        points = totals.get(option_id)
+        if points:
+            got_up += points.get(up, 0.0)
+            got_down += points.get(down, 0.0)
+    return 100.0 * got_up / span_up - 100.0 * got_down / span_down
+
+
+def _moves(table: _Table, up: str, down: str, span_up: float, span_down: float) -> _Moves:
     question = table.question
-    totals = table.totals
-
-    def edge(chosen: tuple[str, ...]) -> float:
-        # table.points(chosen, p) for both pathways in one pass, summed in the same order
-        # from the same int 0 (so the figures are bit for bit what points() gives).
-        got_up: float = 0
-        got_down: float = 0
-        for option_id in chosen:
-            points = totals.get(option_id)
-            if points:
-                got_up += points.get(up, 0.0)
-                got_down += points.get(down, 0.0)
-        return 100.0 * got_up / span_up - 100.0 * got_down / span_down
-
-    # Each real option alone (as edge((id,)) would give it, bit for bit).
+    # Each real option alone (as _edge(.., (id,), ..) would give it, bit for bit).
     single = {
         option_id: (100.0 * points.get(up, 0.0) / span_up
                     - 100.0 * points.get(down, 0.0) / span_down) if points else 0.0
@@ -434,19 +456,54 @@ def _best_change(idx: Index, question_id: str, current: tuple[str, ...], up: str
                          key=lambda option_id: -single[option_id])
         plain = tuple(sorted(helpful[:question.max_choices or len(table.real)],
                              key=table.order.__getitem__))
-        candidates = [(edge(plain), plain), *((single[option_id], (option_id,))
-                                              for option_id, exclusive, _ in table.real
-                                              if exclusive)]
+        candidates = [(_edge(table.totals, plain, up, down, span_up, span_down), plain),
+                      *((single[option_id], (option_id,))
+                        for option_id, exclusive, _ in table.real if exclusive)]
     else:
         candidates = [(value, (option_id,)) for option_id, value in single.items()]
-    base = (single[current[0]] if len(current) == 1 and current[0] in single
-            else edge(current))
-    gains = [(value - base, chosen) for value, chosen in candidates]
-    if not gains:
+    return _Moves(MappingProxyType(single),
+                  tuple(sorted(candidates, key=lambda c: (-c[0], c[1]))))
+
+
+def _best_gain(idx: Index, question_id: str, current: tuple[str, ...], up: str, down: str,
+               span_up: float, span_down: float) -> tuple[float, tuple[str, ...]] | None:
+    """The answer to one question (other than `current`) that most improves `up` against
+    `down`, and by how much; None when no answer improves it. Ties go to the smaller tuple
+    of option ids."""
+    table = idx.tables[question_id]
+    moves = idx.moves.get((question_id, up, down)) \
+        if span_up == idx.span and span_down == idx.span else None
+    if moves is None:  # not compiled (no points for either pathway, or other scales)
+        moves = _moves(table, up, down, span_up, span_down)
+    if not moves.ranked:
         return None
-    gain, best = min(gains, key=lambda g: (-g[0], g[1]))
+    single = moves.single
+    base = (single[current[0]] if len(current) == 1 and current[0] in single
+            else _edge(table.totals, current, up, down, span_up, span_down))
+    # The largest gain is the first answer's: subtracting the same base keeps the order
+    # (rounding is monotonic), so the answers whose gain equals it come next, in a row;
+    # of those the smallest tuple of ids wins, as min(key=(-gain, options)) would pick.
+    value, best = moves.ranked[0]
+    gain = value - base
+    for value, chosen in moves.ranked[1:]:
+        if value - base != gain:
+            break
+        best = min(best, chosen)
     if set(best) == set(current) or gain <= 1e-9:
         return None
+    return gain, best
+
+
+@lru_cache(maxsize=1 << 16)
+def _best_change(idx: Index, question_id: str, current: tuple[str, ...], up: str, down: str,
+                 span_up: float, span_down: float) -> Change | None:
+    """_best_gain's answer as a Change with its labels, remembered (what-ifs on one
+    community ask for the same few again)."""
+    found = _best_gain(idx, question_id, current, up, down, span_up, span_down)
+    if found is None:
+        return None
+    gain, best = found
+    question = idx.tables[question_id].question
     return Change(question.id, question.label, _answer_label(question, current), best,
                   _answer_label(question, best), gain)
 
@@ -490,9 +547,9 @@ def _gains(idx: Index, profile: CommunityProfile, spans: Mapping[str, float], up
     for qid in questions:
         if qid not in either:
             continue
-        change = _best_change(idx, qid, chosen(qid), up, down, span_up, span_down)
-        if change is not None:
-            gains[qid] = change.gain
+        found = _best_gain(idx, qid, chosen(qid), up, down, span_up, span_down)
+        if found is not None:
+            gains[qid] = found[0]
     return gains
 
 
@@ -538,7 +595,7 @@ def stability(kb: Knowledge, profile: CommunityProfile,
         if q.id in idx.tables and q.profile not in _FIXED_PROFILES
     ]
     current = [(q.id, profile.chosen(q.id)) for q in changeable]
-    best: tuple[int, float, str, tuple[Change, ...]] | None = None
+    best: tuple[int, float, str, tuple[str, ...]] | None = None
     bearing = idx.bearing
     for rival in candidates[1:]:
         up, down = rival.pathway.id, top.pathway.id
@@ -546,19 +603,19 @@ def stability(kb: Knowledge, profile: CommunityProfile,
         # A question that gives neither pathway points has no change to offer.
         either = bearing.get(up, frozenset()) | bearing.get(down, frozenset())
         changes = [
-            c for qid, now in current
+            (found[0], qid) for qid, now in current
             if qid in either
-            and (c := _best_change(idx, qid, now, up, down, span_up, span_down)) is not None
+            and (found := _best_gain(idx, qid, now, up, down, span_up, span_down)) is not None
         ]
-        changes.sort(key=lambda c: (-c.gain, c.question_id))
+        changes.sort(key=lambda c: (-c[0], c[1]))
         gap = top.score - rival.score
         rival_first = rival.pathway.order < top.pathway.order
         total, picked = 0.0, []
-        for change in changes:
+        for gain, qid in changes:
             if _overtakes(total, gap, rival_first):
                 break
-            picked.append(change)
-            total += change.gain
+            picked.append(qid)
+            total += gain
         if picked and _overtakes(total, gap, rival_first):
             key = (len(picked), -(total - gap), rival.pathway.id, tuple(picked))
             if best is None or key[:3] < best[:3]:
@@ -568,8 +625,16 @@ def stability(kb: Knowledge, profile: CommunityProfile,
     if best is None:
         return Stability(status, margin, overlapping, None, (), worst_lead, unknown_rival,
                          blank)
-    return Stability(status, margin, overlapping, best[2], best[3], worst_lead, unknown_rival,
-                     blank)
+    # Only the flip shown needs its changes spelled out (labels and all).
+    rival_id, down = best[2], top.pathway.id
+    flip = []
+    for qid in best[3]:
+        change = _best_change(idx, qid, profile.chosen(qid), rival_id, down, spans[rival_id],
+                              spans[down])
+        assert change is not None  # _best_gain found this change above
+        flip.append(change)
+    return Stability(status, margin, overlapping, rival_id, tuple(flip), worst_lead,
+                     unknown_rival, blank)
 
 
 @dataclass(frozen=True)
