@@ -179,11 +179,8 @@ class Index:
     # and every question that gives either of them points: all that _best_gain needs that
     # does not depend on the community's current answer, worked out once per knowledge base.
     moves: Mapping[tuple[str, str, str], _Moves] = field(default_factory=dict)
-
-    @property
-    def span(self) -> float:
-        """The raw span of the common scale (what _scale gives every pathway)."""
-        return 2.0 * self.half_scale
+    # The raw span of the common scale (what _scale gives every pathway: 2 * half_scale).
+    span: float = 2.0
 
 
 def _table(kb: Knowledge, question: Question, rules_by_fact: Mapping[str, list[Rule]],
@@ -263,7 +260,7 @@ def index(kb: Knowledge) -> Index:
         for qid, table in tables.items() for up in kb.pathways for down in kb.pathways
         if up != down and (qid in bearing[up] or qid in bearing[down])
     }
-    return Index(tables, low, high, half, contributions, bearing, varies, moves)
+    return Index(tables, low, high, half, contributions, bearing, varies, moves, span)
 
 
 def _contributions(kb: Knowledge, table: _Table,
@@ -421,6 +418,9 @@ class _Moves:
 
     # Each real option alone: up's points minus down's, on their scales.
     single: Mapping[str, float]
+    # The same for every answer of at most one option (a "don't know", no answer), as
+    # _best_gain takes it for the current answer: single[id] for a real option, else _edge.
+    bases: Mapping[tuple[str, ...], float]
     # The answers worth trying (each a tuple of option ids) with their edge, best first:
     # sorted by (-edge, options), the order _best_gain's tie-break picks in.
     ranked: tuple[tuple[float, tuple[str, ...]], ...]
@@ -461,7 +461,11 @@ def _moves(table: _Table, up: str, down: str, span_up: float, span_down: float) 
                         for option_id, exclusive, _ in table.real if exclusive)]
     else:
         candidates = [(value, (option_id,)) for option_id, value in single.items()]
-    return _Moves(MappingProxyType(single),
+    bases = {(option_id,): single[option_id] if option_id in single
+             else _edge(table.totals, (option_id,), up, down, span_up, span_down)
+             for option_id in table.order}
+    bases[()] = _edge(table.totals, (), up, down, span_up, span_down)
+    return _Moves(MappingProxyType(single), MappingProxyType(bases),
                   tuple(sorted(candidates, key=lambda c: (-c[0], c[1]))))
 
 
@@ -477,9 +481,9 @@ def _best_gain(idx: Index, question_id: str, current: tuple[str, ...], up: str, 
         moves = _moves(table, up, down, span_up, span_down)
     if not moves.ranked:
         return None
-    single = moves.single
-    base = (single[current[0]] if len(current) == 1 and current[0] in single
-            else _edge(table.totals, current, up, down, span_up, span_down))
+    base = moves.bases.get(current)
+    if base is None:  # several options
+        base = _edge(table.totals, current, up, down, span_up, span_down)
     # The largest gain is the first answer's: subtracting the same base keeps the order
     # (rounding is monotonic), so the answers whose gain equals it come next, in a row;
     # of those the smallest tuple of ids wins, as min(key=(-gain, options)) would pick.
@@ -509,8 +513,10 @@ def _best_change(idx: Index, question_id: str, current: tuple[str, ...], up: str
 
 
 def forget_changes() -> None:
-    """Empty _best_change's memory (benchmarks time a profile as if never seen)."""
+    """Empty the memory of answer changes worked out before (benchmarks time a profile as
+    if never seen)."""
     _best_change.cache_clear()
+    _gains.cache_clear()
 
 
 def _spans(kb: Knowledge, idx: Index, ranking: Ranking) -> dict[str, float]:
@@ -530,15 +536,18 @@ def unknown_gains(kb: Knowledge, profile: CommunityProfile, ranking: Ranking,
     """For each unknown question (or each of `questions`), the most an answer to it could
     move `rival` against the top pathway. Questions are separable, so these add up exactly."""
     idx = index(kb)
-    return _gains(idx, profile, _spans(kb, idx, ranking), rival.pathway.id,
-                  ranking.candidates[0].pathway.id,
-                  ranking.unknown_questions if questions is None else questions)
+    spans = _spans(kb, idx, ranking)
+    up, down = rival.pathway.id, ranking.candidates[0].pathway.id
+    return dict(_gains(idx, profile, up, down, spans[up], spans[down],
+                       ranking.unknown_questions if questions is None else questions))
 
 
-def _gains(idx: Index, profile: CommunityProfile, spans: Mapping[str, float], up: str,
-           down: str, questions: tuple[str, ...]) -> dict[str, float]:
-    """unknown_gains' work, with the scales worked out once by the caller."""
-    span_up, span_down = spans[up], spans[down]
+@lru_cache(maxsize=256)  # a few profiles' worth: each asks it once per rival
+def _gains(idx: Index, profile: CommunityProfile, up: str, down: str, span_up: float,
+           span_down: float, questions: tuple[str, ...]) -> Mapping[str, float]:
+    """unknown_gains' work, remembered: stability and "worth checking first" both ask it for
+    every rival of one profile (a profile is equal only to one read from the same answers,
+    so a remembered result is always this community's; forget_changes empties it)."""
     chosen = profile.chosen
     # A question that gives neither pathway points has no change to offer (see Index.bearing).
     bearing = idx.bearing
@@ -550,7 +559,7 @@ def _gains(idx: Index, profile: CommunityProfile, spans: Mapping[str, float], up
         found = _best_gain(idx, qid, chosen(qid), up, down, span_up, span_down)
         if found is not None:
             gains[qid] = found[0]
-    return gains
+    return MappingProxyType(gains)
 
 
 def stability(kb: Knowledge, profile: CommunityProfile,
@@ -580,7 +589,8 @@ def stability(kb: Knowledge, profile: CommunityProfile,
     for rival in candidates[1:]:
         gap = top.score - rival.score
         rival_first = rival.pathway.order < top.pathway.order
-        gains = _gains(idx, profile, spans, rival.pathway.id, top.pathway.id,
+        up, down = rival.pathway.id, top.pathway.id
+        gains = _gains(idx, profile, up, down, spans[up], spans[down],
                        ranking.unknown_questions)
         gained = sum(g for q, g in gains.items() if q in dont_know)
         lead = gap - gained
@@ -672,7 +682,8 @@ def facts_to_check(kb: Knowledge, profile: CommunityProfile, ranking: Ranking | 
     fewest: list[str] | None = None
     swing: dict[str, float] = {q: 0.0 for q in ranking.unknown_questions}
     for rival in candidates[1:]:
-        gains = _gains(idx, profile, spans, rival.pathway.id, top.pathway.id,
+        up, down = rival.pathway.id, top.pathway.id
+        gains = _gains(idx, profile, up, down, spans[up], spans[down],
                        ranking.unknown_questions)
         gap = top.score - rival.score
         rival_first = rival.pathway.order < top.pathway.order
