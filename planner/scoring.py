@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
 from types import MappingProxyType
+from typing import Any
 
 from planner.answers import Answers
 from planner.graph import shared_elements
@@ -320,7 +321,8 @@ def score(kb: Knowledge, profile: CommunityProfile) -> Ranking:
         for option_id in profile.chosen(question.id):
             for pid, made in by_option.get(option_id, _NONE).items():
                 contributions[pid].extend(made)
-    rows = []
+    # Each pathway's PathwayScore fields but its rank, set once the scores are sorted.
+    rows: list[dict[str, Any]] = []
     for pathway in kb.pathways_in_order:
         pid = pathway.id
         low, span = _scale(kb, idx, pid, bool(running))
@@ -461,9 +463,11 @@ def _moves(table: _Table, up: str, down: str, span_up: float, span_down: float) 
                         for option_id, exclusive, _ in table.real if exclusive)]
     else:
         candidates = [(value, (option_id,)) for option_id, value in single.items()]
-    bases = {(option_id,): single[option_id] if option_id in single
-             else _edge(table.totals, (option_id,), up, down, span_up, span_down)
-             for option_id in table.order}
+    bases: dict[tuple[str, ...], float] = {
+        (option_id,): single[option_id] if option_id in single
+        else _edge(table.totals, (option_id,), up, down, span_up, span_down)
+        for option_id in table.order
+    }
     bases[()] = _edge(table.totals, (), up, down, span_up, span_down)
     return _Moves(MappingProxyType(single), MappingProxyType(bases),
                   tuple(sorted(candidates, key=lambda c: (-c[0], c[1]))))
