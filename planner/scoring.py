@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
 from types import MappingProxyType
+from typing import Any
 
 from planner.answers import Answers
 from planner.graph import shared_elements
@@ -162,6 +163,25 @@ class Index:
     high: Mapping[str, float]
     # Half the width of the common scale, in raw points (the same for every pathway).
     half_scale: float = 1.0
+    # question id -> option id -> pathway id -> the Contributions choosing that option adds
+    # to the pathway, in rule order. A Contribution holds only knowledge-base data (the rule,
+    # its points on the common scale, the question's and option's labels, the fact), so
+    # score() shares these instead of building the same immutable objects for every profile.
+    contributions: Mapping[str, Mapping[str, Mapping[str, tuple[Contribution, ...]]]] = \
+        field(default_factory=dict)
+    # pathway id -> the questions some answer of which (a "don't know" included) gives the
+    # pathway points. An answer change to any other question moves neither of two pathways,
+    # so the what-if searches skip those questions (_best_change would find no change).
+    bearing: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # The questions whose real answers give some pathway different points: only these make
+    # a score's range wider when unknown.
+    varies: frozenset[str] = frozenset()
+    # (question id, up, down) -> _moves(...) on the common scale, for every two pathways
+    # and every question that gives either of them points: all that _best_gain needs that
+    # does not depend on the community's current answer, worked out once per knowledge base.
+    moves: Mapping[tuple[str, str, str], _Moves] = field(default_factory=dict)
+    # The raw span of the common scale (what _scale gives every pathway: 2 * half_scale).
+    span: float = 2.0
 
 
 def _table(kb: Knowledge, question: Question, rules_by_fact: Mapping[str, list[Rule]],
@@ -225,9 +245,45 @@ def index(kb: Knowledge) -> Index:
     }
     low = {p: sum(t.low[p] for t in tables.values()) for p in kb.pathways}
     high = {p: sum(t.high[p] for t in tables.values()) for p in kb.pathways}
-    half = max([1.0, *(h + kb.model.build_on_max for h in high.values()),
-                *(-lo for lo in low.values())])
-    return Index(tables, low, high, float(half))
+    half = float(max([1.0, *(h + kb.model.build_on_max for h in high.values()),
+                      *(-lo for lo in low.values())]))
+    span = 2.0 * half  # what _scale gives every pathway
+    contributions = {qid: _contributions(kb, table, span) for qid, table in tables.items()}
+    bearing = {
+        p: frozenset(qid for qid, t in tables.items()
+                     if any(p in per for per in t.totals.values()))
+        for p in kb.pathways
+    }
+    varies = frozenset(qid for qid, t in tables.items()
+                       if any(t.real_low[p] != t.real_high[p] for p in kb.pathways))
+    moves = {
+        (qid, up, down): _moves(table, up, down, span, span)
+        for qid, table in tables.items() for up in kb.pathways for down in kb.pathways
+        if up != down and (qid in bearing[up] or qid in bearing[down])
+    }
+    return Index(tables, low, high, half, contributions, bearing, varies, moves, span)
+
+
+def _contributions(kb: Knowledge, table: _Table,
+                   span: float) -> Mapping[str, Mapping[str, tuple[Contribution, ...]]]:
+    """option id -> pathway id -> what choosing the option adds to the pathway (as score()
+    reports it: points on the common scale of raw span `span`)."""
+    question = table.question
+    out: dict[str, Mapping[str, tuple[Contribution, ...]]] = {}
+    for option_id, per in table.effects.items():
+        option = question.option(option_id)
+        out[option_id] = MappingProxyType({
+            pid: tuple(
+                Contribution(
+                    rule=rule, points=100.0 * rule.weight / span, question_id=question.id,
+                    question=question.label, answer=option.label if option else option_id,
+                    fact=fact, subject=kb.facts[fact].label if fact else question.label,
+                )
+                for rule, fact in effects
+            )
+            for pid, effects in per.items() if pid in kb.pathways
+        })
+    return MappingProxyType(out)
 
 
 def build_on_credit(kb: Knowledge, pathway_id: str,
@@ -253,29 +309,25 @@ def score(kb: Knowledge, profile: CommunityProfile) -> Ranking:
     asked = profile.asked
     facts = profile.facts
     running = profile.running
-    unknown = tuple(
-        q.id for q in asked if q.has_options and q.id in idx.tables and profile.is_unknown(q.id)
-        and any(idx.tables[q.id].real_low[p] != idx.tables[q.id].real_high[p]
-                for p in kb.pathways)
-    )
-    results = []
+    varies = idx.varies
+    unknown = tuple(q.id for q in asked if q.id in varies and profile.is_unknown(q.id))
+    # Each pathway's contributions in question order, then chosen-option order, then rule
+    # order (one pass over the answers fills every pathway's list).
+    contributions: dict[str, list[Contribution]] = {pid: [] for pid in kb.pathways}
+    for question in asked:
+        by_option = idx.contributions.get(question.id)
+        if by_option is None:
+            continue
+        for option_id in profile.chosen(question.id):
+            for pid, made in by_option.get(option_id, _NONE).items():
+                contributions[pid].extend(made)
+    # Each pathway's PathwayScore fields but its rank, set once the scores are sorted.
+    rows: list[dict[str, Any]] = []
     for pathway in kb.pathways_in_order:
         pid = pathway.id
         low, span = _scale(kb, idx, pid, bool(running))
-        contributions = []
-        for question in asked:
-            table = idx.tables.get(question.id)
-            if table is None:
-                continue
-            for option_id in profile.chosen(question.id):
-                option = question.option(option_id)
-                for rule, fact in table.effects.get(option_id, {}).get(pid, ()):
-                    contributions.append(Contribution(
-                        rule=rule, points=100.0 * rule.weight / span, question_id=question.id,
-                        question=question.label, answer=option.label if option else option_id,
-                        fact=fact, subject=kb.facts[fact].label if fact else question.label,
-                    ))
-        raw = sum(c.rule.weight for c in contributions)
+        mine = contributions[pid]
+        raw = sum(c.rule.weight for c in mine)
         build_raw, shared = build_on_credit(kb, pid, running)
         start = 100.0 * (0 - low) / span
         value = 100.0 * (raw + build_raw - low) / span
@@ -288,36 +340,28 @@ def score(kb: Knowledge, profile: CommunityProfile) -> Ranking:
                 answer_state=state)
             for e in pathway.critical_elements if e.resource not in facts
         )
-        results.append(PathwayScore(
+        rows.append(dict(
             pathway=pathway, score=value,
             low=max(0.0, value + 100.0 * lo_adj / span),
             high=min(100.0, value + 100.0 * hi_adj / span),
-            start=start, contributions=tuple(contributions), build_on=100.0 * build_raw / span,
-            build_on_shared=shared, band=band.id, band_label=band.label, rank=None,
+            start=start, contributions=tuple(mine), build_on=100.0 * build_raw / span,
+            build_on_shared=shared, band=band.id, band_label=band.label,
             running=pid in running, gaps=gaps,
             met=tuple(e.resource for e in pathway.critical_elements if e.resource in facts),
         ))
     unanswered = tuple(q for q in unknown if profile.status(q) == "unanswered")
-    return _ranked(results, running, unknown, unanswered)
-
-
-def _ranked(results: list[PathwayScore], running: tuple[str, ...],
-            unknown: tuple[str, ...], unanswered: tuple[str, ...] = ()) -> Ranking:
     # Tie-break: equal scores (to the displayed whole point) keep the framework order.
-    ordered = sorted(results, key=lambda s: (s.running, -round(s.score, 6), s.pathway.order))
+    rows.sort(key=lambda r: (r["running"], -round(r["score"], 6), r["pathway"].order))
     ranked = []
     rank = 0
-    for s in ordered:
-        if not s.running:
+    for row in rows:
+        if not row["running"]:
             rank += 1
-        ranked.append(_replace_rank(s, None if s.running else rank))
+        ranked.append(PathwayScore(**row, rank=None if row["running"] else rank))
     return Ranking(tuple(ranked), running, unknown, unanswered)
 
 
-def _replace_rank(s: PathwayScore, rank: int | None) -> PathwayScore:
-    from dataclasses import replace
-
-    return replace(s, rank=rank)
+_NONE: Mapping[str, tuple[Contribution, ...]] = MappingProxyType({})
 
 
 def rescore(kb: Knowledge, profile: CommunityProfile, changes: Answers) -> Ranking:
@@ -369,28 +413,39 @@ def _best_alternative(kb: Knowledge, idx: Index, question: Question,
                         span_down)
 
 
-@lru_cache(maxsize=1 << 16)
-def _best_change(idx: Index, question_id: str, current: tuple[str, ...], up: str, down: str,
-                 span_up: float, span_down: float) -> Change | None:
-    """_best_alternative's work, remembered: stability, "worth checking first", the
-    weight sensitivity and every what-if ask the same few hundred of these per profile."""
-    table = idx.tables[question_id]
+@dataclass(frozen=True)
+class _Moves:
+    """What the answers to one question can do for pathway `up` against pathway `down`: a
+    pure function of the knowledge base, the two pathways and their scales."""
+
+    # Each real option alone: up's points minus down's, on their scales.
+    single: Mapping[str, float]
+    # The same for every answer of at most one option (a "don't know", no answer), as
+    # _best_gain takes it for the current answer: single[id] for a real option, else _edge.
+    bases: Mapping[tuple[str, ...], float]
+    # The answers worth trying (each a tuple of option ids) with their edge, best first:
+    # sorted by (-edge, options), the order _best_gain's tie-break picks in.
+    ranked: tuple[tuple[float, tuple[str, ...]], ...]
+
+
+def _edge(totals: Mapping[str, Mapping[str, float]], chosen: tuple[str, ...], up: str,
+          down: str, span_up: float, span_down: float) -> float:
+    """How far `chosen` puts `up` ahead of `down`: table.points(chosen, p) for both pathways
+    in one pass, summed in the same order from the same int 0 (so the figures are bit for
+    bit what points() gives)."""
+    got_up: float = 0
+    got_down: float = 0
+    for option_id in chosen:
+        points = totals.get(option_id)
+        if points:
+            got_up += points.get(up, 0.0)
+            got_down += points.get(down, 0.0)
+    return 100.0 * got_up / span_up - 100.0 * got_down / span_down
+
+
+def _moves(table: _Table, up: str, down: str, span_up: float, span_down: float) -> _Moves:
     question = table.question
-    totals = table.totals
-
-    def edge(chosen: tuple[str, ...]) -> float:
-        # table.points(chosen, p) for both pathways in one pass, summed in the same order
-        # from the same int 0 (so the figures are bit for bit what points() gives).
-        got_up: float = 0
-        got_down: float = 0
-        for option_id in chosen:
-            points = totals.get(option_id)
-            if points:
-                got_up += points.get(up, 0.0)
-                got_down += points.get(down, 0.0)
-        return 100.0 * got_up / span_up - 100.0 * got_down / span_down
-
-    # Each real option alone (as edge((id,)) would give it, bit for bit).
+    # Each real option alone (as _edge(.., (id,), ..) would give it, bit for bit).
     single = {
         option_id: (100.0 * points.get(up, 0.0) / span_up
                     - 100.0 * points.get(down, 0.0) / span_down) if points else 0.0
@@ -403,26 +458,69 @@ def _best_change(idx: Index, question_id: str, current: tuple[str, ...], up: str
                          key=lambda option_id: -single[option_id])
         plain = tuple(sorted(helpful[:question.max_choices or len(table.real)],
                              key=table.order.__getitem__))
-        candidates = [(edge(plain), plain), *((single[option_id], (option_id,))
-                                              for option_id, exclusive, _ in table.real
-                                              if exclusive)]
+        candidates = [(_edge(table.totals, plain, up, down, span_up, span_down), plain),
+                      *((single[option_id], (option_id,))
+                        for option_id, exclusive, _ in table.real if exclusive)]
     else:
         candidates = [(value, (option_id,)) for option_id, value in single.items()]
-    base = (single[current[0]] if len(current) == 1 and current[0] in single
-            else edge(current))
-    gains = [(value - base, chosen) for value, chosen in candidates]
-    if not gains:
+    bases: dict[tuple[str, ...], float] = {
+        (option_id,): single[option_id] if option_id in single
+        else _edge(table.totals, (option_id,), up, down, span_up, span_down)
+        for option_id in table.order
+    }
+    bases[()] = _edge(table.totals, (), up, down, span_up, span_down)
+    return _Moves(MappingProxyType(single), MappingProxyType(bases),
+                  tuple(sorted(candidates, key=lambda c: (-c[0], c[1]))))
+
+
+def _best_gain(idx: Index, question_id: str, current: tuple[str, ...], up: str, down: str,
+               span_up: float, span_down: float) -> tuple[float, tuple[str, ...]] | None:
+    """The answer to one question (other than `current`) that most improves `up` against
+    `down`, and by how much; None when no answer improves it. Ties go to the smaller tuple
+    of option ids."""
+    table = idx.tables[question_id]
+    moves = idx.moves.get((question_id, up, down)) \
+        if span_up == idx.span and span_down == idx.span else None
+    if moves is None:  # not compiled (no points for either pathway, or other scales)
+        moves = _moves(table, up, down, span_up, span_down)
+    if not moves.ranked:
         return None
-    gain, best = min(gains, key=lambda g: (-g[0], g[1]))
+    base = moves.bases.get(current)
+    if base is None:  # several options
+        base = _edge(table.totals, current, up, down, span_up, span_down)
+    # The largest gain is the first answer's: subtracting the same base keeps the order
+    # (rounding is monotonic), so the answers whose gain equals it come next, in a row;
+    # of those the smallest tuple of ids wins, as min(key=(-gain, options)) would pick.
+    value, best = moves.ranked[0]
+    gain = value - base
+    for value, chosen in moves.ranked[1:]:
+        if value - base != gain:
+            break
+        best = min(best, chosen)
     if set(best) == set(current) or gain <= 1e-9:
         return None
+    return gain, best
+
+
+@lru_cache(maxsize=1 << 16)
+def _best_change(idx: Index, question_id: str, current: tuple[str, ...], up: str, down: str,
+                 span_up: float, span_down: float) -> Change | None:
+    """_best_gain's answer as a Change with its labels, remembered (what-ifs on one
+    community ask for the same few again)."""
+    found = _best_gain(idx, question_id, current, up, down, span_up, span_down)
+    if found is None:
+        return None
+    gain, best = found
+    question = idx.tables[question_id].question
     return Change(question.id, question.label, _answer_label(question, current), best,
                   _answer_label(question, best), gain)
 
 
 def forget_changes() -> None:
-    """Empty _best_change's memory (benchmarks time a profile as if never seen)."""
+    """Empty the memory of answer changes worked out before (benchmarks time a profile as
+    if never seen)."""
     _best_change.cache_clear()
+    _gains.cache_clear()
 
 
 def _spans(kb: Knowledge, idx: Index, ranking: Ranking) -> dict[str, float]:
@@ -442,17 +540,30 @@ def unknown_gains(kb: Knowledge, profile: CommunityProfile, ranking: Ranking,
     """For each unknown question (or each of `questions`), the most an answer to it could
     move `rival` against the top pathway. Questions are separable, so these add up exactly."""
     idx = index(kb)
-    top = ranking.candidates[0]
     spans = _spans(kb, idx, ranking)
-    up, down = rival.pathway.id, top.pathway.id
-    span_up, span_down = spans[up], spans[down]
+    up, down = rival.pathway.id, ranking.candidates[0].pathway.id
+    return dict(_gains(idx, profile, up, down, spans[up], spans[down],
+                       ranking.unknown_questions if questions is None else questions))
+
+
+@lru_cache(maxsize=256)  # a few profiles' worth: each asks it once per rival
+def _gains(idx: Index, profile: CommunityProfile, up: str, down: str, span_up: float,
+           span_down: float, questions: tuple[str, ...]) -> Mapping[str, float]:
+    """unknown_gains' work, remembered: stability and "worth checking first" both ask it for
+    every rival of one profile (a profile is equal only to one read from the same answers,
+    so a remembered result is always this community's; forget_changes empties it)."""
     chosen = profile.chosen
+    # A question that gives neither pathway points has no change to offer (see Index.bearing).
+    bearing = idx.bearing
+    either = bearing.get(up, frozenset()) | bearing.get(down, frozenset())
     gains = {}
-    for qid in (ranking.unknown_questions if questions is None else questions):
-        change = _best_change(idx, qid, chosen(qid), up, down, span_up, span_down)
-        if change is not None:
-            gains[qid] = change.gain
-    return gains
+    for qid in questions:
+        if qid not in either:
+            continue
+        found = _best_gain(idx, qid, chosen(qid), up, down, span_up, span_down)
+        if found is not None:
+            gains[qid] = found[0]
+    return MappingProxyType(gains)
 
 
 def stability(kb: Knowledge, profile: CommunityProfile,
@@ -482,7 +593,9 @@ def stability(kb: Knowledge, profile: CommunityProfile,
     for rival in candidates[1:]:
         gap = top.score - rival.score
         rival_first = rival.pathway.order < top.pathway.order
-        gains = unknown_gains(kb, profile, ranking, rival)
+        up, down = rival.pathway.id, top.pathway.id
+        gains = _gains(idx, profile, up, down, spans[up], spans[down],
+                       ranking.unknown_questions)
         gained = sum(g for q, g in gains.items() if q in dont_know)
         lead = gap - gained
         if lead < worst_lead:  # ties keep the higher-ranked rival
@@ -496,23 +609,27 @@ def stability(kb: Knowledge, profile: CommunityProfile,
         if q.id in idx.tables and q.profile not in _FIXED_PROFILES
     ]
     current = [(q.id, profile.chosen(q.id)) for q in changeable]
-    best: tuple[int, float, str, tuple[Change, ...]] | None = None
+    best: tuple[int, float, str, tuple[str, ...]] | None = None
+    bearing = idx.bearing
     for rival in candidates[1:]:
         up, down = rival.pathway.id, top.pathway.id
         span_up, span_down = spans[up], spans[down]
+        # A question that gives neither pathway points has no change to offer.
+        either = bearing.get(up, frozenset()) | bearing.get(down, frozenset())
         changes = [
-            c for qid, now in current
-            if (c := _best_change(idx, qid, now, up, down, span_up, span_down)) is not None
+            (found[0], qid) for qid, now in current
+            if qid in either
+            and (found := _best_gain(idx, qid, now, up, down, span_up, span_down)) is not None
         ]
-        changes.sort(key=lambda c: (-c.gain, c.question_id))
+        changes.sort(key=lambda c: (-c[0], c[1]))
         gap = top.score - rival.score
         rival_first = rival.pathway.order < top.pathway.order
         total, picked = 0.0, []
-        for change in changes:
+        for gain, qid in changes:
             if _overtakes(total, gap, rival_first):
                 break
-            picked.append(change)
-            total += change.gain
+            picked.append(qid)
+            total += gain
         if picked and _overtakes(total, gap, rival_first):
             key = (len(picked), -(total - gap), rival.pathway.id, tuple(picked))
             if best is None or key[:3] < best[:3]:
@@ -522,8 +639,16 @@ def stability(kb: Knowledge, profile: CommunityProfile,
     if best is None:
         return Stability(status, margin, overlapping, None, (), worst_lead, unknown_rival,
                          blank)
-    return Stability(status, margin, overlapping, best[2], best[3], worst_lead, unknown_rival,
-                     blank)
+    # Only the flip shown needs its changes spelled out (labels and all).
+    rival_id, down = best[2], top.pathway.id
+    flip = []
+    for qid in best[3]:
+        change = _best_change(idx, qid, profile.chosen(qid), rival_id, down, spans[rival_id],
+                              spans[down])
+        assert change is not None  # _best_gain found this change above
+        flip.append(change)
+    return Stability(status, margin, overlapping, rival_id, tuple(flip), worst_lead,
+                     unknown_rival, blank)
 
 
 @dataclass(frozen=True)
@@ -561,7 +686,9 @@ def facts_to_check(kb: Knowledge, profile: CommunityProfile, ranking: Ranking | 
     fewest: list[str] | None = None
     swing: dict[str, float] = {q: 0.0 for q in ranking.unknown_questions}
     for rival in candidates[1:]:
-        gains = unknown_gains(kb, profile, ranking, rival)
+        up, down = rival.pathway.id, top.pathway.id
+        gains = _gains(idx, profile, up, down, spans[up], spans[down],
+                       ranking.unknown_questions)
         gap = top.score - rival.score
         rival_first = rival.pathway.order < top.pathway.order
         for qid, gain in gains.items():
