@@ -176,10 +176,13 @@ class Index:
     # The questions whose real answers give some pathway different points: only these make
     # a score's range wider when unknown.
     varies: frozenset[str] = frozenset()
-    # (question id, up, down) -> _moves(...) on the common scale, for every two pathways
-    # and every question that gives either of them points: all that _best_gain needs that
-    # does not depend on the community's current answer, worked out once per knowledge base.
-    moves: Mapping[tuple[str, str, str], _Moves] = field(default_factory=dict)
+    # (question id, up, down) -> _moves(...) on the common scale: all that _best_gain needs
+    # that does not depend on the community's current answer. Filled on first use, not
+    # here: worked out for every question and every two pathways it took 35 ms a knowledge
+    # base, paid again by every knowledge base a weight override makes, while a plan asks
+    # for a few hundred of the 900. A pure function of the knowledge base, so two threads
+    # filling the same entry store equal values.
+    moves: dict[tuple[str, str, str], _Moves] = field(default_factory=dict)
     # The raw span of the common scale (what _scale gives every pathway: 2 * half_scale).
     span: float = 2.0
 
@@ -256,12 +259,7 @@ def index(kb: Knowledge) -> Index:
     }
     varies = frozenset(qid for qid, t in tables.items()
                        if any(t.real_low[p] != t.real_high[p] for p in kb.pathways))
-    moves = {
-        (qid, up, down): _moves(table, up, down, span, span)
-        for qid, table in tables.items() for up in kb.pathways for down in kb.pathways
-        if up != down and (qid in bearing[up] or qid in bearing[down])
-    }
-    return Index(tables, low, high, half, contributions, bearing, varies, moves, span)
+    return Index(tables, low, high, half, contributions, bearing, varies, {}, span)
 
 
 def _contributions(kb: Knowledge, table: _Table,
@@ -479,9 +477,12 @@ def _best_gain(idx: Index, question_id: str, current: tuple[str, ...], up: str, 
     `down`, and by how much; None when no answer improves it. Ties go to the smaller tuple
     of option ids."""
     table = idx.tables[question_id]
-    moves = idx.moves.get((question_id, up, down)) \
-        if span_up == idx.span and span_down == idx.span else None
-    if moves is None:  # not compiled (no points for either pathway, or other scales)
+    if span_up == idx.span and span_down == idx.span:  # the common scale: remembered
+        key = (question_id, up, down)
+        moves = idx.moves.get(key)
+        if moves is None:
+            moves = idx.moves[key] = _moves(table, up, down, span_up, span_down)
+    else:
         moves = _moves(table, up, down, span_up, span_down)
     if not moves.ranked:
         return None
@@ -741,8 +742,6 @@ def with_weights(kb: Knowledge, overrides: Mapping[str, int]) -> Knowledge:
     """
     if not overrides:
         return kb
-    from dataclasses import replace
-
     rules = {r.id: r for r in kb.rules}
     for rule_id, weight in overrides.items():
         rule = rules.get(rule_id)
@@ -754,6 +753,18 @@ def with_weights(kb: Knowledge, overrides: Mapping[str, int]) -> Knowledge:
         if weight < 0 and rule.fact in kb.pathways[rule.pathway].element_ids:
             raise OverrideError(f"'{rule_id}': a critical element cannot lower its pathway's "
                                 "score")
+    return _with_weights(kb, tuple(sorted(overrides.items())))
+
+
+@lru_cache(maxsize=64)
+def _with_weights(kb: Knowledge, pairs: tuple[tuple[str, int], ...]) -> Knowledge:
+    """with_weights once checked, remembered: the same overrides on the same knowledge base
+    give the same object, so what is compiled per knowledge base (index(), about 10 ms) is
+    compiled once per set of overrides, not on every request of a community that has some.
+    Only checked whole numbers reach here, so True never stands in for 1."""
+    from dataclasses import replace
+
+    overrides = dict(pairs)
     new_rules = tuple(replace(r, weight=overrides[r.id]) if r.id in overrides else r
                       for r in kb.rules)
     return replace(kb, rules=new_rules)

@@ -284,3 +284,17 @@ def test_remembered_answer_changes_give_what_a_fresh_start_gives(shipped_kb: Kno
     warm, warm_heavier = results(shipped_kb), results(heavier)  # memory now holds both
     assert warm == cold and warm_heavier == cold_heavier
     assert cold != cold_heavier, "the weight change moves something, so mixing would show"
+
+
+def test_the_same_weight_overrides_give_the_same_knowledge_base_object(kb: Knowledge) -> None:
+    """What is compiled per knowledge base is then compiled once per set of overrides."""
+    first = scoring.with_weights(kb, {"np-overdoses": 4, "np-overdose-data": 12})
+    again = scoring.with_weights(kb, {"np-overdose-data": 12, "np-overdoses": 4})
+    assert again is first
+    assert scoring.index(again) is scoring.index(first)
+    other = scoring.with_weights(kb, {"np-overdoses": 5, "np-overdose-data": 12})
+    assert other is not first
+    assert next(r for r in other.rules if r.id == "np-overdoses").weight == 5
+    with pytest.raises(scoring.OverrideError, match="whole number"):
+        scoring.with_weights(kb, {"np-overdoses": True})  # not the remembered 1
+    assert scoring.with_weights(kb, {}) is kb
