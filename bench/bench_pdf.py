@@ -22,15 +22,21 @@ sys.path.insert(0, str(ROOT))
 
 import pypdf  # noqa: E402
 
-from planner import answers, charts, loader, pdf, plan, report  # noqa: E402
-from planner.profile import read_profile  # noqa: E402
+from planner.documents import (  # noqa: E402
+    charts,
+    pdf,
+    report,
+)
+from planner.engine import answers, plan  # noqa: E402
+from planner.engine.profile import read_profile  # noqa: E402
+from planner.knowledge import loader  # noqa: E402
 
 PREVIOUS_PAGES = 21  # the plan before the take-away restructure
 PREVIOUS_WARM_S = 1.38
 
 DEFAULT_ANSWERS = ROOT / "tests" / "fixtures" / "answers" / "huntington.json"
 # The console script once cli.py registers `plan`; until then, the command object itself.
-CLI = [sys.executable, "-c", "from planner.cli_plan import plan_command; plan_command()"]
+CLI = [sys.executable, "-c", "from planner.cli.plan import plan_command; plan_command()"]
 
 
 def full_render(kb: loader.Knowledge, given: answers.Answers) -> bytes:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from planner import answers, loader, plan, scoring, sensitivity
-from planner.profile import read_profile
+from planner.engine import answers, plan, scoring, sensitivity
+from planner.engine.profile import read_profile
+from planner.knowledge import loader
 
 TARGET_MS = 5.0
 SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "scenarios"

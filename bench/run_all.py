@@ -37,8 +37,13 @@ import bench_static  # noqa: E402
 import bench_web  # noqa: E402
 import yaml  # noqa: E402
 
-from planner import answers, loader, plan, scoring  # noqa: E402
-from planner.profile import read_profile  # noqa: E402
+from planner.engine import (  # noqa: E402
+    answers,
+    plan,
+    scoring,
+)
+from planner.engine.profile import read_profile  # noqa: E402
+from planner.knowledge import loader  # noqa: E402
 
 Row = tuple[str, str, float, str, str]  # group, measure, value, unit, ratio or target
 

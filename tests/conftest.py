@@ -17,9 +17,11 @@ import pytest
 import yaml
 from scenarioplans import ScenarioPlan, ScenarioPlans
 
-from planner import answers, loader, pdf, plan, report
-from planner.model import Knowledge
-from planner.profile import read_profile
+from planner.documents import pdf, report
+from planner.engine import answers, plan
+from planner.engine.profile import read_profile
+from planner.knowledge import loader
+from planner.knowledge.model import Knowledge
 
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "knowledge"
 

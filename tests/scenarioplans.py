@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from planner import answers, plan
+from planner.engine import answers, plan
 
 SCENARIO_FILES = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from planner import answers, loader
 from planner.cli import main
-from planner.model import Knowledge
+from planner.engine import answers
+from planner.knowledge import loader
+from planner.knowledge.model import Knowledge
 
 FIXTURES = Path(__file__).parent / "fixtures" / "answers"
 

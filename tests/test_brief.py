@@ -13,12 +13,14 @@ from typing import Any
 
 import pypdf
 import pytest
+import readability
 import yaml
 from scenarioplans import ScenarioPlans, each_scenario
 
-from planner import actions, answers, pdf, plan, readability, report
-from planner.model import Knowledge
-from planner.profile import read_profile
+from planner.documents import pdf, report
+from planner.engine import actions, answers, plan
+from planner.engine.profile import read_profile
+from planner.knowledge.model import Knowledge
 
 ROOT = Path(__file__).resolve().parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

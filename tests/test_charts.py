@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from planner import answers, charts, plan
-from planner.model import Knowledge
-from planner.profile import read_profile
+from planner.documents import charts
+from planner.engine import answers, plan
+from planner.engine.profile import read_profile
+from planner.knowledge.model import Knowledge
 
 ROOT = Path(__file__).resolve().parent
 

@@ -8,9 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from planner import answers, costs, loader
-from planner.model import Knowledge
-from planner.profile import read_profile
+from planner.engine import answers, costs
+from planner.engine.profile import read_profile
+from planner.knowledge import loader
+from planner.knowledge.model import Knowledge
 
 if TYPE_CHECKING:
     from conftest import BreakKnowledge

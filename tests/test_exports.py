@@ -18,21 +18,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from planner import (
-    action_table,
-    actions,
-    answers,
-    costs,
-    docx_export,
-    loader,
-    report,
-    sheet_export,
-    starter,
-)
-from planner import plan as planning
-from planner.actions import default_start
 from planner.cli import main
-from planner.profile import read_profile
+from planner.documents import action_table, docx_export, report, sheet_export, starter
+from planner.engine import actions, answers, costs
+from planner.engine import plan as planning
+from planner.engine.actions import default_start
+from planner.engine.profile import read_profile
+from planner.knowledge import loader
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 KB = loader.load_default()
@@ -220,7 +212,7 @@ def test_a_local_wage_in_the_answers_reaches_the_word_plan() -> None:
 def test_an_unchanged_plan_gives_the_same_bytes() -> None:
     import zipfile
 
-    from planner.ooxml import FIXED
+    from planner.documents.ooxml import FIXED
 
     built, given = _built(SCENARIOS[0])
     generated = dt.date(2026, 11, 25)

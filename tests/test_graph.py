@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import networkx as nx
 
-from planner import graph, loader
+from planner.engine import graph
+from planner.knowledge import loader
 
 
 def test_answers_indicate_facts_that_bear_on_pathways_with_rule_weights() -> None:

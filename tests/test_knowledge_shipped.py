@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from planner import loader
-from planner.model import Knowledge, Record
+from planner.knowledge import loader
+from planner.knowledge.model import Knowledge, Record
 
 KNOWLEDGE = loader.default_root()
 
@@ -305,7 +305,7 @@ def test_every_scored_question_with_dont_know_says_who_usually_knows(
         shipped_kb: Knowledge) -> None:
     """The review page asks a decisive "don't know" again with who usually knows the answer
     (goals and partners are the community's own to decide)."""
-    from planner import scoring
+    from planner.engine import scoring
 
     tables = scoring.index(shipped_kb).tables
     missing = [q.id for q in shipped_kb.questions.values()

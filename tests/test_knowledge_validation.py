@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
-from planner import loader
-from planner.loader import Finding, KnowledgeError
-from planner.model import Knowledge
+from planner.knowledge import loader
+from planner.knowledge.loader import Finding, KnowledgeError
+from planner.knowledge.model import Knowledge
 
 if TYPE_CHECKING:
     from conftest import BreakKnowledge
@@ -530,7 +530,7 @@ def test_load_raises_knowledge_error_listing_every_finding(broken_kb: BreakKnowl
 
 
 def test_http_sources_and_malformed_hosts_are_reported(broken_kb) -> None:  # type: ignore[no-untyped-def]
-    from planner import loader
+    from planner.knowledge import loader
 
     def edit(text: str) -> str:
         return text.replace(
@@ -548,7 +548,7 @@ def test_http_sources_and_malformed_hosts_are_reported(broken_kb) -> None:  # ty
 
 
 def test_a_record_without_verified_on_is_reported(broken_kb) -> None:  # type: ignore[no-untyped-def]
-    from planner import loader
+    from planner.knowledge import loader
 
     root = broken_kb(
         "states.yaml", text=lambda text: text.replace('    verified_on: "2019-06-30"\n', "")
@@ -558,7 +558,7 @@ def test_a_record_without_verified_on_is_reported(broken_kb) -> None:  # type: i
 
 
 def test_a_rule_without_sources_must_say_it_is_the_planners_judgement(broken_kb) -> None:  # type: ignore[no-untyped-def]
-    from planner import loader
+    from planner.knowledge import loader
 
     root = broken_kb("scoring.yaml", text=lambda text: text.replace(
         "Walk-in programs are built for easy entry. (The planner's own judgement.)",
@@ -568,7 +568,7 @@ def test_a_rule_without_sources_must_say_it_is_the_planners_judgement(broken_kb)
 
 
 def test_an_essential_group_needs_two_essential_alternatives(broken_kb) -> None:  # type: ignore[no-untyped-def]
-    from planner import loader
+    from planner.knowledge import loader
 
     def group_one(data):  # type: ignore[no-untyped-def]
         partner = data["pathways"][0]["partners"][0]

@@ -15,9 +15,10 @@ import pytest
 from PIL import Image
 from scenarioplans import ScenarioPlans, each_scenario
 
-from planner import answers, pdf, plan, report
-from planner.model import Knowledge
-from planner.profile import read_profile
+from planner.documents import pdf, report
+from planner.engine import answers, plan
+from planner.engine.profile import read_profile
+from planner.knowledge.model import Knowledge
 
 HUNTINGTON_FILE = Path(__file__).parent / "fixtures" / "answers" / "huntington.json"
 SECTIONS = ("Council brief", "Action plan", "Who must be at the table", " in practice",

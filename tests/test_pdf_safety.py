@@ -20,9 +20,10 @@ from typing import Any
 import pypdf
 import pytest
 
-from planner import answers, pdf, plan, report
-from planner.model import Knowledge
-from planner.profile import read_profile
+from planner.documents import pdf, report
+from planner.engine import answers, plan
+from planner.engine.profile import read_profile
+from planner.knowledge.model import Knowledge
 
 HUNTINGTON_FILE = Path(__file__).parent / "fixtures" / "answers" / "huntington.json"
 PNG = base64.b64decode(

@@ -11,7 +11,8 @@ import pytest
 from pdfua import Severity, Validator
 from scenarioplans import ScenarioPlans, each_scenario
 
-from planner import loader, pdf
+from planner.documents import pdf
+from planner.knowledge import loader
 
 SCOPE_RULE = "UA-15-003"  # Matterhorn 15-003: table headers not tied to their cells
 

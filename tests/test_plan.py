@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from planner import answers, graph, loader, plan
-from planner.model import Knowledge
-from planner.profile import read_profile
+from planner.engine import answers, graph, plan
+from planner.engine.profile import read_profile
+from planner.knowledge import loader
+from planner.knowledge.model import Knowledge
 
 PROFILE = {"community-name": "Huntington", "state": "wv", "population": "50k-250k",
            "rurality": "mixed", "lead-agency": "local-government", "existing-program": "no",

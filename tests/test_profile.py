@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from planner import answers, scoring
-from planner.model import Knowledge
-from planner.profile import CommunityProfile, read_profile
+from planner.engine import answers, scoring
+from planner.engine.profile import CommunityProfile, read_profile
+from planner.knowledge.model import Knowledge
 
 HUNTINGTON = Path(__file__).parent / "fixtures" / "answers" / "huntington.json"
 

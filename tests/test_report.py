@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from planner import answers, plan, report
-from planner.model import Knowledge
-from planner.profile import read_profile
+from planner.documents import report
+from planner.engine import answers, plan
+from planner.engine.profile import read_profile
+from planner.knowledge.model import Knowledge
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 
@@ -249,7 +250,7 @@ def test_every_scenario_renders_a_complete_plan(kb: Knowledge, path: Path) -> No
 
 
 def test_a_number_of_points_agrees_with_its_noun() -> None:
-    from planner.words import n_points
+    from planner.engine.words import n_points
 
     assert [n_points(v) for v in (0, 0.6, 1.4, 2, 12.5, -1)] == [
         "0 points", "1 point", "1 point", "2 points", "12 points", "-1 point"]

@@ -11,9 +11,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from planner import answers, loader, scenarios, scoring
 from planner.cli import main
-from planner.profile import read_profile
+from planner.engine import answers, scenarios, scoring
+from planner.engine.profile import read_profile
+from planner.knowledge import loader
 
 FOLDER = Path(__file__).parent / "scenarios"
 SCENARIOS = sorted(FOLDER.glob("*.yaml"))

@@ -7,9 +7,10 @@ import math
 
 import pytest
 
-from planner import answers, loader, scoring
-from planner.model import Knowledge
-from planner.profile import read_profile
+from planner.engine import answers, scoring
+from planner.engine.profile import read_profile
+from planner.knowledge import loader
+from planner.knowledge.model import Knowledge
 
 HUNTINGTON = {
     "community-name": "Huntington", "state": "wv", "population": "50k-250k",

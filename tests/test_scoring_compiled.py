@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from planner import answers, loader, plan, scoring
-from planner.model import Knowledge, Option, Question
-from planner.profile import CommunityProfile, read_profile
+from planner.engine import answers, plan, scoring
+from planner.engine.profile import CommunityProfile, read_profile
+from planner.knowledge import loader
+from planner.knowledge.model import Knowledge, Option, Question
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 

@@ -9,8 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner import answers, loader, scoring
-from planner.profile import read_profile
+from planner.engine import answers, scoring
+from planner.engine.profile import read_profile
+from planner.knowledge import loader
 
 KB = loader.load_default()
 CHOICE = [q for q in KB.questions.values() if q.has_options]

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from planner.model import Amount, Funding, Knowledge, federal_fiscal_year
-from planner.states import context_for, states_covered
+from planner.knowledge.model import Amount, Funding, Knowledge, federal_fiscal_year
+from planner.knowledge.states import context_for, states_covered
 
 
 @pytest.mark.parametrize("state", ["OH", "OR", "IL"])
@@ -47,7 +47,7 @@ def test_every_state_record_links_only_to_official_government_pages(
 
 
 def test_a_state_record_linking_a_non_government_site_is_reported(broken_kb) -> None:  # type: ignore[no-untyped-def]
-    from planner import loader
+    from planner.knowledge import loader
 
     root = broken_kb("states.yaml", text=lambda text: text.replace(
         "https://agency.ohio.gov/grant\n    sources", "https://example.org/grant\n    sources"))
@@ -92,7 +92,7 @@ def test_no_amounts_gives_an_empty_marker() -> None:
 
 
 def test_the_state_partial_shows_the_communitys_state_only(shipped_kb: Knowledge) -> None:
-    from planner import report
+    from planner.documents import report
 
     env = report.environment(str(report.default_templates_dir()))
     html = env.get_template("plan/_state.html").render(state_context=context_for(shipped_kb, "OH"))

@@ -18,9 +18,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner import answers, loader, matching, plan
-from planner.model import Knowledge
-from planner.profile import read_profile
+from planner.engine import answers, matching, plan
+from planner.engine.profile import read_profile
+from planner.knowledge import loader
+from planner.knowledge.model import Knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))
@@ -278,7 +279,7 @@ def _adversarial(kb: Knowledge, given: answers.Answers, ranking: Any, rival: Any
                  questions: list[str]) -> dict[str, Any]:
     """The answers with each listed unknown question answered as well as it can be for
     `rival` against the top pathway."""
-    from planner import scoring
+    from planner.engine import scoring
 
     idx = scoring.index(kb)
     spans = scoring._spans(kb, idx, ranking)
@@ -299,7 +300,7 @@ def test_the_stability_label_follows_its_rule_exactly(path: Path, kb: Knowledge)
     """Re-score with every "don't know" answered against the leader: a rival overtakes
     exactly when the label says it could; 'clear' also needs no single-answer flip. The same
     with the blank questions answered too is what `blank_could_overtake` says."""
-    from planner import scoring
+    from planner.engine import scoring
 
     given = _answers(kb, _scenario(path)["answers"])
     ranking = scoring.score(kb, read_profile(kb, given))
@@ -323,7 +324,7 @@ def test_the_stability_label_follows_its_rule_exactly(path: Path, kb: Knowledge)
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_worth_checking_first_lists_what_could_change_the_top(path: Path, kb: Knowledge) -> None:
-    from planner import scoring
+    from planner.engine import scoring
 
     given = _answers(kb, _scenario(path)["answers"])
     ranking = scoring.score(kb, read_profile(kb, given))
@@ -344,7 +345,8 @@ def test_worth_checking_first_lists_what_could_change_the_top(path: Path, kb: Kn
 
 def test_unanswered_is_not_dont_know_and_every_output_says_so(kb: Knowledge,
                                                               tmp_path: Path) -> None:
-    from planner import report, scoring
+    from planner.documents import report
+    from planner.engine import scoring
 
     raw = json.loads(HUNTINGTON.read_text())["answers"]
     given = _answers(kb, raw)
@@ -368,7 +370,7 @@ def test_unanswered_is_not_dont_know_and_every_output_says_so(kb: Knowledge,
 
 
 def test_dont_know_rows_read_as_question_then_answer_in_the_pdf(kb: Knowledge) -> None:
-    from planner import pdf, report
+    from planner.documents import pdf, report
 
     raw = {**json.loads(HUNTINGTON.read_text())["answers"]}
     given = _answers(kb, raw)
@@ -390,7 +392,7 @@ def test_dont_know_rows_read_as_question_then_answer_in_the_pdf(kb: Knowledge) -
 
 
 def ranking_dont_know(kb: Knowledge, given: answers.Answers) -> list[str]:
-    from planner import scoring
+    from planner.engine import scoring
 
     ranking = scoring.score(kb, read_profile(kb, given))
     return [q for q in ranking.unknown_questions if q not in ranking.unanswered_questions]

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from planner import answers, report, scoring, sensitivity
-from planner.model import Knowledge
-from planner.profile import read_profile
+from planner.documents import report
+from planner.engine import answers, scoring, sensitivity
+from planner.engine.profile import read_profile
+from planner.knowledge.model import Knowledge
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 

@@ -16,7 +16,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import FileSystemLoader
 
-from planner import loader
+from planner.knowledge import loader
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -29,7 +29,6 @@ from flask import (
 from flask_wtf import FlaskForm
 from sqlalchemy import (
     DateTime,
-    Float,
     ForeignKey,
     Integer,
     String,
@@ -88,21 +87,6 @@ class UserSession(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
     seen_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
-
-
-class SignInAttempt(Base):
-    """One sign-in attempt to an account still inside the throttle's windows.
-
-    Kept in the database so every worker and every host counts the same attempts
-    (planner.web.security.SignInThrottle). `account` is the normalized email as typed,
-    whether or not such an account exists, so probing unknown emails is throttled too.
-    """
-
-    __tablename__ = "sign_in_attempts"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account: Mapped[str] = mapped_column(String(254), index=True)
-    at: Mapped[float] = mapped_column(Float, index=True)
 
 
 class AccountError(ValueError):

@@ -11,9 +11,9 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from planner import answers as core
-from planner import scoring
-from planner.model import Rule
+from planner.engine import answers as core
+from planner.engine import scoring
+from planner.knowledge.model import Rule
 from planner.web import db, downloads, paging, security, state, workspace
 
 bp = Blueprint("consult", __name__, url_prefix="/c/<token>")

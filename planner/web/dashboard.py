@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import load_only
 from werkzeug.wrappers import Response
 
-from planner import answers as core
+from planner.engine import answers as core
 from planner.web import accounts, db, paging, state, summaries, workspace
 
 bp = Blueprint("dashboard", __name__)

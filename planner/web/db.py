@@ -88,7 +88,7 @@ class Interview(Base):
     # Raised by every save of the answers: a form carries the revision it was opened at.
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The questions version the stored answers were written for: answers saved under an older
-    # one are carried over when read (planner.answers.upgrade), and stamped anew when saved.
+    # one are carried over when read (planner.engine.answers.upgrade), and stamped anew when saved.
     questions_version: Mapped[int] = mapped_column(Integer, default=current_questions_version,
                                                    server_default="1")
 

@@ -17,8 +17,8 @@ from wtforms import Field, FloatField, RadioField, SelectMultipleField, StringFi
 from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from planner.answers import Value
-from planner.model import Question
+from planner.engine.answers import Value
+from planner.knowledge.model import Question
 
 LONG_TEXT = 200
 

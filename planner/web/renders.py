@@ -56,8 +56,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.exceptions import ServiceUnavailable
 
-from planner import answers as core
-from planner.profile import read_profile
+from planner.engine import answers as core
+from planner.engine.profile import read_profile
 from planner.web import db, security, state, workspace
 from planner.web.db import Base
 
@@ -99,7 +99,7 @@ class PlanRender(Base):
 
 def key_for(html: str) -> str:
     """The stored render's key: the renderer and the plan's HTML."""
-    pdf = importlib.import_module("planner.pdf")
+    pdf = importlib.import_module("planner.documents.pdf")
     return hashlib.sha256(f"{pdf.RENDERER}\0{html}".encode()).hexdigest()
 
 
@@ -125,7 +125,7 @@ def basis(row: db.Interview) -> str:
 def code_tag(templates_dir: str) -> str:
     """A digest of the code and templates that turn a plan into HTML and PDF (the planner
     package, the templates folder and the renderer), worked out once per process."""
-    pdf = importlib.import_module("planner.pdf")
+    pdf = importlib.import_module("planner.documents.pdf")
     sha = hashlib.sha256(pdf.RENDERER.encode())
     for folder in (Path(__file__).resolve().parent.parent, Path(templates_dir)):
         for path in sorted(folder.rglob("*")):
@@ -161,7 +161,7 @@ def source_for(row: db.Interview, start: dt.date | None = None) -> str:
 
 
 def community_name(answers: dict[str, core.Value]) -> str:
-    """The community's name as the plan gives it (planner.plan.build's rule)."""
+    """The community's name as the plan gives it (planner.engine.plan.build's rule)."""
     return core.text_value(state.knowledge(), answers, "community_name") or "Your community"
 
 
@@ -176,7 +176,7 @@ def complete_answers(row: db.Interview) -> dict[str, core.Value] | None:
 def plan_html(row: db.Interview, answers: dict[str, core.Value],
               start: dt.date | None = None) -> tuple[str, str]:
     """The plan's HTML as the PDF renders it, and the community's name."""
-    report = importlib.import_module("planner.report")
+    report = importlib.import_module("planner.documents.report")
     base = state.knowledge()
     profile = read_profile(base, answers)
     kb, built = workspace.build(base, row, profile)
@@ -335,7 +335,7 @@ def heartbeat(key: str) -> Iterator[None]:
 
 
 def _render_claimed(key: str, html: str) -> bytes:
-    pdf = importlib.import_module("planner.pdf")
+    pdf = importlib.import_module("planner.documents.pdf")
     began = time.perf_counter()
     try:
         with heartbeat(key):

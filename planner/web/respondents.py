@@ -15,8 +15,8 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from planner import answers as core
-from planner.model import Knowledge, Question
+from planner.engine import answers as core
+from planner.knowledge.model import Knowledge, Question
 from planner.web import db, state, workspace
 
 bp = Blueprint("respondents", __name__, url_prefix="/c/<token>")

@@ -11,11 +11,13 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from planner import actions, charts, matching, plan, scoring, sensitivity, states
-from planner import answers as core
-from planner import report as report_words
-from planner.model import Knowledge, Question
-from planner.profile import CommunityProfile, read_profile
+from planner.documents import charts
+from planner.documents import report as report_words
+from planner.engine import actions, matching, plan, scoring, sensitivity
+from planner.engine import answers as core
+from planner.engine.profile import CommunityProfile, read_profile
+from planner.knowledge import states
+from planner.knowledge.model import Knowledge, Question
 from planner.web import csp, downloads, forms, renders, respondents, state, workspace
 
 bp = Blueprint("results", __name__, url_prefix="/c/<token>")
@@ -81,7 +83,7 @@ def _linked_below(kb: Knowledge, built: plan.Plan, initiatives: Mapping[str, Any
 
 def _plan_available() -> bool:
     try:
-        importlib.import_module("planner.report")
+        importlib.import_module("planner.documents.report")
     except ImportError:
         return False
     return True
@@ -235,7 +237,7 @@ def _built(token: str) -> tuple[Knowledge, plan.Plan, CommunityProfile, list[Any
 def plan_preview(token: str) -> Response:
     """The printable plan as HTML (the same document the PDF is made from)."""
     try:
-        report = importlib.import_module("planner.report")
+        report = importlib.import_module("planner.documents.report")
     except ImportError:
         abort(404, description=PLAN_UNAVAILABLE)
     kb, built, profile, notes = _built(token)
@@ -297,7 +299,7 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
 @bp.get("/plan.docx")
 def plan_docx(token: str) -> Response:
     """The starter plan as an editable Word document."""
-    from planner import docx_export
+    from planner.documents import docx_export
 
     kb, built, profile, notes = _built(token)
     ctx = docx_export.context(kb, built, profile, notes=notes, start=_start_date())
@@ -308,7 +310,7 @@ def plan_docx(token: str) -> Response:
 @bp.get("/starter-documents.docx")
 def starter_docx(token: str) -> Response:
     """The starter documents alone (MOU outline, data-sharing checklist...), as Word."""
-    from planner import docx_export
+    from planner.documents import docx_export
 
     kb, built, profile, notes = _built(token)
     ctx = docx_export.context(kb, built, profile, notes=notes, start=_start_date())
@@ -317,7 +319,7 @@ def starter_docx(token: str) -> Response:
 
 
 def _action_rows(token: str) -> tuple[plan.Plan, Any]:
-    from planner import action_table
+    from planner.documents import action_table
 
     kb, built, profile, _ = _built(token)
     return built, action_table.rows(kb, built, profile, _start_date())
@@ -326,7 +328,7 @@ def _action_rows(token: str) -> tuple[plan.Plan, Any]:
 @bp.get("/actions.xlsx")
 def actions_xlsx(token: str) -> Response:
     """The action plan as a spreadsheet (XLSX)."""
-    from planner import sheet_export
+    from planner.documents import sheet_export
 
     built, rows = _action_rows(token)
     return _download(sheet_export.xlsx(rows), sheet_export.XLSX_MIME,
@@ -336,7 +338,7 @@ def actions_xlsx(token: str) -> Response:
 @bp.get("/actions.csv")
 def actions_csv(token: str) -> Response:
     """The action plan as CSV."""
-    from planner import sheet_export
+    from planner.documents import sheet_export
 
     built, rows = _action_rows(token)
     return _download(sheet_export.csv_bytes(rows), f"{sheet_export.CSV_MIME}; charset=utf-8",

@@ -25,11 +25,13 @@ from flask import Flask, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits import parse_many
-from sqlalchemy import delete, select
+from sqlalchemy import Float, Integer, String, delete, select
+from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import BadRequest, ServiceUnavailable, TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from planner.web import db, errors, logs
+from planner.web.db import Base
 
 log = logging.getLogger(__name__)
 # Endpoints that are never limited: the health check and static files.
@@ -143,6 +145,21 @@ def storage_uri(app: Flask) -> str:
     return str(app.config.get("REDIS_URL") or "memory://")
 
 
+class SignInAttempt(Base):
+    """One sign-in attempt to an account still inside the throttle's windows.
+
+    Kept in the database so every worker and every host counts the same attempts
+    (SignInThrottle below). `account` is the normalized email as typed,
+    whether or not such an account exists, so probing unknown emails is throttled too.
+    """
+
+    __tablename__ = "sign_in_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(254), index=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+
+
 class SignInThrottle:
     """Sign-in attempts per account, in the database: every worker and host counts the same
     attempts (an in-memory count per worker let each worker allow its own five).
@@ -162,8 +179,6 @@ class SignInThrottle:
         """Count an attempt: 0 if it may go ahead, else the seconds until one may."""
         if not self.windows:
             return 0
-        from planner.web.accounts import SignInAttempt
-
         key = account[:254]
         now = time.time()
         longest = max(expiry for _, expiry in self.windows)
@@ -196,8 +211,6 @@ class SignInThrottle:
         return db.retrying(record)
 
     def succeeded(self, account: str) -> None:
-        from planner.web.accounts import SignInAttempt
-
         db_session = db.session()
         db_session.execute(delete(SignInAttempt).where(SignInAttempt.account == account[:254]))
         db_session.commit()

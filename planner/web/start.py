@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from planner import answers as core_answers
+from planner.engine import answers as core_answers
 from planner.web import assets, db, state
 
 bp = Blueprint("start", __name__)

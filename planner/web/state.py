@@ -1,7 +1,7 @@
 """One community's interview as the web layer sees it: answers, sections, progress.
 
 Stored answers are JSON (lists for multiple choice); in memory they are the
-core's normalised values (tuples), always validated by planner.answers.
+core's normalised values (tuples), always validated by planner.engine.answers.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 
 from flask import abort, current_app, url_for
 
-from planner import answers as core
-from planner import effort
-from planner.model import Knowledge, Question, Section
+from planner.engine import answers as core
+from planner.engine import effort
+from planner.knowledge.model import Knowledge, Question, Section
 from planner.web import accounts, db
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{40,64}")

@@ -19,10 +19,10 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from planner import answers as core
-from planner import scoring
-from planner.model import Knowledge
-from planner.profile import read_profile
+from planner.engine import answers as core
+from planner.engine import scoring
+from planner.engine.profile import read_profile
+from planner.knowledge.model import Knowledge
 from planner.web import db, state, workspace
 
 TOUCHED = "planner.summaries.touched"

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request, url_for
 
+from planner.engine.words import n_points
 from planner.web import csp, state
-from planner.words import n_points
 
 # No third-party origin anywhere, and no inline script or style (see planner.web.csp).
 CSP = csp.POLICY

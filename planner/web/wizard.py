@@ -14,10 +14,10 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from planner import answers as core
-from planner import effort, scoring
-from planner.model import Knowledge, Question
-from planner.profile import read_profile
+from planner.engine import answers as core
+from planner.engine import effort, scoring
+from planner.engine.profile import read_profile
+from planner.knowledge.model import Knowledge, Question
 from planner.web import accounts, db, forms, respondents, state, summaries, workspace
 
 bp = Blueprint("wizard", __name__, url_prefix="/c/<token>")
@@ -395,7 +395,7 @@ def _plain(problem: str, question: Question) -> str:
 
 def worth_finding_out(kb: Knowledge, interview: state.Interview) -> list[Question]:
     """The questions answered "don't know" that could change the top pathway, most
-    decisive first (planner.scoring.facts_to_check, with the consultant's weights).
+    decisive first (planner.engine.scoring.facts_to_check, with the consultant's weights).
 
     A respondent's copy is not scored on its own, so it lists none."""
     if interview.respondent:

@@ -28,11 +28,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, load_only, mapped_column
 
-from planner import answers as core
-from planner import plan, scoring
-from planner.model import Knowledge, Question, Rule
-from planner.profile import CommunityProfile, read_profile
-from planner.report import ConsultantNote
+from planner.documents.report import ConsultantNote
+from planner.engine import answers as core
+from planner.engine import plan, scoring
+from planner.engine.profile import CommunityProfile, read_profile
+from planner.knowledge.model import Knowledge, Question, Rule
 from planner.web import accounts, db, state
 from planner.web.db import Base
 

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from webhelpers import HUNTINGTON, Wizard, csrf_of
 
 from planner.cli import main
-from planner.model import Knowledge
+from planner.knowledge.model import Knowledge
 from planner.web import accounts, db, workspace
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -269,7 +269,7 @@ def test_export_gives_the_versioned_answers_file(app: Flask, ann: FlaskClient) -
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     data = json.loads(response.text)
-    from planner import answers as core
+    from planner.engine import answers as core
     kb = app.extensions["planner.kb"]
     assert core.read_file(kb, data).answers["naloxone"] == "yes"
 
@@ -406,9 +406,9 @@ def test_a_program_adding_a_pathway_sees_what_it_builds_on_and_only_what_is_new(
     plan = client.get(wizard.url("/plan")).text
     assert "What adding it to your program takes" in plan
     assert "New tasks:" in plan and "New data and measures:" in plan
-    from planner import plan as core_plan
-    from planner.answers import validate
-    from planner.profile import read_profile
+    from planner.engine import plan as core_plan
+    from planner.engine.answers import validate
+    from planner.engine.profile import read_profile
     built = core_plan.build(kb, read_profile(kb, validate(kb, scenario["answers"])))
     delta = built.recommended[0].delta
     assert delta is not None

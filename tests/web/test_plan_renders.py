@@ -20,7 +20,7 @@ from sqlalchemy import delete
 from webhelpers import HUNTINGTON, Wizard, every_pdf_slot_taken
 
 from planner import create_app
-from planner import pdf as pdf_module
+from planner.documents import pdf as pdf_module
 from planner.web import db, renders
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from webhelpers import csrf_of
 
 from planner.cli import main
-from planner.web import accounts, db
+from planner.web import accounts, db, security
 
 
 def copy_cookie(source: FlaskClient, target: FlaskClient) -> None:
@@ -194,7 +194,7 @@ def test_refused_attempts_do_not_extend_the_pause(app: Flask) -> None:
     for _ in range(10):
         assert _try(client, "ann@example.org", "more", "10.0.0.1").status_code == 429
     with app.app_context():
-        count = db.session().scalar(select(func.count()).select_from(accounts.SignInAttempt))
+        count = db.session().scalar(select(func.count()).select_from(security.SignInAttempt))
     assert count == 5
     later = int(_try(client, "ann@example.org", "more", "10.0.0.1").headers["Retry-After"])
     assert later <= first

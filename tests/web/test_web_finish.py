@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from webhelpers import HUNTINGTON, Wizard
 
-from planner import answers as core
-from planner import effort
+from planner.engine import answers as core
+from planner.engine import effort
 from planner.web import workspace
 
 REASON = "The council funds walk-in help first."

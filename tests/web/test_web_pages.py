@@ -148,7 +148,7 @@ def test_get_on_a_post_only_route_is_a_405_message(client: FlaskClient) -> None:
 
 
 def test_importing_the_core_does_not_import_flask() -> None:
-    code = ("import sys, planner, planner.scoring, planner.plan; "
+    code = ("import sys, planner, planner.engine.scoring, planner.engine.plan; "
             "print('flask' in sys.modules or 'wtforms' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -9,9 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from webhelpers import Wizard, csrf_of
 
-from planner.profile import read_profile
+from planner.engine.profile import read_profile
 
-PLAN_READY = importlib.util.find_spec("planner.report") is not None
+PLAN_READY = importlib.util.find_spec("planner.documents.report") is not None
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_what_if_needs_a_csrf_token(done: Wizard, client: FlaskClient) -> None:
     assert client.post(done.url("/what-if"), data={"peers": "no"}).status_code == 400
 
 
-@pytest.mark.skipif(not PLAN_READY, reason="planner.report is not there yet")
+@pytest.mark.skipif(not PLAN_READY, reason="planner.documents.report is not there yet")
 def test_plan_preview_is_html(done: Wizard, client: FlaskClient) -> None:
     page = client.get(done.url("/results")).text
     assert f"/c/{done.token}/plan.pdf" in page
@@ -68,7 +68,7 @@ def test_plan_preview_is_html(done: Wizard, client: FlaskClient) -> None:
     assert "Naloxone Plus" in preview.text
 
 
-@pytest.mark.skipif(not PLAN_READY, reason="planner.report is not there yet")
+@pytest.mark.skipif(not PLAN_READY, reason="planner.documents.report is not there yet")
 def test_plan_preview_links_back_and_to_every_download(done: Wizard,
                                                        client: FlaskClient) -> None:
     """The preview is no dead end: back to the results, and each download says what it is."""
@@ -86,7 +86,7 @@ def test_plan_preview_links_back_and_to_every_download(done: Wizard,
         assert "attachment" in response.headers["Content-Disposition"]
 
 
-@pytest.mark.skipif(not PLAN_READY, reason="planner.report is not there yet")
+@pytest.mark.skipif(not PLAN_READY, reason="planner.documents.report is not there yet")
 def test_plan_pdf_downloads(done: Wizard, client: FlaskClient) -> None:
     response = client.get(done.url("/plan.pdf"))
     assert response.status_code == 200
@@ -102,7 +102,7 @@ def test_plan_of_an_unfinished_interview_is_a_404(wizard: Wizard, client: FlaskC
 
 def test_results_say_how_far_a_weight_must_move(done: Wizard, client: FlaskClient,
                                                 app: Flask) -> None:
-    from planner import sensitivity
+    from planner.engine import sensitivity
     from planner.web import state
 
     page = client.get(done.url("/results")).text

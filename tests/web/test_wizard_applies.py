@@ -21,9 +21,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from webhelpers import HUNTINGTON, Wizard, csrf_of
 
-from planner import answers as core
-from planner import create_app, effort, loader
-from planner.model import Knowledge
+from planner import create_app
+from planner.engine import answers as core
+from planner.engine import effort
+from planner.knowledge import loader
+from planner.knowledge.model import Knowledge
 from planner.web import db, state, workspace
 
 FOLLOW_UP = """  - id: overdose-places

@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from planner import loader
-from planner.words import n_points
+from planner.engine.words import n_points
+from planner.knowledge import loader
 
 
 def _knowledge_option(func: Any) -> Any:
@@ -57,7 +57,7 @@ def _parse_today(_ctx: Any, _param: Any, value: str | None) -> date:
               help="Date to measure staleness from (default: today).")
 def check_command(directory: Path | None, stale_months: int | None, today: date) -> None:
     """Validate a knowledge folder; print every finding and exit 1 if there are any."""
-    from planner.validation import stale_records
+    from planner.knowledge.validation import stale_records
 
     root = directory or loader.default_root()
     if not root.is_dir():
@@ -94,8 +94,8 @@ def _emit(data: Any) -> None:
 
 def _read_profile(kb: Any, path: Path) -> Any:
     """Read an answers file once into the community's profile."""
-    from planner.answers import AnswersError, read_file
-    from planner.profile import read_profile
+    from planner.engine.answers import AnswersError, read_file
+    from planner.engine.profile import read_profile
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -155,7 +155,7 @@ def answers_schema_command() -> None:
 
 
 def _score_json(plan: Any) -> dict[str, Any]:
-    from planner.report import unanswered_words
+    from planner.documents.report import unanswered_words
 
     def contribution(c: Any) -> dict[str, Any]:
         return {"rule": c.rule.id, "points": round(c.points, 2), "question": c.question_id,
@@ -217,7 +217,7 @@ def _score_json(plan: Any) -> dict[str, Any]:
 
 
 def _print_plan_text(kb: Any, plan: Any) -> None:
-    from planner.report import (
+    from planner.documents.report import (
         STABILITY_RULE,
         check_first_words,
         stability_words,
@@ -273,8 +273,8 @@ def _print_plan_text(kb: Any, plan: Any) -> None:
 @_knowledge_option
 def score_command(answers_file: Path, as_json: bool, knowledge_dir: Path | None) -> None:
     """Rank the pathways for an answers file, with the reasons."""
-    from planner.plan import build
-    from planner.sensitivity import weight_sensitivity
+    from planner.engine.plan import build
+    from planner.engine.sensitivity import weight_sensitivity
 
     kb = _load(knowledge_dir)
     profile = _read_profile(kb, answers_file)
@@ -304,7 +304,7 @@ def score_command(answers_file: Path, as_json: bool, knowledge_dir: Path | None)
 def validate_command(directory: Path | None, as_json: bool, knowledge_dir: Path | None) -> None:
     """Score a folder of scenarios (default: tests/scenarios): top-1 and top-2 accuracy, a
     confusion table, and the same with the goals question set to "don't know"."""
-    from planner import scenarios
+    from planner.engine import scenarios
 
     kb = _load(knowledge_dir)
     folder = directory or loader.default_root().parent / "tests" / "scenarios"
@@ -321,7 +321,7 @@ def validate_command(directory: Path | None, as_json: bool, knowledge_dir: Path 
 
 
 def _register_plan() -> None:
-    from planner.cli_plan import plan_command
+    from planner.cli.plan import plan_command
 
     main.add_command(plan_command)
 
@@ -330,7 +330,7 @@ _register_plan()
 
 
 def _register_users() -> None:
-    from planner.cli_users import (
+    from planner.cli.users import (
         add_user_command,
         revoke_sessions_command,
         set_password_command,
@@ -345,7 +345,7 @@ _register_users()
 
 
 def _register_db() -> None:
-    from planner.cli_db import db_command
+    from planner.cli.db import db_command
 
     main.add_command(db_command)
 

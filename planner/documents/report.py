@@ -21,9 +21,16 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
-from planner import actions, charts, costs, scoring, states
-from planner.brief import build_brief
-from planner.model import (
+from planner.documents import charts
+from planner.documents.brief import build_brief
+from planner.engine import actions, costs, scoring
+from planner.engine.plan import Plan, named_partners
+from planner.engine.profile import CommunityProfile
+from planner.engine.scoring import Stability
+from planner.engine.sensitivity import WeightSensitivity, weight_sensitivity
+from planner.engine.words import n_points
+from planner.knowledge import states
+from planner.knowledge.model import (
     Amount,
     Funding,
     Initiative,
@@ -32,11 +39,6 @@ from planner.model import (
     Outcome,
     Source,
 )
-from planner.plan import Plan, named_partners
-from planner.profile import CommunityProfile
-from planner.scoring import Stability
-from planner.sensitivity import WeightSensitivity, weight_sensitivity
-from planner.words import n_points
 
 AUTHOR = "Deflection Pathway Planner"
 
@@ -68,7 +70,7 @@ class ProfileRow:
 
 def default_templates_dir() -> Path:
     """The templates/ folder of a checkout (the package's parent directory)."""
-    return Path(__file__).resolve().parent.parent / "templates"
+    return Path(__file__).resolve().parents[2] / "templates"
 
 
 def safe_url(url: object) -> str | None:

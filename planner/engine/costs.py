@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from planner.model import CostModel, Knowledge, Source
-from planner.profile import CommunityProfile
+from planner.engine.profile import CommunityProfile
+from planner.knowledge.model import CostModel, Knowledge, Source
 
 BENEFITS = "benefits"
 

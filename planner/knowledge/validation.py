@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from planner.findings import Finding
+from planner.knowledge.findings import Finding
 
 REGIONS = frozenset({"northeast", "midwest", "south", "west"})
 RURALITY = frozenset({"rural", "mixed", "urban"})

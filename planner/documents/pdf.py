@@ -27,7 +27,7 @@ RENDERER = f"weasyprint {weasyprint.__version__} {PDF_VARIANT}"
 
 def default_static_dir() -> Path:
     """The web app's own static folder (planner/web/static)."""
-    return Path(__file__).resolve().parent / "web" / "static"
+    return Path(__file__).resolve().parents[1] / "web" / "static"
 
 
 class FetchRefused(ValueError):

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.model import Knowledge, Rule
-from planner.profile import CommunityProfile
-from planner.scoring import (
+from planner.engine.profile import CommunityProfile
+from planner.engine.scoring import (
     WEIGHT_LIMITS,
     Contribution,
     Index,
@@ -21,6 +20,7 @@ from planner.scoring import (
     build_on_credit,
     score,
 )
+from planner.knowledge.model import Knowledge, Rule
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from itertools import chain
 from types import MappingProxyType
 from typing import Any
 
-from planner.answers import Answers
-from planner.graph import shared_elements
-from planner.model import Knowledge, Pathway, Question, Rule
-from planner.profile import CommunityProfile
+from planner.engine.answers import Answers
+from planner.engine.graph import shared_elements
+from planner.engine.profile import CommunityProfile
+from planner.knowledge.model import Knowledge, Pathway, Question, Rule
 
 # Questions that describe the community rather than something it could change.
 _FIXED_PROFILES = frozenset({"community_name", "state", "population", "rurality",

@@ -13,7 +13,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from planner.model import (
+from planner.engine.profile import CommunityProfile
+from planner.engine.scoring import PathwayScore
+from planner.knowledge.model import (
     Criterion,
     Funding,
     Initiative,
@@ -23,8 +25,6 @@ from planner.model import (
     Program,
     TTAResource,
 )
-from planner.profile import CommunityProfile
-from planner.scoring import PathwayScore
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planner.model import Knowledge, StateContext
+from planner.knowledge.model import Knowledge, StateContext
 
 # Statutes first, then state money, then state-run programs and settlement rules.
 _KIND_ORDER = {"statute": 0, "state-grant": 1, "state-program": 2, "settlement": 3}

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from planner.model import Knowledge, SampleLink, Source
-from planner.plan import PathwayDetail, Plan
-from planner.profile import CommunityProfile
+from planner.engine.plan import PathwayDetail, Plan
+from planner.engine.profile import CommunityProfile
+from planner.knowledge.model import Knowledge, SampleLink, Source
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from planner.answers import Answers, route_answers
-from planner.model import Knowledge
-from planner.profile import read_profile
+from planner.engine.answers import Answers, route_answers
+from planner.engine.profile import read_profile
+from planner.knowledge.model import Knowledge
 
 SECONDS_PER_QUESTION = 20
 MINUTES_STEP = 5

@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from planner.graph import ScheduledTask
-from planner.model import Knowledge
-from planner.profile import CommunityProfile
+from planner.engine.graph import ScheduledTask
+from planner.engine.profile import CommunityProfile
+from planner.knowledge.model import Knowledge
 
 TO_ASSIGN = "To assign"
 

@@ -1,6 +1,6 @@
 """The action plan as table rows for the editable copies (Word table, XLSX, CSV).
 
-The rows themselves come from planner.actions (the lead's action plan: leads, dates from
+The rows themselves come from planner.engine.actions (the lead's action plan: leads, dates from
 the chosen start, what each step waits for); this module fixes the columns the spreadsheet
 and the Word table share.
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from planner import actions
-from planner.model import Knowledge
-from planner.plan import Plan, named_partners
-from planner.profile import CommunityProfile
+from planner.engine import actions
+from planner.engine.plan import Plan, named_partners
+from planner.engine.profile import CommunityProfile
+from planner.knowledge.model import Knowledge
 
 HEADERS = ("Step", "Lead", "Start", "End", "Depends on", "Status", "On the longest chain")
 Cells = tuple[str, str, dt.date, dt.date, str, str, str]

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from planner import matching, scoring
-from planner.graph import ScheduledTask, schedule, task_closure
-from planner.model import Knowledge, Measure, Pathway, Source
-from planner.profile import CommunityProfile
-from planner.words import n_points
+from planner.engine import matching, scoring
+from planner.engine.graph import ScheduledTask, schedule, task_closure
+from planner.engine.profile import CommunityProfile
+from planner.engine.words import n_points
+from planner.knowledge.model import Knowledge, Measure, Pathway, Source
 
 BUCKETS = ((30, "First 30 days"), (60, "Days 31 to 60"), (90, "Days 61 to 90"))
 

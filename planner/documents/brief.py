@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from planner.actions import ActionRow
-from planner.model import Knowledge
-from planner.plan import Plan
-from planner.profile import CommunityProfile
+from planner.engine.actions import ActionRow
+from planner.engine.plan import Plan
+from planner.engine.profile import CommunityProfile
+from planner.knowledge.model import Knowledge
 
 
 @dataclass(frozen=True)

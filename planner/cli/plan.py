@@ -10,11 +10,11 @@ from pathlib import Path
 
 import click
 
-from planner import loader
-from planner import plan as planning
-from planner.answers import AnswersError, read_file
-from planner.model import Knowledge
-from planner.profile import CommunityProfile, read_profile
+from planner.engine import plan as planning
+from planner.engine.answers import AnswersError, read_file
+from planner.engine.profile import CommunityProfile, read_profile
+from planner.knowledge import loader
+from planner.knowledge.model import Knowledge
 
 
 @click.command("plan")
@@ -40,7 +40,7 @@ def plan_command(answers_file: Path, output: Path, as_html: bool, start: dt.date
                  starter_only: bool, notes: tuple[str, ...], knowledge_dir: Path | None,
                  templates_dir: Path | None) -> None:
     """Write the starter plan for ANSWERS.json: the same plan the web app gives."""
-    from planner import report
+    from planner.documents import report
 
     try:
         kb = loader.load(knowledge_dir or loader.default_root())
@@ -70,7 +70,7 @@ def plan_command(answers_file: Path, output: Path, as_html: bool, start: dt.date
     if as_html:
         output.write_text(html, encoding="utf-8")
     else:
-        from planner.pdf import render_pdf
+        from planner.documents.pdf import render_pdf
 
         output.write_bytes(render_pdf(html))
     click.echo(f"wrote {output}")
@@ -82,8 +82,8 @@ EDITABLE = (".docx", ".xlsx", ".csv")
 def _editable(kb: Knowledge, built: planning.Plan, profile: CommunityProfile,
               suffix: str, notes: tuple[str, ...], start: dt.datetime | None,
               starter_only: bool) -> bytes:
-    from planner import action_table, docx_export, sheet_export
-    from planner.actions import default_start
+    from planner.documents import action_table, docx_export, sheet_export
+    from planner.engine.actions import default_start
 
     first = start.date() if start is not None else default_start(dt.date.today())
     if suffix == ".docx":

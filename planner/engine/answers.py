@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from planner.model import Knowledge, Question
+from planner.knowledge.model import Knowledge, Question
 
 FORMAT = "deflection-planner/answers"
 # Version 2: a file may name an older questions version; its answers are carried over by the
@@ -171,7 +171,7 @@ def upgrade(kb: Knowledge, raw: Mapping[str, Any], from_version: int) -> dict[st
 def read_file(kb: Knowledge, data: Any, *, complete: bool = True) -> AnswerFile:
     """Validate a parsed answers file (format, versions, then each answer). A file written for
     an older questions version is carried over to the current one."""
-    from planner.loader import validator
+    from planner.knowledge.loader import validator
 
     errors = sorted(validator("answers").iter_errors(data), key=lambda e: list(e.path))
     if errors:

@@ -24,8 +24,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Literal
 
-from planner.answers import Answers, Value, is_asked
-from planner.model import Knowledge, Question
+from planner.engine.answers import Answers, Value, is_asked
+from planner.knowledge.model import Knowledge, Question
 
 Status = Literal["answered", "dont-know", "unanswered", "not-asked"]
 

@@ -16,9 +16,9 @@ import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from planner.findings import Finding
-from planner.model import Knowledge, build_knowledge
-from planner.validation import cross_findings
+from planner.knowledge.findings import Finding
+from planner.knowledge.model import Knowledge, build_knowledge
+from planner.knowledge.validation import cross_findings
 
 # File stem -> schema stem. Every file is required.
 FILES: Mapping[str, str] = {
@@ -100,7 +100,7 @@ def read_yaml_file(path: Path) -> Any:
 
 @cache
 def _schemas() -> tuple[Mapping[str, Any], Registry]:
-    folder = resources.files("planner") / "schemas"
+    folder = resources.files("planner.knowledge") / "schemas"
     schemas = {
         entry.name.removesuffix(".yaml"): yaml.safe_load(entry.read_text(encoding="utf-8"))
         for entry in folder.iterdir()
@@ -198,7 +198,7 @@ def load(root: Path | str) -> Knowledge:
 
 def default_root() -> Path:
     """The knowledge/ folder of a checkout (the package's parent directory)."""
-    return Path(__file__).resolve().parent.parent / "knowledge"
+    return Path(__file__).resolve().parents[2] / "knowledge"
 
 
 @cache

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planner import answers as answers_mod
-from planner.loader import read_yaml_file
-from planner.model import Knowledge
-from planner.profile import CommunityProfile, read_profile
-from planner.scoring import Ranking, score, stability
-from planner.words import n_points
+from planner.engine import answers as answers_mod
+from planner.engine.profile import CommunityProfile, read_profile
+from planner.engine.scoring import Ranking, score, stability
+from planner.engine.words import n_points
+from planner.knowledge.loader import read_yaml_file
+from planner.knowledge.model import Knowledge
 
 GOALS_QUESTION = "goals"
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import networkx as nx
 
-from planner.model import Knowledge, Task
+from planner.knowledge.model import Knowledge, Task
 
 
 def node(kind: str, ident: str) -> str:

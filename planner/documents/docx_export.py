@@ -25,17 +25,19 @@ from docx.shared import Inches, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from planner import action_table, costs, report, starter, states
-from planner.actions import default_start
-from planner.brief import build_brief
-from planner.costs import CostEstimate
-from planner.model import Knowledge, Source
-from planner.ooxml import stable_zip
-from planner.plan import PathwayDetail, Plan
-from planner.profile import CommunityProfile
-from planner.report import ConsultantNote
-from planner.sensitivity import weight_sensitivity
-from planner.words import n_points
+from planner.documents import action_table, report, starter
+from planner.documents.brief import build_brief
+from planner.documents.ooxml import stable_zip
+from planner.documents.report import ConsultantNote
+from planner.engine import costs
+from planner.engine.actions import default_start
+from planner.engine.costs import CostEstimate
+from planner.engine.plan import PathwayDetail, Plan
+from planner.engine.profile import CommunityProfile
+from planner.engine.sensitivity import weight_sensitivity
+from planner.engine.words import n_points
+from planner.knowledge import states
+from planner.knowledge.model import Knowledge, Source
 
 MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LINK_BLUE = RGBColor(0x05, 0x63, 0xC1)
@@ -552,7 +554,7 @@ def _longdate(day: dt.date) -> str:
 
 
 def council_brief(doc: Document, ctx: Context) -> None:
-    """The two-page brief (planner.brief), with the staffing and cost estimate in it."""
+    """The two-page brief (planner.documents.brief), with the staffing and cost estimate in it."""
     heading(doc, "Council brief", 1)
     rows = action_table.rows(ctx.kb, ctx.plan, ctx.profile, ctx.start)
     b = build_brief(ctx.kb, ctx.plan, ctx.profile, rows, ctx.start)

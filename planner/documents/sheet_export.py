@@ -2,7 +2,7 @@
 
 Columns: step, lead, start, end, depends on, status, on the longest chain (yes/no). Dates
 are real dates in the XLSX (ISO text in the CSV), counted from the start date the user
-picks (planner.actions); the header row is frozen and the columns sized to their content.
+picks (planner.engine.actions); the header row is frozen and the columns sized to their content.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from planner.action_table import HEADERS, cells
-from planner.actions import ActionRow
-from planner.ooxml import stable_zip
+from planner.documents.action_table import HEADERS, cells
+from planner.documents.ooxml import stable_zip
+from planner.engine.actions import ActionRow
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv"
