@@ -185,12 +185,16 @@ def download_rows(communities: int, think: float) -> list[Row]:
 
 
 def static_rows() -> list[Row]:
-    first, again = bench_static.measure()
+    first, again, document = bench_static.measure()
     return [
         ("static", "first page load on the wire", first.total / 1024, "KB",
          f"{first.total / 1024 / bench_static.TARGET_KB:.2f} x target "
          f"{bench_static.TARGET_KB:.0f} KB; {len(first.files)} files"),
         ("static", "the same page again (browser cache)", again.total / 1024, "KB", ""),
+        ("static", "results page HTML on the wire", document[1] / 1024, "KB",
+         f"{document[1] / 1024 / bench_static.RESULTS_TARGET_KB:.2f} x target "
+         f"{bench_static.RESULTS_TARGET_KB:.0f} KB; {document[2] / 1024:.0f} KB decoded, "
+         f"{document[3]}"),
     ]
 
 

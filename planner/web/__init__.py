@@ -127,6 +127,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from planner.web import (
         accounts,
         assets,
+        compression,
         consult,
         dashboard,
         db,
@@ -142,6 +143,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         wizard,
     )
 
+    compression.init_app(app)  # its hook runs last: it compresses the final body
     security.init_app(app)  # first: limits and input checks run before the CSRF check
     csrf.init_app(app)
     db.init_app(app)
