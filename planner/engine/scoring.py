@@ -731,7 +731,13 @@ WEIGHT_LIMITS = (-30, 30)  # the whole-number range every weight lives in (see w
 
 
 class OverrideError(ValueError):
-    """Raised for a weight override that does not fit the rules."""
+    """Raised for a weight override that does not fit the rules. `reason` says why in plain
+    words, without the rule's id (for pages); the message adds the id (for logs and the CLI)."""
+
+    def __init__(self, rule_id: str, reason: str) -> None:
+        super().__init__(f"'{rule_id}': {reason}")
+        self.rule_id = rule_id
+        self.reason = reason
 
 
 def with_weights(kb: Knowledge, overrides: Mapping[str, int]) -> Knowledge:
@@ -746,13 +752,12 @@ def with_weights(kb: Knowledge, overrides: Mapping[str, int]) -> Knowledge:
     for rule_id, weight in overrides.items():
         rule = rules.get(rule_id)
         if rule is None:
-            raise OverrideError(f"unknown rule '{rule_id}'")
+            raise OverrideError(rule_id, "unknown rule")
         low, high = WEIGHT_LIMITS
         if isinstance(weight, bool) or not isinstance(weight, int) or not low <= weight <= high:
-            raise OverrideError(f"'{rule_id}': a weight is a whole number from {low} to {high}")
+            raise OverrideError(rule_id, f"a weight is a whole number from {low} to {high}")
         if weight < 0 and rule.fact in kb.pathways[rule.pathway].element_ids:
-            raise OverrideError(f"'{rule_id}': a critical element cannot lower its pathway's "
-                                "score")
+            raise OverrideError(rule_id, "a critical element cannot lower its pathway's score")
     return _with_weights(kb, tuple(sorted(overrides.items())))
 
 

@@ -139,9 +139,14 @@ def overrides(token: str) -> Response | tuple[str, int]:
                           if o.kind == "weight" and o.weight is not None}
                 scoring.with_weights(kb, {**active, target: weight})
             except ValueError as exc:
-                problem = str(exc) if isinstance(exc, scoring.OverrideError) else \
+                problem = exc.reason if isinstance(exc, scoring.OverrideError) else \
                     "a weight is a whole number from -30 to 30"
                 errors["weight"] = f"This weight cannot be used: {problem}."
+            else:
+                rule = next(r for r in kb.rules if r.id == target)
+                if active.get(target, rule.weight) == weight:
+                    errors["weight"] = (f"The weight is already {weight}: an override must "
+                                        "change it.")
         elif target not in kb.pathways:
             errors["pathway"] = "Choose one of the pathways listed."
         if not errors:

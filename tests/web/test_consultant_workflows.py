@@ -178,6 +178,8 @@ def test_an_override_without_a_reason_or_with_a_bad_weight_saves_nothing(
             "reason": "Testing"})
         assert response.status_code == 400, weight
         assert words in response.text
+        summary = response.text.split('id="error-summary"')[1].split("</div>")[0]
+        assert rule.id not in summary  # the reason in plain words, never the rule's id
     unknown = ann.post(f"/c/{key}/overrides", data={
         "csrf_token": csrf(ann), "kind": "weight", "rule": "no-such-rule", "weight": "3",
         "reason": "Testing"})
@@ -186,6 +188,26 @@ def test_an_override_without_a_reason_or_with_a_bad_weight_saves_nothing(
     assert bad_kind.status_code == 400
     assert "None: the results follow the published weights." in ann.get(
         f"/c/{key}/overrides").text
+
+
+def test_an_override_that_changes_nothing_is_refused(app: Flask, ann: FlaskClient) -> None:
+    key, _ = create_community(ann)
+    complete(app, ann, key)
+    kb = app.extensions["planner.kb"]
+    rule = next(r for r in kb.rules if r.pathway == "naloxone-plus" and r.weight > 0)
+
+    def set_weight(weight: int) -> Any:
+        return ann.post(f"/c/{key}/overrides", data={
+            "csrf_token": csrf(ann), "kind": "weight", "rule": rule.id, "weight": str(weight),
+            "reason": "Testing"})
+
+    same = set_weight(rule.weight)
+    assert same.status_code == 400
+    assert f"The weight is already {rule.weight}" in same.text
+    assert set_weight(0).status_code == 303
+    again = set_weight(0)  # the override in force is 0 now
+    assert again.status_code == 400 and "The weight is already 0" in again.text
+    assert set_weight(rule.weight).status_code == 303  # back to the published weight
 
 
 def test_a_weight_override_changes_the_score_and_can_be_withdrawn(app: Flask,
