@@ -165,8 +165,7 @@ def step_context(kb: Knowledge, interview: state.Interview, section_id: str, num
         "section": state.section(kb, section_id),
         "number": ids.index(section_id) + 1,
         "total": len(ids),
-        "page": number,
-        "pages": len(state.pages(kb, section_id)),
+        **_part(kb, interview, section_id, number),
         "action": _page_url(interview.token, section_id, number),
         "done": interview.done,
         "questions": questions,
@@ -182,6 +181,17 @@ def step_context(kb: Knowledge, interview: state.Interview, section_id: str, num
         "note": note if note is not None else _note_view(interview, section_id),
         "route": interview.route,
     }
+
+
+def _part(kb: Knowledge, interview: state.Interview, section_id: str,
+          number: int) -> dict[str, int]:
+    """Which part of its section this page is, counting only the pages that have something
+    to show for the answers saved so far (a new program never sees the adding-a-pathway
+    page, so its first page is not "part 1 of 2")."""
+    shown_pages = [n for n in range(1, len(state.pages(kb, section_id)) + 1)
+                   if n == number or state.shown_on_page(kb, section_id, n, interview.answers,
+                                                         interview.route)]
+    return {"page": shown_pages.index(number) + 1, "pages": len(shown_pages)}
 
 
 def _render_step(kb: Knowledge, interview: state.Interview, section_id: str, number: int,

@@ -170,6 +170,22 @@ def test_changing_one_answer_from_review_keeps_the_others(wizard: Wizard,
         k: v for k, v in before.items() if k != "peers"}
 
 
+def test_the_part_counter_counts_only_pages_with_something_to_ask(
+        wizard: Wizard, client: FlaskClient) -> None:
+    wizard.start("new")  # a new program is never asked which pathways it runs (page 2)
+    first = client.get(wizard.url("/step/community")).text
+    assert "<title>Step 1 of 8: Your community |" in first
+    assert "part 1 of" not in first
+    assert "Problems to solve, part 1 of 2" in client.get(wizard.url("/step/problems")).text
+
+
+def test_a_goal_limit_is_said_once_as_the_limit(wizard: Wizard, client: FlaskClient) -> None:
+    wizard.start("new")
+    page = client.get(wizard.url("/step/goals")).text
+    assert page.count("Choose up to three.") == 1
+    assert "What should the program achieve first?" in page
+
+
 def test_a_follow_up_is_asked_on_the_next_page_only_when_its_condition_holds(
         wizard: Wizard, client: FlaskClient, app: Flask) -> None:
     wizard.start("existing")
