@@ -148,6 +148,15 @@ def test_the_structure_tree_has_headings_tables_lists_links_and_described_figure
     assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"]
 
 
+def test_every_table_has_a_caption(reader: pypdf.PdfReader) -> None:
+    elements: list[Any] = []
+    _structure(reader.trailer["/Root"]["/StructTreeRoot"]["/K"], elements)
+    tables = [e for e in elements if e["/S"] == "/Table"]
+    captions = [e for e in elements if e["/S"] == "/Caption"]
+    assert len(tables) >= 8
+    assert len(captions) == len(tables)
+
+
 def test_every_link_annotation_belongs_to_the_structure(reader: pypdf.PdfReader) -> None:
     links = [a.get_object() for page in reader.pages for a in page.get("/Annots", [])
              if a.get_object().get("/Subtype") == "/Link"]
