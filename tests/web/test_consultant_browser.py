@@ -180,11 +180,13 @@ def test_respondents_disagree_and_the_consultant_settles(
         links.append((page.input_value("#respondent-link"), wait))
     audit(page, "c15-respondents")
     for link, wait in links:
-        other = browser.new_context()
+        other = browser.new_context(viewport={"width": 1280, "height": 720})
         respondent = other.new_page()
         respondent.set_default_timeout(10_000)
         respondent.goto(link)
-        assert re.search(r"About \d+ minutes\.", respondent.inner_text("main"))
+        assert re.search(r"It takes about \d+ minutes\.", respondent.inner_text("main"))
+        start = respondent.locator("a:has-text('Start')").bounding_box()
+        assert start and start["y"] + start["height"] <= 720  # above the fold on a projector
         if wait == "within-week":
             audit(respondent, "c15a-respondent-welcome")
         respondent.click("a:has-text('Start')")

@@ -75,7 +75,7 @@ def test_a_respondent_link_opens_a_welcome_then_start_goes_to_the_first_question
                                        "respondent-role": "police"}, "new")
     for expected in ("Twin Rivers asks for your view",
                      "Ann Consultant, the consultant supporting Twin Rivers, invited you",
-                     "to answer as: Police", "Why we ask", f"About {minutes} minutes",
+                     "to answer as: Police", "Why we ask", f"It takes about {minutes} minutes",
                      "What happens to your answers", "You will not see a score here"):
         assert expected in words, expected
     start = re.search(r'href="([^"]+)">Start</a>', page.text)
