@@ -79,8 +79,7 @@ def action_plan(kb: Knowledge, timeline: tuple[ScheduledTask, ...], profile: Com
             start=start + dt.timedelta(days=item.start),
             # A step of N days starting on day S ends on day S + N - 1 (inclusive).
             end=start + dt.timedelta(days=max(item.finish - 1, item.start)),
-            depends_on=tuple(kb.tasks[d].label for d in sorted(task.depends_on)
-                             if d in in_plan),
+            depends_on=tuple(kb.tasks[d].label for d in item.waits_for if d in in_plan),
             on_longest_chain=item.critical, slip_days=item.slack,
         ))
     return tuple(rows)

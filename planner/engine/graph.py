@@ -75,15 +75,25 @@ def shared_elements(kb: Knowledge, pathway_id: str, others: frozenset[str]) -> t
     return tuple(sorted(n.split(":", 1)[1] for n in base(pathway_id) & theirs))
 
 
+# The phases that come before a launch (the knowledge files' phase vocabulary, in order).
+PRE_LAUNCH = ("convene", "assess", "design", "agree", "prepare")
+LAUNCH = "launch"
+
+
 @dataclass(frozen=True)
 class ScheduledTask:
-    """A task placed on the timeline, in days from the start of planning."""
+    """A task placed on the timeline, in days from the start of planning.
+
+    `waits_for` are the tasks it directly waits for (ids, in id order): its dependencies
+    in the schedule, without those implied through another one (a transitive reduction),
+    so a launch that waits for every step before it lists only the last ones."""
 
     task: Task
     start: int
     finish: int
     critical: bool
     slack: int
+    waits_for: tuple[str, ...] = ()
 
 
 def task_closure(kb: Knowledge, task_ids: Iterable[str]) -> set[str]:
@@ -97,23 +107,55 @@ def task_closure(kb: Knowledge, task_ids: Iterable[str]) -> set[str]:
     return closure
 
 
-def schedule(kb: Knowledge, task_ids: Iterable[str]) -> list[ScheduledTask]:
-    """Place tasks at their earliest start and mark the longest chain.
+def _launch_prerequisites(kb: Knowledge, dag: nx.DiGraph) -> None:
+    """Make every step planned before launch a prerequisite of the launch.
 
-    A task is on the longest chain (critical) exactly when it has no slack: delaying it
-    delays the end. Every zero-slack task is marked, so ties between equally long chains
-    never depend on iteration order. Dependencies outside the set count as already done.
-    Nodes are added in id order and sorted topologically by id, so the result does not
-    depend on hash seeds.
-    """
-    wanted = set(task_ids)
-    ids = sorted(wanted)
+    The launch is each launch-phase task with no launch-phase task before it (the soft
+    launch). A step of a pre-launch phase that is not already before it gets an edge to it,
+    so no step a program needs before it starts can slip past its start."""
+    ids = sorted(dag.nodes)
+    launch_tasks = {t for t in ids if kb.tasks[t].phase == LAUNCH}
+    roots = [t for t in ids if t in launch_tasks
+             and not nx.ancestors(dag, t) & launch_tasks]
+    for root in roots:
+        after = nx.descendants(dag, root)
+        for tid in ids:
+            if kb.tasks[tid].phase in PRE_LAUNCH and tid not in after and tid != root:
+                dag.add_edge(tid, root)
+
+
+def launch_prerequisites(kb: Knowledge, task_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+    """For each launch task in the set, every task that must be done before it starts."""
+    dag = _dag(kb, set(task_ids))
+    return {t: frozenset(nx.ancestors(dag, t)) for t in sorted(dag.nodes)
+            if kb.tasks[t].phase == LAUNCH}
+
+
+def _dag(kb: Knowledge, wanted: set[str]) -> nx.DiGraph:
     dag = nx.DiGraph()
-    for tid in ids:
+    for tid in sorted(wanted):
         dag.add_node(tid)
         for dep in sorted(kb.tasks[tid].depends_on):
             if dep in wanted:
                 dag.add_edge(dep, tid)
+    _launch_prerequisites(kb, dag)
+    return dag
+
+
+def schedule(kb: Knowledge, task_ids: Iterable[str]) -> list[ScheduledTask]:
+    """Place tasks at their earliest start and mark the longest chain.
+
+    Every step of a phase before launch is a prerequisite of the launch (see
+    _launch_prerequisites), so a step's slack is time it can slip without delaying the
+    launch (for steps before it) or the end of the plan (for steps after it). A task is on
+    the longest chain (critical) exactly when it has no slack: delaying it delays the end.
+    Every zero-slack task is marked, so ties between equally long chains never depend on
+    iteration order. Dependencies outside the set count as already done. Nodes are added in
+    id order and sorted topologically by id, so the result does not depend on hash seeds.
+    """
+    wanted = set(task_ids)
+    dag = _dag(kb, wanted)
+    reduced = nx.transitive_reduction(dag)
     order = list(nx.lexicographical_topological_sort(dag))
     start: dict[str, int] = {}
     finish: dict[str, int] = {}
@@ -130,7 +172,8 @@ def schedule(kb: Knowledge, task_ids: Iterable[str]) -> list[ScheduledTask]:
     return sorted(
         (
             ScheduledTask(kb.tasks[t], start[t], finish[t],
-                          latest_finish[t] == finish[t], latest_finish[t] - finish[t])
+                          latest_finish[t] == finish[t], latest_finish[t] - finish[t],
+                          tuple(sorted(reduced.predecessors(t))))
             for t in order
         ),
         key=lambda s: (s.start, s.finish, s.task.id),
