@@ -102,26 +102,35 @@ def test_the_action_plan_spreadsheet_dates_follow_the_dependencies(path: Path) -
     built, given = _built(path)
     rows = action_table.rows(KB, built, read_profile(KB, given), START)
     assert rows and min(r.start for r in rows) == START
-    book = openpyxl.load_workbook(io.BytesIO(sheet_export.xlsx(rows)))
+    book = openpyxl.load_workbook(io.BytesIO(sheet_export.xlsx(rows, community="Twin Rivers")))
     sheet = book.active
     assert sheet is not None
-    assert [c.value for c in sheet[1]] == list(action_table.HEADERS)
+    assert [c.value for c in sheet[1]] == list(action_table.SHEET_HEADERS)
     assert sheet.freeze_panes == "A2"
-    assert all(sheet.column_dimensions[c].width for c in "ABCDEFG")
+    assert all(sheet.column_dimensions[c].width for c in "ABCDEFGHIJK")
+    assert book.properties.title == "Action plan: Twin Rivers"
     table = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     assert len(table) == len(rows)
-    by_step = {r[0]: r for r in table}
-    for step, _lead, first, last, depends, status, chain in table:
+    by_number = {r[0]: r for r in table}
+    assert [r[0] for r in table] == list(range(1, len(rows) + 1))
+    phases = ["Before launch", "Launch", "After launch"]
+    for _number, step, phase, _lead, first, last, waits, slip, chain, status, who in table:
         assert isinstance(first, dt.datetime) and isinstance(last, dt.datetime)
         assert first <= last and status == "Not started" and chain in {"Yes", "No"}
-        for dep in (depends or "").split("; ") if depends else ():
-            assert by_step[dep][3] < first, (step, dep)
-    assert any(r[6] == "Yes" for r in table)
-    text = sheet_export.csv_bytes(rows).decode("utf-8-sig")
+        assert who == "Twin Rivers" and phase in phases and step
+        assert (slip == 0) == (chain == "Yes"), (step, slip)
+        for dep in str(waits).split(", ") if waits else ():
+            assert by_number[int(dep)][5] < first, (step, dep)
+            # Nothing planned before launch waits for a launch step, and the launch never
+            # waits for a step planned after it.
+            assert phases.index(by_number[int(dep)][2]) <= phases.index(phase), (step, dep)
+    assert any(r[8] == "Yes" for r in table)
+    text = sheet_export.csv_bytes(rows, "Twin Rivers").decode("utf-8-sig")
     parsed = list(csv.reader(io.StringIO(text)))
-    assert parsed[0] == list(action_table.HEADERS)
-    assert [r[0] for r in parsed[1:]] == [r[0] for r in table]
-    assert [r[2] for r in parsed[1:]] == [r[2].date().isoformat() for r in table]
+    assert parsed[0] == list(action_table.SHEET_HEADERS)
+    assert [r[1] for r in parsed[1:]] == [r[1] for r in table]
+    assert [r[4] for r in parsed[1:]] == [r[4].date().isoformat() for r in table]
+    assert [int(r[7]) for r in parsed[1:]] == [r[7] for r in table]
 
 
 def test_each_step_ends_on_its_last_day_and_the_next_starts_the_day_after() -> None:
@@ -179,7 +188,7 @@ def test_the_cli_writes_docx_xlsx_csv_and_the_starter_documents(tmp_path: Path) 
     runner = CliRunner()
     for name, check in (("plan.docx", lambda b: docx.Document(io.BytesIO(b))),
                         ("actions.xlsx", lambda b: openpyxl.load_workbook(io.BytesIO(b))),
-                        ("actions.csv", lambda b: b.decode("utf-8-sig").index("Step,Lead"))):
+                        ("actions.csv", lambda b: b.decode("utf-8-sig").index("No.,Step,Phase"))):
         out = tmp_path / name
         result = runner.invoke(main, ["plan", str(source), "-o", str(out),
                                       "--start", "2027-01-04"])

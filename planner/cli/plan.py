@@ -92,4 +92,6 @@ def _editable(kb: Knowledge, built: planning.Plan, profile: CommunityProfile,
             return docx_export.render_starter_documents(ctx)
         return docx_export.render(ctx)
     rows = action_table.rows(kb, built, profile, first)
-    return sheet_export.xlsx(rows) if suffix == ".xlsx" else sheet_export.csv_bytes(rows)
+    if suffix == ".xlsx":
+        return sheet_export.xlsx(rows, community=built.community)
+    return sheet_export.csv_bytes(rows, built.community)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from planner.engine.graph import ScheduledTask
+from planner.engine.graph import LAUNCH, PRE_LAUNCH, ScheduledTask
 from planner.engine.profile import CommunityProfile
 from planner.knowledge.model import Knowledge
 
@@ -34,6 +34,15 @@ class ActionRow:
     on_longest_chain: bool
     slip_days: int
     status: str = "Not started"
+    phase: str = ""  # "Before launch", "Launch" or "After launch"
+    waits_for: tuple[str, ...] = ()  # the ids of the steps it waits for
+
+
+def phase_label(phase: str) -> str:
+    """Where a task's phase sits against the launch, in words."""
+    if phase in PRE_LAUNCH:
+        return "Before launch"
+    return "Launch" if phase == LAUNCH else "After launch"
 
 
 def default_start(today: dt.date) -> dt.date:
@@ -81,5 +90,7 @@ def action_plan(kb: Knowledge, timeline: tuple[ScheduledTask, ...], profile: Com
             end=start + dt.timedelta(days=max(item.finish - 1, item.start)),
             depends_on=tuple(kb.tasks[d].label for d in item.waits_for if d in in_plan),
             on_longest_chain=item.critical, slip_days=item.slack,
+            phase=phase_label(task.phase),
+            waits_for=tuple(d for d in item.waits_for if d in in_plan),
         ))
     return tuple(rows)

@@ -331,7 +331,7 @@ def actions_xlsx(token: str) -> Response:
     from planner.documents import sheet_export
 
     built, rows = _action_rows(token)
-    return _download(sheet_export.xlsx(rows), sheet_export.XLSX_MIME,
+    return _download(sheet_export.xlsx(rows, community=built.community), sheet_export.XLSX_MIME,
                      f"{downloads.slug(built.community)}-actions.xlsx")
 
 
@@ -341,5 +341,6 @@ def actions_csv(token: str) -> Response:
     from planner.documents import sheet_export
 
     built, rows = _action_rows(token)
-    return _download(sheet_export.csv_bytes(rows), f"{sheet_export.CSV_MIME}; charset=utf-8",
+    return _download(sheet_export.csv_bytes(rows, built.community),
+                     f"{sheet_export.CSV_MIME}; charset=utf-8",
                      f"{downloads.slug(built.community)}-actions.csv")

@@ -50,10 +50,12 @@ def test_the_owner_downloads_each_editable_file(done: Wizard, client: FlaskClien
         assert headings
     elif extension == "xlsx":
         sheet = openpyxl.load_workbook(body).active
-        assert sheet is not None and sheet["A1"].value == "Step" and sheet.max_row > 5
+        assert sheet is not None and sheet["B1"].value == "Step" and sheet.max_row > 5
+        assert sheet["K2"].value == "Huntington"
     else:
         rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-        assert rows[0][:3] == ["Step", "Lead", "Start"] and len(rows) > 5
+        assert rows[0][:3] == ["No.", "Step", "Phase"] and len(rows) > 5
+        assert rows[1][-1] == "Huntington"
 
 
 def test_the_results_page_links_to_the_editable_files(done: Wizard,
@@ -70,7 +72,7 @@ def test_the_start_date_moves_the_dates_and_a_bad_one_is_a_400(done: Wizard,
                                                                client: FlaskClient) -> None:
     response = client.get(done.url("/actions.csv?start=2027-03-01"))
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[1][2] == "2027-03-01"
+    assert rows[1][4] == "2027-03-01"
     bad = client.get(done.url("/actions.csv?start=March"))
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text
 
