@@ -1,18 +1,23 @@
 """The starter plan as an editable Word document (python-docx), from the same Plan object
 the HTML and PDF plan read.
 
-The document is built by small section builders, each a function of (document, context),
-listed in SECTIONS in reading order: reorder or replace them to restructure the plan. Each
-section opens with a real "Heading 1" (sub-parts use "Heading 2"), tables have a header
-row that repeats on every page, and links are clickable hyperlinks.
+The sections are data, not code: SECTIONS lists them in reading order, each a Section
+(its heading, intro and blocks), and one builder, ``build``, renders any block. A block is
+a heading, a paragraph, a line of runs and links, a bullet list, a table (columns and the
+row cells taken from the plan model), or a group that repeats its blocks for each item of a
+list (Each) or binds one value when there is one (With). Text is given as a string or as a
+function of the Scope (the context, the current item and its number). To add or reorder a
+section, edit SECTIONS. Each section opens with a real "Heading 1" (sub-parts use
+"Heading 2"), tables have a header row that repeats on every page, and links are clickable.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import docx
@@ -22,22 +27,21 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Inches, Pt, RGBColor
-from docx.table import Table
+from docx.table import Table as WordTable
 from docx.text.paragraph import Paragraph
 
 from planner.documents import action_table, report, starter
-from planner.documents.brief import build_brief
+from planner.documents.brief import Brief, build_brief
 from planner.documents.ooxml import stable_zip
 from planner.documents.report import ConsultantNote
 from planner.engine import costs
-from planner.engine.actions import default_start
+from planner.engine.actions import ActionRow, default_start
 from planner.engine.costs import CostEstimate
-from planner.engine.plan import PathwayDetail, Plan
+from planner.engine.plan import Plan
 from planner.engine.profile import CommunityProfile
-from planner.engine.sensitivity import weight_sensitivity
 from planner.engine.words import n_points
 from planner.knowledge import states
-from planner.knowledge.model import Knowledge, Source
+from planner.knowledge.model import Knowledge, StateContext
 
 MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LINK_BLUE = RGBColor(0x05, 0x63, 0xC1)
@@ -45,7 +49,7 @@ LINK_BLUE = RGBColor(0x05, 0x63, 0xC1)
 
 @dataclass(frozen=True)
 class Context:
-    """Everything the section builders read."""
+    """Everything the sections read; what more than one section shows is worked out once."""
 
     kb: Knowledge
     plan: Plan
@@ -56,8 +60,17 @@ class Context:
     start: dt.date
     generated: dt.date
 
+    @cached_property
+    def actions(self) -> tuple[ActionRow, ...]:
+        return tuple(action_table.rows(self.kb, self.plan, self.profile, self.start))
 
-Builder = Callable[[Document, Context], None]
+    @cached_property
+    def brief(self) -> Brief | None:
+        return build_brief(self.kb, self.plan, self.profile, self.actions, self.start)
+
+    @cached_property
+    def state_law(self) -> tuple[StateContext, ...]:
+        return states.context_for(self.kb, self.profile.state)
 
 
 def context(kb: Knowledge, plan: Plan, profile: CommunityProfile, *,
@@ -106,7 +119,8 @@ def add_hyperlink(paragraph: Paragraph, url: str, text: str) -> None:
     paragraph._p.append(link)
 
 
-STYLE_IDS = {"List Bullet": "ListBullet", "Caption": "Caption", "Title": "Title"}
+BULLET = "List Bullet"
+STYLE_IDS = {BULLET: "ListBullet", "Caption": "Caption", "Title": "Title"}
 
 
 def styled(doc: Document, text: str, style: str) -> Paragraph:
@@ -133,18 +147,13 @@ def para(doc: Document, text: str = "", *, bold_lead: str = "",
     return p
 
 
-def bullets(doc: Document, items: Iterable[str]) -> None:
-    for item in items:
-        styled(doc, item, "List Bullet")
-
-
 TABLE_FONT = Pt(9.5)
 # Step, lead, start, end, depends on, status, on the longest chain.
 ACTION_WIDTHS = (3, 2, 1.3, 1.3, 2.6, 1.2, 1.1)
 
 
 def table(doc: Document, headers: Sequence[str], rows: Iterable[Sequence[Any]],
-          caption: str = "", widths: Sequence[float] | None = None) -> Table:
+          caption: str = "", widths: Sequence[float] | None = None) -> WordTable:
     """A table across the full text width, with a bold header row marked to repeat on each
     page. ``widths`` are the columns' relative shares (equal when not given); Word and
     LibreOffice otherwise squeeze an unsized table's columns to their shortest words."""
@@ -170,7 +179,7 @@ def table(doc: Document, headers: Sequence[str], rows: Iterable[Sequence[Any]],
     return grid
 
 
-def _size_columns(doc: Document, grid: Table, weights: Sequence[float]) -> None:
+def _size_columns(doc: Document, grid: WordTable, weights: Sequence[float]) -> None:
     """Give each column its share of the page's text width (in the grid and in every cell,
     which is where Word reads it) and the table the full width."""
     section = doc.sections[-1]
@@ -222,475 +231,515 @@ def flag_notes(ctx: Context) -> list[tuple[str, str]]:
     return notes
 
 
-def flags(doc: Document, record: Any) -> None:
-    """A record's unverified points, marked as such (never hidden)."""
-    for flag in getattr(record, "flags", ()) or ():
-        p = doc.add_paragraph()
-        run = p.add_run("Unverified: ")
-        run.bold = True
-        run.font.highlight_color = WD_COLOR_INDEX.YELLOW
-        p.add_run(flag)
+# ------------------------------------------------------------------ the section shape
 
 
-def _links_line(doc: Document, lead: str, links: Iterable[tuple[str, str]]) -> None:
-    p = doc.add_paragraph()
-    p.add_run(lead)
-    for i, (url, label) in enumerate(links):
+@dataclass(frozen=True)
+class Scope:
+    """Where a block is rendered: the context, the item of the innermost Each or With (and
+    its number, from 1) and the scope around that."""
+
+    ctx: Context
+    it: Any = None
+    n: int = 0
+    up: Scope | None = None
+
+    @property
+    def kb(self) -> Knowledge:
+        return self.ctx.kb
+
+    @property
+    def plan(self) -> Plan:
+        return self.ctx.plan
+
+    @property
+    def outer(self) -> Any:
+        """The item of the scope around this one."""
+        assert self.up is not None
+        return self.up.it
+
+
+Get = Callable[[Scope], Any]
+Text = str | Callable[[Scope], str]
+
+
+@dataclass(frozen=True)
+class Run:
+    """Part of a Line: text, bold or highlighted as asked."""
+
+    text: str
+    bold: bool = False
+    highlight: bool = False
+
+
+@dataclass(frozen=True)
+class Link:
+    """Part of a Line: a clickable link."""
+
+    url: str
+    label: str
+
+
+Part = str | Run | Link
+
+
+@dataclass(frozen=True, kw_only=True)
+class Block:
+    """What every block has: ``when``, rendered only if it gives a true value."""
+
+    when: Get | None = None
+
+
+@dataclass(frozen=True)
+class Section(Block):
+    """A heading (level 1; 0 is the title), an intro paragraph when given, then the blocks."""
+
+    title: Text
+    blocks: tuple[Block, ...] = ()
+    intro: Text = ""
+    level: int = 1
+
+
+@dataclass(frozen=True)
+class Heading(Block):
+    text: Text
+    level: int
+
+
+@dataclass(frozen=True)
+class Para(Block):
+    """A paragraph: an optional bold lead, then the text (either may be empty)."""
+
+    text: Text = ""
+    lead: Text = ""
+    style: str | None = None
+
+
+@dataclass(frozen=True)
+class Line(Block):
+    """A paragraph of runs and links, as ``parts`` gives them."""
+
+    parts: Callable[[Scope], Iterable[Part]]
+    style: str | None = None
+
+
+@dataclass(frozen=True)
+class Bullets(Block):
+    """A bulleted list; ``empty`` is listed when there are no items."""
+
+    items: Callable[[Scope], Iterable[str]]
+    empty: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table(Block):
+    """A table: column headers, their relative widths, and one row of cells per item."""
+
+    headers: tuple[str, ...]
+    rows: Callable[[Scope], Iterable[Sequence[Any]]]
+    widths: tuple[float, ...] | None = None
+    caption: Text = ""
+
+
+@dataclass(frozen=True)
+class Each(Block):
+    """The blocks once for each item (numbered from ``start``), or ``empty`` for none."""
+
+    items: Get
+    blocks: tuple[Block, ...]
+    empty: tuple[Block, ...] = ()
+    start: int | Get = 1
+
+
+@dataclass(frozen=True)
+class With(Block):
+    """The blocks with ``value`` as the item when it is there (true), else ``empty``."""
+
+    value: Get
+    blocks: tuple[Block, ...]
+    empty: tuple[Block, ...] = ()
+
+
+def _text(text: Text, s: Scope) -> str:
+    return text(s) if callable(text) else text
+
+
+def build(doc: Document, block: Block, s: Scope) -> None:
+    """Render one block, and the blocks it holds, in scope ``s``: the builder of every section."""
+    if block.when is not None and not block.when(s):
+        return
+    match block:
+        case Section():
+            heading(doc, _text(block.title, s), block.level)
+            if block.intro:
+                para(doc, _text(block.intro, s))
+            build_all(doc, block.blocks, s)
+        case Heading():
+            heading(doc, _text(block.text, s), block.level)
+        case Para():
+            para(doc, _text(block.text, s), bold_lead=_text(block.lead, s), style=block.style)
+        case Line():
+            p = styled(doc, "", block.style) if block.style else doc.add_paragraph()
+            for part in block.parts(s):
+                if isinstance(part, Link):
+                    add_hyperlink(p, part.url, part.label)
+                    continue
+                run = p.add_run(part if isinstance(part, str) else part.text)
+                if isinstance(part, Run) and part.bold:
+                    run.bold = True
+                if isinstance(part, Run) and part.highlight:
+                    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+        case Bullets():
+            for item in list(block.items(s)) or block.empty:
+                styled(doc, item, BULLET)
+        case Table():
+            table(doc, block.headers, block.rows(s), _text(block.caption, s), block.widths)
+        case Each():
+            items = list(block.items(s))
+            first = block.start(s) if callable(block.start) else block.start
+            for n, item in enumerate(items, start=first):
+                build_all(doc, block.blocks, Scope(s.ctx, item, n, s))
+            if not items:
+                build_all(doc, block.empty, s)
+        case With():
+            value = block.value(s)
+            if value:
+                build_all(doc, block.blocks, Scope(s.ctx, value, 1, s))
+            else:
+                build_all(doc, block.empty, s)
+        case _:
+            raise TypeError(f"not a block: {block!r}")
+
+
+def build_all(doc: Document, blocks: Iterable[Block], s: Scope) -> None:
+    for block in blocks:
+        build(doc, block, s)
+
+
+# ------------------------------------------------------------------ the sections
+
+
+def _links(pairs: Iterable[tuple[str, str]], sep: str = "; ") -> Iterator[Part]:
+    """Links (url, label) with a separator between them."""
+    for i, (url, label) in enumerate(pairs):
         if i:
-            p.add_run("; ")
-        add_hyperlink(p, url, label)
-
-
-# ------------------------------------------------------------------ section builders
-
-
-def cover(doc: Document, ctx: Context) -> None:
-    heading(doc, f"Starter plan: {ctx.plan.community}", 0)
-    para(doc, f"First responder deflection. Generated {ctx.generated.isoformat()}; knowledge "
-              f"base as of {ctx.kb.model.as_of}. This is an editable copy of the plan: change "
-              "it to fit your community before you present it.")
-
-
-def summary(doc: Document, ctx: Context) -> None:
-    heading(doc, "Summary", level=1)
-    top = ctx.plan.top
-    if top is None:
-        para(doc, "Every pathway is already running, so there is no new pathway to rank.")
-    else:
-        s = top.score
-        para(doc, f"The pathway that fits {ctx.plan.community} best today is "
-                  f"{s.pathway.label}: {s.band_label}, score {s.score:.0f} of 100 (range "
-                  f"{s.low:.0f} to {s.high:.0f}).")
-        para(doc, s.pathway.summary)
-        heading(doc, "How sure this is", level=2)
-        weights = report.weights_words(ctx.kb, weight_sensitivity(ctx.kb, ctx.profile,
-                                                                   ctx.plan.ranking))
-        para(doc, report.stability_words(ctx.kb, ctx.plan) + (f" {weights}" if weights else ""))
-    heading(doc, "First three actions", level=2)
-    for n, item in enumerate(ctx.plan.first_actions, start=1):
-        para(doc, f" {item.task.description}", bold_lead=f"{n}. {item.task.label}.")
-
-
-def profile(doc: Document, ctx: Context, title: str = "Community profile") -> None:
-    heading(doc, title, 1)
-    para(doc, "The answers this plan is built on. \u201cDon\u2019t know\u201d answers are kept: "
-              "they widen the score ranges.")
-    for section_label, rows in report.community_profile(ctx.kb, ctx.profile):
-        heading(doc, section_label, level=2)
-        shown = [r for r in rows if r.state != "unanswered"]
-        blank = [r for r in rows if r.state == "unanswered"]
-        if shown:
-            table(doc, ("Question", "Answer"),
-                  [(r.question, ("Don\u2019t know: " if r.state == "dont-know" else "")
-                    + r.answer) for r in shown], widths=(3, 2))
-        if blank:
-            para(doc, " \u00b7 ".join(r.question for r in blank), bold_lead="Not answered: ")
-
-
-def ranking(doc: Document, ctx: Context, title: str = "Pathway ranking") -> None:
-    heading(doc, title, 1)
-    para(doc, "Each pathway gets a fit score from 0 to 100: the sum of the points your answers "
-              "add or take away. The range shows where the score could land once the "
-              "\u201cdon\u2019t know\u201d answers are settled.")
-    table(doc, ("Rank", "Pathway", "Score", "Range", "Band"),
-          [(s.rank or "running", s.pathway.label, f"{s.score:.0f}",
-            f"{s.low:.0f} to {s.high:.0f}", s.band_label) for s in ctx.plan.ranking.scores],
-          caption="Scores, ranges and bands")
-    top = ctx.plan.top
-    if top is not None:
-        s = top.score
-        heading(doc, f"Why {s.pathway.label} ranks first", level=2)
-        bullets(doc, [f"{c.points:+.0f} {c.answer} (\u201c{c.question}\u201d): {c.reason}"
-                      for c in s.helped[:5]] or ["No answer added points."])
-        heading(doc, "Answers that held it back", level=2)
-        bullets(doc, [f"{c.points:+.0f} {c.answer} (\u201c{c.question}\u201d): {c.reason}"
-                      for c in s.hurt[:4]] or ["No answer took points away."])
-    if ctx.plan.why_not:
-        heading(doc, "Why not the others", level=2)
-        for w in ctx.plan.why_not:
-            para(doc, bold_lead=f"{w.label} ({n_points(w.behind)} behind)")
-            bullets(doc, w.reasons)
-
-
-def _pathway(doc: Document, ctx: Context, detail: PathwayDetail, title: str = "") -> None:
-    kb, s = ctx.kb, detail.score
-    p = s.pathway
-    heading(doc, title or f"Recommended pathway: {p.label}", 1)
-    para(doc, p.definition)
-    table(doc, ("Feature", "How it works"), [("Who starts the contact", p.initiator),
-                          ("What triggers it", p.trigger), ("Charges", p.charges)],
-          widths=(1, 3))
-    heading(doc, "Critical elements", level=2)
-    para(doc, ", ".join(kb.facts[f].label for f in s.met) or "None reported yet.",
-         bold_lead=f"In place ({len(s.met)} of {len(p.critical_elements)}): ")
-    for g in detail.gaps:
-        para(doc, f" {g.gap.why}", bold_lead=g.gap.label + ".")
-        if g.tta:
-            _links_line(doc, "Help: ", [(kb.tta[m.id].link, kb.tta[m.id].label) for m in g.tta])
-    heading(doc, "Similar real programs", level=2)
-    for m in detail.programs:
-        prog = kb.programs[m.id]
-        head = doc.add_paragraph()
-        if prog.link:
-            add_hyperlink(head, prog.link, prog.label)
-        else:
-            head.add_run(prog.label).bold = True
-        para(doc, f"{prog.location.place}, {prog.location.state}. Matched because it "
-                  f"{'; '.join(m.reasons)}. {prog.summary}")
-        for o in prog.outcomes:
-            styled(doc, f"{o.value} {o.metric} ({o.period}). As of {o.as_of}; "
-                        f"{report.evidence_label(o)}.", "List Bullet")
-    if not detail.programs:
-        para(doc, "No similar program is on record for this pathway.")
-    heading(doc, "Mentor sites", level=2)
-    for m in detail.mentors:
-        site = kb.mentor_sites[m.id]
-        head = doc.add_paragraph()
-        add_hyperlink(head, site.link, site.label)
-        head.add_run(f" ({site.host_agency}). Why it matches: it {'; '.join(m.reasons)}.")
-        _links_line(doc, "Request a visit through: ",
-                    [(i.link, i.label) for i in report.mentor_requests(kb, site)])
-    if not detail.mentors:
-        para(doc, "No mentor site on record runs this pathway.")
-    heading(doc, "Training and technical assistance", level=2)
-    for m in detail.tta:
-        t = kb.tta[m.id]
-        head = styled(doc, "", "List Bullet")
-        add_hyperlink(head, t.link, t.label)
-        head.add_run(f" ({t.provider}; cost: {t.cost}). {t.offers}")
-    heading(doc, "Funding", level=2)
-    para(doc, "Amounts change every year: each figure is tied to its fiscal year. Check the "
-              "agency\u2019s current announcement before planning around one.")
-    for m in detail.funding:
-        f = kb.funding[m.id]
-        head = doc.add_paragraph()
-        add_hyperlink(head, f.link, f.label)
-        head.add_run(f" ({f.agency}). {f.recurrence}")
-        _, amounts = report.latest_amounts(f)
-        bullets(doc, [f"FY{a.fiscal_year}: {a.amount}" + (f" ({a.note})" if a.note else "")
-                      for a in amounts])
-
-
-def pathways(doc: Document, ctx: Context) -> None:
-    for detail in ctx.plan.recommended:
-        _pathway(doc, ctx, detail)
-
-
-def cost(doc: Document, ctx: Context, level: int = 1) -> None:
-    estimate = ctx.estimate
-    if estimate is None:
-        return
-    kb = ctx.kb
-    label = kb.pathways[estimate.pathway_id].label
-    heading(doc, "Staffing and first-year cost", level)
-    para(doc, f"For {label} in a place of {estimate.band_label}, the first year costs about "
-              f"{costs.dollars(estimate.low)} to {costs.dollars(estimate.high)}. "
-              f"{estimate.notice}")
-    if estimate.budget is not None:
-        gap = estimate.budget - estimate.high
-        words = ("covers even the high estimate" if gap >= 0 else
-                 "covers the low estimate" if estimate.budget >= estimate.low else
-                 "is below the low estimate")
-        para(doc, f"The first-year money you expect, {costs.dollars(estimate.budget)}, {words}.")
-    para(doc, estimate.staffing_note, bold_lead="Staffing model. ")
-    if estimate.programs:
-        para(doc, ", ".join(kb.programs[p].label for p in estimate.programs
-                            if p in kb.programs) + ".", bold_lead="Based on: ")
-    table(doc, ("Line", "FTE", "Unit cost", "Low", "High", "Figure"),
-          [(line.label, costs.fte_range(line.fte_low, line.fte_high),
-            costs.dollars(line.unit_cost) if line.unit_cost is not None else "",
-            costs.dollars(line.low), costs.dollars(line.high),
-            "Local" if line.local else "National")
-           for line in estimate.lines]
-          + [("Total", "", "", costs.dollars(estimate.low), costs.dollars(estimate.high), "")],
-          caption="First-year cost by line (whole dollars)", widths=(3.2, 1, 1.3, 1.3, 1.3, 1))
-    heading(doc, "Where the figures come from", min(level + 1, 9))
-    for line in estimate.lines:
-        p = styled(doc, "", "List Bullet")
-        p.add_run(f"{line.label}: ").bold = True
-        p.add_run(line.basis.rstrip(".") + (". Source: " if line.sources else "."))
-        for i, src in enumerate(line.sources):
-            if i:
-                p.add_run("; ")
-            add_hyperlink(p, src.url, src.label)
-        if line.flags:
-            p.add_run(" (see the data-quality notes)")
-
-
-def timeline(doc: Document, ctx: Context) -> None:
-    heading(doc, "Timeline", level=1)
-    rows = action_table.rows(ctx.kb, ctx.plan, ctx.profile, ctx.start)
-    last = max((r.end for r in rows), default=ctx.start)
-    para(doc, f"{len(rows)} steps from {ctx.start.isoformat()} to {last.isoformat()}, each "
-              "starting after the steps it depends on. Steps on the longest chain set the "
-              "launch date: a delay in any of them delays the launch. Change the start date, "
-              "leads and status as the work goes on.")
-    table(doc, action_table.HEADERS, [action_table.cells(r) for r in rows],
-          caption="Action plan", widths=ACTION_WIDTHS)
-
-
-def stakeholders(doc: Document, ctx: Context) -> None:
-    heading(doc, "Stakeholder map", level=1)
-    for detail in ctx.plan.recommended:
-        if len(ctx.plan.recommended) > 1:
-            heading(doc, detail.score.pathway.label, level=2)
-        table(doc, ("Partner", "Role", "Essential", "You have"),
-              [(st.label, st.role,
-                {True: "Essential", False: "Helpful", None: "Named by you"}[st.essential],
-                st.status_label) for st in detail.stakeholders],
-              caption=f"Partners for {detail.score.pathway.label}", widths=(1.6, 4, 1, 1.4))
-
-
-def measures(doc: Document, ctx: Context, title: str = "Data and measures to collect") -> None:
-    heading(doc, title, 1)
-    para(doc, "Start collecting these from the first contact: they show whether the program "
-              "works and they are what funders ask for.")
-    for detail in ctx.plan.recommended:
-        if len(ctx.plan.recommended) > 1:
-            heading(doc, detail.score.pathway.label, level=2)
-        table(doc, ("Measure", "Kind", "What to record", "Data from"),
-              [(m.label, m.kind, m.description,
-                ", ".join(ctx.kb.facts[f].label for f in m.data_from if f in ctx.kb.facts))
-               for m in detail.measures], widths=(2, 1, 3.5, 2))
-
-
-def checklist(doc: Document, ctx: Context) -> None:
-    heading(doc, "30/60/90-day checklist", level=1)
-    for label, tasks in ctx.plan.buckets:
-        heading(doc, label, level=2)
-        if tasks:
-            bullets(doc, [f"\u2610 {t.task.label} (days {t.start} to {t.finish})"
-                          for t in tasks])
-        else:
-            para(doc, "No task starts in this period; earlier tasks continue.")
-
-
-def notes(doc: Document, ctx: Context) -> None:
-    if not ctx.notes:
-        return
-    heading(doc, "Consultant notes and overrides", level=1)
-    for n in ctx.notes:
-        meta = ", ".join(x for x in (n.author, n.date) if x)
-        if meta:
-            para(doc, meta)
-        para(doc, n.text)
-
-
-def check_first(doc: Document, ctx: Context) -> None:
-    heading(doc, "Facts worth checking first", level=1)
-    if not ctx.plan.check_first:
-        para(doc, "No open \u201cdon\u2019t know\u201d answer bears on the ranking.")
-        return
-    bullets(doc, [f"{c.question} Could move a score by up to {n_points(c.swing)}"
-                  + (", enough to change the top pathway." if c.could_change_top else ".")
-                  for c in ctx.plan.check_first])
-
-
-def starter_documents(doc: Document, ctx: Context, title: str = "Starter documents") -> None:
-    if not ctx.documents:
-        return
-    heading(doc, title, 1)
-    para(doc, "Outlines to fill in with your partners, written for this plan. Compare each "
-              "with the official samples linked, and have each partner's counsel review the "
-              "final text.")
-    add_starter_documents(doc, ctx.documents, level=2, inline_flags=False)
-
-
-def add_starter_documents(doc: Document, documents: Sequence[starter.FilledDocument],
-                          level: int, inline_flags: bool = True) -> None:
-    """Each filled starter document under a heading of the given level (its unverified
-    points inline, or left to the plan's data-quality notes)."""
-    for d in documents:
-        heading(doc, d.label, level=level)
-        para(doc, d.purpose)
-        for section in d.sections:
-            heading(doc, section.heading, min(level + 1, 9))
-            bullets(doc, [f"\u2610 {item}" for item in section.items])
-        if d.samples:
-            heading(doc, "Official and field samples to compare", min(level + 1, 9))
-            for sample in d.samples:
-                p = styled(doc, "", "List Bullet")
-                add_hyperlink(p, sample.link, sample.label)
-                p.add_run(f" ({sample.publisher})")
-        para(doc, d.caution, bold_lead="Note: ")
-        if inline_flags:
-            flags(doc, d)
-
-
-def sources(doc: Document, ctx: Context, title: str = "Sources") -> None:
-    heading(doc, title, 1)
-    para(doc, "Where the facts in this plan come from. Every record is in the planner\u2019s "
-              f"knowledge base (as of {ctx.kb.model.as_of}).")
-    _source_list(doc, ctx.plan.sources)
-    extra: dict[str, Source] = {}
-    for src in (ctx.estimate.sources if ctx.estimate else ()):
-        extra.setdefault(src.url, src)
-    for d in ctx.documents:
-        for src in d.sources:
-            extra.setdefault(src.url, src)
-    listed = {s.url for s in ctx.plan.sources}
-    more = sorted((s for u, s in extra.items() if u not in listed), key=lambda s: s.label.lower())
-    if more:
-        heading(doc, "Sources for costs and starter documents", level=2)
-        _source_list(doc, more, first=len(ctx.plan.sources) + 1)
-    notes = flag_notes(ctx)
-    if notes:
-        heading(doc, "Data-quality notes", level=2)
-        para(doc, "Points in this plan that no retrievable source confirmed. Check them "
-                  "before relying on them.")
-        bullets(doc, [f"{label}: {flag}" for label, flag in notes])
-
-
-def _source_list(doc: Document, items: Sequence[Source], first: int = 1) -> None:
-    for n, src in enumerate(items, start=first):
-        p = doc.add_paragraph()
-        p.add_run(f"[{n}] ")
-        add_hyperlink(p, src.url, src.label)
-        p.add_run(f" ({src.kind}{', ' + src.date if src.date else ''})")
+            yield sep
+        yield Link(url, label)
 
 
 def _longdate(day: dt.date) -> str:
     return f"{day:%B} {day.day}, {day.year}"
 
 
-def council_brief(doc: Document, ctx: Context) -> None:
-    """The two-page brief (planner.documents.brief), with the staffing and cost estimate in it."""
-    heading(doc, "Council brief", 1)
-    rows = action_table.rows(ctx.kb, ctx.plan, ctx.profile, ctx.start)
-    b = build_brief(ctx.kb, ctx.plan, ctx.profile, rows, ctx.start)
-    if b is None:
-        para(doc, "Every pathway is already running, so there is no new pathway to recommend.")
-        return
-    heading(doc, "The problem here", 2)
-    if b.place:
-        para(doc, f"{ctx.plan.community}: {b.place}")
-    bullets(doc, b.problems or ("The answers did not describe the local problem yet.",))
-    heading(doc, "What we recommend, and why", 2)
-    para(doc, f". It is {b.how_sure}.", bold_lead=f"Start with {b.pathway}")
-    if b.reasons:
-        para(doc, "Your answers that point to it most:")
-        bullets(doc, b.reasons)
-    heading(doc, "What running it looks like", 2)
-    for line in b.looks_like:
-        para(doc, line)
-    cost(doc, ctx, level=2)
-    top = ctx.plan.top
-    if top is not None and top.funding:
-        heading(doc, "Funding that fits", 2)
-        for m in top.funding[:3]:
-            f = ctx.kb.funding[m.id]
-            year, amounts = report.latest_amounts(f)
-            p = styled(doc, "", "List Bullet")
-            add_hyperlink(p, f.link, f.label)
-            p.add_run(f" ({f.agency})" + (f": last published amount (FY{year}) "
-                                          f"{amounts[0].amount}" if amounts else "")
-                      + ". Check the current notice.")
-    heading(doc, "The decision we ask for", 2)
-    for n, d in enumerate(b.decision, start=1):
-        para(doc, f"{n}. {d}")
-    heading(doc, "The first 90 days", 2)
-    for n, a in enumerate(b.first_90, start=1):
-        para(doc, f": {_longdate(a.start)} to {_longdate(a.end)}; lead: {a.lead}.",
-             bold_lead=f"{n}. {a.step}")
-    heading(doc, "Risks, and what to check first", 2)
-    bullets(doc, list(b.risks) + ([f"Find out before you commit: {' '.join(b.check_first)} "
-                                   "These answers could change the advice."]
-                                  if b.check_first else []))
+def _contribution(c: Any) -> str:
+    return f"{c.points:+.0f} {c.answer} (\u201c{c.question}\u201d): {c.reason}"
 
 
-def action_plan(doc: Document, ctx: Context) -> None:
-    heading(doc, "Action plan", 1)
-    rows = action_table.rows(ctx.kb, ctx.plan, ctx.profile, ctx.start)
-    last = max((r.end for r in rows), default=ctx.start)
-    para(doc, f"{len(rows)} steps from {_longdate(ctx.start)} to {_longdate(last)}. Each step "
-              "starts after the steps it depends on. Steps on the longest chain set the launch "
-              "date: a delay in any of them delays the launch. Change the start date, leads "
-              "and status as the work goes on.")
-    table(doc, action_table.HEADERS, [action_table.cells(r) for r in rows],
-          caption="Action plan", widths=ACTION_WIDTHS)
+def _budget(s: Scope) -> str:
+    estimate = s.it
+    gap = estimate.budget - estimate.high
+    words = ("covers even the high estimate" if gap >= 0 else
+             "covers the low estimate" if estimate.budget >= estimate.low else
+             "is below the low estimate")
+    return f"The first-year money you expect, {costs.dollars(estimate.budget)}, {words}."
 
 
-def at_the_table(doc: Document, ctx: Context) -> None:
-    heading(doc, "Who must be at the table", 1)
-    for detail in ctx.plan.recommended:
-        table(doc, ("Partner", "Role", "Essential", "Status"),
-              [(st.label, st.role,
+def _cost_rows(s: Scope) -> list[tuple[Any, ...]]:
+    estimate = s.it
+    return ([(line.label, costs.fte_range(line.fte_low, line.fte_high),
+              costs.dollars(line.unit_cost) if line.unit_cost is not None else "",
+              costs.dollars(line.low), costs.dollars(line.high),
+              "Local" if line.local else "National") for line in estimate.lines]
+            + [("Total", "", "", costs.dollars(estimate.low), costs.dollars(estimate.high), "")])
+
+
+def _funding_fits(s: Scope) -> list[Part]:
+    f = s.kb.funding[s.it.id]
+    year, amounts = report.latest_amounts(f)
+    return [Link(f.link, f.label),
+            f" ({f.agency})" + (f": last published amount (FY{year}) {amounts[0].amount}"
+                                if amounts else "") + ". Check the current notice."]
+
+
+def _more_sources(s: Scope) -> list[Any]:
+    """The sources of the costs and starter documents that the plan's list lacks."""
+    extra: dict[str, Any] = {}
+    for src in (s.ctx.estimate.sources if s.ctx.estimate else ()):
+        extra.setdefault(src.url, src)
+    for d in s.ctx.documents:
+        for src in d.sources:
+            extra.setdefault(src.url, src)
+    listed = {src.url for src in s.plan.sources}
+    return sorted((src for u, src in extra.items() if u not in listed),
+                  key=lambda src: src.label.lower())
+
+
+STARTER_INTRO = ("Outlines to fill in with your partners, written for this plan. Compare each "
+                 "with the official samples linked, and have each partner's counsel review the "
+                 "final text.")
+NOTE_LINES = Each(lambda s: s.ctx.notes, (
+    Para(lambda s: ", ".join(x for x in (s.it.author, s.it.date) if x),
+         when=lambda s: s.it.author or s.it.date),
+    Para(lambda s: s.it.text),
+))
+SOURCE_LINE = Line(lambda s: [f"[{s.n}] ", Link(s.it.url, s.it.label),
+                              f" ({s.it.kind}{', ' + s.it.date if s.it.date else ''})"])
+STAKEHOLDER_TABLE = Table(
+    ("Partner", "Role", "Essential", "Status"),
+    lambda s: [(st.label, st.role,
                 {True: "Essential", False: "Helpful", None: "Named by you"}[st.essential],
-                st.status_label) for st in detail.stakeholders],
-              caption=f"Partners for {detail.score.pathway.label}", widths=(1.6, 4, 1, 1.4))
+                st.status_label) for st in s.it.stakeholders],
+    widths=(1.6, 4, 1, 1.4), caption=lambda s: f"Partners for {s.it.score.pathway.label}")
 
 
-def in_practice(doc: Document, ctx: Context) -> None:
-    for detail in ctx.plan.recommended:
-        _pathway(doc, ctx, detail, f"{detail.score.pathway.label} in practice")
+def starter_documents(level: int, inline_flags: bool) -> Each:
+    """Each filled starter document under a heading of the given level (its unverified
+    points inline, or left to the plan's data-quality notes)."""
+    sub = min(level + 1, 9)
+    return Each(lambda s: s.ctx.documents, (
+        Heading(lambda s: s.it.label, level),
+        Para(lambda s: s.it.purpose),
+        Each(lambda s: s.it.sections, (
+            Heading(lambda s: s.it.heading, sub),
+            Bullets(lambda s: [f"\u2610 {item}" for item in s.it.items]),
+        )),
+        With(lambda s: s.it.samples, (
+            Heading("Official and field samples to compare", sub),
+            Each(lambda s: s.it, (Line(lambda s: [Link(s.it.link, s.it.label),
+                                                  f" ({s.it.publisher})"], style=BULLET),)),
+        )),
+        Para(lambda s: s.it.caution, lead="Note: "),
+        Each(lambda s: s.it.flags if inline_flags else (), (
+            Line(lambda s: [Run("Unverified: ", bold=True, highlight=True), s.it]),
+        )),
+    ))
 
 
-def state_law(doc: Document, ctx: Context) -> None:
-    records = states.context_for(ctx.kb, ctx.profile.state)
-    if not records:
-        return
-    heading(doc, "Your state's law and money", 1)
-    para(doc, "What your state requires or funds for deflection, as far as we could confirm. "
-              "Check each with the agency before you rely on it.")
-    for r in records:
-        heading(doc, r.label, 2)
-        para(doc, f"{r.citation} ({r.administered_by})" if r.citation else r.administered_by)
-        para(doc, r.summary)
-        if r.requires:
-            para(doc, r.requires, bold_lead="What it requires: ")
-        if r.funds:
-            para(doc, r.funds, bold_lead="What it funds: ")
-        for link in r.links:
-            add_hyperlink(styled(doc, "", "List Bullet"), link.url, link.label)
-        para(doc, f"As of {r.as_of}; last checked {r.verified_on}.")
+COST = With(lambda s: s.ctx.estimate, (
+    Heading("Staffing and first-year cost", 2),
+    Para(lambda s: f"For {s.kb.pathways[s.it.pathway_id].label} in a place of "
+                   f"{s.it.band_label}, the first year costs about {costs.dollars(s.it.low)} "
+                   f"to {costs.dollars(s.it.high)}. {s.it.notice}"),
+    Para(_budget, when=lambda s: s.it.budget is not None),
+    Para(lambda s: s.it.staffing_note, lead="Staffing model. "),
+    Para(lambda s: ", ".join(s.kb.programs[p].label for p in s.it.programs
+                             if p in s.kb.programs) + ".",
+         lead="Based on: ", when=lambda s: s.it.programs),
+    Table(("Line", "FTE", "Unit cost", "Low", "High", "Figure"), _cost_rows,
+          widths=(3.2, 1, 1.3, 1.3, 1.3, 1), caption="First-year cost by line (whole dollars)"),
+    Heading("Where the figures come from", 3),
+    Each(lambda s: s.it.lines, (Line(lambda s: [
+        Run(f"{s.it.label}: ", bold=True),
+        s.it.basis.rstrip(".") + (". Source: " if s.it.sources else "."),
+        *_links((src.url, src.label) for src in s.it.sources),
+        *([" (see the data-quality notes)"] if s.it.flags else []),
+    ], style=BULLET),)),
+))
 
-
-def appendix_ranking(doc: Document, ctx: Context) -> None:
-    ranking(doc, ctx, "Appendix A. How each pathway ranked, and why")
-
-
-def appendix_answers(doc: Document, ctx: Context) -> None:
-    profile(doc, ctx, "Appendix B. Your answers")
-
-
-def appendix_measures(doc: Document, ctx: Context) -> None:
-    measures(doc, ctx, "Appendix C. Measures to collect")
-
-
-def appendix_notes(doc: Document, ctx: Context) -> None:
-    heading(doc, "Appendix D. Consultant notes and what the visit found", 1)
-    for n in ctx.notes:
-        meta = ", ".join(x for x in (n.author, n.date) if x)
-        if meta:
-            para(doc, meta)
-        para(doc, n.text)
-    para(doc, "What the visit found (write here):")
-    for _ in range(3):
-        para(doc, "")
-
-
-def appendix_sources(doc: Document, ctx: Context) -> None:
-    sources(doc, ctx, "Appendix E. Sources")
-
-
-def appendix_starter_documents(doc: Document, ctx: Context) -> None:
-    starter_documents(doc, ctx, "Appendix F. Starter documents")
-
-
-SECTIONS: tuple[tuple[str, Builder], ...] = (
-    ("cover", cover),
-    ("brief", council_brief),
-    ("actions", action_plan),
-    ("stakeholders", at_the_table),
-    ("pathways", in_practice),
-    ("state", state_law),
-    ("ranking", appendix_ranking),
-    ("profile", appendix_answers),
-    ("measures", appendix_measures),
-    ("notes", appendix_notes),
-    ("sources", appendix_sources),
-    ("starter-documents", appendix_starter_documents),
+BRIEF = (
+    Heading("The problem here", 2),
+    Para(lambda s: f"{s.plan.community}: {s.it.place}", when=lambda s: s.it.place),
+    Bullets(lambda s: s.it.problems,
+            empty=("The answers did not describe the local problem yet.",)),
+    Heading("What we recommend, and why", 2),
+    Para(lambda s: f". It is {s.it.how_sure}.", lead=lambda s: f"Start with {s.it.pathway}"),
+    With(lambda s: s.it.reasons, (Para("Your answers that point to it most:"),
+                                  Bullets(lambda s: s.it))),
+    Heading("What running it looks like", 2),
+    Each(lambda s: s.it.looks_like, (Para(lambda s: s.it),)),
+    COST,
+    With(lambda s: s.plan.top and s.plan.top.funding[:3], (
+        Heading("Funding that fits", 2),
+        Each(lambda s: s.it, (Line(_funding_fits, style=BULLET),)),
+    )),
+    Heading("The decision we ask for", 2),
+    Each(lambda s: s.it.decision, (Para(lambda s: f"{s.n}. {s.it}"),)),
+    Heading("The first 90 days", 2),
+    Each(lambda s: s.it.first_90, (
+        Para(lambda s: f": {_longdate(s.it.start)} to {_longdate(s.it.end)}; lead: {s.it.lead}.",
+             lead=lambda s: f"{s.n}. {s.it.step}"),
+    )),
+    Heading("Risks, and what to check first", 2),
+    Bullets(lambda s: list(s.it.risks) + (
+        [f"Find out before you commit: {' '.join(s.it.check_first)} "
+         "These answers could change the advice."] if s.it.check_first else [])),
 )
+
+PATHWAY = (
+    Heading(lambda s: f"{s.it.score.pathway.label} in practice", 1),
+    Para(lambda s: s.it.score.pathway.definition),
+    Table(("Feature", "How it works"),
+          lambda s: [("Who starts the contact", s.it.score.pathway.initiator),
+                     ("What triggers it", s.it.score.pathway.trigger),
+                     ("Charges", s.it.score.pathway.charges)], widths=(1, 3)),
+    Heading("Critical elements", 2),
+    Para(lambda s: ", ".join(s.kb.facts[f].label for f in s.it.score.met) or "None reported yet.",
+         lead=lambda s: f"In place ({len(s.it.score.met)} of "
+                        f"{len(s.it.score.pathway.critical_elements)}): "),
+    Each(lambda s: s.it.gaps, (
+        Para(lambda s: f" {s.it.gap.why}", lead=lambda s: s.it.gap.label + "."),
+        Line(lambda s: ["Help: ", *_links((s.kb.tta[m.id].link, s.kb.tta[m.id].label)
+                                          for m in s.it.tta)], when=lambda s: s.it.tta),
+    )),
+    Heading("Similar real programs", 2),
+    Each(lambda s: s.it.programs, (
+        With(lambda s: s.kb.programs[s.it.id], (
+            Line(lambda s: [Link(s.it.link, s.it.label) if s.it.link
+                            else Run(s.it.label, bold=True)]),
+            Para(lambda s: f"{s.it.location.place}, {s.it.location.state}. Matched because it "
+                           f"{'; '.join(s.outer.reasons)}. {s.it.summary}"),
+            Bullets(lambda s: [f"{o.value} {o.metric} ({o.period}). As of {o.as_of}; "
+                               f"{report.evidence_label(o)}." for o in s.it.outcomes]),
+        )),
+    ), empty=(Para("No similar program is on record for this pathway."),)),
+    Heading("Mentor sites", 2),
+    Each(lambda s: s.it.mentors, (
+        With(lambda s: s.kb.mentor_sites[s.it.id], (
+            Line(lambda s: [Link(s.it.link, s.it.label),
+                            f" ({s.it.host_agency}). Why it matches: it "
+                            f"{'; '.join(s.outer.reasons)}."]),
+            Line(lambda s: ["Request a visit through: ",
+                            *_links((i.link, i.label)
+                                    for i in report.mentor_requests(s.kb, s.it))]),
+        )),
+    ), empty=(Para("No mentor site on record runs this pathway."),)),
+    Heading("Training and technical assistance", 2),
+    Each(lambda s: [s.kb.tta[m.id] for m in s.it.tta], (
+        Line(lambda s: [Link(s.it.link, s.it.label),
+                        f" ({s.it.provider}; cost: {s.it.cost}). {s.it.offers}"], style=BULLET),
+    )),
+    Heading("Funding", 2),
+    Para("Amounts change every year: each figure is tied to its fiscal year. Check the "
+         "agency\u2019s current announcement before planning around one."),
+    Each(lambda s: [s.kb.funding[m.id] for m in s.it.funding], (
+        Line(lambda s: [Link(s.it.link, s.it.label), f" ({s.it.agency}). {s.it.recurrence}"]),
+        Bullets(lambda s: [f"FY{a.fiscal_year}: {a.amount}" + (f" ({a.note})" if a.note else "")
+                           for a in report.latest_amounts(s.it)[1]]),
+    )),
+)
+
+STATE_RECORD = (
+    Heading(lambda s: s.it.label, 2),
+    Para(lambda s: f"{s.it.citation} ({s.it.administered_by})" if s.it.citation
+         else s.it.administered_by),
+    Para(lambda s: s.it.summary),
+    Para(lambda s: s.it.requires, lead="What it requires: ", when=lambda s: s.it.requires),
+    Para(lambda s: s.it.funds, lead="What it funds: ", when=lambda s: s.it.funds),
+    Each(lambda s: s.it.links, (Line(lambda s: [Link(s.it.url, s.it.label)], style=BULLET),)),
+    Para(lambda s: f"As of {s.it.as_of}; last checked {s.it.verified_on}."),
+)
+
+RANKING = (
+    Table(("Rank", "Pathway", "Score", "Range", "Band"),
+          lambda s: [(sc.rank or "running", sc.pathway.label, f"{sc.score:.0f}",
+                      f"{sc.low:.0f} to {sc.high:.0f}", sc.band_label)
+                     for sc in s.plan.ranking.scores], caption="Scores, ranges and bands"),
+    With(lambda s: s.plan.top, (
+        Heading(lambda s: f"Why {s.it.score.pathway.label} ranks first", 2),
+        Bullets(lambda s: [_contribution(c) for c in s.it.score.helped[:5]],
+                empty=("No answer added points.",)),
+        Heading("Answers that held it back", 2),
+        Bullets(lambda s: [_contribution(c) for c in s.it.score.hurt[:4]],
+                empty=("No answer took points away.",)),
+    )),
+    With(lambda s: s.plan.why_not, (
+        Heading("Why not the others", 2),
+        Each(lambda s: s.it, (
+            Para(lead=lambda s: f"{s.it.label} ({n_points(s.it.behind)} behind)"),
+            Bullets(lambda s: s.it.reasons),
+        )),
+    )),
+)
+
+ANSWERS = Each(lambda s: report.community_profile(s.kb, s.ctx.profile), (
+    Heading(lambda s: s.it[0], 2),
+    With(lambda s: [r for r in s.it[1] if r.state != "unanswered"], (
+        Table(("Question", "Answer"),
+              lambda s: [(r.question, ("Don\u2019t know: " if r.state == "dont-know" else "")
+                          + r.answer) for r in s.it], widths=(3, 2)),
+    )),
+    With(lambda s: [r for r in s.it[1] if r.state == "unanswered"], (
+        Para(lambda s: " \u00b7 ".join(r.question for r in s.it), lead="Not answered: "),
+    )),
+))
+
+MEASURES = Each(lambda s: s.plan.recommended, (
+    Heading(lambda s: s.it.score.pathway.label, 2, when=lambda s: len(s.plan.recommended) > 1),
+    Table(("Measure", "Kind", "What to record", "Data from"),
+          lambda s: [(m.label, m.kind, m.description,
+                      ", ".join(s.kb.facts[f].label for f in m.data_from if f in s.kb.facts))
+                     for m in s.it.measures], widths=(2, 1, 3.5, 2)),
+))
+
+SOURCES = (
+    Each(lambda s: s.plan.sources, (SOURCE_LINE,)),
+    With(_more_sources, (
+        Heading("Sources for costs and starter documents", 2),
+        Each(lambda s: s.it, (SOURCE_LINE,), start=lambda s: len(s.plan.sources) + 1),
+    )),
+    With(lambda s: flag_notes(s.ctx), (
+        Heading("Data-quality notes", 2),
+        Para("Points in this plan that no retrievable source confirmed. Check them "
+             "before relying on them."),
+        Bullets(lambda s: [f"{label}: {flag}" for label, flag in s.it]),
+    )),
+)
+
+SECTIONS: tuple[tuple[str, Block], ...] = (
+    ("cover", Section(lambda s: f"Starter plan: {s.plan.community}", level=0, intro=lambda s: (
+        f"First responder deflection. Generated {s.ctx.generated.isoformat()}; knowledge "
+        f"base as of {s.kb.model.as_of}. This is an editable copy of the plan: change it to "
+        "fit your community before you present it."))),
+    ("brief", Section("Council brief", (
+        With(lambda s: s.ctx.brief, BRIEF, empty=(
+            Para("Every pathway is already running, so there is no new pathway to recommend."),
+        )),
+    ))),
+    ("actions", Section("Action plan", (
+        Table(action_table.HEADERS, lambda s: [action_table.cells(r) for r in s.ctx.actions],
+              widths=ACTION_WIDTHS, caption="Action plan"),
+    ), intro=lambda s: (
+        f"{len(s.ctx.actions)} steps from {_longdate(s.ctx.start)} to "
+        f"{_longdate(max((r.end for r in s.ctx.actions), default=s.ctx.start))}. Each step "
+        "starts after the steps it depends on. Steps on the longest chain set the launch "
+        "date: a delay in any of them delays the launch. Change the start date, leads "
+        "and status as the work goes on."))),
+    ("stakeholders", Section("Who must be at the table", (
+        Each(lambda s: s.plan.recommended, (STAKEHOLDER_TABLE,)),
+    ))),
+    ("pathways", Each(lambda s: s.plan.recommended, PATHWAY)),
+    ("state", Section("Your state's law and money", (
+        Each(lambda s: s.ctx.state_law, STATE_RECORD),
+    ), intro="What your state requires or funds for deflection, as far as we could confirm. "
+             "Check each with the agency before you rely on it.",
+        when=lambda s: s.ctx.state_law)),
+    ("ranking", Section("Appendix A. How each pathway ranked, and why", RANKING, intro=(
+        "Each pathway gets a fit score from 0 to 100: the sum of the points your answers add "
+        "or take away. The range shows where the score could land once the \u201cdon\u2019t "
+        "know\u201d answers are settled."))),
+    ("profile", Section("Appendix B. Your answers", (ANSWERS,), intro=(
+        "The answers this plan is built on. \u201cDon\u2019t know\u201d answers are kept: "
+        "they widen the score ranges."))),
+    ("measures", Section("Appendix C. Measures to collect", (MEASURES,), intro=(
+        "Start collecting these from the first contact: they show whether the program works "
+        "and they are what funders ask for."))),
+    ("notes", Section("Appendix D. Consultant notes and what the visit found", (
+        NOTE_LINES, Para("What the visit found (write here):"), Para(), Para(), Para(),
+    ))),
+    ("sources", Section("Appendix E. Sources", SOURCES, intro=lambda s: (
+        "Where the facts in this plan come from. Every record is in the planner\u2019s "
+        f"knowledge base (as of {s.kb.model.as_of})."))),
+    ("starter-documents", Section("Appendix F. Starter documents", (
+        starter_documents(2, inline_flags=False),
+    ), intro=STARTER_INTRO, when=lambda s: s.ctx.documents)),
+)
+
+# The starter documents alone, as their own .docx.
+STARTER_DOCUMENTS = Section(lambda s: f"Starter documents: {s.plan.community}", (
+    Para("There is no recommended pathway, so there are no starter documents.",
+         when=lambda s: not s.ctx.documents),
+    starter_documents(1, inline_flags=True),
+), intro=STARTER_INTRO, level=0)
 
 
 def _new_document(title: str, generated: dt.date) -> Document:
@@ -718,11 +767,10 @@ def _bytes(doc: Document) -> bytes:
     return stable_zip(out.getvalue())
 
 
-def render(ctx: Context, sections: Sequence[tuple[str, Builder]] = SECTIONS) -> bytes:
+def render(ctx: Context, sections: Sequence[tuple[str, Block]] = SECTIONS) -> bytes:
     """The plan as .docx bytes, sections in the given order."""
     doc = _new_document(f"Deflection starter plan: {ctx.plan.community}", ctx.generated)
-    for _, build in sections:
-        build(doc, ctx)
+    build_all(doc, (block for _, block in sections), Scope(ctx))
     return _bytes(doc)
 
 
@@ -734,11 +782,5 @@ def render_plan(kb: Knowledge, plan: Plan, profile: CommunityProfile, **kwargs: 
 def render_starter_documents(ctx: Context) -> bytes:
     """The starter documents alone, as their own .docx."""
     doc = _new_document(f"Starter documents: {ctx.plan.community}", ctx.generated)
-    heading(doc, f"Starter documents: {ctx.plan.community}", level=0)
-    para(doc, "Outlines to fill in with your partners, written for this plan. Compare each "
-              "with the official samples linked, and have each partner's counsel review the "
-              "final text.")
-    if not ctx.documents:
-        para(doc, "There is no recommended pathway, so there are no starter documents.")
-    add_starter_documents(doc, ctx.documents, level=1)
+    build(doc, STARTER_DOCUMENTS, Scope(ctx))
     return _bytes(doc)
