@@ -289,19 +289,8 @@ def _more_sources(s: Scope) -> list[Any]:
 STARTER_INTRO = ("Outlines to fill in with your partners, written for this plan. Compare each "
                  "with the official samples linked, and have each partner's counsel review the "
                  "final text.")
-NOTE_LINES = Each(lambda s: s.ctx.notes, (
-    Para(lambda s: ", ".join(x for x in (s.it.author, s.it.date) if x),
-         when=lambda s: s.it.author or s.it.date),
-    Para(lambda s: s.it.text),
-))
 SOURCE_LINE = Line(lambda s: [f"[{s.n}] ", Link(s.it.url, s.it.label),
                               f" ({s.it.kind}{', ' + s.it.date if s.it.date else ''})"])
-STAKEHOLDER_TABLE = Table(
-    ("Partner", "Role", "Essential", "Status"),
-    lambda s: [(st.label, st.role,
-                {True: "Essential", False: "Helpful", None: "Named by you"}[st.essential],
-                st.status_label) for st in s.it.stakeholders],
-    widths=(1.6, 4, 1, 1.4), caption=lambda s: f"Partners for {s.it.score.pathway.label}")
 
 
 def starter_documents(level: int, inline_flags: bool) -> Each:
@@ -517,7 +506,13 @@ SECTIONS: tuple[tuple[str, Block], ...] = (
         "date: a delay in any of them delays the launch. Change the start date, leads "
         "and status as the work goes on."))),
     ("stakeholders", Section("Who must be at the table", (
-        Each(lambda s: s.plan.recommended, (STAKEHOLDER_TABLE,)),
+        Each(lambda s: s.plan.recommended, (Table(
+            ("Partner", "Role", "Essential", "Status"),
+            lambda s: [(st.label, st.role,
+                        {True: "Essential", False: "Helpful", None: "Named by you"}[st.essential],
+                        st.status_label) for st in s.it.stakeholders],
+            widths=(1.6, 4, 1, 1.4), caption=lambda s: f"Partners for {s.it.score.pathway.label}"),
+        )),
     ))),
     ("pathways", Each(lambda s: s.plan.recommended, PATHWAY)),
     ("state", Section("Your state's law and money", (
@@ -536,7 +531,12 @@ SECTIONS: tuple[tuple[str, Block], ...] = (
         "Start collecting these from the first contact: they show whether the program works "
         "and they are what funders ask for."))),
     ("notes", Section("Appendix D. Consultant notes and what the visit found", (
-        NOTE_LINES, Para("What the visit found (write here):"), Para(), Para(), Para(),
+        Each(lambda s: s.ctx.notes, (
+            Para(lambda s: ", ".join(x for x in (s.it.author, s.it.date) if x),
+                 when=lambda s: s.it.author or s.it.date),
+            Para(lambda s: s.it.text),
+        )),
+        Para("What the visit found (write here):"), Para(), Para(), Para(),
     ))),
     ("sources", Section("Appendix E. Sources", SOURCES, intro=lambda s: (
         "Where the facts in this plan come from. Every record is in the planner\u2019s "
