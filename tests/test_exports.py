@@ -236,3 +236,31 @@ def test_an_unchanged_plan_gives_the_same_bytes() -> None:
             assert "2026-11-25T00:00:00Z" in core
     assert word == docx_export.render_plan(KB, built, read_profile(KB, given), start=START,
                                            generated=generated)
+
+
+def test_a_word_section_is_data_the_one_builder_renders() -> None:
+    """A new section is a Section in the list: headings, numbered items, a table with the
+    columns asked for, and the ``empty`` and ``when`` branches, with no new code."""
+    from planner.documents import docx_sections as d
+
+    built, given = _built(SCENARIOS[0])
+    ctx = docx_export.context(KB, built, read_profile(KB, given), start=START)
+    extra = d.Section("Extra", (
+        d.Each(lambda s: ("a", "b"), (d.Para(lambda s: f"{s.n}. {s.it}"),), start=3),
+        d.Each(lambda s: (), (d.Para("never"),), empty=(d.Para("none listed"),)),
+        d.With(lambda s: s.plan.community, (d.Heading(lambda s: f"For {s.it}", 2),)),
+        d.Bullets(lambda s: [], empty=("nothing yet",)),
+        d.Para("hidden", when=lambda s: False),
+        d.Table(("One", "Two"), lambda s: [(1.0, dt.date(2027, 1, 4))], widths=(1, 3)),
+    ))
+    sections = (d.SECTIONS[0], ("extra", extra))
+    document = docx.Document(io.BytesIO(docx_export.render(ctx, sections)))
+    texts = [p.text for p in document.paragraphs]
+    assert texts[texts.index("Extra"):] == ["Extra", "3. a", "4. b", "none listed",
+                                            f"For {built.community}", "nothing yet"]
+    assert [c.text for c in document.tables[0].rows[1].cells] == ["1", "2027-01-04"]
+    headings = [p.text for p in document.paragraphs if p.style is not None
+                and p.style.name.startswith(("Heading", "Title"))]
+    assert headings == [f"Starter plan: {built.community}", "Extra", f"For {built.community}"]
+    with pytest.raises(TypeError):
+        docx_export.build(document, d.Block(), d.Scope(ctx))  # a block of no known kind
