@@ -83,6 +83,16 @@ def test_the_word_plan_opens_and_has_the_html_plans_sections(path: Path) -> None
         assert all(spans) and abs(sum(spans) - text_width) <= 635 * len(spans)  # twips
 
 
+def test_the_word_measures_table_has_the_pdfs_columns() -> None:
+    built, given = _built(SCENARIOS[0])
+    ctx = docx_export.context(KB, built, read_profile(KB, given), start=START)
+    document = docx.Document(io.BytesIO(docx_export.render(ctx)))
+    grid = next(t for t in document.tables if t.rows[0].cells[0].text == "Measure")
+    assert [c.text for c in grid.rows[0].cells] == [
+        "Measure", "Data from", "Baseline", "Target", "How often", "Owner"]
+    assert len(grid.rows) == 1 + len(built.recommended[0].measures)
+
+
 def test_the_word_plans_cost_table_adds_up() -> None:
     built, given = _built(SCENARIOS[[p.stem for p in SCENARIOS].index("huntington-qrt")])
     ctx = docx_export.context(KB, built, read_profile(KB, given), start=START)

@@ -465,11 +465,13 @@ ANSWERS = Each(lambda s: report.community_profile(s.kb, s.ctx.profile), (
 ))
 
 MEASURES = Each(lambda s: s.plan.recommended, (
-    Heading(lambda s: s.it.score.pathway.label, 2, when=lambda s: len(s.plan.recommended) > 1),
-    Table(("Measure", "Kind", "What to record", "Data from"),
-          lambda s: [(m.label, m.kind, m.description,
-                      ", ".join(s.kb.facts[f].label for f in m.data_from if f in s.kb.facts))
-                     for m in s.it.measures], widths=(2, 1, 3.5, 2)),
+    # The same columns as the PDF's table: the community fills in the last four.
+    Table(("Measure", "Data from", "Baseline", "Target", "How often", "Owner"),
+          lambda s: [(m.label,
+                      ", ".join(s.kb.facts[f].label for f in m.data_from if f in s.kb.facts),
+                      "", "", "", "")
+                     for m in s.it.measures], widths=(2.6, 2.2, 1, 1, 1, 1),
+          caption=lambda s: f"Measures to collect for {s.it.score.pathway.label}"),
 ))
 
 SOURCES = (
@@ -529,7 +531,8 @@ SECTIONS: tuple[tuple[str, Block], ...] = (
         "they widen the score ranges."))),
     ("measures", Section("Appendix C. Measures to collect", (MEASURES,), intro=(
         "Start collecting these from the first contact: they show whether the program works "
-        "and they are what funders ask for."))),
+        "and they are what funders ask for. Fill in the baseline, the target, how often you "
+        "will report, and who owns each one."))),
     ("notes", Section("Appendix D. Consultant notes and what the visit found", (
         Each(lambda s: s.ctx.notes, (
             Para(lambda s: ", ".join(x for x in (s.it.author, s.it.date) if x),
