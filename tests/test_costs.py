@@ -3,6 +3,7 @@ figures replace national ones, every source is https, and `planner check` covers
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -200,3 +201,39 @@ def test_planner_check_names_each_cost_problem(broken_kb: BreakKnowledge, edit: 
 def test_planner_check_names_each_starter_document_problem(broken_kb: BreakKnowledge,
                                                            edit: Any, expected: str) -> None:
     assert expected in _findings(broken_kb, "starter_documents", edit)
+
+
+SCENARIO_FILES = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
+def test_the_plans_staff_shown_times_the_wage_is_the_dollars_shown(path: Path) -> None:
+    """The FTE the plan prints, times the role's wage, gives the dollars it prints (0.25 was
+    once printed as "0.2" beside dollars worked out from 0.25)."""
+    import html as htmllib
+    import re
+
+    import yaml
+
+    from planner.documents import report
+    from planner.engine import plan
+
+    given = answers.validate(KB, yaml.safe_load(path.read_text())["answers"], complete=False)
+    profile = read_profile(KB, given)
+    page = report.render_plan_html(KB, plan.build(KB, profile), profile)
+    assert KB.costs is not None
+    roles = {r.label: r for r in KB.costs.roles.values()}
+    table = page.split('<table class="cost">', 1)[1].split("</table>", 1)[0]
+    checked = 0
+    for label, fte, low, high in re.findall(
+            r"<tr><td>([^<]*)</td><td>([^<]*)</td><td class=\"num\">\$([\d,]+)</td>"
+            r"<td class=\"num\">\$([\d,]+)</td></tr>", table):
+        role = roles.get(htmllib.unescape(label))
+        if role is None or not fte:
+            continue
+        parts = [float(x) for x in fte.split(" to ")]
+        shown = (int(low.replace(",", "")), int(high.replace(",", "")))
+        assert shown == (costs._money(parts[0] * role.annual_wage),
+                         costs._money(parts[-1] * role.annual_wage)), (label, fte, shown)
+        checked += 1
+    assert checked >= 1

@@ -98,6 +98,7 @@ def environment(templates_dir: str) -> jinja2.Environment:
     env.filters["host"] = lambda url: urlsplit(url).netloc.removeprefix("www.")
     env.filters["points"] = lambda v: f"{v:+.0f}"
     env.filters["whole"] = lambda v: f"{v:.0f}"
+    env.filters["fte_range"] = lambda line: costs.fte_range(line.fte_low, line.fte_high)
     env.filters["n_points"] = n_points
     env.filters["first_sentences"] = first_sentences
     env.filters["longdate"] = lambda d: f"{d.strftime('%B')} {d.day}, {d.year}"
