@@ -237,3 +237,22 @@ def test_the_plans_staff_shown_times_the_wage_is_the_dollars_shown(path: Path) -
                          costs._money(parts[-1] * role.annual_wage)), (label, fte, shown)
         checked += 1
     assert checked >= 1
+
+
+def test_the_cost_in_the_plan_names_its_wage_source_and_the_communitys_budget() -> None:
+    import datetime as dt
+
+    from planner.documents import report
+    from planner.engine import plan
+
+    path = SCENARIO_FILES[0]
+    import yaml
+
+    raw = yaml.safe_load(path.read_text())["answers"]
+    given = answers.validate(KB, {**raw, "local-budget": 120000}, complete=False)
+    profile = read_profile(KB, given)
+    page = report.render_plan_html(KB, plan.build(KB, profile), profile,
+                                   generated=dt.date(2026, 11, 25))
+    brief = page.split('id="brief"', 1)[1].split("</section>", 1)[0]
+    assert "Bureau of Labor Statistics" in brief and "May 2023" in brief
+    assert "The first-year money you expect, $120,000," in brief

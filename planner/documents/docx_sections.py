@@ -248,12 +248,7 @@ def _contribution(c: Any) -> str:
 
 
 def _budget(s: Scope) -> str:
-    estimate = s.it
-    gap = estimate.budget - estimate.high
-    words = ("covers even the high estimate" if gap >= 0 else
-             "covers the low estimate" if estimate.budget >= estimate.low else
-             "is below the low estimate")
-    return f"The first-year money you expect, {costs.dollars(estimate.budget)}, {words}."
+    return costs.budget_words(s.it)
 
 
 def _cost_rows(s: Scope) -> list[tuple[Any, ...]]:

@@ -99,6 +99,8 @@ def environment(templates_dir: str) -> jinja2.Environment:
     env.filters["points"] = lambda v: f"{v:+.0f}"
     env.filters["whole"] = lambda v: f"{v:.0f}"
     env.filters["fte_range"] = lambda line: costs.fte_range(line.fte_low, line.fte_high)
+    env.filters["budget_words"] = costs.budget_words
+    env.filters["wage_basis"] = costs.wage_basis
     env.filters["n_points"] = n_points
     env.filters["first_sentences"] = first_sentences
     env.filters["longdate"] = lambda d: f"{d.strftime('%B')} {d.day}, {d.year}"

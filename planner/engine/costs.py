@@ -8,6 +8,7 @@ replace the national ones and are marked local. Totals are always the sum of the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -209,3 +210,30 @@ def fte_range(low: float | None, high: float | None) -> str:
         return f"{x:g}"
 
     return fmt(low) if low == high else f"{fmt(low)} to {fmt(high)}"
+
+
+def budget_words(estimate: CostEstimate) -> str:
+    """The community's own first-year money beside the range, in one sentence ("" when it
+    gave none): shown wherever the cost is."""
+    if estimate.budget is None:
+        return ""
+    words = ("covers even the high estimate" if estimate.budget >= estimate.high else
+             "covers the low estimate" if estimate.budget >= estimate.low else
+             "is below the low estimate")
+    return f"The first-year money you expect, {dollars(estimate.budget)}, {words}."
+
+
+def wage_basis(estimate: CostEstimate) -> str:
+    """Where the staff lines' pay comes from, with the release, in one short sentence."""
+    releases = sorted({m.group(0) for line in estimate.staff_lines if not line.local
+                       for m in [re.search(r"(?<![-\d])(?:May )?20\d{2}(?!\d)", line.basis)] if m})
+    # "2023" says no more than "May 2023" beside it.
+    releases = [r for r in releases if not any(o != r and o.endswith(r) for o in releases)]
+    local = any(line.local for line in estimate.staff_lines)
+    parts = []
+    if releases:
+        parts.append("Pay is the national median for each job (U.S. Bureau of Labor "
+                     f"Statistics, {' and '.join(releases)})")
+    if local:
+        parts.append("lines marked \u201cyour figure\u201d use your own pay")
+    return ("; ".join(parts) + ".") if parts else ""
