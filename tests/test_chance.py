@@ -267,3 +267,14 @@ def test_validate_reports_calibration(kb: Knowledge) -> None:
     data: dict[str, Any] = scenarios.to_json(kb, report_)["calibration"]
     assert data["forecasts"] == 2 * len(SCENARIOS)
     assert sum(b["results"] for b in data["bands"]) == 2 * len(SCENARIOS)
+
+
+def test_why_not_never_says_zero_points_behind(kb: Knowledge) -> None:
+    from planner.engine.words import behind
+
+    assert behind(0.0) == "tied on points"
+    assert behind(0.3) == "less than 1 point behind"
+    assert behind(1.2) == "1 point behind"
+    built = plan.build(kb, read_profile(kb, {}))
+    html = report.render_plan_html(kb, built, read_profile(kb, {}))
+    assert "0 points behind" not in html and "tied on points" in html

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from planner.engine.words import n_points
+from planner.engine.words import behind
 from planner.knowledge import loader
 
 
@@ -273,7 +273,7 @@ def _print_plan_text(kb: Any, plan: Any) -> None:
             c.question + (" (could change the top)" if c.could_change_top else "")
             for c in plan.check_first))
     for w in plan.why_not[:5]:
-        click.echo(f"\nWhy not {w.label} ({n_points(w.behind)} behind):")
+        click.echo(f"\nWhy not {w.label} ({behind(w.behind)}):")
         for reason in w.reasons:
             click.echo(f"  - {reason}")
     top = plan.top

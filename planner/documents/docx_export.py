@@ -35,7 +35,7 @@ from planner.engine.costs import CostEstimate
 from planner.engine.plan import PathwayDetail, Plan
 from planner.engine.profile import CommunityProfile
 from planner.engine.sensitivity import weight_sensitivity
-from planner.engine.words import n_points
+from planner.engine.words import behind, n_points
 from planner.knowledge import states
 from planner.knowledge.model import Knowledge, Source
 
@@ -308,7 +308,7 @@ def ranking(doc: Document, ctx: Context, title: str = "Pathway ranking") -> None
     if ctx.plan.why_not:
         heading(doc, "Why not the others", level=2)
         for w in ctx.plan.why_not:
-            para(doc, bold_lead=f"{w.label} ({n_points(w.behind)} behind)")
+            para(doc, bold_lead=f"{w.label} ({behind(w.behind)})")
             bullets(doc, w.reasons)
 
 

@@ -28,7 +28,7 @@ from planner.engine.plan import Plan, named_partners
 from planner.engine.profile import CommunityProfile
 from planner.engine.scoring import Stability
 from planner.engine.sensitivity import WeightSensitivity, weight_sensitivity
-from planner.engine.words import n_points
+from planner.engine.words import behind, n_points
 from planner.knowledge import states
 from planner.knowledge.model import (
     Amount,
@@ -99,6 +99,7 @@ def environment(templates_dir: str) -> jinja2.Environment:
     env.filters["points"] = lambda v: f"{v:+.0f}"
     env.filters["whole"] = lambda v: f"{v:.0f}"
     env.filters["n_points"] = n_points
+    env.filters["behind"] = behind
     env.filters["first_sentences"] = first_sentences
     env.filters["longdate"] = lambda d: f"{d.strftime('%B')} {d.day}, {d.year}"
     env.filters["shortdate"] = lambda d: f"{d.strftime('%b')} {d.day}, {d.year}"
