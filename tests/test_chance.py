@@ -154,6 +154,10 @@ def test_the_rule_is_stated_once_and_shown_everywhere(kb: Knowledge, tmp_path: P
     assert rule in text
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "at least 80 of every 100" in readme
+    from planner.documents.docx_export import render_plan
+
+    word = _docx_text(render_plan(kb, built, read_profile(kb, _given(kb, path))))
+    assert rule in word
 
 
 def test_a_close_call_names_one_challenger(kb: Knowledge) -> None:
@@ -224,8 +228,14 @@ def _rule_id_pattern(kb: Knowledge) -> re.Pattern[str]:
 
 
 def _docx_text(data: bytes) -> str:
+    """The Word file's text: each paragraph's runs joined (tags dropped, entities read)."""
+    import html
+
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return re.sub(r"<[^>]+>", " ", z.read("word/document.xml").decode("utf-8"))
+        xml = z.read("word/document.xml").decode("utf-8")
+    paragraphs = re.findall(r"<w:p[ >].*?</w:p>", xml, flags=re.S)
+    return "\n".join(html.unescape("".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", p)))
+                     for p in paragraphs)
 
 
 @pytest.mark.slow

@@ -265,7 +265,10 @@ def summary(doc: Document, ctx: Context) -> None:
         heading(doc, "How sure this is", level=2)
         weights = report.weights_words(ctx.kb, weight_sensitivity(ctx.kb, ctx.profile,
                                                                    ctx.plan.ranking))
-        para(doc, report.stability_words(ctx.kb, ctx.plan) + (f" {weights}" if weights else ""))
+        para(doc, report.stability_words(ctx.kb, ctx.plan))
+        para(doc, report.stability_rule(ctx.kb))
+        if weights:
+            para(doc, f" {weights}", bold_lead="How this was scored (for consultants).")
     heading(doc, "First three actions", level=2)
     for n, item in enumerate(ctx.plan.first_actions, start=1):
         para(doc, f" {item.task.description}", bold_lead=f"{n}. {item.task.label}.")
@@ -292,9 +295,12 @@ def ranking(doc: Document, ctx: Context, title: str = "Pathway ranking") -> None
     para(doc, "Each pathway gets a fit score from 0 to 100: the sum of the points your answers "
               "add or take away. The range shows where the score could land once the "
               "\u201cdon\u2019t know\u201d answers are settled.")
-    table(doc, ("Rank", "Pathway", "Score", "Range", "Band"),
+    stab = ctx.plan.stability
+    table(doc, ("Rank", "Pathway", "Score", "Range", "First in 100", "Band"),
           [(s.rank or "running", s.pathway.label, f"{s.score:.0f}",
-            f"{s.low:.0f} to {s.high:.0f}", s.band_label) for s in ctx.plan.ranking.scores],
+            f"{s.low:.0f} to {s.high:.0f}",
+            report.in_100(stab, s.pathway.id) if s.rank and stab.chance is not None else "",
+            s.band_label) for s in ctx.plan.ranking.scores],
           caption="Scores, ranges and bands")
     top = ctx.plan.top
     if top is not None:
@@ -305,6 +311,9 @@ def ranking(doc: Document, ctx: Context, title: str = "Pathway ranking") -> None
         heading(doc, "Answers that held it back", level=2)
         bullets(doc, [f"{c.points:+.0f} {c.answer} (\u201c{c.question}\u201d): {c.reason}"
                       for c in s.hurt[:4]] or ["No answer took points away."])
+        heading(doc, "How sure this is", level=2)
+        para(doc, report.stability_words(ctx.kb, ctx.plan))
+        para(doc, report.stability_rule(ctx.kb))
     if ctx.plan.why_not:
         heading(doc, "Why not the others", level=2)
         for w in ctx.plan.why_not:
