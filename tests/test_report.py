@@ -257,13 +257,13 @@ def test_a_number_of_points_agrees_with_its_noun() -> None:
 
 
 def test_stability_words_agree_in_number(kb: Knowledge) -> None:
-    """One "don't know" answer "turns out"; several "turn out" (hero-help has exactly one)."""
+    """One answer, one question; several answers, several questions."""
     said = {}
     for path in SCENARIOS:
         scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
         profile = read_profile(kb, answers.validate(kb, scenario["answers"]))
         said[path.stem] = report.stability_words(kb, plan.build(kb, profile))
-    assert "Whichever way the 1 \u201cdon\u2019t know\u201d answer turns out," in said["hero-help"]
+    assert any("takes 1 answer:" in words for words in said.values())
     for stem, words in said.items():
         plural_after_one = r"\b1 (\u201cdon\u2019t know\u201d )?(answer|question)s\b"
         assert not re.search(plural_after_one, words), stem

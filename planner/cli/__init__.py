@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from planner.engine.words import n_points
+from planner.engine.words import behind
 from planner.knowledge import loader
 
 
@@ -154,8 +154,9 @@ def answers_schema_command() -> None:
     _emit(dict(loader.schema("answers")))
 
 
-def _score_json(plan: Any) -> dict[str, Any]:
-    from planner.documents.report import unanswered_words
+def _score_json(kb: Any, plan: Any) -> dict[str, Any]:
+    from planner.documents.report import stability_rule, unanswered_words
+    from planner.engine.scenarios import LABEL_WORDS
 
     def contribution(c: Any) -> dict[str, Any]:
         return {"rule": c.rule.id, "points": round(c.points, 2), "question": c.question_id,
@@ -170,6 +171,8 @@ def _score_json(plan: Any) -> dict[str, Any]:
             {
                 "pathway": s.pathway.id, "label": s.pathway.label, "rank": s.rank,
                 "running": s.running, "score": round(s.score, 2), "low": round(s.low, 2),
+                "chance_first": (plan.stability.chance_of(s.pathway.id)
+                                 if s.rank is not None else None),
                 "high": round(s.high, 2), "band": s.band, "start": round(s.start, 2),
                 "build_on": round(s.build_on, 2),
                 "contributions": [contribution(c) for c in s.contributions],
@@ -180,9 +183,21 @@ def _score_json(plan: Any) -> dict[str, Any]:
         ],
         "stability": {
             "status": plan.stability.status, "margin": round(plan.stability.margin, 2),
+            "label": LABEL_WORDS.get(plan.stability.status, plan.stability.status),
+            "rule": stability_rule(kb),
+            "clear_lead_at": kb.model.chance.clear_lead,
+            "samples": kb.model.chance.samples,
+            "top_chance_first": (plan.stability.chance_of(plan.ranking.top.pathway.id)
+                                 if plan.ranking.top else None),
+            "tied": plan.stability.tied,
+            "tie_break": kb.model.tie_break if plan.stability.tied else None,
+            "worst_case_status": plan.stability.worst_case_status,
             "worst_case_lead": round(plan.stability.worst_lead, 2),
             "could_overtake_once_known": plan.stability.overlapping,
             "blank_could_overtake": plan.stability.blank_could_overtake,
+            "blank_could_change_top": [
+                {"question": q, "label": kb.questions[q].label}
+                for q in plan.stability.blank_changers],
             "challenger": plan.stability.challenger,
             "smallest_flip": [{"question": c.question_id, "from": c.from_answer,
                                "to": list(c.to_options), "gain": round(c.gain, 2)}
@@ -218,8 +233,9 @@ def _score_json(plan: Any) -> dict[str, Any]:
 
 def _print_plan_text(kb: Any, plan: Any) -> None:
     from planner.documents.report import (
-        STABILITY_RULE,
         check_first_words,
+        in_100,
+        stability_rule,
         stability_words,
         unanswered_words,
     )
@@ -228,15 +244,17 @@ def _print_plan_text(kb: Any, plan: Any) -> None:
     note = unanswered_words(len(plan.ranking.unanswered_questions))
     if note:
         click.echo(f"Note: {note} Not answered: "
-                   + ", ".join(plan.ranking.unanswered_questions))
+                   + "; ".join(kb.questions[q].label for q in plan.ranking.unanswered_questions))
     if plan.ranking.running:
         click.echo("Running today: " + ", ".join(kb.pathways[p].label
                                                  for p in plan.ranking.running))
     for s in plan.ranking.scores:
         where = "running" if s.running else f"#{s.rank}"
         rng = f"  range {round(s.low)}-{round(s.high)}" if s.high - s.low >= 0.5 else ""
+        odds = (f"  came first in {in_100(plan.stability, s.pathway.id)} of 100 tries"
+                if s.rank is not None and plan.stability.chance is not None else "")
         click.echo(f"\n{where:>8}  {s.pathway.label}: {s.band_label} ({round(s.score)}/100)"
-                   f"{rng}")
+                   f"{rng}{odds}")
         for c in s.helped[:3]:
             click.echo(f"          + {c.points:4.1f}  {c.said} \u2014 {c.reason}")
         for c in s.hurt[:2]:
@@ -248,14 +266,14 @@ def _print_plan_text(kb: Any, plan: Any) -> None:
             click.echo("          gaps: " + "; ".join(
                 g.label + (" (unknown)" if g.unknown else "") for g in s.gaps))
     click.echo("\n" + stability_words(kb, plan))
-    click.echo(STABILITY_RULE)
+    click.echo(stability_rule(kb))
     if plan.check_first:
         click.echo(check_first_words(kb, plan))
-        click.echo("Check first: " + ", ".join(
-            c.question_id + (" (could change the top)" if c.could_change_top else "")
+        click.echo("Check first: " + "; ".join(
+            c.question + (" (could change the top)" if c.could_change_top else "")
             for c in plan.check_first))
     for w in plan.why_not[:5]:
-        click.echo(f"\nWhy not {w.label} ({n_points(w.behind)} behind):")
+        click.echo(f"\nWhy not {w.label} ({behind(w.behind)}):")
         for reason in w.reasons:
             click.echo(f"  - {reason}")
     top = plan.top
@@ -273,6 +291,7 @@ def _print_plan_text(kb: Any, plan: Any) -> None:
 @_knowledge_option
 def score_command(answers_file: Path, as_json: bool, knowledge_dir: Path | None) -> None:
     """Rank the pathways for an answers file, with the reasons."""
+    from planner.documents.report import weights_words, worst_case_words
     from planner.engine.plan import build
     from planner.engine.sensitivity import weight_sensitivity
 
@@ -281,7 +300,7 @@ def score_command(answers_file: Path, as_json: bool, knowledge_dir: Path | None)
     plan = build(kb, profile)
     weights = weight_sensitivity(kb, profile, plan.ranking)
     if as_json:
-        _emit({**_score_json(plan), "weight_sensitivity": {
+        _emit({**_score_json(kb, plan), "weight_sensitivity": {
             "checked": weights.checked,
             "nearest": [{"rule": m.rule.id, "pathway": m.pathway, "weight": m.rule.weight,
                          "flips_at": m.flips_at, "new_top": m.new_top}
@@ -289,12 +308,12 @@ def score_command(answers_file: Path, as_json: bool, knowledge_dir: Path | None)
         }})
     else:
         _print_plan_text(kb, plan)
-        if weights.robust:
-            click.echo(f"Weights: no single weight within its limits changes the top pathway "
-                       f"({weights.checked} weights bear on these answers).")
-        for m in weights.margins:
-            click.echo(f"Weight {m.rule.id} ({m.pathway}): {m.rule.weight} -> {m.flips_at} "
-                       f"puts {m.new_top} first")
+        consultant = [worst_case_words(kb, plan), weights_words(kb, weights)]
+        if any(consultant):
+            click.echo("\nHow this was scored (for consultants):")
+            for line in consultant:
+                if line:
+                    click.echo(line)
 
 
 @main.command("validate")

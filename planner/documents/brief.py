@@ -73,8 +73,16 @@ def build_brief(kb: Knowledge, plan: Plan, profile: CommunityProfile,
         return None
     s = top.score
     pathway = s.pathway
-    how_sure = ("a clear lead over the other options" if plan.stability.status == "stable"
-                else "a close call: talk over the next option too")
+    stab = plan.stability
+    odds = stab.chance.percent.get(pathway.id, 0) if stab.chance is not None else 0
+    rival = kb.pathways[stab.challenger].label if stab.challenger else ""
+    if stab.status == "stable":
+        how_sure = f"a clear lead: it came first in {odds} of every 100 tries"
+    elif stab.status == "close-call":
+        how_sure = (f"a close call: it came first in only {odds} of every 100 tries, so talk "
+                    f"over {rival} too")
+    else:
+        how_sure = "the only pathway left to rank"
     # The problems are listed above already: the reasons add what else points to it.
     problem_questions = {q.id for q in kb.questions.values() if q.section == "problems"}
     reasons = tuple(_sentence(f"{c.question} {c.answer}") for c in s.helped

@@ -26,7 +26,7 @@ from planner.engine.actions import ActionRow, default_start
 from planner.engine.costs import CostEstimate
 from planner.engine.plan import Plan
 from planner.engine.profile import CommunityProfile
-from planner.engine.words import n_points
+from planner.engine.words import behind
 from planner.knowledge import states
 from planner.knowledge.model import Knowledge, StateContext
 
@@ -426,9 +426,12 @@ STATE_RECORD = (
 )
 
 RANKING = (
-    Table(("Rank", "Pathway", "Score", "Range", "Band"),
+    Table(("Rank", "Pathway", "Score", "Range", "First in 100", "Band"),
           lambda s: [(sc.rank or "running", sc.pathway.label, f"{sc.score:.0f}",
-                      f"{sc.low:.0f} to {sc.high:.0f}", sc.band_label)
+                      f"{sc.low:.0f} to {sc.high:.0f}",
+                      report.in_100(s.plan.stability, sc.pathway.id)
+                      if sc.rank and s.plan.stability.chance is not None else "",
+                      sc.band_label)
                      for sc in s.plan.ranking.scores], caption="Scores, ranges and bands"),
     With(lambda s: s.plan.top, (
         Heading(lambda s: f"Why {s.it.score.pathway.label} ranks first", 2),
@@ -437,11 +440,14 @@ RANKING = (
         Heading("Answers that held it back", 2),
         Bullets(lambda s: [_contribution(c) for c in s.it.score.hurt[:4]],
                 empty=("No answer took points away.",)),
+        Heading("How sure this is", 2),
+        Para(lambda s: report.stability_words(s.kb, s.plan)),
+        Para(lambda s: report.stability_rule(s.kb)),
     )),
     With(lambda s: s.plan.why_not, (
         Heading("Why not the others", 2),
         Each(lambda s: s.it, (
-            Para(lead=lambda s: f"{s.it.label} ({n_points(s.it.behind)} behind)"),
+            Para(lead=lambda s: f"{s.it.label} ({behind(s.it.behind)})"),
             Bullets(lambda s: s.it.reasons),
         )),
     )),

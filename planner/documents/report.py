@@ -28,7 +28,7 @@ from planner.engine.plan import Plan, named_partners
 from planner.engine.profile import CommunityProfile
 from planner.engine.scoring import Stability
 from planner.engine.sensitivity import WeightSensitivity, weight_sensitivity
-from planner.engine.words import n_points
+from planner.engine.words import behind, n_points
 from planner.knowledge import states
 from planner.knowledge.model import (
     Amount,
@@ -102,10 +102,12 @@ def environment(templates_dir: str) -> jinja2.Environment:
     env.filters["budget_words"] = costs.budget_words
     env.filters["wage_basis"] = costs.wage_basis
     env.filters["n_points"] = n_points
+    env.filters["behind"] = behind
     env.filters["first_sentences"] = first_sentences
     env.filters["longdate"] = lambda d: f"{d.strftime('%B')} {d.day}, {d.year}"
     env.filters["shortdate"] = lambda d: f"{d.strftime('%b')} {d.day}, {d.year}"
     env.globals["evidence_label"] = evidence_label
+    env.globals["in_100"] = in_100
     return env
 
 
@@ -160,43 +162,65 @@ def community_profile(kb: Knowledge,
     return groups
 
 
-STABILITY_RULE = (
-    "We call a lead clear when no other pathway could overtake it, whichever way the "
-    "\u201cdon\u2019t know\u201d answers turn out, and no single changed answer would put "
-    "another pathway first; otherwise it is a close call. Questions left blank are not part "
-    "of the label: we say separately whether answering them could change the top.")
+def stability_rule(kb: Knowledge) -> str:
+    """The one rule behind "clear lead" and "close call", in the words every page, the plan,
+    the command line and the README use (the label itself: scoring.label_for)."""
+    chance = kb.model.chance
+    return (
+        f"How sure, by one rule: we score your answers {chance.samples:,} more times, filling "
+        "in each \u201cdon\u2019t know\u201d or blank answer at random and letting the "
+        "points of each answer vary by up to a quarter. The lead is clear when the top "
+        f"pathway comes first in at least {chance.clear_lead_percent} of every 100 tries; "
+        "otherwise it is a close call. The challenger is the pathway that comes first most "
+        "often after it. These odds come from the planner\u2019s own scoring, not from how "
+        "programs turned out.")
+
+
+def in_100(stab: Stability, pathway_id: str) -> str:
+    """A pathway's chance of coming first as "N of every 100" words ("fewer than 1")."""
+    chance = stab.chance
+    if chance is None:
+        return "0"
+    percent = chance.percent.get(pathway_id, 0)
+    if percent == 0 and chance.counts.get(pathway_id, 0) > 0:
+        return "fewer than 1"
+    return str(percent)
+
+
+def lead_words(kb: Knowledge, plan: Plan) -> str:
+    """How far the top pathway leads the second, or that they are tied and how ties go."""
+    candidates = plan.ranking.candidates
+    top, second = candidates[0], candidates[1]
+    if plan.stability.tied:
+        return (f"{top.pathway.label} and {second.pathway.label} are tied at "
+                f"{round(top.score)} out of 100, and {top.pathway.label} is listed first: "
+                f"{kb.model.tie_break}")
+    margin = plan.stability.margin
+    gap = "less than 1 point" if round(margin) == 0 else n_points(margin)
+    return f"On points, {top.pathway.label} leads {second.pathway.label} by {gap}."
 
 
 def stability_words(kb: Knowledge, plan: Plan) -> str:
-    """Say in a sentence or two how sure the ranking is (by STABILITY_RULE), and what would
-    change it."""
+    """Say how sure the ranking is (by stability_rule), name the one challenger (the
+    runner-up by chance of coming first), and what would put it first."""
     stab: Stability = plan.stability
     candidates = plan.ranking.candidates
     if stab.status == "none" or len(candidates) < 2:
         return "Only one pathway could be ranked, so there is no close contender."
-    top, second = candidates[0], candidates[1]
-    gap = n_points(stab.margin)
-    unknown = len(plan.ranking.unknown_questions) - len(plan.ranking.unanswered_questions)
-    blank = len(plan.ranking.unanswered_questions)
+    top = candidates[0]
+    rival = kb.pathways[stab.challenger].label if stab.challenger else ""
+    chance_top = in_100(stab, top.pathway.id)
     if stab.status == "stable":
-        text = (f"Clear lead: {top.pathway.label} leads {second.pathway.label} by {gap}. "
-                + (f"Whichever way the {unknown} \u201cdon\u2019t know\u201d "
-                   f"answer{'s turn' if unknown != 1 else ' turns'} out, no other pathway could "
-                   "overtake it." if unknown else
-                   "No answer that bears on the ranking was \u201cdon\u2019t know\u201d."))
+        text = (f"Clear lead: {top.pathway.label} came first in {chance_top} of every 100 "
+                "tries with the unknown answers filled in at random.")
     else:
-        reasons = []
-        if stab.overlapping and stab.unknown_rival:
-            rival = kb.pathways[stab.unknown_rival].label
-            reasons.append(f"{rival} could overtake it once the \u201cdon\u2019t know\u201d "
-                           "answers are known")
-        if len(stab.flip) == 1 and stab.challenger:
-            reasons.append("a single changed answer would put "
-                           f"{kb.pathways[stab.challenger].label} first")
-        text = (f"Close call: {top.pathway.label} leads {second.pathway.label} by {gap}, "
-                f"but {' and '.join(reasons)}.")
+        text = (f"Close call: {top.pathway.label} came first in only {chance_top} of every "
+                "100 tries with the unknown answers filled in at random.")
+    if stab.challenger:
+        text += (f" The challenger is {rival}, first in {in_100(stab, stab.challenger)} of "
+                 "every 100.")
+    text += " " + lead_words(kb, plan)
     if stab.flip and stab.challenger:
-        rival = kb.pathways[stab.challenger].label
         changes = "; ".join(
             f"\u201c{c.question}\u201d answered \u201c{c.to_answer}\u201d instead of "
             f"\u201c{c.from_answer}\u201d" for c in stab.flip
@@ -204,13 +228,48 @@ def stability_words(kb: Knowledge, plan: Plan) -> str:
         count = len(stab.flip)
         text += (f" The smallest change that would put {rival} first takes {count} "
                  f"answer{'s' if count != 1 else ''}: {changes}.")
-    if blank:
-        text += (f" {blank} question{'s' if blank != 1 else ''} that "
-                 f"bear{'' if blank != 1 else 's'} on the ranking "
-                 f"{'were' if blank != 1 else 'was'} left blank; answered against the leader, "
-                 + ("they could put another pathway first." if stab.blank_could_overtake
-                    else "they could not put another pathway first."))
+    elif stab.challenger:
+        text += f" No change of your answers that we could find would put {rival} first."
+    text += blank_words(kb, plan)
     return text
+
+
+def blank_words(kb: Knowledge, plan: Plan) -> str:
+    """Whether the blank questions could change the top, naming those that could."""
+    blank = len(plan.ranking.unanswered_questions)
+    if not blank:
+        return ""
+    names = blank_changer_labels(kb, plan)
+    text = (f" {blank} question{'s' if blank != 1 else ''} that "
+            f"bear{'' if blank != 1 else 's'} on the ranking "
+            f"{'were' if blank != 1 else 'was'} left blank; ")
+    if not names:
+        return text + "answered against the leader, they could not put another pathway first."
+    listed = "; ".join(f"\u201c{n}\u201d" for n in names)
+    return (text + "answered against the leader, "
+            + ("this one" if len(names) == 1 else f"these {len(names)}")
+            + f" could put another pathway first: {listed}.")
+
+
+def blank_changer_labels(kb: Knowledge, plan: Plan) -> tuple[str, ...]:
+    """The blank questions that could change the top pathway, by label."""
+    return tuple(kb.questions[q].label for q in plan.stability.blank_changers)
+
+
+def worst_case_words(kb: Knowledge, plan: Plan) -> str:
+    """The older worst-case reading of the lead, for consultants."""
+    stab = plan.stability
+    if stab.status == "none" or not stab.unknown_rival:
+        return ""
+    top = plan.ranking.candidates[0].pathway.label
+    rival = kb.pathways[stab.unknown_rival].label
+    lead = stab.worst_lead
+    where = (f"{top} would still lead {rival} by {n_points(lead)}" if lead > 0.5 else
+             f"{rival} could {'overtake' if lead < -0.5 else 'draw level with'} {top}")
+    verdict = ("steady" if stab.worst_case_status == "stable" else "not steady")
+    return (f"Worst case: if every \u201cdon\u2019t know\u201d answer went against it, "
+            f"{where}. By the worst-case reading (no other pathway could overtake, and no "
+            f"single changed answer would put another first) the lead is {verdict}.")
 
 
 def unanswered_labels(kb: Knowledge, plan: Plan) -> tuple[str, ...]:
@@ -398,7 +457,7 @@ def render_plan_html(
         generated=(generated or dt.date.today()).isoformat(),
         profile=community_profile(kb, profile),
         stability=stability_words(kb, plan),
-        stability_rule=STABILITY_RULE,
+        stability_rule=stability_rule(kb),
         check_first_words=check_first_words(kb, plan),
         unanswered=unanswered_labels(kb, plan),
         unanswered_words=unanswered_words(len(plan.ranking.unanswered_questions)),

@@ -31,6 +31,10 @@ GOALS_QUESTION = "goals"
 # The stability label in the words the results page and the plan use.
 LABEL_WORDS = {"stable": "clear lead", "close-call": "close call"}
 
+# The bands of the top pathway's chance of coming first that calibration reports, in whole
+# percent: [low, high). The last band ends past 100 so that 100 falls in it.
+CHANCE_BANDS = ((0, 50), (50, 70), (70, 80), (80, 90), (90, 101))
+
 
 class ScenarioError(ValueError):
     """Raised for a scenario file that cannot be read or does not fit the knowledge base."""
@@ -59,6 +63,11 @@ class Outcome:
     margin: float
     # Of the top pathway's positive points, the share that comes from the goals question.
     goals_share: float
+    # The top pathway's chance of coming first (as shown: whole percent over 100), as
+    # written and with goals unknown, and the label with goals unknown.
+    chance: float = 0.0
+    chance_without_goals: float = 0.0
+    status_without_goals: str = ""
 
     @property
     def top1(self) -> bool:
@@ -108,6 +117,45 @@ class Report:
         if not self.outcomes:
             return 0.0
         return sum(o.goals_share for o in self.outcomes) / len(self.outcomes)
+
+    def forecasts(self) -> list[tuple[float, bool]]:
+        """(the top pathway's chance of coming first, whether it was the program's choice)
+        for every scenario as written and with goals unknown."""
+        out = []
+        for o in self.outcomes:
+            out.append((o.chance, o.top1))
+            out.append((o.chance_without_goals, o.top1_without_goals))
+        return out
+
+    @property
+    def brier(self) -> float:
+        """The Brier score of the top pathway's chance as a forecast that it is the program's
+        own choice: the mean of (chance - 1)**2 when it was, chance**2 when not. 0 is best;
+        always saying 0.5 scores 0.25."""
+        pairs = self.forecasts()
+        if not pairs:
+            return 0.0
+        return sum((p - (1.0 if hit else 0.0)) ** 2 for p, hit in pairs) / len(pairs)
+
+    def bands(self) -> list[tuple[int, int, int, int]]:
+        """Per band of the top pathway's chance (in whole percent: [low, high)), how many
+        results fell in it and in how many the top was the program's choice."""
+        out = []
+        for low, high in CHANCE_BANDS:
+            inside = [hit for p, hit in self.forecasts()
+                      if low <= round(p * 100) < high]
+            out.append((low, high, len(inside), sum(inside)))
+        return out
+
+    def labels(self) -> dict[str, tuple[int, int]]:
+        """Per label (as written and with goals unknown): results, and agreements."""
+        out: dict[str, tuple[int, int]] = {}
+        for o in self.outcomes:
+            for status, hit in ((o.status, o.top1),
+                                (o.status_without_goals, o.top1_without_goals)):
+                n, k = out.get(status, (0, 0))
+                out[status] = (n + 1, k + int(hit))
+        return dict(sorted(out.items()))
 
     def confusion(self, without_goals: bool = False) -> dict[str, dict[str, int]]:
         """expected pathway -> ranked-first pathway -> count."""
@@ -188,8 +236,10 @@ def evaluate(kb: Knowledge, scenarios: tuple[Scenario, ...]) -> Report:
         first, second = _first_two(ranking)
         first_ng, second_ng = _first_two(blind)
         stab = stability(kb, profile, ranking)
+        blind_stab = stability(kb, without_goals(kb, profile), blind)
         outcomes.append(Outcome(s, first, second, first_ng, second_ng, stab.status,
-                                stab.margin, goals_share(ranking)))
+                                stab.margin, goals_share(ranking), stab.chance_of(first),
+                                blind_stab.chance_of(first_ng), blind_stab.status))
     return Report(tuple(outcomes))
 
 
@@ -201,6 +251,16 @@ def to_json(kb: Knowledge, report: Report) -> dict[str, Any]:
         "goals_unknown": {"top1": round(report.top1_without_goals, 4),
                           "top2": round(report.top2_without_goals, 4)},
         "goals_share_of_top_points": round(report.goals_share, 4),
+        "calibration": {
+            "forecasts": len(report.forecasts()),
+            "brier": round(report.brier, 4),
+            "bands": [{"chance_from": low / 100, "chance_below": high / 100,
+                       "results": n, "top_was_program_choice": k}
+                      for low, high, n, k in report.bands()],
+            "labels": {LABEL_WORDS.get(status, status): {"results": n,
+                                                         "top_was_program_choice": k}
+                       for status, (n, k) in report.labels().items()},
+        },
         "confusion": report.confusion(),
         "confusion_goals_unknown": report.confusion(without_goals=True),
         "known_misses": [{"scenario": o.scenario.name, "reason": o.scenario.known_miss}
@@ -211,6 +271,8 @@ def to_json(kb: Knowledge, report: Report) -> dict[str, Any]:
             "first_goals_unknown": o.first_without_goals,
             "second_goals_unknown": o.second_without_goals,
             "stability": o.status, "margin": round(o.margin, 2),
+            "chance_first": o.chance, "chance_first_goals_unknown": o.chance_without_goals,
+            "stability_goals_unknown": o.status_without_goals,
             "goals_share": round(o.goals_share, 4),
             "known_miss": o.scenario.known_miss,
         } for o in report.outcomes],
@@ -253,20 +315,32 @@ def to_text(kb: Knowledge, report: Report) -> str:
         f"Share of the top pathway's points from the goals question: "
         f"{report.goals_share:.0%} on average",
         "",
+        "How sure (calibration of the top pathway's chance of coming first, as written and "
+        "with goals unknown;",
+        "agreement with the programs' own choices, not accuracy on unseen communities):",
+        f"  Brier score {report.brier:.3f} over {len(report.forecasts())} results "
+        "(0 is best; always saying 50 in 100 scores 0.250)",
+        *(f"  chance {low:>2} to {min(high, 100) - (1 if high <= 100 else 0):>3} in 100: "
+          f"top was the program's choice in {k} of {n}"
+          for low, high, n, k in report.bands()),
+        *(f"  labelled {LABEL_WORDS.get(status, status)}: top was the program's choice in "
+          f"{k} of {n}" for status, (n, k) in report.labels().items()),
+        "",
         "Confusion, as written:",
         *confusion_text(kb, report.confusion()),
         "",
         "Confusion, goals \"don't know\":",
         *confusion_text(kb, report.confusion(without_goals=True)),
         "",
-        "Each scenario (expected; ranked first, second; goals unknown first; label; goals share):",
+        "Each scenario (expected; ranked first, second; goals unknown first; label, margin and "
+        "the top's chance in 100; goals share):",
     ]
     for o in report.outcomes:
         mark = "ok  " if o.top1 else ("top2" if o.top2 else "MISS")
         lines.append(
             f"  {mark} {o.scenario.name}: {o.scenario.expected}; {o.first}, {o.second}; "
             f"{o.first_without_goals}; {LABEL_WORDS.get(o.status, o.status)} "
-            f"by {n_points(o.margin)}; {o.goals_share:.0%}")
+            f"by {n_points(o.margin)}, {round(o.chance * 100)} in 100; {o.goals_share:.0%}")
         if o.scenario.known_miss:
             lines.append(f"       known miss: {o.scenario.known_miss}")
     return "\n".join(lines)

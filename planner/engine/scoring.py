@@ -387,7 +387,9 @@ class Stability:
     margin: float
     # True when some other pathway could overtake once the unknown answers are known.
     overlapping: bool
+    # The one challenger every page names: the runner-up by chance of coming first.
     challenger: str | None
+    # The fewest answer changes that would put the challenger first.
     flip: tuple[Change, ...]
     # The top pathway's lead over its closest rival if every unknown answer went against it.
     worst_lead: float = 0.0
@@ -395,6 +397,21 @@ class Stability:
     # True when the questions left blank, answered against the leader, could let another
     # pathway overtake (said beside the label, not part of it: see `stability`).
     blank_could_overtake: bool = False
+    # The chance each ranked pathway comes first (planner.engine.chance.Chance).
+    chance: Any = None
+    # The old worst-case label, for consultants: "stable" when no pathway could overtake
+    # whichever way the "don't know" answers go and no single changed answer flips the top.
+    worst_case_status: str = ""
+    # The blank questions that could change the top (ids, most decisive first).
+    blank_changers: tuple[str, ...] = ()
+
+    @property
+    def tied(self) -> bool:
+        """The top two pathways have equal scores (the tie-break orders them)."""
+        return self.status != "none" and round(self.margin, 6) == 0
+
+    def chance_of(self, pathway_id: str) -> float:
+        return self.chance.share(pathway_id) if self.chance is not None else 0.0
 
 
 def _answer_label(question: Question, chosen: tuple[str, ...]) -> str:
@@ -567,22 +584,35 @@ def _gains(idx: Index, profile: CommunityProfile, up: str, down: str, span_up: f
     return MappingProxyType(gains)
 
 
+def label_for(kb: Knowledge, top_percent: int) -> str:
+    """THE label rule, in one place: a clear lead ("stable") when the top pathway's chance of
+    coming first, in whole percent as shown, is at least the knowledge base's clear_lead;
+    otherwise a close call."""
+    return "stable" if top_percent >= kb.model.chance.clear_lead_percent else "close-call"
+
+
 def stability(kb: Knowledge, profile: CommunityProfile,
               ranking: Ranking | None = None) -> Stability:
-    """Say how sure the top pathway is, by one rule, and find the fewest answer changes that
-    would put another pathway first.
+    """Say how sure the top pathway is, by one rule (`label_for`, on the chance each pathway
+    comes first: planner.engine.chance), name one challenger (the runner-up by that chance)
+    and find the fewest answer changes that would put it first.
 
-    The rule: the lead is *clear* ("stable") when no other pathway could overtake the top
-    one whichever way the "don't know" answers turn out, and no single changed answer would
-    put another pathway first. Otherwise it is a *close call*. Both tests are exact, because
-    each question's points add up separately. Questions left blank are not the community's
-    uncertainty but answers not yet given: whether they could let another pathway overtake
-    is reported beside the label (`blank_could_overtake`) and in "worth checking first".
+    For consultants it keeps the worst case: the lead is "stable" by that older rule when no
+    other pathway could overtake the top one whichever way the "don't know" answers turn
+    out, and no single changed answer would put another pathway first. Both tests are
+    exact, because each question's points add up separately. Whether the questions left
+    blank could let another pathway overtake is reported beside the label, with their names
+    (`blank_changers`).
     """
+    from planner.engine.chance import chance_first  # chance builds on this module
+
     ranking = ranking or score(kb, profile)
     candidates = ranking.candidates
     if len(candidates) < 2:
         return Stability("none", 0.0, False, None, ())
+    chance = chance_first(kb, profile, ranking)
+    status_by_chance = label_for(kb, chance.percent[candidates[0].pathway.id])
+    challenger = chance.runner_up
     idx = index(kb)
     spans = _spans(kb, idx, ranking)
     top, second = candidates[0], candidates[1]
@@ -591,6 +621,9 @@ def stability(kb: Knowledge, profile: CommunityProfile,
     overlapping = blank = False
     dont_know = tuple(q for q in ranking.unknown_questions
                       if q not in ranking.unanswered_questions)
+    blank_alone: set[str] = set()
+    blank_fewest: list[str] | None = None
+    blank_gain: dict[str, float] = {}
     for rival in candidates[1:]:
         gap = top.score - rival.score
         rival_first = rival.pathway.order < top.pathway.order
@@ -603,14 +636,31 @@ def stability(kb: Knowledge, profile: CommunityProfile,
             worst_lead, unknown_rival = lead, rival.pathway.id
         if _overtakes(gained, gap, rival_first):
             overlapping = True
-        if _overtakes(sum(gains.values()), gap, rival_first):
+        # The blank questions alone, answered against the leader (the "don't know" ones
+        # as they stand): each that could by itself, and the fewest that together could.
+        blanks = sorted(((q, g) for q, g in gains.items()
+                         if q in ranking.unanswered_questions), key=lambda b: (-b[1], b[0]))
+        total, picked = 0.0, []
+        for qid, gain in blanks:
+            blank_gain[qid] = max(blank_gain.get(qid, 0.0), gain)
+            if _overtakes(gain, gap, rival_first):
+                blank_alone.add(qid)
+            if not _overtakes(total, gap, rival_first):
+                picked.append(qid)
+                total += gain
+        if picked and _overtakes(total, gap, rival_first):
             blank = True
+            if blank_fewest is None or len(picked) < len(blank_fewest):
+                blank_fewest = picked
+    blank_changers = tuple(sorted(blank_alone | set(blank_fewest or ()),
+                                  key=lambda q: (q not in blank_alone, -blank_gain[q], q)))
     changeable = [
         q for q in profile.asked
         if q.id in idx.tables and q.profile not in _FIXED_PROFILES
     ]
     current = [(q.id, profile.chosen(q.id)) for q in changeable]
     best: tuple[int, float, str, tuple[str, ...]] | None = None
+    shown: tuple[int, float, str, tuple[str, ...]] | None = None  # the challenger's
     bearing = idx.bearing
     for rival in candidates[1:]:
         up, down = rival.pathway.id, top.pathway.id
@@ -635,21 +685,21 @@ def stability(kb: Knowledge, profile: CommunityProfile,
             key = (len(picked), -(total - gap), rival.pathway.id, tuple(picked))
             if best is None or key[:3] < best[:3]:
                 best = key
+            if rival.pathway.id == challenger:
+                shown = key
     one_answer_flips = best is not None and len(best[3]) == 1
-    status = "close-call" if overlapping or one_answer_flips else "stable"
-    if best is None:
-        return Stability(status, margin, overlapping, None, (), worst_lead, unknown_rival,
-                         blank)
+    worst_case = "close-call" if overlapping or one_answer_flips else "stable"
     # Only the flip shown needs its changes spelled out (labels and all).
-    rival_id, down = best[2], top.pathway.id
     flip = []
-    for qid in best[3]:
-        change = _best_change(idx, qid, profile.chosen(qid), rival_id, down, spans[rival_id],
-                              spans[down])
-        assert change is not None  # _best_gain found this change above
-        flip.append(change)
-    return Stability(status, margin, overlapping, rival_id, tuple(flip), worst_lead,
-                     unknown_rival, blank)
+    if shown is not None:
+        rival_id, down = shown[2], top.pathway.id
+        for qid in shown[3]:
+            change = _best_change(idx, qid, profile.chosen(qid), rival_id, down,
+                                  spans[rival_id], spans[down])
+            assert change is not None  # _best_gain found this change above
+            flip.append(change)
+    return Stability(status_by_chance, margin, overlapping, challenger, tuple(flip),
+                     worst_lead, unknown_rival, blank, chance, worst_case, blank_changers)
 
 
 @dataclass(frozen=True)

@@ -572,10 +572,28 @@ class Band:
 
 
 @dataclass(frozen=True)
+class ChanceModel:
+    """How the chance each pathway comes first is worked out (see engine/chance.py)."""
+
+    samples: int
+    seed: int
+    weight_spread: float
+    unknown_answers: str
+    clear_lead: float
+    rationale: str
+
+    @property
+    def clear_lead_percent(self) -> int:
+        """The clear-lead threshold in whole percent (the unit the chance is shown in)."""
+        return int(self.clear_lead * 100 + 0.5)
+
+
+@dataclass(frozen=True)
 class ScoringModel:
     bands: tuple[Band, ...]
     close_call_margin: float
     tie_break: str
+    chance: ChanceModel
     build_on_points: float
     build_on_max: float
     build_on_rationale: str
@@ -591,6 +609,7 @@ class ScoringModel:
                        key=lambda b: -b.min)
             ),
             close_call_margin=raw["close_call_margin"], tie_break=raw["tie_break"],
+            chance=ChanceModel(**raw["chance"]),
             build_on_points=raw["build_on"]["points_per_shared_element"],
             build_on_max=raw["build_on"]["max_points"],
             build_on_rationale=raw["build_on"]["rationale"], rationale=raw["rationale"],

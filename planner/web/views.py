@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request, url_for
 
-from planner.engine.words import n_points
+from planner.engine.words import behind, n_points
 from planner.web import csp, state
 
 # No third-party origin anywhere, and no inline script or style (see planner.web.csp).
@@ -57,6 +57,7 @@ def init_app(app: Flask) -> None:
             "header. Set it to the site's public address.")
     app.add_template_filter(safe_url, "safe_url")
     app.add_template_filter(n_points, "n_points")
+    app.add_template_filter(behind, "behind")
     app.add_template_filter(lambda d: f"{d.strftime('%b')} {d.day}, {d.year}", "shortdate")
     app.context_processor(_globals)
     app.after_request(_security_headers)

@@ -117,3 +117,27 @@ def test_results_say_how_far_a_weight_must_move(done: Wizard, client: FlaskClien
     else:
         for m in sens.margins:
             assert f"would put {kb.pathways[m.new_top].label} first" in page
+
+
+def test_results_say_how_sure_by_the_one_rule_with_one_challenger(
+        done: Wizard, client: FlaskClient, app: Flask) -> None:
+    """Issue 25: the label, the chance, the one challenger and the rule are on the page; the
+    worst case is behind the consultants' disclosure; no rule id shows."""
+    import html
+    import re
+
+    from planner.documents import report
+    from planner.knowledge import loader
+
+    kb = loader.load_default()
+    page = html.unescape(client.get(done.url("/results")).text)
+    assert report.stability_rule(kb) in page
+    assert "came first in" in page and "of every 100 tries" in page
+    assert "The challenger is " in page
+    disclosure = page[page.index('id="how-scored"'):]
+    assert "Worst case:" in disclosure and "Worst case:" not in page[:page.index(
+        'id="how-scored"')]
+    visible = re.sub(r"<[^>]+>", " ", page)
+    ids = [r.id for r in kb.rules if re.search(rf"(?<![\w-]){re.escape(r.id)}(?![\w-])",
+                                               visible)]
+    assert not ids, ids
