@@ -606,3 +606,78 @@ def test_who_knows_that_cannot_be_shown_as_it_is_is_a_finding(
         broken_kb: BreakKnowledge, rid: str, text: str, phrase: str) -> None:
     root = broken_kb("questions", _set("questions", rid, "who_knows", value=text))
     _only(loader.check(root), "questions.yaml", rid, "who_knows", phrase)
+
+
+# ------------------------------------------------------------------ declarations (model.py)
+
+
+def test_every_problem_of_one_record_is_reported(broken_kb: BreakKnowledge) -> None:
+    def edit(data: Any) -> None:
+        program = _item(data, "programs", "county-outreach")
+        program["end_year"] = 2010
+        program["primary_pathways"] = ["walk-in"]
+        program["lead_agency_confirmed"] = False
+        program.pop("flags", None)
+
+    findings = loader.check(broken_kb("programs", edit))
+    _one(findings, "programs.yaml", "county-outreach", "end_year", "ends before it starts")
+    _one(findings, "programs.yaml", "county-outreach", "primary_pathways",
+         "walk-in not among the program's pathways")
+    _one(findings, "programs.yaml", "county-outreach", "flags", "lead agency is a placeholder")
+    assert len(findings) == 3, _show(findings)
+
+
+def test_a_key_of_another_vocabulary_kind_is_an_unknown_key(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("problems", _set("problems", "walk-ins-asking", "lead_type", value=True))
+    _only(loader.check(root), "problems.yaml", "walk-ins-asking", "", "unknown key 'lead_type'")
+
+
+def test_a_status_the_code_defaults_is_still_required_in_the_file(
+    broken_kb: BreakKnowledge,
+) -> None:
+    root = broken_kb("funding", _drop("funding", "fund-state", "status"))
+    _only(loader.check(root), "funding.yaml", "fund-state", "status", "is required")
+
+
+def test_a_value_outside_its_list_names_the_allowed_values(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("tasks", _set("tasks", "task-launch", "phase", value="dream"))
+    finding = _only(loader.check(root), "tasks.yaml", "task-launch", "phase", "must be one of")
+    assert "'convene'" in finding.message and "not 'dream'" in finding.message
+
+
+def test_true_is_not_a_number_and_a_count_is_not_text(broken_kb: BreakKnowledge) -> None:
+    def edit(data: Any) -> None:
+        data["model"]["close_call_margin"] = True
+        data["model"]["tie_break"] = 3
+
+    findings = loader.check(broken_kb("scoring", edit))
+    _one(findings, "scoring.yaml", "", "model.close_call_margin", "must be a number")
+    _one(findings, "scoring.yaml", "", "model.tie_break", "must be text, not 3")
+    assert len(findings) == 2, _show(findings)
+
+
+def test_records_read_from_files_keep_their_shapes(fixture_kb: Knowledge) -> None:
+    """Tuples stay tuples, sets frozensets, mappings read-only; whole numbers stay ints."""
+    from types import MappingProxyType
+
+    pathway = fixture_kb.pathways["walk-in"]
+    assert isinstance(fixture_kb.pathways, MappingProxyType)
+    assert isinstance(pathway.partners, tuple) and isinstance(pathway.sources, tuple)
+    assert pathway.summary
+    assert all(isinstance(f.states, frozenset) for f in fixture_kb.funding.values())
+    assert [type(b.min) for b in fixture_kb.model.bands] == [int, int, int]
+    assert [b.min for b in fixture_kb.model.bands] == sorted(
+        (b.min for b in fixture_kb.model.bands), reverse=True)
+    assert {f.kind for f in fixture_kb.facts.values()} == {"partner", "resource", "problem",
+                                                           "goal"}
+    for question in fixture_kb.questions.values():
+        assert all(o.exclusive for o in question.options if o.dont_know)
+
+
+def test_a_bad_item_is_not_also_reported_as_a_missing_one(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("tasks", _set("tasks", "task-launch", "sources",
+                                   value=[{"label": "A guide"}]))
+    findings = loader.check(root)
+    _one(findings, "tasks.yaml", "task-launch", "sources[0].url", "is required")
+    _one(findings, "tasks.yaml", "task-launch", "sources[0].kind", "is required")
+    assert len(findings) == 2, _show(findings)

@@ -5,11 +5,16 @@ Each record type is a frozen dataclass whose fields, types, defaults and single-
 once, here; each knowledge file is a record type too (`FILE_MODELS`), so a file is validated by
 its declaration. Checks that need more than one record live in validation.py.
 
-Why pydantic v2 (issue 24): it reports every error of a file in one pass, each with its location
-path (msgspec stops at the first error, cattrs nests exception groups), and its Rust core reads
-the whole knowledge base faster than the JSON Schema files it replaces. Measured with
-/work/refs/loadtime.py on the shipped knowledge base (load median of 15, same machine):
-jsonschema + hand-written constructors 2261-2786 ms (min 1362-1388 ms); pydantic LOAD_AFTER.
+Why pydantic v2 (issue 24), chosen by error messages and load time:
+- errors: it reports every error of a file in one pass, each with its location path, which the
+  loader turns into "file: record: field: message" in plain words (msgspec stops at the first
+  error; cattrs gives nested exception groups);
+- load time: its Rust core checks and builds the shipped knowledge base in about 60-100 ms, where
+  the JSON Schema files plus hand-written constructors took 2.8-4.4 s, measured the same way
+  (15 runs each on the same parsed files, alternating, on a shared 2-core machine under load:
+  median 97-105 ms vs 4153-4376 ms, min 57-62 ms vs 2833-2907 ms). Whole loads (YAML parsing
+  included, /work/refs/loadtime.py, same conditions): median 7.3-8.0 s vs 11.3-17.1 s. Parsing
+  the YAML is now nearly all of the load.
 
 The records stay plain frozen dataclasses: pydantic builds them from the files (validating), while
 code that builds one by hand (tests, consultant weight overrides via dataclasses.replace) is not
@@ -72,10 +77,12 @@ class _Unset(str):
 
 
 UNSET = _Unset("")
+OPEN = _Unset("open")  # a TTA offer's status when a record is built by hand
+RECURRING = _Unset("recurring")  # a funding program's status when built by hand
 
 
 def _given(value: Any) -> Any:
-    if value is UNSET:
+    if isinstance(value, _Unset):
         raise PydanticCustomError("missing", "is required")
     return value
 
@@ -86,6 +93,19 @@ def _unique(values: tuple[Any, ...]) -> tuple[Any, ...]:
         raise PydanticCustomError("not_unique", "lists '{value}' more than once",
                                   {"value": repeated[0]})
     return values
+
+
+def _at_least(count: int) -> Any:
+    """A list holding at least `count` items (checked once its items are valid, so a bad item
+    is not also reported as a missing one)."""
+
+    def check(items: Any) -> Any:
+        if len(items) < count:
+            raise PydanticCustomError("too_short", "needs at least {min_length} item(s)",
+                                      {"min_length": count})
+        return items
+
+    return AfterValidator(check)
 
 
 def _number(low: float | None = None, high: float | None = None) -> Any:
@@ -146,15 +166,15 @@ else:
         """A list of records in the file; a read-only mapping by id once read."""
 
         def __class_getitem__(cls, item: Any) -> Any:
-            return Annotated[tuple[item, ...], Field(min_length=1), AfterValidator(_index)]
+            return Annotated[tuple[item, ...], _at_least(1), AfterValidator(_index)]
 
     class NonEmpty:
         """A list in the file that holds at least one item."""
 
         def __class_getitem__(cls, item: Any) -> Any:
-            return Annotated[tuple[item, ...], Field(min_length=1)]
+            return Annotated[tuple[item, ...], _at_least(1)]
 
-    StateSet = Annotated[tuple[State, ...], Field(min_length=1), AfterValidator(_unique),
+    StateSet = Annotated[tuple[State, ...], _at_least(1), AfterValidator(_unique),
                          AfterValidator(frozenset)]
 
 
@@ -185,7 +205,7 @@ class Source:
     date: AsOf | None = None
 
 
-Sources = Annotated[tuple[Source, ...], Field(min_length=1)]
+Sources = Annotated[tuple[Source, ...], _at_least(1)]
 
 
 @with_config(FORBID)
@@ -288,8 +308,8 @@ class Pathway(Record):
     charges: Text
     target_population: Texts
     problems_addressed: Ids
-    critical_elements: Annotated[tuple[CriticalElement, ...], Field(min_length=1)]
-    partners: Annotated[tuple[PathwayPartner, ...], Field(min_length=1)]
+    critical_elements: Annotated[tuple[CriticalElement, ...], _at_least(1)]
+    partners: Annotated[tuple[PathwayPartner, ...], _at_least(1)]
     strengths: Texts
     challenges: Texts
     example_programs: Ids
@@ -442,7 +462,7 @@ class MentorSite(Record):
     lead_agency: Id
     pathways: Ids
     pathways_confirmed: Bool  # true when from the site's COSSUP page; false when inferred
-    memberships: Annotated[tuple[Membership, ...], Field(min_length=1)]
+    memberships: Annotated[tuple[Membership, ...], _at_least(1)]
     strengths: Texts = ()
     link: Link
 
@@ -473,7 +493,7 @@ class TTAResource(Record):
     pathways: Ids
     link: Link
     status: Annotated[OfferStatus, Field(validate_default=True),
-                      BeforeValidator(_given)] = "open"
+                      BeforeValidator(_given)] = OPEN  # type: ignore[assignment]
     states: StateSet = frozenset()  # absent: nationwide
     ended_on: Date | None = None
 
@@ -527,7 +547,7 @@ class Funding(Record):
     helps_with: Ids
     link: Link
     status: Annotated[OfferStatus, Field(validate_default=True),
-                      BeforeValidator(_given)] = "recurring"
+                      BeforeValidator(_given)] = RECURRING  # type: ignore[assignment]
     states: StateSet = frozenset()  # absent: nationwide
     ended_on: Date | None = None
 
@@ -576,7 +596,7 @@ class StateContext(Record):
     requires: Text | None = None  # what it requires of communities
     funds: Text | None = None  # what the state money pays for
     pathways: Ids = ()
-    links: Annotated[tuple[StateLink, ...], Field(min_length=1)]  # official pages only
+    links: Annotated[tuple[StateLink, ...], _at_least(1)]  # official pages only
 
     @model_validator(mode="after")
     def _check(self) -> StateContext:
@@ -828,7 +848,7 @@ def _bands_high_first(bands: tuple[Band, ...]) -> tuple[Band, ...]:
 if TYPE_CHECKING:
     Bands = tuple[Band, ...]
 else:
-    Bands = Annotated[tuple[Band, ...], Field(min_length=2), AfterValidator(_bands_high_first)]
+    Bands = Annotated[tuple[Band, ...], _at_least(2), AfterValidator(_bands_high_first)]
 
 
 @with_config(FORBID)
@@ -908,7 +928,7 @@ if TYPE_CHECKING:
     Buckets = tuple[PopulationBucket, ...]
 else:
     CriteriaMap = Annotated[Criteria, AfterValidator(_criteria)]
-    Buckets = Annotated[tuple[PopulationBucket, ...], Field(min_length=2),
+    Buckets = Annotated[tuple[PopulationBucket, ...], _at_least(2),
                         AfterValidator(_buckets)]
 
 
@@ -973,7 +993,7 @@ class FteRange:
 @dataclass(frozen=True)
 class StaffBand:
     band: Id
-    roles: Annotated[tuple[FteRange, ...], Field(min_length=1)]
+    roles: Annotated[tuple[FteRange, ...], _at_least(1)]
 
 
 def _staff_bands(bands: tuple[StaffBand, ...]) -> Mapping[str, tuple[FteRange, ...]]:
@@ -983,7 +1003,7 @@ def _staff_bands(bands: tuple[StaffBand, ...]) -> Mapping[str, tuple[FteRange, .
 if TYPE_CHECKING:
     StaffBands = Mapping[str, tuple[FteRange, ...]]
 else:
-    StaffBands = Annotated[tuple[StaffBand, ...], Field(min_length=1)]
+    StaffBands = Annotated[tuple[StaffBand, ...], _at_least(1)]
 
 
 @with_config(FORBID)
@@ -1093,7 +1113,7 @@ def _by_pathway(items: tuple[Staffing, ...]) -> Mapping[str, Staffing]:
 if TYPE_CHECKING:
     StaffingMap = Mapping[str, Staffing]
 else:
-    StaffingMap = Annotated[tuple[Staffing, ...], Field(min_length=1)]
+    StaffingMap = Annotated[tuple[Staffing, ...], _at_least(1)]
 
 
 @with_config(FORBID)
@@ -1135,7 +1155,7 @@ class CostModel:
 @dataclass(frozen=True)
 class StarterSection:
     heading: Text
-    items: Annotated[tuple[Text, ...], Field(min_length=1)]
+    items: Annotated[tuple[Text, ...], _at_least(1)]
 
 
 @with_config(FORBID)
@@ -1168,7 +1188,7 @@ class StarterDocument(_Costed):
     kind: Literal["mou", "data-sharing", "procedure", "form"]
     pathways: Ids
     purpose: Text
-    sections: Annotated[tuple[StarterSection, ...], Field(min_length=1)]
+    sections: Annotated[tuple[StarterSection, ...], _at_least(1)]
     samples: tuple[SampleLink, ...]  # official or field samples to compare against
     caution: Text
 
