@@ -12,9 +12,11 @@ Why pydantic v2 (issue 24), chosen by error messages and load time:
 - load time: its Rust core checks and builds the shipped knowledge base in about 60-100 ms, where
   the JSON Schema files plus hand-written constructors took 2.8-4.4 s, measured the same way
   (15 runs each on the same parsed files, alternating, on a shared 2-core machine under load:
-  median 97-105 ms vs 4153-4376 ms, min 57-62 ms vs 2833-2907 ms). Whole loads (YAML parsing
-  included, /work/refs/loadtime.py, same conditions): median 7.3-8.0 s vs 11.3-17.1 s. Parsing
-  the YAML is now nearly all of the load.
+  median 97-105 ms vs 4153-4376 ms, min 57-62 ms vs 2833-2907 ms). Whole loads with
+  /work/refs/loadtime.py (YAML parsing included, old and new alternating, same conditions):
+  median 4.7-5.3 s vs 7.1-9.5 s (min 3.2-4.0 s vs 6.0-6.9 s). Parsing the YAML is now nearly
+  all of the load. Importing the loader costs more (pydantic: 575-895 ms vs 350-385 ms with
+  -X importtime), paid once per process like the load itself.
 
 The records stay plain frozen dataclasses: pydantic builds them from the files (validating), while
 code that builds one by hand (tests, consultant weight overrides via dataclasses.replace) is not
