@@ -139,7 +139,7 @@ def test_unknown_key_names_file_record_and_key(broken_kb: BreakKnowledge) -> Non
 
 def test_missing_required_field_names_file_record_and_field(broken_kb: BreakKnowledge) -> None:
     root = broken_kb("tasks", _drop("tasks", "task-launch", "label"))
-    _only(loader.check(root), "tasks.yaml", "task-launch", "", "'label' is a required property")
+    _only(loader.check(root), "tasks.yaml", "task-launch", "label", "is required")
 
 
 def test_missing_required_nested_field_names_the_nested_path(broken_kb: BreakKnowledge) -> None:
@@ -147,8 +147,8 @@ def test_missing_required_nested_field_names_the_nested_path(broken_kb: BreakKno
         del _item(data, "mentor_sites", "mentor-walk-in-city")["memberships"][1]["cohort"]
 
     root = broken_kb("mentor_sites", edit)
-    _only(loader.check(root), "mentor_sites.yaml", "mentor-walk-in-city", "memberships[1]",
-          "'cohort' is a required property")
+    _only(loader.check(root), "mentor_sites.yaml", "mentor-walk-in-city",
+          "memberships[1].cohort", "is required")
 
 
 def test_schema_error_in_pathways_causes_no_findings_in_other_files(
@@ -163,24 +163,27 @@ def test_schema_error_in_pathways_causes_no_findings_in_other_files(
 def test_wrong_type_names_file_record_and_field(broken_kb: BreakKnowledge) -> None:
     root = broken_kb("tasks", _set("tasks", "task-launch", "duration_days", value="ten"))
     _only(loader.check(root), "tasks.yaml", "task-launch", "duration_days",
-          "is not of type 'integer'")
+          "must be a whole number, not 'ten'")
 
 
 def test_bad_id_pattern_names_file_record_and_field(broken_kb: BreakKnowledge) -> None:
     root = broken_kb("measures", _set("measures", "measure-contacts", "id",
                                       value="Measure_Contacts"))
-    _only(loader.check(root), "measures.yaml", "Measure_Contacts", "id", "does not match")
+    _only(loader.check(root), "measures.yaml", "Measure_Contacts", "id",
+          "'Measure_Contacts' is not an id")
 
 
 def test_bad_as_of_format_names_file_record_and_field(broken_kb: BreakKnowledge) -> None:
     root = broken_kb("funding", _set("funding", "fund-state", "as_of", value="March 2024"))
-    _only(loader.check(root), "funding.yaml", "fund-state", "as_of", "does not match")
+    _only(loader.check(root), "funding.yaml", "fund-state", "as_of",
+          "'March 2024' is not a date written YYYY, YYYY-MM or YYYY-MM-DD")
 
 
 def test_http_link_is_rejected_and_names_the_link_field(broken_kb: BreakKnowledge) -> None:
     root = broken_kb("programs", _set("programs", "county-outreach", "link",
                                       value="http://www.example.gov/county-outreach"))
-    _only(loader.check(root), "programs.yaml", "county-outreach", "link", "'^https://")
+    _only(loader.check(root), "programs.yaml", "county-outreach", "link",
+          "'http://www.example.gov/county-outreach' is not an https link")
 
 
 # ------------------------------------------------------------------ links policy
@@ -510,8 +513,8 @@ def _break_three_files(broken_kb: BreakKnowledge) -> Path:
 
 def test_errors_in_several_files_are_all_reported_in_one_run(broken_kb: BreakKnowledge) -> None:
     findings = loader.check(_break_three_files(broken_kb))
-    _one(findings, "tasks.yaml", "task-launch", "duration_days", "is not of type 'integer'")
-    _one(findings, "programs.yaml", "county-outreach", "link", "'^https://")
+    _one(findings, "tasks.yaml", "task-launch", "duration_days", "must be a whole number")
+    _one(findings, "programs.yaml", "county-outreach", "link", "is not an https link")
     _one(findings, "scoring.yaml", "or-peers", "pathway", "unknown pathway 'co-response'")
     assert len(findings) >= 3
     assert len({f.file for f in findings}) >= 2
@@ -603,3 +606,78 @@ def test_who_knows_that_cannot_be_shown_as_it_is_is_a_finding(
         broken_kb: BreakKnowledge, rid: str, text: str, phrase: str) -> None:
     root = broken_kb("questions", _set("questions", rid, "who_knows", value=text))
     _only(loader.check(root), "questions.yaml", rid, "who_knows", phrase)
+
+
+# ------------------------------------------------------------------ declarations (model.py)
+
+
+def test_every_problem_of_one_record_is_reported(broken_kb: BreakKnowledge) -> None:
+    def edit(data: Any) -> None:
+        program = _item(data, "programs", "county-outreach")
+        program["end_year"] = 2010
+        program["primary_pathways"] = ["walk-in"]
+        program["lead_agency_confirmed"] = False
+        program.pop("flags", None)
+
+    findings = loader.check(broken_kb("programs", edit))
+    _one(findings, "programs.yaml", "county-outreach", "end_year", "ends before it starts")
+    _one(findings, "programs.yaml", "county-outreach", "primary_pathways",
+         "walk-in not among the program's pathways")
+    _one(findings, "programs.yaml", "county-outreach", "flags", "lead agency is a placeholder")
+    assert len(findings) == 3, _show(findings)
+
+
+def test_a_key_of_another_vocabulary_kind_is_an_unknown_key(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("problems", _set("problems", "walk-ins-asking", "lead_type", value=True))
+    _only(loader.check(root), "problems.yaml", "walk-ins-asking", "", "unknown key 'lead_type'")
+
+
+def test_a_status_the_code_defaults_is_still_required_in_the_file(
+    broken_kb: BreakKnowledge,
+) -> None:
+    root = broken_kb("funding", _drop("funding", "fund-state", "status"))
+    _only(loader.check(root), "funding.yaml", "fund-state", "status", "is required")
+
+
+def test_a_value_outside_its_list_names_the_allowed_values(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("tasks", _set("tasks", "task-launch", "phase", value="dream"))
+    finding = _only(loader.check(root), "tasks.yaml", "task-launch", "phase", "must be one of")
+    assert "'convene'" in finding.message and "not 'dream'" in finding.message
+
+
+def test_true_is_not_a_number_and_a_count_is_not_text(broken_kb: BreakKnowledge) -> None:
+    def edit(data: Any) -> None:
+        data["model"]["close_call_margin"] = True
+        data["model"]["tie_break"] = 3
+
+    findings = loader.check(broken_kb("scoring", edit))
+    _one(findings, "scoring.yaml", "", "model.close_call_margin", "must be a number")
+    _one(findings, "scoring.yaml", "", "model.tie_break", "must be text, not 3")
+    assert len(findings) == 2, _show(findings)
+
+
+def test_records_read_from_files_keep_their_shapes(fixture_kb: Knowledge) -> None:
+    """Tuples stay tuples, sets frozensets, mappings read-only; whole numbers stay ints."""
+    from types import MappingProxyType
+
+    pathway = fixture_kb.pathways["walk-in"]
+    assert isinstance(fixture_kb.pathways, MappingProxyType)
+    assert isinstance(pathway.partners, tuple) and isinstance(pathway.sources, tuple)
+    assert pathway.summary
+    assert all(isinstance(f.states, frozenset) for f in fixture_kb.funding.values())
+    assert [type(b.min) for b in fixture_kb.model.bands] == [int, int, int]
+    assert [b.min for b in fixture_kb.model.bands] == sorted(
+        (b.min for b in fixture_kb.model.bands), reverse=True)
+    assert {f.kind for f in fixture_kb.facts.values()} == {"partner", "resource", "problem",
+                                                           "goal"}
+    for question in fixture_kb.questions.values():
+        assert all(o.exclusive for o in question.options if o.dont_know)
+
+
+def test_a_bad_item_is_not_also_reported_as_a_missing_one(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("tasks", _set("tasks", "task-launch", "sources",
+                                   value=[{"label": "A guide"}]))
+    findings = loader.check(root)
+    _one(findings, "tasks.yaml", "task-launch", "sources[0].url", "is required")
+    _one(findings, "tasks.yaml", "task-launch", "sources[0].kind", "is required")
+    assert len(findings) == 2, _show(findings)

@@ -1,4 +1,5 @@
-"""Read the knowledge files: safe YAML, schema per file, then the cross-file checks.
+"""Read the knowledge files: safe YAML, each file checked by its declaration (model.py), then
+the cross-file checks.
 
 This is the only module that reads YAML.
 """
@@ -13,35 +14,16 @@ from typing import Any
 
 import jsonschema
 import yaml
+from pydantic import TypeAdapter, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from planner.knowledge.findings import Finding
-from planner.knowledge.model import Knowledge, build_knowledge
+from planner.knowledge.model import FILE_MODELS, PATTERN_NAMES, Knowledge, build_knowledge
 from planner.knowledge.validation import cross_findings
 
-# File stem -> schema stem. Every file is required.
-FILES: Mapping[str, str] = {
-    "pathways": "pathways",
-    "partners": "vocabulary",
-    "resources": "vocabulary",
-    "problems": "vocabulary",
-    "goals": "vocabulary",
-    "questions": "questions",
-    "scoring": "scoring",
-    "matching": "matching",
-    "programs": "programs",
-    "mentor_sites": "mentor_sites",
-    "tta_resources": "tta_resources",
-    "funding": "funding",
-    "tasks": "tasks",
-    "measures": "measures",
-    "links": "links",
-    "states": "states",
-    "costs": "costs",
-    "starter_documents": "starter_documents",
-}
-
+# File stem -> the declaration its content must match. Every file is required.
+FILES: Mapping[str, type] = FILE_MODELS
 
 class KnowledgeError(Exception):
     """Raised when the knowledge base does not validate; carries every finding."""
@@ -100,6 +82,7 @@ def read_yaml_file(path: Path) -> Any:
 
 @cache
 def _schemas() -> tuple[Mapping[str, Any], Registry]:
+    """The packaged JSON Schemas (the answers file's; knowledge files have declarations)."""
     folder = resources.files("planner.knowledge") / "schemas"
     schemas = {
         entry.name.removesuffix(".yaml"): yaml.safe_load(entry.read_text(encoding="utf-8"))
@@ -124,8 +107,13 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schemas[name], registry=registry)
 
 
+@cache
+def _adapter(model: type) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
+
+
 def _record_of(data: Any, path: list[Any]) -> tuple[str, str]:
-    """Split a JSON path into the record (its id) and the field within it."""
+    """Split a location path into the record (its id, else list[index]) and the field in it."""
     if len(path) >= 2 and isinstance(path[0], str) and isinstance(path[1], int):
         items = data.get(path[0]) if isinstance(data, dict) else None
         item = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
@@ -140,24 +128,83 @@ def _record_of(data: Any, path: list[Any]) -> tuple[str, str]:
     return record, field
 
 
-def schema_findings(file: str, data: Any, schema_name: str) -> list[Finding]:
-    """Validate one parsed file against its schema; one finding per error."""
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _plain(error: Any) -> str:
+    """One pydantic error in plain words."""
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    if kind in {"missing", "missing_keyword_argument"}:
+        return "is required"
+    if kind in {"extra_forbidden", "unexpected_keyword_argument"}:
+        return str(error["msg"])  # a refused key (unknown keys are named by the caller)
+    if kind == "literal_error":
+        return f"must be one of {ctx['expected']}, not {_shown(value)}"
+    if kind == "string_pattern_mismatch":
+        what = PATTERN_NAMES.get(ctx["pattern"], f"text matching {ctx['pattern']!r}")
+        return f"{_shown(value)} is not {what}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"is longer than {ctx['max_length']} characters"
+    if kind == "string_type":
+        return f"must be text, not {_shown(value)}"
+    if kind in {"int_type", "int_parsing", "int_from_float"}:
+        return f"must be a whole number, not {_shown(value)}"
+    if kind in {"bool_type", "bool_parsing"}:
+        return f"must be true or false, not {_shown(value)}"
+    if kind == "number_type":
+        return f"must be a number, not {_shown(value)}"
+    if kind in {"greater_than_equal", "less_than_equal"}:
+        bound = "at least" if kind == "greater_than_equal" else "at most"
+        return f"must be {bound} {ctx.get('ge', ctx.get('le'))}, not {_shown(value)}"
+    if kind == "too_short":
+        return f"needs at least {ctx['min_length']} item(s)"
+    if kind in {"tuple_type", "list_type", "iterable_type"}:
+        return f"must be a list, not {_shown(value)}"
+    if kind in {"dict_type", "dataclass_type", "model_type", "mapping_type",
+                "dataclass_exact_type"}:
+        return f"must be a mapping of keys to values, not {_shown(value)}"
+    if kind in {"value_error", "assertion_error"}:
+        return str(ctx.get("error", error["msg"]))
+    return str(error["msg"])
+
+
+def model_findings(file: str, data: Any, model: type) -> tuple[Any, list[Finding]]:
+    """Validate one parsed file by its declaration: (the built file, or None; one finding per
+    error, naming the record and the field)."""
+    try:
+        return _adapter(model).validate_python(data), []
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
     findings = []
-    for error in validator(schema_name).iter_errors(data):
-        path = list(error.absolute_path)
+    for error in errors:
+        path = list(error["loc"])
+        if error["type"] in {"extra_forbidden", "unexpected_keyword_argument"} \
+                and "key" not in (error.get("ctx") or {}):
+            message = f"unknown key '{path.pop()}'"
+        else:
+            message = _plain(error)
+        if error["type"] == "record_checks":
+            record, field = _record_of(data, path)
+            for where, problem in error["ctx"]["problems"]:
+                joined = ".".join(p for p in (field, where) if p).replace(".[", "[")
+                findings.append(Finding(file, record, joined, problem))
+            continue
         record, field = _record_of(data, path)
-        message = error.message
-        if error.validator == "additionalProperties":
-            message = f"unknown key: {message}"
         findings.append(Finding(file, record, field, message))
-    return sorted(set(findings))
+    return None, sorted(set(findings))
 
 
-def read_files(root: Path) -> tuple[dict[str, Any], list[Finding]]:
-    """Parse and schema-check every knowledge file under root."""
+def _read(root: Path) -> tuple[dict[str, Any], dict[str, Any], list[Finding]]:
+    """Parse and check every knowledge file under root: (raw contents, built files, findings),
+    holding only the files that passed."""
     data: dict[str, Any] = {}
+    built: dict[str, Any] = {}
     findings: list[Finding] = []
-    for stem, schema_name in FILES.items():
+    for stem, model in FILES.items():
         name = f"{stem}.yaml"
         path = root / name
         if not path.is_file():
@@ -168,13 +215,22 @@ def read_files(root: Path) -> tuple[dict[str, Any], list[Finding]]:
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             findings.append(Finding(name, "", "", f"not valid YAML: {exc}".replace("\n", " ")))
             continue
-        file_findings = schema_findings(name, parsed, schema_name)
-        if (stem in {"partners", "resources", "problems", "goals"} and not file_findings
-                and (not isinstance(parsed, dict) or stem not in parsed)):
-            file_findings = [Finding(name, "", stem, f"the file must hold a '{stem}' list")]
+        if (stem in {"partners", "resources", "problems", "goals"} and isinstance(parsed, dict)
+                and stem not in parsed):
+            findings.append(Finding(name, "", stem, f"the file must hold a '{stem}' list"))
+            continue
+        value, file_findings = model_findings(name, parsed, model)
         findings.extend(file_findings)
         if not file_findings:
             data[stem] = parsed
+            built[stem] = value
+    return data, built, findings
+
+
+def read_files(root: Path) -> tuple[dict[str, Any], list[Finding]]:
+    """Parse and check every knowledge file under root: (contents of the files that passed,
+    findings)."""
+    data, _, findings = _read(root)
     return data, findings
 
 
@@ -189,11 +245,11 @@ def check(root: Path | str) -> list[Finding]:
 def load(root: Path | str) -> Knowledge:
     """Load and validate the knowledge base; raise KnowledgeError with all findings."""
 
-    data, findings = read_files(Path(root))
+    data, built, findings = _read(Path(root))
     findings.extend(cross_findings(data))
     if findings:
         raise KnowledgeError(findings)
-    return build_knowledge(data, root=str(root))
+    return build_knowledge(built, root=str(root))
 
 
 def default_root() -> Path:

@@ -1,14 +1,13 @@
-"""Cross-file checks over schema-valid knowledge files.
+"""Checks across records and files, over knowledge files that passed their declarations.
 
-Each check runs only when the files it needs passed their schema, so one broken
-file does not hide the findings in the others.
+A record's own checks (formats, allowed values, ranges, consistency within the record) are
+declared with it in model.py. Each check here runs only when the files it needs passed, so one
+broken file does not hide the findings in the others.
 """
 
 from __future__ import annotations
 
 import calendar
-import re
-import string
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from datetime import date
@@ -17,8 +16,6 @@ from urllib.parse import urlsplit
 
 from planner.knowledge.findings import Finding
 
-REGIONS = frozenset({"northeast", "midwest", "south", "west"})
-RURALITY = frozenset({"rural", "mixed", "urban"})
 FACT_FILES = ("partners", "resources", "problems", "goals")
 # Record lists whose ids share one namespace, by file stem and list key.
 ID_LISTS = (
@@ -28,8 +25,6 @@ ID_LISTS = (
     ("tta_resources", "tta_resources"), ("funding", "funding"), ("tasks", "tasks"),
     ("measures", "measures"), ("states", "states"),
 )
-# Hosts a state record may link to: government domains (.gov, and the older state .us domains).
-OFFICIAL_SUFFIXES = (".gov", ".us")
 
 
 class _Ctx:
@@ -66,8 +61,8 @@ def cross_findings(data: Mapping[str, Any]) -> list[Finding]:
     ctx = _Ctx(data)
     for check in (_unique_ids, _vocabulary, _pathways, _questions, _question_changes,
                   _scoring, _programs,
-                  _mentor_sites, _tta_and_funding, _tasks, _measures, _matching, _links, _states,
-                  _essential_groups, _rule_basis, _costs, _starter_documents):
+                  _mentor_sites, _tta_and_funding, _tasks, _measures, _links, _states, _costs,
+                  _starter_documents):
         check(ctx)
     return sorted(set(ctx.findings))
 
@@ -86,12 +81,6 @@ def _unique_ids(ctx: _Ctx) -> None:
         for rid, n in counts.items():
             if n > 1:
                 ctx.add("questions", rid, "id", f"{key[:-1]} id is used {n} times")
-    for question in ctx.records("questions", "questions"):
-        counts = Counter(o["id"] for o in question.get("options") or ())
-        for option_id, n in counts.items():
-            if n > 1:
-                ctx.add("questions", question["id"], "options",
-                        f"option id '{option_id}' is used {n} times")
 
 
 def _fact_ids(ctx: _Ctx) -> set[str]:
@@ -146,16 +135,6 @@ def _questions(ctx: _Ctx) -> None:
         if q.get("profile") and profiles[q["profile"]] > 1:
             ctx.add("questions", qid, "profile", f"profile '{q['profile']}' is given twice")
         options = q.get("options") or []
-        if q["type"] in {"single", "multi"} and len(options) < 2:
-            ctx.add("questions", qid, "options", "a choice question needs at least two options")
-        if q.get("max_choices") is not None and q["type"] != "multi":
-            ctx.add("questions", qid, "max_choices", "only a multi question takes max_choices")
-        if q["type"] in {"text", "number"} and options:
-            ctx.add("questions", qid, "options", f"a {q['type']} question takes no options")
-        if q.get("who_knows") is not None:
-            problem = _who_knows_problem(q)
-            if problem:
-                ctx.add("questions", qid, "who_knows", problem)
         for i, cond in enumerate(q.get("ask_when") or ()):
             other = by_id.get(cond["question"])
             field = f"ask_when[{i}]"
@@ -181,21 +160,6 @@ def _questions(ctx: _Ctx) -> None:
                                 f"fact '{fact}' is already indicated by question "
                                 f"'{owner[fact]}'; each fact belongs to one question")
             _check_profile_value(ctx, q, option, field)
-
-
-WHO_KNOWS_MAX = 120
-
-
-def _who_knows_problem(q: Mapping[str, Any]) -> str | None:
-    """Why a question's `who_knows` cannot be shown as it is, if it cannot."""
-    text = str(q["who_knows"])
-    if not any(o.get("dont_know") for o in q.get("options") or ()):
-        return "only a question with a \"don't know\" option takes who_knows"
-    if len(text) > WHO_KNOWS_MAX:
-        return f"is longer than {WHO_KNOWS_MAX} characters"
-    if text != " ".join(text.split()) or re.search(r"[<>{}\[\]*_`|]|https?:|www\.", text):
-        return "must be plain text on one line (no markup, links or extra spaces)"
-    return None
 
 
 def _question_changes(ctx: _Ctx) -> None:
@@ -231,20 +195,13 @@ def _check_profile_value(ctx: _Ctx, q: dict[str, Any], option: dict[str, Any], f
     profile, value = q.get("profile"), option.get("value")
     if value is None or option.get("dont_know"):
         return
-    allowed: set[str] | frozenset[str] | None = None
-    if profile == "state":
-        allowed = REGIONS
-    elif profile == "rurality":
-        allowed = RURALITY
-    elif profile == "lead_agency" and "partners" in ctx.data:
+    allowed: set[str] | None = None
+    if profile == "lead_agency" and "partners" in ctx.data:
         allowed = _lead_types(ctx)
     elif profile == "running_pathways" and "pathways" in ctx.data:
         allowed = ctx.ids("pathways")
     elif profile == "population" and "matching" in ctx.data:
         allowed = {b["id"] for b in ctx.data["matching"]["population_buckets"]}
-    elif profile is None:
-        ctx.add("questions", q["id"], f"{field}.value", "a value needs a profile question")
-        return
     if allowed is not None and value not in allowed:
         ctx.add("questions", q["id"], f"{field}.value",
                 f"'{value}' is not a valid {profile} value")
@@ -302,9 +259,6 @@ def _scoring(ctx: _Ctx) -> None:
     for pathway in sorted(pathways):
         if positive[pathway] == 0:
             ctx.add("scoring", "", "rules", f"pathway '{pathway}' has no positive scoring rule")
-    bands = ctx.data["scoring"]["model"]["bands"]
-    if min(b["min"] for b in bands) != 0:
-        ctx.add("scoring", "", "model.bands", "the lowest band must start at 0")
     if "questions" in ctx.data:
         _unused_options(ctx, used_options, used_facts)
 
@@ -365,15 +319,6 @@ def _programs(ctx: _Ctx) -> None:
         if "partners" in ctx.data and p["lead_agency"] not in leads:
             ctx.add("programs", pid, "lead_agency",
                     f"'{p['lead_agency']}' is not a partner that can lead a program")
-        if p.get("end_year") and p.get("start_year") and p["end_year"] < p["start_year"]:
-            ctx.add("programs", pid, "end_year", "ends before it starts")
-        extra = sorted(set(p.get("primary_pathways") or ()) - set(p["pathways"]))
-        if extra:
-            ctx.add("programs", pid, "primary_pathways",
-                    f"{', '.join(extra)} not among the program's pathways")
-        if p.get("lead_agency_confirmed") is False and not p.get("flags"):
-            ctx.add("programs", pid, "flags",
-                    "the lead agency is a placeholder, so the record must carry a flag saying so")
 
 
 def _mentor_sites(ctx: _Ctx) -> None:
@@ -393,9 +338,6 @@ def _mentor_sites(ctx: _Ctx) -> None:
         if "partners" in ctx.data and site["lead_agency"] not in leads:
             ctx.add("mentor_sites", sid, "lead_agency",
                     f"'{site['lead_agency']}' is not a partner that can lead a program")
-        if not site["pathways_confirmed"] and not site.get("flags"):
-            ctx.add("mentor_sites", sid, "flags",
-                    "pathways are not confirmed, so the record must carry a flag saying so")
 
 
 def _tta_and_funding(ctx: _Ctx) -> None:
@@ -408,12 +350,6 @@ def _tta_and_funding(ctx: _Ctx) -> None:
             if stem == "funding":
                 ctx.refs(stem, r["id"], "eligible_leads", r["eligible_leads"], leads,
                          "lead agency type", "partners")
-            if r.get("ended_on") and r.get("status") != "ended":
-                ctx.add(stem, r["id"], "ended_on", "an end date needs status: ended")
-    for initiative in ctx.records("mentor_sites", "initiatives") if ctx.has("mentor_sites") else ():
-        if initiative.get("ended_on") and initiative["status"] != "ended":
-            ctx.add("mentor_sites", initiative["id"], "ended_on",
-                    "an end date needs status: ended")
 
 
 def _tasks(ctx: _Ctx) -> None:
@@ -476,18 +412,6 @@ def _measures(ctx: _Ctx) -> None:
                 ctx.add("measures", "", "pathways", f"pathway '{pid}' has no measure")
 
 
-def _matching(ctx: _Ctx) -> None:
-    if "matching" not in ctx.data:
-        return
-    buckets = ctx.data["matching"]["population_buckets"]
-    maxima = [b["max"] for b in buckets]
-    if any(m is None for m in maxima[:-1]) or maxima[-1] is not None:
-        ctx.add("matching", "", "population_buckets", "only the last bucket may be open-ended")
-    numbers = [m for m in maxima if m is not None]
-    if numbers != sorted(set(numbers)):
-        ctx.add("matching", "", "population_buckets", "bucket limits must rise")
-
-
 def _walk_links(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
     """Yield (path, key, url) for every link and source url in a parsed file."""
     if isinstance(value, dict):
@@ -524,47 +448,11 @@ def _links(ctx: _Ctx) -> None:
                         f"{host} holds third-party copies: mark the source kind 'mirror'")
 
 
-JUDGEMENT = "planner's own judgement"
-
-
-def _rule_basis(ctx: _Ctx) -> None:
-    """Every rule cites a source, or its rationale says it is the planner's own judgement."""
-    for rule in ctx.records("scoring", "rules"):
-        if not rule.get("sources") and JUDGEMENT not in rule["rationale"].lower():
-            ctx.add("scoring", rule["id"], "rationale",
-                    "cite a source, or say in the rationale that it is the planner's own judgement")
-
-
-def _essential_groups(ctx: _Ctx) -> None:
-    for p in ctx.records("pathways"):
-        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for partner in p["partners"]:
-            if partner.get("essential_group"):
-                groups[partner["essential_group"]].append(partner)
-        for group, members in sorted(groups.items()):
-            if len(members) < 2:
-                ctx.add("pathways", p["id"], "partners",
-                        f"essential group '{group}' needs at least two alternative partners")
-            for m in members:
-                if not m["essential"]:
-                    ctx.add("pathways", p["id"], "partners",
-                            f"'{m['partner']}' is in essential group '{group}', "
-                            "so mark it essential")
-
-
 def _states(ctx: _Ctx) -> None:
     pathways = ctx.ids("pathways")
     for s in ctx.records("states"):
         sid = s["id"]
         ctx.refs("states", sid, "pathways", s.get("pathways"), pathways, "pathway", "pathways")
-        if not (s.get("requires") or s.get("funds")):
-            ctx.add("states", sid, "requires",
-                    "say what the law or program requires or funds (requires and/or funds)")
-        for i, link in enumerate(s["links"]):
-            host = (urlsplit(link["url"]).hostname or "").lower()
-            if not host.endswith(OFFICIAL_SUFFIXES):
-                ctx.add("states", sid, f"links[{i}].url",
-                        f"state links must be official government pages (.gov or .us), not {host}")
 
 
 def _record_lists(data: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -618,12 +506,6 @@ def _source_kind(content: Any, path: str) -> str | None:
     return node.get("kind") if isinstance(node, dict) else None
 
 
-def _https_sources(ctx: _Ctx, stem: str, rid: str, record: Mapping[str, Any]) -> None:
-    for i, source in enumerate(record.get("sources") or ()):
-        if not source["url"].startswith("https://"):
-            ctx.add(stem, rid, f"sources[{i}].url", "cost and document sources must be https")
-
-
 def _duplicates(ctx: _Ctx, stem: str, field: str, ids: list[str], what: str) -> None:
     for rid, n in sorted(Counter(ids).items()):
         if n > 1:
@@ -643,22 +525,12 @@ def _costs(ctx: _Ctx) -> None:
                 "role or cost line id")
     _duplicates(ctx, "costs", "pathway", [s["pathway"] for s in data["staffing"]],
                 "staffing model for pathway")
-    for role in data["roles"]:
-        _https_sources(ctx, "costs", role["id"], role)
-    benefits = data["benefits"]
-    _https_sources(ctx, "costs", benefits["id"], benefits)
-    if benefits["low"] > benefits["high"]:
-        ctx.add("costs", benefits["id"], "low", "low is above high")
     for s in data["staffing"]:
         sid = s["id"]
-        _https_sources(ctx, "costs", sid, s)
         if "pathways" in ctx.data and s["pathway"] not in pathways:
             ctx.add("costs", sid, "pathway", f"unknown pathway '{s['pathway']}'")
         ctx.refs("costs", sid, "programs", s["programs"], programs, "program", "programs")
-        if s["basis"] == "program" and not s["programs"]:
-            ctx.add("costs", sid, "programs", "a staffing model based on programs must name them")
         seen = [b["band"] for b in s["bands"]]
-        _duplicates(ctx, "costs", f"{sid}.bands", seen, "band")
         if bands:
             for i, band in enumerate(seen):
                 if band not in bands:
@@ -670,23 +542,16 @@ def _costs(ctx: _Ctx) -> None:
                 field = f"bands[{i}].roles[{j}]"
                 if fte["role"] not in roles:
                     ctx.add("costs", sid, f"{field}.role", f"unknown role '{fte['role']}'")
-                if fte["low"] > fte["high"]:
-                    ctx.add("costs", sid, field, "low FTE is above high FTE")
     if "pathways" in ctx.data:
         for pid in sorted(pathways - {s["pathway"] for s in data["staffing"]}):
             ctx.add("costs", "", "staffing", f"pathway '{pid}' has no staffing model")
     for n in data["non_staff"]:
         nid = n["id"]
-        _https_sources(ctx, "costs", nid, n)
         ctx.refs("costs", nid, "pathways", n["pathways"], pathways, "pathway", "pathways")
-        if n["low"] > n["high"]:
-            ctx.add("costs", nid, "low", "low is above high")
         for i, b in enumerate(n.get("by_band") or ()):
             if bands and b["band"] not in bands:
                 ctx.add("costs", nid, f"by_band[{i}].band",
                         f"unknown population band '{b['band']}'")
-            if b["low"] > b["high"]:
-                ctx.add("costs", nid, f"by_band[{i}]", "low is above high")
     local = data.get("local_questions") or {}
     questions = {q["id"]: q for q in ctx.records("questions", "questions")}
     for key in ("wage", "budget"):
@@ -703,18 +568,6 @@ def _costs(ctx: _Ctx) -> None:
             ctx.add("costs", "", f"local_questions.wage_roles[{i}]", f"unknown role '{role}'")
 
 
-PLACEHOLDERS = frozenset({"community", "pathway", "lead", "partners", "missing"})
-
-
-def _placeholder_problem(text: str) -> str | None:
-    try:
-        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-    except ValueError as exc:
-        return f"bad placeholder: {exc}"
-    unknown = sorted(names - PLACEHOLDERS)
-    return f"unknown placeholder {{{unknown[0]}}}" if unknown else None
-
-
 def _starter_documents(ctx: _Ctx) -> None:
     if "starter_documents" not in ctx.data:
         return
@@ -723,17 +576,8 @@ def _starter_documents(ctx: _Ctx) -> None:
     _duplicates(ctx, "starter_documents", "id", [d["id"] for d in documents], "document")
     for d in documents:
         did = d["id"]
-        _https_sources(ctx, "starter_documents", did, d)
         ctx.refs("starter_documents", did, "pathways", d["pathways"], pathways, "pathway",
                  "pathways")
-        texts = [("purpose", d["purpose"])] + [
-            (f"sections[{i}].items[{j}]", item)
-            for i, section in enumerate(d["sections"]) for j, item in enumerate(section["items"])
-        ]
-        for field, text in texts:
-            problem = _placeholder_problem(text)
-            if problem:
-                ctx.add("starter_documents", did, field, problem)
     if "pathways" in ctx.data:
         for pid in sorted(pathways):
             kinds = {d["kind"] for d in documents if not d["pathways"] or pid in d["pathways"]}
