@@ -101,7 +101,7 @@ def test_cli_score_prints_a_ranking_with_reasons(kb: Knowledge, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert "#1  Naloxone Plus" in result.output
     assert ("Clear lead:" in result.output or "Close call:" in result.output)
-    assert "Why not" in result.output and "We call a lead clear" in result.output
+    assert "Why not" in result.output and "The lead is clear when" in result.output
 
 
 def test_cli_score_json_contributions_sum_to_each_score(kb: Knowledge, tmp_path: Path) -> None:

@@ -148,13 +148,23 @@ def test_the_structure_tree_has_headings_tables_lists_links_and_described_figure
     assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"]
 
 
-def test_every_table_has_a_caption(reader: pypdf.PdfReader) -> None:
+def test_every_table_has_a_caption(shipped_kb: Knowledge, reader: pypdf.PdfReader,
+                                   built: tuple[plan.Plan, dict[str, Any]]) -> None:
+    """Each table of the plan is tagged with its caption; a table that runs on past a column
+    or page is tagged again there, and only its first part carries the caption."""
+    the_plan, given = built
+    html = report.render_plan_html(shipped_kb, the_plan, read_profile(shipped_kb, given),
+                                   for_pdf=True, notes=[NOTE], generated=dt.date(2026, 11, 1))
+    assert html.count("<table") == html.count("<caption>") >= 8
     elements: list[Any] = []
     _structure(reader.trailer["/Root"]["/StructTreeRoot"]["/K"], elements)
     tables = [e for e in elements if e["/S"] == "/Table"]
     captions = [e for e in elements if e["/S"] == "/Caption"]
-    assert len(tables) >= 8
-    assert len(captions) == len(tables)
+    # Figure captions are tagged /Caption too.
+    assert len(captions) == html.count("<table") + html.count("<figcaption")
+    assert len(tables) >= html.count("<table")
+    first = tables[0]["/K"]
+    assert first[0].get_object()["/S"] == "/Caption"
 
 
 def test_every_link_annotation_belongs_to_the_structure(reader: pypdf.PdfReader) -> None:
