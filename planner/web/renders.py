@@ -134,16 +134,20 @@ def code_tag(templates_dir: str) -> str:
     return sha.hexdigest()[:16]
 
 
-def source_for(row: db.Interview, start: dt.date | None = None) -> str:
+def source_for(row: db.Interview, start: dt.date | None = None, *, consultant: bool) -> str:
     """A digest of everything a community's plan HTML is made from: the stored answers and
     how far they are, the consultant's notes and overrides, the knowledge base, the code and
     templates, the day and the action plan's start date. The same source makes the same
     HTML (so the same PDF); any saved change, a new day or a new release makes a new one.
-    Cheap: two small reads, no plan build."""
+    Cheap: two small reads, no plan build.
+
+    The plan the community's `consultant` downloads carries the notes and the overrides'
+    reasons; the one anyone else downloads does not, and its source leaves them out (with
+    no notes and no overrides the two are the same plan and the same source)."""
     notes = sorted([n.section, n.text, n.actor, n.updated_at.isoformat()]
-                   for n in workspace.notes(row).values())
-    overrides = [[o.id, o.kind, o.target, o.weight, o.reason, o.actor, o.active,
-                  o.created_at.isoformat()] for o in workspace.overrides(row)]
+                   for n in workspace.notes(row).values()) if consultant else []
+    overrides = [[o.id, o.kind, o.target, o.weight, o.reason if consultant else "", o.actor,
+                  o.active, o.created_at.isoformat()] for o in workspace.overrides(row)]
     parts = {
         "code": code_tag(str(current_app.config["TEMPLATES_DIR"])),
         "knowledge": current_app.extensions.get("planner.kb_tag", ""),
@@ -174,14 +178,16 @@ def complete_answers(row: db.Interview) -> dict[str, core.Value] | None:
 
 
 def plan_html(row: db.Interview, answers: dict[str, core.Value],
-              start: dt.date | None = None) -> tuple[str, str]:
-    """The plan's HTML as the PDF renders it, and the community's name."""
+              start: dt.date | None = None, *, consultant: bool) -> tuple[str, str]:
+    """The plan's HTML as the PDF renders it, and the community's name: with the notes and
+    the overrides' reasons for the community's `consultant`, without them for anyone else."""
     report = importlib.import_module("planner.documents.report")
     base = state.knowledge()
     profile = read_profile(base, answers)
-    kb, built = workspace.build(base, row, profile)
+    kb, built = workspace.build(base, row, profile, consultant=consultant)
     html: str = report.render_plan_html(
-        kb, built, profile, for_pdf=True, notes=workspace.plan_notes(base, row),
+        kb, built, profile, for_pdf=True,
+        notes=workspace.plan_notes(base, row, consultant=consultant),
         templates_dir=current_app.config["TEMPLATES_DIR"], start=start)
     return html, built.community
 
@@ -420,16 +426,30 @@ def render_job(interview_id: int, start: str | None = None,
     if answers is None:
         return None
     begin = dt.date.fromisoformat(start) if start else None
-    source = source_for(row, begin)
-    html, _ = plan_html(row, answers, begin)
+    # The consultant's plan (with notes and reasons) and, when it differs, the plan the
+    # private link downloads (without them); the consultant's key is returned.
+    keys = []
+    sources: set[str] = set()
+    for consultant in (True, False):
+        source = source_for(row, begin, consultant=consultant)
+        if source in sources:
+            continue
+        sources.add(source)
+        keys.append(_render_one(row, answers, start, begin, source, consultant))
+    return keys[0]
+
+
+def _render_one(row: db.Interview, answers: dict[str, core.Value], start: str | None,
+                begin: dt.date | None, source: str, consultant: bool) -> str:
+    html, _ = plan_html(row, answers, begin, consultant=consultant)
     key = key_for(html)
     found = stored(key)
     if found is not None and found.status == DONE and found.source == source:
         return key
     # Queued before the claim: once the claim could have gone stale, a render lost with its
     # process (this one) is finished by whichever consumer runs this check.
-    check_later(interview_id, start, key)
-    outcome, _body = claim(key, interview_id, basis(row), source)
+    check_later(row.id, start, key)
+    outcome, _body = claim(key, row.id, basis(row), source)
     if outcome == "mine":
         _render_claimed(key, html)
     return key
