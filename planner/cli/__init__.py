@@ -94,11 +94,12 @@ def _emit(data: Any) -> None:
 
 def _read_profile(kb: Any, path: Path) -> Any:
     """Read an answers file once into the community's profile."""
+    from planner.cli import numbers
     from planner.engine.answers import AnswersError, read_file
     from planner.engine.profile import read_profile
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = numbers.load_json(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{path}: cannot read the file ({exc})") from exc
     except json.JSONDecodeError as exc:
@@ -106,6 +107,7 @@ def _read_profile(kb: Any, path: Path) -> Any:
     try:
         answers = read_file(kb, data).answers
     except AnswersError as exc:
+        numbers.check(path, exc)
         raise click.ClickException(
             f"{path}: the answers do not fit the questions:\n  " + "\n  ".join(exc.problems)
         ) from exc
