@@ -345,5 +345,6 @@ def actions_csv(token: str) -> Response:
     from planner.documents import sheet_export
 
     built, rows = _action_rows(token)
-    return _download(sheet_export.csv_bytes(rows), f"{sheet_export.CSV_MIME}; charset=utf-8",
+    # Flask adds "; charset=utf-8" to a text/* mimetype (once).
+    return _download(sheet_export.csv_bytes(rows), sheet_export.CSV_MIME,
                      f"{downloads.slug(built.community)}-actions.csv")
