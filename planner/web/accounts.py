@@ -87,6 +87,9 @@ class UserSession(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
     seen_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
+    # A private link just made in this browser ("kind:id:token"), until its page shows it
+    # once (hold_link, take_link); never in the cookie, which is signed but not encrypted.
+    fresh_link: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class AccountError(ValueError):
@@ -231,6 +234,47 @@ def _touch(session_id: int, now: datetime) -> None:
     with db.engine().begin() as connection:
         connection.execute(update(UserSession).where(UserSession.id == session_id)
                            .values(seen_at=now))
+
+
+def _session_id() -> int | None:
+    """The id of this browser's server-side session row, if it is signed in."""
+    key = session.get("sid")
+    if current_user() is None or not isinstance(key, str):
+        return None
+    found: int | None = db.session().scalar(select(UserSession.id).where(
+        UserSession.key_hash == db.hash_token(key)))
+    return found
+
+
+def hold_link(kind: str, interview_id: int, token: str) -> None:
+    """Keep a private link just made for this browser's next page (take_link), on its
+    session's row: the token is never put in the cookie. Written on a connection of its
+    own (the request's unfinished work is not committed)."""
+    session_id = _session_id()
+    if session_id is not None:
+        with db.engine().begin() as connection:
+            connection.execute(update(UserSession).where(UserSession.id == session_id)
+                               .values(fresh_link=f"{kind}:{interview_id}:{token}"))
+
+
+def take_link(kind: str, interview_ids: set[int]) -> tuple[int, str] | None:
+    """The link hold_link kept, once, if it is of this kind and for one of these
+    communities; whatever was held is forgotten either way (as a shown page forgets it)."""
+    session_id = _session_id()
+    if session_id is None:
+        return None
+    with db.engine().begin() as connection:
+        held = connection.execute(select(UserSession.fresh_link)
+                                  .where(UserSession.id == session_id)).scalar()
+        if held is None:
+            return None
+        connection.execute(update(UserSession).where(UserSession.id == session_id)
+                           .values(fresh_link=None))
+    held_kind, _, rest = str(held).partition(":")
+    number, _, token = rest.partition(":")
+    if held_kind != kind or not number.isdigit() or int(number) not in interview_ids:
+        return None
+    return int(number), token
 
 
 def require_user() -> User:

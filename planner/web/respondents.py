@@ -11,13 +11,13 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from planner.engine import answers as core
 from planner.knowledge.model import Knowledge, Question
-from planner.web import db, state, workspace
+from planner.web import accounts, db, state, workspace
 
 bp = Blueprint("respondents", __name__, url_prefix="/c/<token>")
 
@@ -71,10 +71,8 @@ def _view(token: str, interview: state.Interview, status: int = 200,
     kb = state.knowledge()
     rows = _respondents(interview.row)
     people = [(r, state.restore(kb, r.raw_answers, r.questions_version)) for r in rows]
-    fresh = session.pop("respondent_link", None)
-    link = None
-    if isinstance(fresh, list) and len(fresh) == 2 and any(r.id == fresh[0] for r in rows):
-        link = {"id": fresh[0], "token": fresh[1]}
+    fresh = accounts.take_link("respondent", {r.id for r in rows})
+    link = {"id": fresh[0], "token": fresh[1]} if fresh else None
     return render_template(
         "web/respondents.html", token=token, roles=ROLES, new_link=link, error=error,
         estimate=state.estimate(kb, interview.row.route),
@@ -135,7 +133,7 @@ def invite(token: str) -> Response:
         return row
 
     row = db.retrying(add)
-    session["respondent_link"] = [row.id, fresh]
+    accounts.hold_link("respondent", row.id, fresh)
     return redirect(url_for(".index", token=token), code=303)
 
 
