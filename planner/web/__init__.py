@@ -6,6 +6,7 @@ no scoring or planning logic of its own.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from datetime import timedelta
@@ -72,6 +73,22 @@ def _defaults(app: Flask) -> dict[str, Any]:
     }
 
 
+def private_folder(folder: Path) -> None:
+    """Make the instance folder (and any folder in it) 0700 and every file in it 0600,
+    creating it if need be: it holds the secret key, the SQLite databases and the render
+    queue. Files the app makes later are created 0600 (the databases' -wal and -shm files
+    take their database's mode)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_symlink():
+            continue
+        try:
+            path.chmod(0o700 if path.is_dir() else 0o600)
+        except OSError as exc:  # another user's file: left as it is, and said once
+            logging.getLogger("planner").warning("could not make %s private: %s",
+                                                 path.name, exc.strerror)
+
+
 def _instance_secret(folder: Path) -> str:
     """Read the instance folder's secret key, creating it on first start."""
     path = folder / "secret_key"
@@ -111,7 +128,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["SESSION_COOKIE_SECURE"] is None:  # not set: Secure in production only
         app.config["SESSION_COOKIE_SECURE"] = app.config["ENV"] == "production"
     app.permanent_session_lifetime = timedelta(hours=float(app.config["SESSION_IDLE_HOURS"]))
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    private_folder(Path(app.instance_path))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 

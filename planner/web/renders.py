@@ -498,6 +498,7 @@ def _make_queue(app: Flask) -> Huey:
                                immediate=immediate)
     else:
         filename = str(Path(app.instance_path) / "queue.sqlite3")
+        db.private_file(filename)  # 0600; SQLite gives its -wal and -shm files that mode
         huey = SqliteHuey("planner-renders", filename=filename, results=False,
                           immediate=immediate)
     return huey
@@ -573,6 +574,7 @@ def start_embedded(app: Flask) -> bool:
     if _embedded:
         return False
     path = Path(app.instance_path) / "queue.lock"
+    db.private_file(path)
     handle = path.open("a")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
