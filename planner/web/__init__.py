@@ -64,6 +64,9 @@ def _defaults(app: Flask) -> dict[str, Any]:
         # Run the queue's consumer inside the web server (false when `planner worker`s do).
         "QUEUE_IN_SERVER": True,
         "QUEUE_WORKERS": 1,
+        # A consumer records that it is alive this often; /healthz calls one silent for three
+        # times as long "down" (and `planner serve` restarts its own when it exits).
+        "QUEUE_BEAT_SECONDS": 5,
         # A render's claim is kept alive this often; a claim this old is taken over.
         "RENDER_HEARTBEAT_SECONDS": 2,
         "RENDER_STALE_SECONDS": 15,

@@ -473,7 +473,7 @@ def enqueue(interview_id: int, start: str | None = None) -> None:
     if current_app.config["RENDER_QUEUE"] == "off":
         return
     try:
-        current_app.extensions["planner.render_task"](interview_id, start)
+        current_app.extensions["planner.render_task"](interview_id, start, queued=time.time())
     except Exception:
         log.exception("could not queue a plan render")
 
@@ -509,7 +509,8 @@ def init_app(app: Flask) -> None:
     huey = _make_queue(app)
 
     def render_plan(interview_id: int, start: str | None = None,
-                    check: str | None = None) -> str | None:
+                    check: str | None = None, queued: float | None = None) -> str | None:
+        # `queued`: when it was queued (time.time()), for /healthz's oldest waiting job.
         with app.app_context():
             return render_job(interview_id, start, check)
 
@@ -585,12 +586,16 @@ def start_embedded(app: Flask) -> bool:
                                 worker_type="thread", periodic=False,
                                 check_worker_health=False, shutdown_timeout=10)
     consumer.start()
-    _embedded.update(consumer=consumer, lock=handle)
+    beating = keep_beating(queue_of(app), float(app.config["QUEUE_BEAT_SECONDS"]))
+    _embedded.update(consumer=consumer, lock=handle, beating=beating)
     log.info("plan render queue consumer started in process %s", os.getpid())
     return True
 
 
 def stop_embedded() -> None:
+    beating = _embedded.pop("beating", None)
+    if beating is not None:
+        beating.set()
     consumer = _embedded.pop("consumer", None)
     if consumer is not None:
         consumer.stop(graceful=True)
@@ -614,3 +619,72 @@ def stop_with_parent(parent: int) -> None:
 def queue_of(app: Flask) -> Huey:
     huey: Huey = app.extensions["planner.queue"]
     return huey
+
+
+# ------------------------------------------------------------------------ health
+
+# Where a running consumer records that it is alive (in the queue's own storage: the SQLite
+# file, or Redis, so every web server sees the consumers of every host).
+BEAT_KEY = "planner.consumer.beat"
+
+
+def beat(huey: Huey) -> None:
+    """Record that a consumer of this queue is alive now."""
+    huey.storage.put_data(BEAT_KEY, json.dumps(
+        {"at": time.time(), "host": socket.gethostname(), "pid": os.getpid()}).encode())
+
+
+def keep_beating(huey: Huey, every: float) -> threading.Event:
+    """Beat now and then every `every` seconds in a daemon thread, until the event is set.
+    A queue that cannot be reached is logged once per outage, not at every beat."""
+    stop = threading.Event()
+
+    def run() -> None:
+        failing = False
+        while True:
+            try:
+                beat(huey)
+                if failing:
+                    log.warning("render queue reachable again")
+                failing = False
+            except Exception as exc:  # the queue is down: say so once
+                if not failing:
+                    log.warning("render queue unreachable: %s", type(exc).__name__)
+                failing = True
+            if stop.wait(every):
+                return
+
+    threading.Thread(target=run, name="queue-beat", daemon=True).start()
+    return stop
+
+
+def queue_health(app: Flask) -> dict[str, Any]:
+    """What /healthz says about the render queue: whether a consumer beat recently
+    ("alive"), how long ago, how many jobs wait, and how long the oldest has waited."""
+    mode = str(app.config["RENDER_QUEUE"])
+    if mode != "background":
+        return {"mode": mode}
+    huey = queue_of(app)
+    now = time.time()
+    found: dict[str, Any] = {"mode": mode}
+    try:
+        raw = huey.storage.peek_data(BEAT_KEY)
+        waiting = huey.pending_count()
+        oldest = [t.kwargs.get("queued") for t in huey.pending(limit=50)]
+    except Exception as exc:  # an unreachable queue is reported, never a failed check
+        log.warning("health check: render queue unavailable: %s", type(exc).__name__)
+        found.update(consumer="unknown", queue="unavailable")
+        return found
+    seen = None
+    if isinstance(raw, bytes | str):
+        try:
+            seen = float(json.loads(raw)["at"])
+        except (ValueError, KeyError, TypeError):
+            seen = None
+    limit = float(app.config["QUEUE_BEAT_SECONDS"]) * 3
+    found["consumer"] = "alive" if seen is not None and now - seen <= limit else "down"
+    found["consumer_seen_seconds_ago"] = round(now - seen, 1) if seen is not None else None
+    found["waiting"] = int(waiting)
+    times = [float(t) for t in oldest if isinstance(t, int | float)]
+    found["oldest_waiting_seconds"] = round(max(0.0, now - min(times)), 1) if times else None
+    return found
