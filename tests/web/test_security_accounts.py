@@ -257,3 +257,25 @@ def test_an_unreachable_redis_never_takes_the_site_down(app_config: dict[str, An
         assert client.get("/dashboard").status_code == 200
     finally:
         app.extensions["planner.engine"].dispose()
+
+
+def test_a_short_idle_limit_keeps_an_active_user_signed_in(
+        app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27: last use was recorded every 5 minutes only, so an idle limit of 3 minutes
+    signed out someone using the site every 2 minutes."""
+    from planner.web import create_app
+
+    made = create_app({**app_config, "SESSION_IDLE_HOURS": 3 / 60})
+    try:
+        add_user(made, "ann@example.org")
+        browser = made.test_client()
+        sign_in(browser, "ann@example.org")
+        real = db._now
+        start = real()
+        for minutes in (2, 4, 6, 8):
+            monkeypatch.setattr(db, "_now", lambda m=minutes: start + timedelta(minutes=m))
+            assert browser.get("/dashboard").status_code == 200, f"signed out at {minutes} min"
+        monkeypatch.setattr(db, "_now", lambda: start + timedelta(minutes=11, seconds=5))
+        assert browser.get("/dashboard").status_code == 303  # 3 minutes idle: signed out
+    finally:
+        made.extensions["planner.engine"].dispose()
