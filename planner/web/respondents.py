@@ -92,6 +92,32 @@ def index(token: str) -> tuple[str, int]:
     return _view(token, workspace.load_owned(token))
 
 
+@bp.post("/respondents/<int:respondent_id>/link")
+def respondent_link(token: str, respondent_id: int) -> Response:
+    """Revoke one respondent's link (action=revoke) or issue them a new one
+    (action=reissue); the other links, the community's own included, are left as they are."""
+    interview = workspace.load_owned(token)
+    action = request.form.get("action")
+    if action not in {"revoke", "reissue"}:
+        abort(400, description="Choose to revoke the link or to issue a new one.")
+    row = db.session().get(db.Interview, respondent_id) if 0 < respondent_id <= db.ID_MAX \
+        else None
+    if row is None or row.parent_id != interview.row.id:
+        abort(404, description="There is no such respondent in this community.")
+    fresh = workspace.new_token()
+    # Either way the old link stops working: its hash is replaced.
+    row.token_hash = db.hash_token(fresh)
+    row.link_active = action == "reissue"
+    who = f"{row.name or role_label(row.respondent_role)} ({role_label(row.respondent_role)})"
+    workspace.record(interview.row, workspace.actor(interview), f"respondent-link-{action}",
+                     f"Link of {who} revoked." if action == "revoke"
+                     else f"A new link was issued to {who}; the old one no longer works.")
+    db.session().commit()
+    if action == "reissue":
+        accounts.hold_link("respondent", row.id, fresh)
+    return redirect(url_for(".index", token=token), code=303)
+
+
 @bp.post("/respondents")
 def invite(token: str) -> Response:
     """Create a respondent's private link to the same questions."""
