@@ -279,3 +279,20 @@ def test_a_short_idle_limit_keeps_an_active_user_signed_in(
         assert browser.get("/dashboard").status_code == 303  # 3 minutes idle: signed out
     finally:
         made.extensions["planner.engine"].dispose()
+
+
+@pytest.mark.parametrize("password", ["bob12345678901", "Summer2026!!!", "deflection2026",
+                                      "naloxone2026!!"])
+def test_the_passwords_the_tester_set_are_refused(app: Flask, password: str,
+                                                  tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27: these were accepted for bob, also by `planner set-password`."""
+    with app.app_context(), pytest.raises(accounts.AccountError):
+        accounts.create_user("bob@example.org", password, "Bob")
+    monkeypatch.setenv("PLANNER_INSTANCE_PATH", str(tmp_path / "inst"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    runner = CliRunner()
+    assert runner.invoke(main, ["add-user", "bob@example.org", "--password", PASSWORD,
+                                "--name", "Bob"]).exit_code == 0
+    reset = runner.invoke(main, ["set-password", "bob@example.org", "--password", password])
+    assert reset.exit_code != 0 and "too easy to guess" in reset.output, reset.output
