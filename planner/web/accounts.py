@@ -27,6 +27,7 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import (
     DateTime,
     ForeignKey,
@@ -342,6 +343,38 @@ def safe_next(target: str | None) -> str:
     return seen
 
 
+DEVICE_COOKIE = "planner_device"
+DEVICE_DAYS = 365
+
+
+def _devices() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="planner.device")
+
+
+def _known_device(account: str) -> str | None:
+    """The id of this browser's device cookie if it signed in to `account` before (the
+    cookie is signed with the app's key: a forged one, or one for another account, is
+    none)."""
+    raw = request.cookies.get(DEVICE_COOKIE, "")
+    try:
+        value = _devices().loads(raw) if raw else None
+    except BadSignature:
+        return None
+    if isinstance(value, dict) and value.get("a") == account and \
+            isinstance(value.get("d"), str):
+        return str(value["d"])
+    return None
+
+
+def _remember_device(response: Response, account: str, device: str | None) -> None:
+    """Give a browser that signed in a device cookie for the account (OWASP's device
+    cookies): a year, HttpOnly, SameSite=Lax, Secure like the session cookie."""
+    value = _devices().dumps({"a": account, "d": device or secrets.token_urlsafe(16)})
+    response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_DAYS * 86400, httponly=True,
+                        samesite="Lax", secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
+                        path="/sign-in")
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> Response | tuple[str, int]:
     """Show the sign-in form, or check it and start the session."""
@@ -352,17 +385,24 @@ def sign_in() -> Response | tuple[str, int]:
         if form.validate():
             account = normalise_email(form.email.data or "")
             throttle = security.sign_in_throttle()
+            # A browser that signed in to this account before (its device cookie) has a
+            # count of its own; every other browser shares the account's count, so a
+            # stranger's guesses cannot lock the owner out of a browser they used before.
+            device = _known_device(account)
+            counted = f"{account[:200]}\0device:{device}" if device else account
             # The attempt is counted before the password is checked, so a burst of parallel
             # guesses cannot get past the limit; a refused attempt learns nothing.
-            wait = throttle.attempt(account)
+            wait = throttle.attempt(counted)
             if wait:
                 security.refuse_sign_in(wait)
             user = authenticate(account[:254], form.password.data or "")
             if user is not None:
-                throttle.succeeded(account)
+                throttle.succeeded(counted)
                 target = safe_next(request.args.get("next"))
                 start_session(user)
-                return redirect(target, code=303)
+                response = redirect(target, code=303)
+                _remember_device(response, account, device)
+                return response
             problem = WRONG
         else:
             problem = " ".join(e for errs in form.errors.values() for e in errs)

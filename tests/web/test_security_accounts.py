@@ -296,3 +296,29 @@ def test_the_passwords_the_tester_set_are_refused(app: Flask, password: str,
                                 "--name", "Bob"]).exit_code == 0
     reset = runner.invoke(main, ["set-password", "bob@example.org", "--password", password])
     assert reset.exit_code != 0 and "too easy to guess" in reset.output, reset.output
+
+
+def test_a_stranger_cannot_lock_the_owner_out_of_a_browser_used_before(app: Flask) -> None:
+    """Issue 27: five wrong passwords from anywhere locked out the right one too. A browser
+    that signed in to the account before has a device cookie, and its attempts are counted
+    on their own; strangers (and new browsers) share the account's count."""
+    add_user(app, "ann@example.org")
+    owner = app.test_client()
+    assert _try(owner, "ann@example.org", PASSWORD, "10.0.0.1").status_code == 303
+    owner.post("/sign-out", data={"csrf_token": page_csrf(owner, "/dashboard")})
+    stranger = app.test_client()
+    for i in range(6):
+        _try(stranger, "ann@example.org", f"guess number {i} wrong", f"10.9.0.{i}")
+    assert _try(stranger, "ann@example.org", PASSWORD, "10.9.0.9").status_code == 429
+    assert _try(app.test_client(), "ann@example.org", PASSWORD, "10.0.0.1").status_code == 429
+    assert _try(owner, "ann@example.org", PASSWORD, "10.0.0.1").status_code == 303
+    # A forged or copied-to-another-account device cookie is no key.
+    forged = app.test_client()
+    forged.set_cookie("planner_device", "e30.forged")
+    assert _try(forged, "ann@example.org", PASSWORD, "10.0.0.2").status_code == 429
+    # The known browser is throttled on its own count when it guesses.
+    owner.post("/sign-out", data={"csrf_token": page_csrf(owner, "/dashboard")})
+    for i in range(5):
+        assert _try(owner, "ann@example.org", f"my typo {i} again", "10.0.0.1"
+                    ).status_code == 400
+    assert _try(owner, "ann@example.org", PASSWORD, "10.0.0.1").status_code == 429
