@@ -383,7 +383,7 @@ def worker_command(threads: int, nice: int, parent: int | None) -> None:
         os.nice(nice)
     if parent is not None:
         renders.stop_with_parent(parent)
-    renders.keep_beating(renders.queue_of(app), float(app.config["QUEUE_BEAT_SECONDS"]))
+    renders.keep_beating(renders.queue_of(app), float(app.config["QUEUE_BEAT_SECONDS"]), app)
     renders.queue_of(app).create_consumer(workers=max(1, threads), worker_type="thread",
                                           periodic=False, shutdown_timeout=10).run()
 

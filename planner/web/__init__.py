@@ -67,6 +67,8 @@ def _defaults(app: Flask) -> dict[str, Any]:
         # A consumer records that it is alive this often; /healthz calls one silent for three
         # times as long "down" (and `planner serve` restarts its own when it exits).
         "QUEUE_BEAT_SECONDS": 5,
+        # The queue's consumers run the retention clean-up this often (planner.web.retention).
+        "RETENTION_SECONDS": 3600,
         # A render's claim is kept alive this often; a claim this old is taken over.
         "RENDER_HEARTBEAT_SECONDS": 2,
         "RENDER_STALE_SECONDS": 15,

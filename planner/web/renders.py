@@ -586,7 +586,7 @@ def start_embedded(app: Flask) -> bool:
                                 worker_type="thread", periodic=False,
                                 check_worker_health=False, shutdown_timeout=10)
     consumer.start()
-    beating = keep_beating(queue_of(app), float(app.config["QUEUE_BEAT_SECONDS"]))
+    beating = keep_beating(queue_of(app), float(app.config["QUEUE_BEAT_SECONDS"]), app)
     _embedded.update(consumer=consumer, lock=handle, beating=beating)
     log.info("plan render queue consumer started in process %s", os.getpid())
     return True
@@ -634,14 +634,25 @@ def beat(huey: Huey) -> None:
         {"at": time.time(), "host": socket.gethostname(), "pid": os.getpid()}).encode())
 
 
-def keep_beating(huey: Huey, every: float) -> threading.Event:
+def keep_beating(huey: Huey, every: float, app: Flask | None = None) -> threading.Event:
     """Beat now and then every `every` seconds in a daemon thread, until the event is set.
-    A queue that cannot be reached is logged once per outage, not at every beat."""
+    A queue that cannot be reached is logged once per outage, not at every beat. With the
+    app, the retention clean-up (planner.web.retention) runs too, every RETENTION_SECONDS."""
     stop = threading.Event()
+    cleaned: list[float] = []  # when the clean-up last ran (none yet: at once)
 
     def run() -> None:
         failing = False
         while True:
+            if app is not None and (not cleaned or time.monotonic() - cleaned[-1] >= float(
+                    app.config["RETENTION_SECONDS"])):
+                cleaned[:] = [time.monotonic()]
+                try:
+                    with app.app_context():
+                        from planner.web import retention
+                        retention.clean()
+                except Exception:  # never stops the beat; tried again next time
+                    log.exception("the retention clean-up failed")
             try:
                 beat(huey)
                 if failing:
