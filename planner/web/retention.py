@@ -6,7 +6,7 @@
   a day per community, the day's last (highest number).
 
 `clean` runs in the render queue's consumers (`planner worker`, or the one `planner serve`
-starts), every RETENTION_SECONDS (an hour), beside their beat; and by `planner clean-up`.
+starts), at start and then every RETENTION_SECONDS (an hour), beside their beat.
 """
 
 from __future__ import annotations
