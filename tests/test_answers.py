@@ -189,3 +189,41 @@ def test_profile_answers_come_from_the_questions_not_from_fixed_ids(kb: Knowledg
     opened = answers.existing_program_answers(kb)
     running = kb.profile_question("running_pathways")
     assert running is not None and answers.is_asked(running, opened)
+
+
+# ------------------------------------------------------------- numbers out of range
+
+
+def _huge_budget(kb: Knowledge, tmp_path: Path, digits: int) -> Path:
+    data = answers.to_file(kb, MINIMAL)
+    text = json.dumps(data)[:-2] + f', "local-budget": {"9" * digits}}}}}'
+    path = tmp_path / f"huge-{digits}.json"
+    path.write_text(text, encoding="utf-8")
+    assert json.loads(text) if digits < 4000 else True  # the file is JSON
+    return path
+
+
+def test_a_number_of_400_digits_is_out_of_range_not_a_crash(kb: Knowledge) -> None:
+    problems = _problems(kb, {**MINIMAL, "local-budget": int("9" * 400)}, complete=False)
+    assert problems == ("'local-budget' must be at most 100,000,000",)
+    assert _problems(kb, {**MINIMAL, "local-budget": -int("9" * 400)}, complete=False) == (
+        "'local-budget' must be at least 0",)
+    assert _problems(kb, {**MINIMAL, "local-budget": float("inf")}, complete=False) == (
+        "'local-budget' takes a number",)
+
+
+@pytest.mark.parametrize("command", ["score", "plan"])
+@pytest.mark.parametrize("digits", [400, 5000])
+def test_cli_refuses_a_huge_number_in_one_line_with_exit_code_2(
+        kb: Knowledge, tmp_path: Path, command: str, digits: int) -> None:
+    path = _huge_budget(kb, tmp_path, digits)
+    args = [command, str(path)] + (["-o", str(tmp_path / "plan.html"), "--html"]
+                                   if command == "plan" else [])
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert "local-budget" in lines[0] or "digits" in lines[0], lines[0]
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "plan.html").exists()

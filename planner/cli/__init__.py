@@ -94,11 +94,12 @@ def _emit(data: Any) -> None:
 
 def _read_profile(kb: Any, path: Path) -> Any:
     """Read an answers file once into the community's profile."""
+    from planner.cli import numbers
     from planner.engine.answers import AnswersError, read_file
     from planner.engine.profile import read_profile
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = numbers.load_json(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{path}: cannot read the file ({exc})") from exc
     except json.JSONDecodeError as exc:
@@ -106,6 +107,7 @@ def _read_profile(kb: Any, path: Path) -> Any:
     try:
         answers = read_file(kb, data).answers
     except AnswersError as exc:
+        numbers.check(path, exc)
         raise click.ClickException(
             f"{path}: the answers do not fit the questions:\n  " + "\n  ".join(exc.problems)
         ) from exc
@@ -400,6 +402,7 @@ def worker_command(threads: int, nice: int, parent: int | None) -> None:
         os.nice(nice)
     if parent is not None:
         renders.stop_with_parent(parent)
+    renders.keep_beating(renders.queue_of(app), float(app.config["QUEUE_BEAT_SECONDS"]), app)
     renders.queue_of(app).create_consumer(workers=max(1, threads), worker_type="thread",
                                           periodic=False, shutdown_timeout=10).run()
 

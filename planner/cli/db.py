@@ -16,14 +16,14 @@ def _database_url(url: str | None) -> str:
         return os.environ["DATABASE_URL"]
     from flask import Flask
 
-    from planner.web import _defaults
+    from planner.web import _defaults, private_folder
 
     probe = Flask("planner.web", instance_relative_config=True,
                   instance_path=os.environ.get("PLANNER_INSTANCE_PATH"))
     probe.config.from_mapping(_defaults(probe))
     probe.config.from_pyfile("config.py", silent=True)
     probe.config.from_prefixed_env("PLANNER")
-    Path(probe.instance_path).mkdir(parents=True, exist_ok=True)
+    private_folder(Path(probe.instance_path))
     return str(probe.config["DATABASE_URL"])
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from planner.cli import numbers
 from planner.engine import plan as planning
 from planner.engine.answers import AnswersError, read_file
 from planner.engine.profile import CommunityProfile, read_profile
@@ -47,11 +48,12 @@ def plan_command(answers_file: Path, output: Path, as_html: bool, start: dt.date
     except loader.KnowledgeError as exc:
         raise click.ClickException(str(exc)) from exc
     try:
-        data = json.loads(answers_file.read_text(encoding="utf-8"))
+        data = numbers.load_json(answers_file)
         profile = read_profile(kb, read_file(kb, data).answers)
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{answers_file}: not JSON ({exc})") from exc
     except AnswersError as exc:
+        numbers.check(answers_file, exc)
         raise click.ClickException(
             f"{answers_file}:\n" + "\n".join(f"  {p}" for p in exc.problems)
         ) from exc

@@ -55,6 +55,16 @@ def asked_questions(kb: Knowledge, answers: Answers) -> list[Question]:
     return [q for q in kb.questions.values() if is_asked(q, answers)]
 
 
+def _bound(limit: float) -> str:
+    """A question's limit as people write it: 100,000,000 (not 1e+08), 0.5."""
+    return f"{int(limit):,}" if float(limit).is_integer() else f"{limit:,}"
+
+
+def out_of_range(problem: str) -> bool:
+    """True for a problem that says a number is not within its question's limits."""
+    return " must be at least " in problem or " must be at most " in problem
+
+
 def _check_value(question: Question, value: Any) -> tuple[Value | None, str | None]:
     """Coerce one raw value for a question; return (value, problem)."""
     qid = question.id
@@ -82,14 +92,14 @@ def _check_value(question: Question, value: Any) -> tuple[Value | None, str | No
         order = [o.id for o in question.options]
         return tuple(sorted(value, key=order.index)), None
     if question.type == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-            value
-        ):
+        # An int is compared as it is (any size; float() of one past 1e308 overflows).
+        if isinstance(value, bool) or not isinstance(value, int | float) or (
+                isinstance(value, float) and not math.isfinite(value)):
             return None, f"'{qid}' takes a number"
         if question.minimum is not None and value < question.minimum:
-            return None, f"'{qid}' must be at least {question.minimum:g}"
+            return None, f"'{qid}' must be at least {_bound(question.minimum)}"
         if question.maximum is not None and value > question.maximum:
-            return None, f"'{qid}' must be at most {question.maximum:g}"
+            return None, f"'{qid}' must be at most {_bound(question.maximum)}"
         return value, None
     if not isinstance(value, str):
         return None, f"'{qid}' takes text"

@@ -6,6 +6,7 @@ no scoring or planning logic of its own.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from datetime import timedelta
@@ -63,6 +64,11 @@ def _defaults(app: Flask) -> dict[str, Any]:
         # Run the queue's consumer inside the web server (false when `planner worker`s do).
         "QUEUE_IN_SERVER": True,
         "QUEUE_WORKERS": 1,
+        # A consumer records that it is alive this often; /healthz calls one silent for three
+        # times as long "down" (and `planner serve` restarts its own when it exits).
+        "QUEUE_BEAT_SECONDS": 5,
+        # The queue's consumers run the retention clean-up this often (planner.web.retention).
+        "RETENTION_SECONDS": 3600,
         # A render's claim is kept alive this often; a claim this old is taken over.
         "RENDER_HEARTBEAT_SECONDS": 2,
         "RENDER_STALE_SECONDS": 15,
@@ -70,6 +76,22 @@ def _defaults(app: Flask) -> dict[str, Any]:
         # A claim whose heartbeat stopped this long ago is deleted (renders.cleanup).
         "RENDER_CLAIM_MAX_SECONDS": 600,
     }
+
+
+def private_folder(folder: Path) -> None:
+    """Make the instance folder (and any folder in it) 0700 and every file in it 0600,
+    creating it if need be: it holds the secret key, the SQLite databases and the render
+    queue. Files the app makes later are created 0600 (the databases' -wal and -shm files
+    take their database's mode)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_symlink():
+            continue
+        try:
+            path.chmod(0o700 if path.is_dir() else 0o600)
+        except OSError as exc:  # another user's file: left as it is, and said once
+            logging.getLogger("planner").warning("could not make %s private: %s",
+                                                 path.name, exc.strerror)
 
 
 def _instance_secret(folder: Path) -> str:
@@ -111,7 +133,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["SESSION_COOKIE_SECURE"] is None:  # not set: Secure in production only
         app.config["SESSION_COOKIE_SECURE"] = app.config["ENV"] == "production"
     app.permanent_session_lifetime = timedelta(hours=float(app.config["SESSION_IDLE_HOURS"]))
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    private_folder(Path(app.instance_path))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 

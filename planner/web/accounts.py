@@ -27,6 +27,7 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import (
     DateTime,
     ForeignKey,
@@ -87,6 +88,9 @@ class UserSession(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
     seen_at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
+    # A private link just made in this browser ("kind:id:token"), until its page shows it
+    # once (hold_link, take_link); never in the cookie, which is signed but not encrypted.
+    fresh_link: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class AccountError(ValueError):
@@ -98,7 +102,8 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-# A session's last use is written at most this often (a write per page would be wasteful).
+# A session's last use is written at most this often (a write per page would be wasteful);
+# more often for an idle limit under 50 minutes (_touch_every).
 TOUCH_SECONDS = 300
 
 
@@ -137,8 +142,22 @@ def _idle_limit() -> timedelta:
     return timedelta(hours=float(current_app.config["SESSION_IDLE_HOURS"]))
 
 
-# zxcvbn's 0-4 estimate: 3 is "safely unguessable: moderate protection from offline attack".
-MIN_STRENGTH = 3
+def _touch_every() -> timedelta:
+    """How often a session's last use is written: every TOUCH_SECONDS, or a tenth of the
+    idle limit if that is shorter, so a session ends no sooner than 90% of the limit after
+    its last request, whatever the limit."""
+    return min(timedelta(seconds=TOUCH_SECONDS), _idle_limit() / 10)
+
+
+# zxcvbn's 0-4 estimate: 4 is "very unguessable: strong protection from offline attack"
+# (10^10 guesses or more). 3 (10^8) let through a name with a digit run
+# ("bob12345678901") and a season, a year and symbols ("Summer2026!!!"): issue 27.
+MIN_STRENGTH = 4
+# The site's own words, given to zxcvbn with the account's email and name: a password made
+# of them is as guessable as one made of the account's name.
+SITE_WORDS = ("deflection", "pathway", "pathways", "planner", "consultant", "community",
+              "respondent", "naloxone", "overdose", "recovery", "referral", "diversion",
+              "treatment", "police", "first", "responder", "tta", "cossup", "uswds")
 # zxcvbn's work grows with length; a password this long is strong whatever its tail.
 STRENGTH_PREFIX = 100
 
@@ -157,7 +176,7 @@ def _check_password(password: str, email: str = "", name: str = "") -> None:
     if any(lowered == w.lower() or (len(w) >= 6 and w.lower() in lowered and
                                     len(lowered) - len(w) < MIN_PASSWORD) for w in context):
         raise AccountError("the password must not be (or mostly be) your email address or name")
-    result = zxcvbn(password[:STRENGTH_PREFIX], user_inputs=context)
+    result = zxcvbn(password[:STRENGTH_PREFIX], user_inputs=[*context, *SITE_WORDS])
     if result["score"] < MIN_STRENGTH:
         feedback = result.get("feedback") or {}
         hint = " ".join(x for x in [feedback.get("warning") or "",
@@ -218,7 +237,7 @@ def current_user() -> User | None:
             now = db._now()
             if live is not None and live.user_id == uid and now - live.seen_at <= _idle_limit():
                 user = db.session().get(User, uid)
-                if user is not None and (now - live.seen_at).total_seconds() > TOUCH_SECONDS:
+                if user is not None and now - live.seen_at > _touch_every():
                     _touch(live.id, now)
         g.current_user = user
     found_user: User | None = g.current_user
@@ -231,6 +250,47 @@ def _touch(session_id: int, now: datetime) -> None:
     with db.engine().begin() as connection:
         connection.execute(update(UserSession).where(UserSession.id == session_id)
                            .values(seen_at=now))
+
+
+def _session_id() -> int | None:
+    """The id of this browser's server-side session row, if it is signed in."""
+    key = session.get("sid")
+    if current_user() is None or not isinstance(key, str):
+        return None
+    found: int | None = db.session().scalar(select(UserSession.id).where(
+        UserSession.key_hash == db.hash_token(key)))
+    return found
+
+
+def hold_link(kind: str, interview_id: int, token: str) -> None:
+    """Keep a private link just made for this browser's next page (take_link), on its
+    session's row: the token is never put in the cookie. Written on a connection of its
+    own (the request's unfinished work is not committed)."""
+    session_id = _session_id()
+    if session_id is not None:
+        with db.engine().begin() as connection:
+            connection.execute(update(UserSession).where(UserSession.id == session_id)
+                               .values(fresh_link=f"{kind}:{interview_id}:{token}"))
+
+
+def take_link(kind: str, interview_ids: set[int]) -> tuple[int, str] | None:
+    """The link hold_link kept, once, if it is of this kind and for one of these
+    communities; whatever was held is forgotten either way (as a shown page forgets it)."""
+    session_id = _session_id()
+    if session_id is None:
+        return None
+    with db.engine().begin() as connection:
+        held = connection.execute(select(UserSession.fresh_link)
+                                  .where(UserSession.id == session_id)).scalar()
+        if held is None:
+            return None
+        connection.execute(update(UserSession).where(UserSession.id == session_id)
+                           .values(fresh_link=None))
+    held_kind, _, rest = str(held).partition(":")
+    number, _, token = rest.partition(":")
+    if held_kind != kind or not number.isdigit() or int(number) not in interview_ids:
+        return None
+    return int(number), token
 
 
 def require_user() -> User:
@@ -283,6 +343,38 @@ def safe_next(target: str | None) -> str:
     return seen
 
 
+DEVICE_COOKIE = "planner_device"
+DEVICE_DAYS = 365
+
+
+def _devices() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="planner.device")
+
+
+def _known_device(account: str) -> str | None:
+    """The id of this browser's device cookie if it signed in to `account` before (the
+    cookie is signed with the app's key: a forged one, or one for another account, is
+    none)."""
+    raw = request.cookies.get(DEVICE_COOKIE, "")
+    try:
+        value = _devices().loads(raw) if raw else None
+    except BadSignature:
+        return None
+    if isinstance(value, dict) and value.get("a") == account and \
+            isinstance(value.get("d"), str):
+        return str(value["d"])
+    return None
+
+
+def _remember_device(response: Response, account: str, device: str | None) -> None:
+    """Give a browser that signed in a device cookie for the account (OWASP's device
+    cookies): a year, HttpOnly, SameSite=Lax, Secure like the session cookie."""
+    value = _devices().dumps({"a": account, "d": device or secrets.token_urlsafe(16)})
+    response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_DAYS * 86400, httponly=True,
+                        samesite="Lax", secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
+                        path="/sign-in")
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> Response | tuple[str, int]:
     """Show the sign-in form, or check it and start the session."""
@@ -293,17 +385,24 @@ def sign_in() -> Response | tuple[str, int]:
         if form.validate():
             account = normalise_email(form.email.data or "")
             throttle = security.sign_in_throttle()
+            # A browser that signed in to this account before (its device cookie) has a
+            # count of its own; every other browser shares the account's count, so a
+            # stranger's guesses cannot lock the owner out of a browser they used before.
+            device = _known_device(account)
+            counted = f"{account[:200]}\0device:{device}" if device else account
             # The attempt is counted before the password is checked, so a burst of parallel
             # guesses cannot get past the limit; a refused attempt learns nothing.
-            wait = throttle.attempt(account)
+            wait = throttle.attempt(counted)
             if wait:
                 security.refuse_sign_in(wait)
             user = authenticate(account[:254], form.password.data or "")
             if user is not None:
-                throttle.succeeded(account)
+                throttle.succeeded(counted)
                 target = safe_next(request.args.get("next"))
                 start_session(user)
-                return redirect(target, code=303)
+                response = redirect(target, code=303)
+                _remember_device(response, account, device)
+                return response
             problem = WRONG
         else:
             problem = " ".join(e for errs in form.errors.values() for e in errs)

@@ -303,8 +303,11 @@ def _parse(text: str) -> dict[str, core.Value]:
     except RecursionError:
         abort(400, description="This file is too deeply nested to be an answers file. "
                                "Nothing was imported.")
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         abort(400, description=f"This file is not valid JSON ({exc}). Nothing was imported.")
+    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        abort(400, description="A number in this file is too long to read (more than 4,300 "
+                               "digits). Nothing was imported.")
     if not all(security.savable(t) for t in _texts(data)):
         abort(400, description="This file is not valid text: it contains a NUL character or "
                                "half of a surrogate pair (such as \\ud83d), which cannot be "

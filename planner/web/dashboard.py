@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import load_only
 from werkzeug.wrappers import Response
@@ -92,7 +92,7 @@ def create() -> Response | tuple[str, int]:
     row, token = _new_interview(user, name, answers, route)
     workspace.record(row, user.display, "created", f"Community \u201c{name}\u201d created.")
     db.session().commit()
-    session["new_link"] = [row.id, token]
+    accounts.hold_link("community", row.id, token)
     return redirect(url_for(".manage", token=f"w{row.id}"), code=303)
 
 
@@ -101,8 +101,8 @@ def manage(token: str) -> str:
     """The community's page for its consultant: link, tools, and the last changes."""
     interview = workspace.load_owned(token)
     kb = state.knowledge()
-    fresh = session.pop("new_link", None)
-    link = fresh[1] if isinstance(fresh, list) and fresh[:1] == [interview.row.id] else None
+    fresh = accounts.take_link("community", {interview.row.id})
+    link = fresh[1] if fresh else None
     respondents = db.session().scalar(
         select(func.count()).select_from(db.Interview)
         .where(db.Interview.parent_id == interview.row.id))
@@ -128,10 +128,11 @@ def duplicate(token: str) -> Response:
     answers.update(core.name_answer(state.knowledge(), name))
     row, new = _new_interview(user, name, answers, interview.row.route)
     row.done_json = interview.row.done_json
-    workspace.record(row, user.display, "created", f"Duplicated from community {token}.")
+    workspace.record(row, user.display, "created",  # by its key, never its private link
+                     f"Duplicated from community w{interview.row.id}.")
     workspace.record(interview.row, user.display, "duplicated", f"Copied to w{row.id}.")
     db.session().commit()
-    session["new_link"] = [row.id, new]
+    accounts.hold_link("community", row.id, new)
     return redirect(url_for(".manage", token=f"w{row.id}"), code=303)
 
 
@@ -164,7 +165,7 @@ def link(token: str) -> Response:
                      else "A new private link was issued; the old one no longer works.")
     db.session().commit()
     if action == "reissue":
-        session["new_link"] = [interview.row.id, fresh]
+        accounts.hold_link("community", interview.row.id, fresh)
     return redirect(url_for(".manage", token=token), code=303)
 
 

@@ -207,6 +207,12 @@ def _private_sqlite_file(url: str) -> None:
     if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" or \
             name.startswith("file:"):
         return
+    private_file(name)
+
+
+def private_file(name: str | os.PathLike[str]) -> None:
+    """Create a file readable by its owner only (0600) if it does not exist yet (an
+    existing file is left as it is)."""
     try:
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except (FileExistsError, FileNotFoundError):

@@ -1,4 +1,5 @@
-"""GET /healthz: 200 with JSON when the app and its database answer, else 503."""
+"""GET /healthz: 200 with JSON when the app and its database answer, else 503. It also
+reports the render queue (consumer alive, jobs waiting, the oldest one's wait)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from planner.web import db
+from planner.web import db, renders
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -31,6 +32,11 @@ def healthz() -> tuple[Response, int]:
         body.update(status="error", database="unavailable")
         status = 503
     body["knowledge"] = current_app.extensions["planner.kb"].questions_version
+    # The render queue: reported, and "degraded" when no consumer is alive or the queue
+    # cannot be reached (pages still work; a PDF is then rendered on the click).
+    body["queue"] = queue = renders.queue_health(current_app._get_current_object())  # type: ignore[attr-defined]
+    if status == 200 and (queue.get("consumer") in {"down", "unknown"}):
+        body["status"] = "degraded"
     body["ms"] = round((time.perf_counter() - started) * 1000, 1)
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"

@@ -134,16 +134,20 @@ def code_tag(templates_dir: str) -> str:
     return sha.hexdigest()[:16]
 
 
-def source_for(row: db.Interview, start: dt.date | None = None) -> str:
+def source_for(row: db.Interview, start: dt.date | None = None, *, consultant: bool) -> str:
     """A digest of everything a community's plan HTML is made from: the stored answers and
     how far they are, the consultant's notes and overrides, the knowledge base, the code and
     templates, the day and the action plan's start date. The same source makes the same
     HTML (so the same PDF); any saved change, a new day or a new release makes a new one.
-    Cheap: two small reads, no plan build."""
+    Cheap: two small reads, no plan build.
+
+    The plan the community's `consultant` downloads carries the notes and the overrides'
+    reasons; the one anyone else downloads does not, and its source leaves them out (with
+    no notes and no overrides the two are the same plan and the same source)."""
     notes = sorted([n.section, n.text, n.actor, n.updated_at.isoformat()]
-                   for n in workspace.notes(row).values())
-    overrides = [[o.id, o.kind, o.target, o.weight, o.reason, o.actor, o.active,
-                  o.created_at.isoformat()] for o in workspace.overrides(row)]
+                   for n in workspace.notes(row).values()) if consultant else []
+    overrides = [[o.id, o.kind, o.target, o.weight, o.reason if consultant else "", o.actor,
+                  o.active, o.created_at.isoformat()] for o in workspace.overrides(row)]
     parts = {
         "code": code_tag(str(current_app.config["TEMPLATES_DIR"])),
         "knowledge": current_app.extensions.get("planner.kb_tag", ""),
@@ -174,14 +178,16 @@ def complete_answers(row: db.Interview) -> dict[str, core.Value] | None:
 
 
 def plan_html(row: db.Interview, answers: dict[str, core.Value],
-              start: dt.date | None = None) -> tuple[str, str]:
-    """The plan's HTML as the PDF renders it, and the community's name."""
+              start: dt.date | None = None, *, consultant: bool) -> tuple[str, str]:
+    """The plan's HTML as the PDF renders it, and the community's name: with the notes and
+    the overrides' reasons for the community's `consultant`, without them for anyone else."""
     report = importlib.import_module("planner.documents.report")
     base = state.knowledge()
     profile = read_profile(base, answers)
-    kb, built = workspace.build(base, row, profile)
+    kb, built = workspace.build(base, row, profile, consultant=consultant)
     html: str = report.render_plan_html(
-        kb, built, profile, for_pdf=True, notes=workspace.plan_notes(base, row),
+        kb, built, profile, for_pdf=True,
+        notes=workspace.plan_notes(base, row, consultant=consultant),
         templates_dir=current_app.config["TEMPLATES_DIR"], start=start)
     return html, built.community
 
@@ -420,16 +426,30 @@ def render_job(interview_id: int, start: str | None = None,
     if answers is None:
         return None
     begin = dt.date.fromisoformat(start) if start else None
-    source = source_for(row, begin)
-    html, _ = plan_html(row, answers, begin)
+    # The consultant's plan (with notes and reasons) and, when it differs, the plan the
+    # private link downloads (without them); the consultant's key is returned.
+    keys = []
+    sources: set[str] = set()
+    for consultant in (True, False):
+        source = source_for(row, begin, consultant=consultant)
+        if source in sources:
+            continue
+        sources.add(source)
+        keys.append(_render_one(row, answers, start, begin, source, consultant))
+    return keys[0]
+
+
+def _render_one(row: db.Interview, answers: dict[str, core.Value], start: str | None,
+                begin: dt.date | None, source: str, consultant: bool) -> str:
+    html, _ = plan_html(row, answers, begin, consultant=consultant)
     key = key_for(html)
     found = stored(key)
     if found is not None and found.status == DONE and found.source == source:
         return key
     # Queued before the claim: once the claim could have gone stale, a render lost with its
     # process (this one) is finished by whichever consumer runs this check.
-    check_later(interview_id, start, key)
-    outcome, _body = claim(key, interview_id, basis(row), source)
+    check_later(row.id, start, key)
+    outcome, _body = claim(key, row.id, basis(row), source)
     if outcome == "mine":
         _render_claimed(key, html)
     return key
@@ -453,7 +473,7 @@ def enqueue(interview_id: int, start: str | None = None) -> None:
     if current_app.config["RENDER_QUEUE"] == "off":
         return
     try:
-        current_app.extensions["planner.render_task"](interview_id, start)
+        current_app.extensions["planner.render_task"](interview_id, start, queued=time.time())
     except Exception:
         log.exception("could not queue a plan render")
 
@@ -478,6 +498,7 @@ def _make_queue(app: Flask) -> Huey:
                                immediate=immediate)
     else:
         filename = str(Path(app.instance_path) / "queue.sqlite3")
+        db.private_file(filename)  # 0600; SQLite gives its -wal and -shm files that mode
         huey = SqliteHuey("planner-renders", filename=filename, results=False,
                           immediate=immediate)
     return huey
@@ -488,7 +509,8 @@ def init_app(app: Flask) -> None:
     huey = _make_queue(app)
 
     def render_plan(interview_id: int, start: str | None = None,
-                    check: str | None = None) -> str | None:
+                    check: str | None = None, queued: float | None = None) -> str | None:
+        # `queued`: when it was queued (time.time()), for /healthz's oldest waiting job.
         with app.app_context():
             return render_job(interview_id, start, check)
 
@@ -553,6 +575,7 @@ def start_embedded(app: Flask) -> bool:
     if _embedded:
         return False
     path = Path(app.instance_path) / "queue.lock"
+    db.private_file(path)
     handle = path.open("a")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -563,12 +586,16 @@ def start_embedded(app: Flask) -> bool:
                                 worker_type="thread", periodic=False,
                                 check_worker_health=False, shutdown_timeout=10)
     consumer.start()
-    _embedded.update(consumer=consumer, lock=handle)
+    beating = keep_beating(queue_of(app), float(app.config["QUEUE_BEAT_SECONDS"]), app)
+    _embedded.update(consumer=consumer, lock=handle, beating=beating)
     log.info("plan render queue consumer started in process %s", os.getpid())
     return True
 
 
 def stop_embedded() -> None:
+    beating = _embedded.pop("beating", None)
+    if beating is not None:
+        beating.set()
     consumer = _embedded.pop("consumer", None)
     if consumer is not None:
         consumer.stop(graceful=True)
@@ -592,3 +619,83 @@ def stop_with_parent(parent: int) -> None:
 def queue_of(app: Flask) -> Huey:
     huey: Huey = app.extensions["planner.queue"]
     return huey
+
+
+# ------------------------------------------------------------------------ health
+
+# Where a running consumer records that it is alive (in the queue's own storage: the SQLite
+# file, or Redis, so every web server sees the consumers of every host).
+BEAT_KEY = "planner.consumer.beat"
+
+
+def beat(huey: Huey) -> None:
+    """Record that a consumer of this queue is alive now."""
+    huey.storage.put_data(BEAT_KEY, json.dumps(
+        {"at": time.time(), "host": socket.gethostname(), "pid": os.getpid()}).encode())
+
+
+def keep_beating(huey: Huey, every: float, app: Flask | None = None) -> threading.Event:
+    """Beat now and then every `every` seconds in a daemon thread, until the event is set.
+    A queue that cannot be reached is logged once per outage, not at every beat. With the
+    app, the retention clean-up (planner.web.retention) runs too, every RETENTION_SECONDS."""
+    stop = threading.Event()
+    cleaned: list[float] = []  # when the clean-up last ran (none yet: at once)
+
+    def run() -> None:
+        failing = False
+        while True:
+            if app is not None and (not cleaned or time.monotonic() - cleaned[-1] >= float(
+                    app.config["RETENTION_SECONDS"])):
+                cleaned[:] = [time.monotonic()]
+                try:
+                    with app.app_context():
+                        from planner.web import retention
+                        retention.clean()
+                except Exception:  # never stops the beat; tried again next time
+                    log.exception("the retention clean-up failed")
+            try:
+                beat(huey)
+                if failing:
+                    log.warning("render queue reachable again")
+                failing = False
+            except Exception as exc:  # the queue is down: say so once
+                if not failing:
+                    log.warning("render queue unreachable: %s", type(exc).__name__)
+                failing = True
+            if stop.wait(every):
+                return
+
+    threading.Thread(target=run, name="queue-beat", daemon=True).start()
+    return stop
+
+
+def queue_health(app: Flask) -> dict[str, Any]:
+    """What /healthz says about the render queue: whether a consumer beat recently
+    ("alive"), how long ago, how many jobs wait, and how long the oldest has waited."""
+    mode = str(app.config["RENDER_QUEUE"])
+    if mode != "background":
+        return {"mode": mode}
+    huey = queue_of(app)
+    now = time.time()
+    found: dict[str, Any] = {"mode": mode}
+    try:
+        raw = huey.storage.peek_data(BEAT_KEY)
+        waiting = huey.pending_count()
+        oldest = [t.kwargs.get("queued") for t in huey.pending(limit=50)]
+    except Exception as exc:  # an unreachable queue is reported, never a failed check
+        log.warning("health check: render queue unavailable: %s", type(exc).__name__)
+        found.update(consumer="unknown", queue="unavailable")
+        return found
+    seen = None
+    if isinstance(raw, bytes | str):
+        try:
+            seen = float(json.loads(raw)["at"])
+        except (ValueError, KeyError, TypeError):
+            seen = None
+    limit = float(app.config["QUEUE_BEAT_SECONDS"]) * 3
+    found["consumer"] = "alive" if seen is not None and now - seen <= limit else "down"
+    found["consumer_seen_seconds_ago"] = round(now - seen, 1) if seen is not None else None
+    found["waiting"] = int(waiting)
+    times = [float(t) for t in oldest if isinstance(t, int | float)]
+    found["oldest_waiting_seconds"] = round(max(0.0, now - min(times)), 1) if times else None
+    return found

@@ -11,13 +11,13 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from planner.engine import answers as core
 from planner.knowledge.model import Knowledge, Question
-from planner.web import db, state, workspace
+from planner.web import accounts, db, state, workspace
 
 bp = Blueprint("respondents", __name__, url_prefix="/c/<token>")
 
@@ -71,10 +71,8 @@ def _view(token: str, interview: state.Interview, status: int = 200,
     kb = state.knowledge()
     rows = _respondents(interview.row)
     people = [(r, state.restore(kb, r.raw_answers, r.questions_version)) for r in rows]
-    fresh = session.pop("respondent_link", None)
-    link = None
-    if isinstance(fresh, list) and len(fresh) == 2 and any(r.id == fresh[0] for r in rows):
-        link = {"id": fresh[0], "token": fresh[1]}
+    fresh = accounts.take_link("respondent", {r.id for r in rows})
+    link = {"id": fresh[0], "token": fresh[1]} if fresh else None
     return render_template(
         "web/respondents.html", token=token, roles=ROLES, new_link=link, error=error,
         estimate=state.estimate(kb, interview.row.route),
@@ -92,6 +90,32 @@ def _view(token: str, interview: state.Interview, status: int = 200,
 def index(token: str) -> tuple[str, int]:
     """The respondents, their progress and where their answers differ."""
     return _view(token, workspace.load_owned(token))
+
+
+@bp.post("/respondents/<int:respondent_id>/link")
+def respondent_link(token: str, respondent_id: int) -> Response:
+    """Revoke one respondent's link (action=revoke) or issue them a new one
+    (action=reissue); the other links, the community's own included, are left as they are."""
+    interview = workspace.load_owned(token)
+    action = request.form.get("action")
+    if action not in {"revoke", "reissue"}:
+        abort(400, description="Choose to revoke the link or to issue a new one.")
+    row = db.session().get(db.Interview, respondent_id) if 0 < respondent_id <= db.ID_MAX \
+        else None
+    if row is None or row.parent_id != interview.row.id:
+        abort(404, description="There is no such respondent in this community.")
+    fresh = workspace.new_token()
+    # Either way the old link stops working: its hash is replaced.
+    row.token_hash = db.hash_token(fresh)
+    row.link_active = action == "reissue"
+    who = f"{row.name or role_label(row.respondent_role)} ({role_label(row.respondent_role)})"
+    workspace.record(interview.row, workspace.actor(interview), f"respondent-link-{action}",
+                     f"Link of {who} revoked." if action == "revoke"
+                     else f"A new link was issued to {who}; the old one no longer works.")
+    db.session().commit()
+    if action == "reissue":
+        accounts.hold_link("respondent", row.id, fresh)
+    return redirect(url_for(".index", token=token), code=303)
 
 
 @bp.post("/respondents")
@@ -135,7 +159,7 @@ def invite(token: str) -> Response:
         return row
 
     row = db.retrying(add)
-    session["respondent_link"] = [row.id, fresh]
+    accounts.hold_link("respondent", row.id, fresh)
     return redirect(url_for(".index", token=token), code=303)
 
 

@@ -93,7 +93,7 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
           what_if: dict[str, Any] | None = None, status: int = 200) -> tuple[str, int]:
     base = state.knowledge()
     who = read_profile(base, answers)
-    kb, built = workspace.build(base, interview.row, who)
+    kb, built = workspace.build(base, interview.row, who, consultant=interview.by_owner)
     questions = changeable(who)
     panel = _what_if_view(kb, questions, forms.formdata_for(answers, questions))
     if what_if is not None:
@@ -138,7 +138,8 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
         check_first_words=report_words.check_first_words(kb, built),
         plan_available=_plan_available(),
         label=lambda qid, value: state.answer_label(kb.questions[qid], value),
-        consultant_notes=workspace.plan_notes(base, interview.row),
+        consultant_notes=workspace.plan_notes(base, interview.row,
+                                              consultant=interview.by_owner),
         by_owner=interview.by_owner,
     ), status
 
@@ -231,8 +232,10 @@ def _built(token: str) -> tuple[Knowledge, plan.Plan, CommunityProfile, list[Any
         abort(404, description="The plan is ready once every required question is answered. "
                                "Go back to your answers to finish them.")
     profile = read_profile(state.knowledge(), answers)
-    kb, built = workspace.build(state.knowledge(), interview.row, profile)
-    return kb, built, profile, workspace.plan_notes(state.knowledge(), interview.row)
+    mine = interview.by_owner  # notes and reasons for the signed-in consultant only
+    kb, built = workspace.build(state.knowledge(), interview.row, profile, consultant=mine)
+    return kb, built, profile, workspace.plan_notes(state.knowledge(), interview.row,
+                                                    consultant=mine)
 
 
 @bp.get("/plan")
@@ -276,10 +279,11 @@ def plan_pdf(token: str) -> Response:
     start = _start_date() if request.args.get("start") else None
     # A stored render is found by what the plan is made from, without building the plan
     # (about 0.2 s); only when there is none is the HTML built, to render it or find it.
-    source = renders.source_for(interview.row, start)
+    mine = interview.by_owner  # notes and reasons for the signed-in consultant only
+    source = renders.source_for(interview.row, start, consultant=mine)
     body = renders.stored_pdf(interview.row, source)
     if body is None:
-        html, _ = renders.plan_html(interview.row, answers, start)
+        html, _ = renders.plan_html(interview.row, answers, start, consultant=mine)
         body = renders.pdf_for(interview.row, html, source)
     return downloads.attachment(Response(body, mimetype="application/pdf"),
                                 f"{downloads.slug(renders.community_name(answers))}-plan.pdf")
@@ -343,6 +347,6 @@ def actions_csv(token: str) -> Response:
     from planner.documents import sheet_export
 
     built, rows = _action_rows(token)
-    return _download(sheet_export.csv_bytes(rows, built.community),
-                     f"{sheet_export.CSV_MIME}; charset=utf-8",
+    # Flask adds "; charset=utf-8" to a text/* mimetype (once).
+    return _download(sheet_export.csv_bytes(rows, built.community), sheet_export.CSV_MIME,
                      f"{downloads.slug(built.community)}-actions.csv")

@@ -7,11 +7,14 @@ so the two starts run the same server.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from typing import Any
 
 from flask import Flask
@@ -72,13 +75,22 @@ def settings() -> dict[str, Any]:
 
 
 _consumer: list[subprocess.Popen[bytes]] = []
+_stopping = threading.Event()
+_restart = threading.Lock()  # a restart and the server's exit never cross
+# A consumer that exits is started again after this many seconds, doubled at each exit in
+# a row (up to RESTART_MAX); one that ran RESTART_RESET seconds starts the count afresh.
+RESTART_FIRST = 1.0
+RESTART_MAX = 30.0
+RESTART_RESET = 60.0
+log = logging.getLogger("planner.server")
 
 
 def when_ready(server: Any) -> None:
     """Start the render queue's consumer (`planner worker`) beside the web workers, once per
     server, at a lower CPU priority: a render (seconds of CPU) yields to the wizard's
-    requests instead of competing with them inside a web worker. It stops with the server
-    (and by itself if the server dies)."""
+    requests instead of competing with them inside a web worker. It is supervised: a
+    consumer that exits or is killed is started again (with a growing pause if it keeps
+    exiting). It stops with the server (and by itself if the server dies)."""
     app = server.app.wsgi()
     if not isinstance(app, Flask) or app.config.get("RENDER_QUEUE") != "background" or \
             not app.config.get("QUEUE_IN_SERVER") or _consumer:
@@ -89,11 +101,42 @@ def when_ready(server: Any) -> None:
     command = [sys.executable, "-c", "from planner.cli import main; main()", "worker",
                "--threads", str(app.config["QUEUE_WORKERS"]), "--nice", "10",
                "--parent", str(os.getpid())]
+    _stopping.clear()
     _consumer.append(subprocess.Popen(command, env=env))  # noqa: S603 (our own command)
+    threading.Thread(target=_supervise, args=(command, env), name="consumer-supervisor",
+                     daemon=True).start()
+
+
+def _supervise(command: list[str], env: dict[str, str]) -> None:
+    """Start the consumer again whenever it exits, until the server stops."""
+    pause = RESTART_FIRST
+    started = time.monotonic()
+    while not _stopping.wait(0.5):
+        if not _consumer:
+            return
+        code = _consumer[0].poll()  # also sees a consumer gunicorn's own reaping collected
+        if code is None:
+            continue
+        if _stopping.is_set():
+            return
+        if time.monotonic() - started >= RESTART_RESET:
+            pause = RESTART_FIRST
+        log.warning("the plan render consumer stopped (exit code %s); starting it again in "
+                    "%.0f s", code, pause)
+        if _stopping.wait(pause):
+            return
+        pause = min(pause * 2, RESTART_MAX)
+        started = time.monotonic()
+        with _restart:
+            if _stopping.is_set() or not _consumer:
+                return
+            _consumer[0] = subprocess.Popen(command, env=env)  # noqa: S603 (our own command)
 
 
 def on_exit(_server: Any) -> None:
     """Stop the consumer: it finishes its render (up to 10 s), then is stopped."""
+    with _restart:
+        _stopping.set()
     while _consumer:
         proc = _consumer.pop()
         if proc.poll() is None:

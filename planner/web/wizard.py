@@ -234,6 +234,8 @@ def step_page(token: str, section_id: str, number: int) -> Response | tuple[str,
     if bad:
         abort(400, description="The form sent an answer that is not one of the choices "
                                "offered. Nothing was saved. Go back and choose again.")
+    if request.form.get("action") == "back":
+        return _back(kb, interview, section_id, number, questions)
     later = request.form.get("action") == "later"
     errors, submitted = _check(kb, interview, questions, required=not later)
     note = _note_view(interview, section_id, request.form)
@@ -285,6 +287,34 @@ def step_page(token: str, section_id: str, number: int) -> Response | tuple[str,
     if following is None:
         return redirect(url_for(".review", token=token), code=303)
     return redirect(_page_url(token, *following), code=303)
+
+
+def _back(kb: Knowledge, interview: state.Interview, section_id: str, number: int,
+          questions: list[Question]) -> Response | tuple[str, int]:
+    """Back: save what was typed on this page as a draft, without asking for what is
+    required, then go to the previous page. An answer that cannot be saved (a number out
+    of range, a choice that cannot be combined) keeps its saved value; so does a note past
+    its limit. The section is left done only if it was done and still is complete."""
+    errors, submitted = _check(kb, interview, questions, required=False)
+    kept = [q for q in questions if q.id not in errors]
+    submitted = {q: v for q, v in submitted.items() if q not in errors}
+    note = _note_view(interview, section_id, request.form)
+    if note is not None and len(note.text.strip()) > workspace.NOTE_MAX:
+        note = None
+
+    def still_done(answers: Mapping[str, core.Value], done: list[str]) -> bool:
+        return section_id in done and not any(
+            q.required and q.id not in answers for q in state.section_questions(kb, section_id)
+            if state.is_shown(kb, q, answers, interview.route))
+
+    conflict = db.retrying(lambda: _save(kb, interview, kept, submitted, finished=still_done,
+                                         section_id=section_id, note=note))
+    if conflict is not None:  # nothing saved: both versions shown, the form keeps this one
+        return _render_step(kb, interview, section_id, number, questions, request.form, {},
+                            409, conflict, note=note)
+    previous = state.next_page(kb, section_id, number, interview.answers, interview.route, -1)
+    return redirect(_page_url(interview.token, *(previous or (section_id, number))),
+                    code=303)
 
 
 def _check(kb: Knowledge, interview: state.Interview, questions: list[Question],

@@ -205,16 +205,19 @@ def effective(kb: Knowledge, row: db.Interview | None) -> tuple[Knowledge, str |
     return scoring.with_weights(kb, weights), choose
 
 
-def build(kb: Knowledge, row: db.Interview | None,
-          profile: CommunityProfile) -> tuple[Knowledge, plan.Plan]:
-    """The plan with the consultant's overrides applied."""
+def build(kb: Knowledge, row: db.Interview | None, profile: CommunityProfile, *,
+          consultant: bool) -> tuple[Knowledge, plan.Plan]:
+    """The plan with the consultant's overrides applied. The reason for a chosen pathway
+    is given only to the community's `consultant` (signed in, by the workspace key):
+    anyone else (the private link, a respondent) sees that the consultant chose it."""
     weighted, choose = effective(kb, row)
     candidates = {s.pathway.id for s in scoring.score(weighted, profile).candidates}
     if choose not in candidates:
         return weighted, plan.build(weighted, profile)
     assert row is not None  # a chosen pathway comes from the row's overrides
     chosen = next(o for o in reversed(overrides(row)) if o.kind == "result")
-    return weighted, plan.build(weighted, profile, choose=choose, reason=chosen.reason,
+    return weighted, plan.build(weighted, profile, choose=choose,
+                                reason=chosen.reason if consultant else "",
                                 chosen_by=chosen.actor)
 
 
@@ -259,9 +262,12 @@ def versions_query(row: db.Interview) -> Select[Any]:
             .where(Version.interview_id == row.id).order_by(Version.number.desc()))
 
 
-def plan_notes(kb: Knowledge, row: db.Interview | None) -> list[ConsultantNote]:
-    """The notes, overrides and settled disagreements the plan shows, as consultant notes."""
-    if row is None or row.owner_id is None:
+def plan_notes(kb: Knowledge, row: db.Interview | None, *,
+               consultant: bool) -> list[ConsultantNote]:
+    """The notes, overrides and settled disagreements the plan shows, as consultant notes:
+    for the community's `consultant` only (signed in, by the workspace key); anyone else
+    (the private link, a respondent) gets none."""
+    if not consultant or row is None or row.owner_id is None:
         return []
     labels = {s.id: s.label for s in kb.sections}
     labels["respondents"] = "Where respondents' views differed"

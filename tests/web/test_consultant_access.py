@@ -34,7 +34,7 @@ def community_rules(app: Flask) -> list[tuple[str, str, str]]:
 
 def fill(rule: str, token: str, override_id: int) -> str:
     url = rule.replace("<token>", token).replace("<section_id>", "community")
-    return re.sub(r"<int:override_id>", str(override_id), url)
+    return re.sub(r"<int:\w+>", str(override_id), url)
 
 
 def test_the_test_covers_every_community_route(app: Flask) -> None:

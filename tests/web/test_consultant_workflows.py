@@ -158,9 +158,13 @@ def test_notes_and_a_result_override_show_on_results_and_in_the_plan(app: Flask,
     assert "Self-Referral in practice" in plan
     assert "Wait times checked with the county." in plan
     assert "Reason: The council funds walk-in help first." in plan
-    # The community's own link shows the same plan.
-    assert "The council funds walk-in help first." in app.test_client().get(
-        f"/c/{token}/plan").text
+    # The community's own link shows the same plan without the consultant's notes and
+    # reasons (tests/web/test_notes_private.py walks every route).
+    shared = app.test_client().get(f"/c/{token}/plan").text
+    assert "Self-Referral in practice" in shared
+    assert "chosen by Ann Consultant (a consultant's override of the result).</p>" in shared
+    assert "The council funds walk-in help first." not in shared
+    assert "Wait times checked with the county." not in shared
 
 
 def test_an_override_without_a_reason_or_with_a_bad_weight_saves_nothing(

@@ -204,7 +204,7 @@ def _claim_as_another_process(app: Flask, done: Wizard, age: float) -> str:
         row = db.session().scalars(db._BY_TOKEN, {"token_hash": db.hash_token(done.token)}).one()
         answers = renders.complete_answers(row)
         assert answers is not None
-        key = renders.key_for(renders.plan_html(row, answers)[0])
+        key = renders.key_for(renders.plan_html(row, answers, consultant=True)[0])
         when = db._now() - timedelta(seconds=age)
         with renders._session() as s:
             s.add(renders.PlanRender(key=key, interview_id=row.id, status="rendering",
@@ -334,7 +334,7 @@ def test_a_download_waits_by_source_for_the_render_under_way(
         done: Wizard, app: Flask, rendered: list[str], plan_builds: list[int]) -> None:
     with app.test_request_context():
         row = db.session().scalars(db._BY_TOKEN, {"token_hash": db.hash_token(done.token)}).one()
-        source = renders.source_for(row)
+        source = renders.source_for(row, consultant=True)
         db.session().close()
     with app.app_context(), renders._session() as s:
         s.add(renders.PlanRender(key="1" * 64, interview_id=row.id, status="rendering",

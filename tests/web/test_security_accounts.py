@@ -257,3 +257,68 @@ def test_an_unreachable_redis_never_takes_the_site_down(app_config: dict[str, An
         assert client.get("/dashboard").status_code == 200
     finally:
         app.extensions["planner.engine"].dispose()
+
+
+def test_a_short_idle_limit_keeps_an_active_user_signed_in(
+        app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27: last use was recorded every 5 minutes only, so an idle limit of 3 minutes
+    signed out someone using the site every 2 minutes."""
+    from planner.web import create_app
+
+    made = create_app({**app_config, "SESSION_IDLE_HOURS": 3 / 60})
+    try:
+        add_user(made, "ann@example.org")
+        browser = made.test_client()
+        sign_in(browser, "ann@example.org")
+        real = db._now
+        start = real()
+        for minutes in (2, 4, 6, 8):
+            monkeypatch.setattr(db, "_now", lambda m=minutes: start + timedelta(minutes=m))
+            assert browser.get("/dashboard").status_code == 200, f"signed out at {minutes} min"
+        monkeypatch.setattr(db, "_now", lambda: start + timedelta(minutes=11, seconds=5))
+        assert browser.get("/dashboard").status_code == 303  # 3 minutes idle: signed out
+    finally:
+        made.extensions["planner.engine"].dispose()
+
+
+@pytest.mark.parametrize("password", ["bob12345678901", "Summer2026!!!", "deflection2026",
+                                      "naloxone2026!!"])
+def test_the_passwords_the_tester_set_are_refused(app: Flask, password: str,
+                                                  tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27: these were accepted for bob, also by `planner set-password`."""
+    with app.app_context(), pytest.raises(accounts.AccountError):
+        accounts.create_user("bob@example.org", password, "Bob")
+    monkeypatch.setenv("PLANNER_INSTANCE_PATH", str(tmp_path / "inst"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    runner = CliRunner()
+    assert runner.invoke(main, ["add-user", "bob@example.org", "--password", PASSWORD,
+                                "--name", "Bob"]).exit_code == 0
+    reset = runner.invoke(main, ["set-password", "bob@example.org", "--password", password])
+    assert reset.exit_code != 0 and "too easy to guess" in reset.output, reset.output
+
+
+def test_a_stranger_cannot_lock_the_owner_out_of_a_browser_used_before(app: Flask) -> None:
+    """Issue 27: five wrong passwords from anywhere locked out the right one too. A browser
+    that signed in to the account before has a device cookie, and its attempts are counted
+    on their own; strangers (and new browsers) share the account's count."""
+    add_user(app, "ann@example.org")
+    owner = app.test_client()
+    assert _try(owner, "ann@example.org", PASSWORD, "10.0.0.1").status_code == 303
+    owner.post("/sign-out", data={"csrf_token": page_csrf(owner, "/dashboard")})
+    stranger = app.test_client()
+    for i in range(6):
+        _try(stranger, "ann@example.org", f"guess number {i} wrong", f"10.9.0.{i}")
+    assert _try(stranger, "ann@example.org", PASSWORD, "10.9.0.9").status_code == 429
+    assert _try(app.test_client(), "ann@example.org", PASSWORD, "10.0.0.1").status_code == 429
+    assert _try(owner, "ann@example.org", PASSWORD, "10.0.0.1").status_code == 303
+    # A forged or copied-to-another-account device cookie is no key.
+    forged = app.test_client()
+    forged.set_cookie("planner_device", "e30.forged")
+    assert _try(forged, "ann@example.org", PASSWORD, "10.0.0.2").status_code == 429
+    # The known browser is throttled on its own count when it guesses.
+    owner.post("/sign-out", data={"csrf_token": page_csrf(owner, "/dashboard")})
+    for i in range(5):
+        assert _try(owner, "ann@example.org", f"my typo {i} again", "10.0.0.1"
+                    ).status_code == 400
+    assert _try(owner, "ann@example.org", PASSWORD, "10.0.0.1").status_code == 429

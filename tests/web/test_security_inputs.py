@@ -22,7 +22,7 @@ from sqlalchemy import select
 from webhelpers import HUNTINGTON, Wizard, csrf_of
 from werkzeug.http import parse_options_header
 
-from planner.web import db, downloads, workspace
+from planner.web import db, downloads, state, workspace
 
 NAMES = ["Hawai\u02bbi County", "\u5317\u4eac", "Ca\u00f1on City",
          "\u041c\u043e\u0441\u043a\u0432\u0430", "\u0627\u0644\u0642\u0627\u0647\u0631\u0629",
@@ -312,3 +312,38 @@ def test_parallel_imports_all_succeed(app: Flask, ann: FlaskClient) -> None:
         row = db.session().get(db.Interview, int(key[1:]))
         assert row is not None
         assert [v.number for v in workspace.versions(row)] == list(range(1, 13))
+
+
+def test_a_huge_number_is_a_400_that_says_so_on_import_and_in_the_wizard(
+        app: Flask, ann: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 27: 400 digits in `local-budget` gave a 500 on import."""
+    key, _ = create_community(ann)
+    complete(app, ann, key)
+    good = ann.get(f"/c/{key}/answers.json").text
+    cases = [
+        (good.replace('"answers": {', '"answers": {"local-budget": ' + "9" * 400 + ", ", 1),
+         "\u2018local-budget\u2019 must be at most 100,000,000"),
+        (good.replace('"answers": {', '"answers": {"local-budget": -' + "9" * 400 + ", ", 1),
+         "\u2018local-budget\u2019 must be at least 0"),
+        (good.replace('"answers": {', '"answers": {"local-budget": ' + "9" * 5000 + ", ", 1),
+         "too long to read"),
+    ]
+    for body, words in cases:
+        for response in (upload(ann, key, body.encode()),
+                         ann.post(f"/c/{key}/import/confirm", data={
+                             "csrf_token": page_csrf(ann, "/dashboard"), "payload": body})):
+            assert response.status_code == 400, (words, response.status_code)
+            shown = response.text.replace("&#39;", "\u2019").replace("'", "\u2019")
+            assert words.replace("\u2018", "\u2019") in shown, (words, response.text[-1500:])
+    assert ann.get(f"/c/{key}/answers.json").text == good
+    kb = app.extensions["planner.kb"]
+    number = next(n for n, page in enumerate(state.pages(kb, "data-justice"), start=1)
+                  if "local-budget" in {q.id for q in page})
+    path = f"/c/{key}/step/data-justice" + (f"/{number}" if number > 1 else "")
+    page = ann.get(path).text
+    for digits in ("9" * 400, "-" + "9" * 400, "1e400", "9" * 5000):
+        response = ann.post(path, data={"csrf_token": csrf_of(page), "local-budget": digits})
+        assert response.status_code == 400, (digits[:8], response.status_code)
+        assert "Enter a number between 0 and 100000000" in response.text
+    assert ann.get(f"/c/{key}/answers.json").text == good
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -106,3 +106,65 @@ def test_serve_debug_keeps_the_development_server(tmp_path: Path) -> None:
     output = log.read_text(errors="replace")
     assert "gunicorn" not in output.lower()
     assert "Debug mode: on" in output
+
+
+def _children(parent: int) -> dict[int, str]:
+    """The processes whose parent is `parent`, with their command lines (from /proc)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+            found[int(entry.name)] = command
+    return found
+
+
+def _consumer(master: int) -> int | None:
+    found = [pid for pid, command in _children(master).items()
+             if " worker " in command and "--parent" in command]
+    return found[0] if len(found) == 1 else None
+
+
+def _queue(base: str) -> dict[str, object]:
+    import json
+
+    with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+        queue: dict[str, object] = json.loads(response.read())["queue"]
+        return queue
+
+
+@pytest.mark.slow
+def test_serve_starts_a_killed_render_consumer_again(tmp_path: Path) -> None:
+    """Issue 27: a consumer killed mid-render stayed dead and /healthz said ok."""
+    proc, base, log = _start(tmp_path)
+    try:
+        _wait_for(proc, base + "/healthz", log)
+        deadline = time.monotonic() + 60
+        while _consumer(proc.pid) is None or _queue(base)["consumer"] != "alive":
+            assert time.monotonic() < deadline, log.read_text(errors="replace")
+            time.sleep(0.2)
+        first = _consumer(proc.pid)
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        killed_at = time.monotonic()
+        while True:
+            again = _consumer(proc.pid)
+            if again not in (None, first):
+                queue = _queue(base)
+                seen = queue["consumer_seen_seconds_ago"]
+                if queue["consumer"] == "alive" and isinstance(seen, float | int) and \
+                        seen < time.monotonic() - killed_at:
+                    break  # a beat from the new consumer, after the kill
+            assert time.monotonic() < killed_at + 60, log.read_text(errors="replace")
+            time.sleep(0.2)
+    finally:
+        code = _stop(proc)
+    output = log.read_text(errors="replace")
+    assert "the plan render consumer stopped (exit code" in output
+    assert code == 0, output
+    assert _consumer(proc.pid) is None

@@ -44,7 +44,7 @@ def test_kill_9_mid_wizard_loses_no_completed_step(tmp_path: Path, server_db: st
 
     second = Server(tmp_path, workers=2, database_url=server_db).start()
     servers.append(second)
-    assert health(second.base)["status"] == "ok"
+    assert health(second.base)["database"] == "ok"
     again = Browser(second.base)  # a new browser: only the resume link survives
     resumed = again.get(f"/c/{token}")
     assert resumed.status == 303

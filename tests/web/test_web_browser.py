@@ -147,6 +147,33 @@ def test_errors_are_summarised_focused_and_accessible(context: Any, live_server:
     audit(page, "09-consultant")
 
 
+def test_back_keeps_what_was_typed_without_javascript(browser: Any, live_server: str) -> None:
+    """Issue 27: Back saves the page as a draft (a button of the form, so no script is
+    needed) and goes to the previous page; it is reached and pressed from the keyboard."""
+    ctx = browser.new_context(java_script_enabled=False)
+    ctx.set_default_timeout(10_000)
+    try:
+        page = ctx.new_page()
+        page.goto(live_server + "/")
+        page.click("text=Start a new plan")
+        page.wait_for_selector("h1.usa-step-indicator__heading")
+        fill_section(page, HUNTINGTON["community"])
+        while "/step/problems" not in page.url:
+            with page.expect_navigation():
+                page.click("button[value=continue]")
+        here = page.url
+        choose(page, "q-overdoses-many")
+        choose(page, "q-overdose-deaths-rising")
+        page.focus("button[value=back]")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert page.url != here and "/step/community" in page.url
+        page.goto(here)
+        assert page.is_checked("#q-overdoses-many") and page.is_checked("#q-overdose-deaths-rising")
+    finally:
+        ctx.close()
+
+
 def test_pages_fit_a_phone_screen(browser: Any, live_server: str) -> None:
     ctx = browser.new_context(viewport={"width": 375, "height": 812})
     page = ctx.new_page()

@@ -58,6 +58,18 @@ def test_the_owner_downloads_each_editable_file(done: Wizard, client: FlaskClien
         assert rows[1][-1] == "Huntington"
 
 
+@pytest.mark.parametrize("path", [*sorted(DOWNLOADS), "/plan.pdf", "/plan", "/results"])
+def test_each_content_type_names_its_charset_once(done: Wizard, client: FlaskClient,
+                                                  path: str) -> None:
+    """Issue 27: actions.csv said `charset=utf-8` twice."""
+    response = client.get(done.url(path))
+    assert response.status_code == 200
+    header = response.headers["Content-Type"]
+    assert header.lower().count("charset") <= 1, header
+    if path == "/actions.csv":
+        assert header == "text/csv; charset=utf-8"
+
+
 def test_the_results_page_links_to_the_editable_files(done: Wizard,
                                                       client: FlaskClient) -> None:
     page = client.get(done.url("/results")).text

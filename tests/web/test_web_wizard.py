@@ -385,3 +385,53 @@ def test_an_interview_stored_under_old_questions_is_carried_over(wizard: Wizard,
         saved = row.raw_answers
     assert {k: saved[k] for k in old} == old
     assert saved["naloxone-carry"] == "yes"
+
+
+# ------------------------------------------------------------------ Back
+
+
+def _form_buttons(page: str) -> list[str]:
+    form = page.split('<form class="maxw-tablet-lg"', 1)[1].split("</form>", 1)[0]
+    return re.findall(r"<button[^>]*>[^<]*</button>|<a [^>]*>Back</a>", form)
+
+
+def test_back_is_a_button_of_the_form_after_save_and_continue(wizard: Wizard,
+                                                              client: FlaskClient) -> None:
+    wizard.start()
+    wizard.post_step("community", HUNTINGTON["community"])
+    buttons = _form_buttons(client.get(wizard.url("/step/problems/2")).text)
+    # Enter in a field sends the form's first submit button: Save and continue, not Back.
+    assert 'value="continue">Save and continue</button>' in buttons[0], buttons
+    back = [b for b in buttons if ">Back<" in b]
+    assert back == ['<button class="usa-button usa-button--outline" type="submit" '
+                    'name="action" value="back">Back</button>'], buttons
+    first = _form_buttons(client.get(wizard.url("/step/community")).text)
+    assert not [b for b in first if ">Back<" in b]  # nothing before the first page
+
+
+def test_back_saves_what_was_typed_without_checking_it(app: Flask, wizard: Wizard,
+                                                       client: FlaskClient) -> None:
+    """Issue 27: Back was a link, and seven typed answers were lost."""
+    wizard.start()
+    wizard.post_step("community", HUNTINGTON["community"])
+    page = client.get(wizard.url("/step/problems/2")).text
+    response = client.post(wizard.url("/step/problems/2"), data={
+        "csrf_token": csrf_of(page), "action": "back", "homelessness": "many",
+        "hot-spots": "yes", "jail-crowding": "no"})
+    assert response.status_code == 303, response.text[-3000:]
+    assert response.location.endswith("/step/problems")
+    saved = wizard.saved()
+    assert (saved["homelessness"], saved["hot-spots"], saved["jail-crowding"]) == (
+        "many", "yes", "no")
+    assert 'value="yes" checked' in client.get(wizard.url("/step/problems/2")).text
+    with app.app_context():
+        row = db.find(wizard.token)
+        assert row is not None and "problems" not in row.done  # a draft, not a finished step
+    # A value that cannot be saved (not a number) is left out; the rest is kept.
+    page = client.get(wizard.url("/step/people/2")).text
+    response = client.post(wizard.url("/step/people/2"), data={
+        "csrf_token": csrf_of(page), "action": "back", "leadership": "yes",
+        "local-peer-wage": "forty"})
+    assert response.status_code == 303 and response.location.endswith("/step/people")
+    saved = wizard.saved()
+    assert saved["leadership"] == "yes" and "local-peer-wage" not in saved
