@@ -25,6 +25,10 @@ from planner.knowledge.model import Knowledge
 
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "knowledge"
 
+# leakcheck: every test fails on a file, socket or process it left unclosed (tests/leakcheck.py).
+# pytester: runs a pytest of its own inside a test (tests/test_leakcheck.py).
+pytest_plugins = ("leakcheck", "pytester")
+
 
 # --------------------------------------------------------------- test processes
 

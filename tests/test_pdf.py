@@ -12,6 +12,7 @@ from typing import Any
 
 import pypdf
 import pytest
+from needs import missing
 from PIL import Image
 from scenarioplans import ScenarioPlans, each_scenario
 
@@ -181,8 +182,9 @@ def test_pages_are_numbered_under_a_running_header(reader: pypdf.PdfReader) -> N
     assert "Huntington / Cabell County" in second
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
 def test_page_one_is_not_blank(pdf_bytes: bytes, tmp_path: Path) -> None:
+    if shutil.which("pdftoppm") is None:
+        missing("pdftoppm is not installed (apt-get install poppler-utils)")
     source = tmp_path / "plan.pdf"
     source.write_bytes(pdf_bytes)
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(source),

@@ -12,6 +12,7 @@ import pytest
 from consultanthelpers import add_user, sign_in
 from flask import Flask
 from flask.testing import FlaskClient
+from needs import missing
 from webhelpers import Wizard, serve
 
 from planner import create_app
@@ -212,13 +213,10 @@ def context(browser: Any) -> Iterator[Any]:
 def browser() -> Iterator[Any]:
     """One headless Debian Chromium for the whole session.
 
-    Missing Chromium skips locally and fails under CI=true.
+    Missing Chromium skips locally and fails under .ci/test and CI=true (tests/needs.py).
     """
     if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is not installed"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -5,9 +5,10 @@ rate limit counts across both; killing one mid-render loses nothing, and the oth
 finishes the render.
 
 Runs in a database of its own (made and dropped by the module) on the PostgreSQL server of
-PLANNER_TEST_DATABASE_URL; without it, under CI=true, it starts PostgreSQL with
-.ci/postgres. Elsewhere it skips without PostgreSQL or redis-server; under CI=true it never
-skips.
+PLANNER_TWO_HOSTS_DATABASE_URL (`bash .ci/test` sets it to the server .ci/postgres starts) or
+else PLANNER_TEST_DATABASE_URL; with neither, under .ci/test's PLANNER_TEST_STRICT=1 or
+CI=true, it starts PostgreSQL with .ci/postgres. Elsewhere it skips without PostgreSQL or
+redis-server; under those two it never skips (tests/needs.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import pytest
 from conftest import TEST_DATABASE_URL, drop_database, private_database
+from needs import STRICT, missing
 from serverhelpers import REPO, Browser, Server, free_port
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
@@ -30,29 +32,24 @@ from webhelpers import HUNTINGTON
 # One worker runs the module under pytest-xdist: its servers start once.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("two-hosts")]
 
-CI = os.environ.get("CI") == "true"
 READ_LIMIT = 100  # above what walking the wizard (pages of up to 7 questions) reads in a minute
 STALE_SECONDS = 6
 
 
-def _missing(message: str) -> None:
-    if CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    """A database of this module's own on PLANNER_TEST_DATABASE_URL's server (under CI=true
-    without it, the one .ci/postgres starts), dropped afterwards: no other test or test run
-    on the machine empties it under the hosts."""
-    base = TEST_DATABASE_URL
-    if not base and CI:
+    """A database of this module's own on PLANNER_TWO_HOSTS_DATABASE_URL's or
+    PLANNER_TEST_DATABASE_URL's server (with neither, under STRICT, the one .ci/postgres
+    starts), dropped afterwards: no other test or test run on the machine empties it under
+    the hosts."""
+    base = os.environ.get("PLANNER_TWO_HOSTS_DATABASE_URL") or TEST_DATABASE_URL
+    if not base and STRICT:
         started = subprocess.run(["bash", str(REPO / ".ci" / "postgres")], check=True,
                                  capture_output=True, text=True, timeout=120)
         base = started.stdout.strip().splitlines()[-1]
     if not base.startswith("postgresql"):
-        _missing("the two-host test needs PostgreSQL: set PLANNER_TEST_DATABASE_URL")
+        missing("the two-host test needs PostgreSQL: set PLANNER_TWO_HOSTS_DATABASE_URL "
+                "(`bash .ci/test` does)")
     url = private_database(base, "hosts")
     yield url
     drop_database(url)
@@ -63,7 +60,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A private redis-server (Debian's package) on a free loopback port, no persistence."""
     binary = shutil.which("redis-server")
     if binary is None:
-        _missing("redis-server is not installed (apt-get install redis-server)")
+        missing("redis-server is not installed (apt-get install redis-server)")
     assert binary is not None
     folder = tmp_path_factory.mktemp("redis")
     port = free_port()

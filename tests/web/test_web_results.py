@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from webhelpers import Wizard, csrf_of
 
 from planner.engine.profile import read_profile
-
-PLAN_READY = importlib.util.find_spec("planner.documents.report") is not None
 
 
 @pytest.fixture
@@ -59,7 +55,6 @@ def test_what_if_needs_a_csrf_token(done: Wizard, client: FlaskClient) -> None:
     assert client.post(done.url("/what-if"), data={"peers": "no"}).status_code == 400
 
 
-@pytest.mark.skipif(not PLAN_READY, reason="planner.documents.report is not there yet")
 def test_plan_preview_is_html(done: Wizard, client: FlaskClient) -> None:
     page = client.get(done.url("/results")).text
     assert f"/c/{done.token}/plan.pdf" in page
@@ -68,7 +63,6 @@ def test_plan_preview_is_html(done: Wizard, client: FlaskClient) -> None:
     assert "Naloxone Plus" in preview.text
 
 
-@pytest.mark.skipif(not PLAN_READY, reason="planner.documents.report is not there yet")
 def test_plan_preview_links_back_and_to_every_download(done: Wizard,
                                                        client: FlaskClient) -> None:
     """The preview is no dead end: back to the results, and each download says what it is."""
@@ -86,7 +80,6 @@ def test_plan_preview_links_back_and_to_every_download(done: Wizard,
         assert "attachment" in response.headers["Content-Disposition"]
 
 
-@pytest.mark.skipif(not PLAN_READY, reason="planner.documents.report is not there yet")
 def test_plan_pdf_downloads(done: Wizard, client: FlaskClient) -> None:
     response = client.get(done.url("/plan.pdf"))
     assert response.status_code == 200
