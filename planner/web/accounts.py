@@ -389,7 +389,9 @@ def sign_in() -> Response | tuple[str, int]:
             # count of its own; every other browser shares the account's count, so a
             # stranger's guesses cannot lock the owner out of a browser they used before.
             device = _known_device(account)
-            counted = f"{account[:200]}\0device:{device}" if device else account
+            # (A space, which no email address holds, separates them: PostgreSQL cannot
+            # store a NUL character.)
+            counted = f"{account[:200]} device:{device}" if device else account
             # The attempt is counted before the password is checked, so a burst of parallel
             # guesses cannot get past the limit; a refused attempt learns nothing.
             wait = throttle.attempt(counted)
