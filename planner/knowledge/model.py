@@ -220,8 +220,10 @@ class Record:
     sources: Sources
     as_of: AsOf  # when the fact was true (YYYY, YYYY-MM or YYYY-MM-DD)
     flags: Flags = ()  # points no retrievable source confirmed; shown as unverified
-    # When someone last checked the record against its sources (YYYY-MM-DD).
+    # The day a source confirmed the record's claims (YYYY-MM-DD); only then.
     verified_on: VerifiedOn = UNSET
+    # The day someone last tried to check it (YYYY-MM-DD), confirmed or not.
+    checked_on: Date | None = None
 
 
 @with_config(FORBID)
@@ -992,6 +994,7 @@ class _Costed:
     sources: Sources
     as_of: AsOf
     verified_on: VerifiedOn = UNSET
+    checked_on: Date | None = None
     flags: Flags = ()
 
 
