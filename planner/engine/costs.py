@@ -8,7 +8,6 @@ replace the national ones and are marked local. Totals are always the sum of the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -45,6 +44,8 @@ class CostLine:
     basis: str
     sources: tuple[Source, ...]
     flags: tuple[str, ...]
+    # A staff line's wage data year (the BLS May release of that year); None for other lines.
+    wage_year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ def estimate(kb: Knowledge, pathway_id: str, band: str,
             id=role.id, kind="staff", label=role.label, fte_low=fte.low, fte_high=fte.high,
             unit_cost=wage, low=low, high=high, local=local, basis=basis,
             sources=() if local else role.sources, flags=() if local else role.flags,
+            wage_year=None if local else role.year,
         ))
     benefits = model.benefits
     whole = given.lines.get(BENEFITS)
@@ -225,10 +227,9 @@ def budget_words(estimate: CostEstimate) -> str:
 
 def wage_basis(estimate: CostEstimate) -> str:
     """Where the staff lines' pay comes from, with the release, in one short sentence."""
-    releases = sorted({m.group(0) for line in estimate.staff_lines if not line.local
-                       for m in [re.search(r"(?<![-\d])(?:May )?20\d{2}(?!\d)", line.basis)] if m})
-    # "2023" says no more than "May 2023" beside it.
-    releases = [r for r in releases if not any(o != r and o.endswith(r) for o in releases)]
+    # The year is the role's `year` field (one source of truth); OEWS estimates are May figures.
+    releases = [f"May {year}" for year in sorted({line.wage_year for line in estimate.staff_lines
+                                                   if not line.local and line.wage_year})]
     local = any(line.local for line in estimate.staff_lines)
     parts = []
     if releases:
