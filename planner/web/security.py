@@ -171,16 +171,33 @@ class SignInThrottle:
     forever; a right password clears the account's attempts.
     """
 
-    def __init__(self, rule: str) -> None:
+    def __init__(self, rule: str, progressive: bool = True) -> None:
         self.windows = [(item.amount, item.get_expiry())
                         for item in (parse_many(rule) if rule.strip() else [])]
+        self.progressive = progressive
+        self.clock = time.time  # tests move it forward
+
+    def _growing_pause(self, earlier: list[float], now: float) -> int:
+        """Progressive delays (ASVS V2.2.1): the pause after each further run of failures is
+        twice the one before. With "5 per 15 minutes", the 5th failure pauses the account for
+        15 minutes after the last one, the 10th for 30, the 15th for an hour, and so on, up to
+        the longest window; `earlier` are the failures still counted, oldest first."""
+        if not self.progressive or not earlier:
+            return 0
+        amount, expiry = min(self.windows, key=lambda window: window[1])
+        runs, rest = divmod(len(earlier), amount)
+        if runs == 0 or rest:
+            return 0
+        longest = max(window_expiry for _, window_expiry in self.windows)
+        pause = min(expiry * 2 ** (runs - 1), longest)
+        return max(0, math.ceil(earlier[-1] + pause - now))
 
     def attempt(self, account: str) -> int:
         """Count an attempt: 0 if it may go ahead, else the seconds until one may."""
         if not self.windows:
             return 0
         key = account[:254]
-        now = time.time()
+        now = self.clock()
         longest = max(expiry for _, expiry in self.windows)
         db_session = db.session()
 
@@ -194,7 +211,9 @@ class SignInThrottle:
                 select(SignInAttempt.at).where(SignInAttempt.account == key,
                                                SignInAttempt.at >= now - longest)
                 .order_by(SignInAttempt.at, SignInAttempt.id)))
-            wait = 0
+            earlier = list(times)
+            earlier.remove(now)
+            wait = self._growing_pause(earlier, now)
             for amount, expiry in self.windows:
                 inside = [t for t in times if t > now - expiry]
                 if len(inside) > amount:
@@ -297,7 +316,8 @@ def init_app(app: Flask) -> None:
     app.extensions["planner.limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.extensions["planner.sign_in_throttle"] = SignInThrottle(
-        str(app.config.get("SIGN_IN_LIMIT") or ""))
+        str(app.config.get("SIGN_IN_LIMIT") or ""),
+        progressive=bool(app.config.get("SIGN_IN_PROGRESSIVE", True)))
     app.extensions["planner.pdf_slots"] = threading.BoundedSemaphore(
         max(1, int(app.config["PDF_MAX_CONCURRENT"])))
     app.before_request(_json_shape)
