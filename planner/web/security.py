@@ -3,7 +3,9 @@ and a bound on concurrent PDF renders.
 
 Rate limits count in the storage of `REDIS_URL` (PLANNER_REDIS_URL) when set, so every worker
 and host shares them; otherwise in each worker's memory (`memory://`), so with several
-gunicorn workers each keeps its own counts. Past a limit the client is told to try again
+gunicorn workers each keeps its own counts. When Redis cannot be reached they fall back to
+each worker's memory (Flask-Limiter's in-memory fallback): still enforced, per worker, and
+the outage is logged once. Past a limit the client is told to try again
 (429 with Retry-After) instead of waiting or failing. Sign-in attempts are also counted per
 account (SIGN_IN_LIMIT, "5 per 15 minutes; 20 per day" by default: a soft lockout that
 grows), whatever address the guesses come from, in the database, so every worker and host
@@ -140,9 +142,25 @@ def _too_many(_exc: RateLimitExceeded) -> Any:
                                              retry_after=seconds))
 
 
+# Seconds to connect to Redis and for an answer: a Redis that stops answering costs a request
+# at most this once an outage, before the limits move to memory.
+REDIS_OPTIONS: dict[str, Any] = {"socket_connect_timeout": 2.0, "socket_timeout": 2.0}
+
+
 def storage_uri(app: Flask) -> str:
     """Where limits are counted: Redis when REDIS_URL is set, else this worker's memory."""
     return str(app.config.get("REDIS_URL") or "memory://")
+
+
+def limits_health(app: Flask) -> str:
+    """Where the rate limits count now, for /healthz: "redis", "memory (Redis unreachable)"
+    (the in-memory fallback, per worker), "memory" (no Redis configured) or "off"."""
+    if not app.config["RATE_LIMIT"]:
+        return "off"
+    if not storage_uri(app).startswith(("redis", "rediss")):
+        return "memory"
+    limiter: Limiter = app.extensions["planner.limiter"]
+    return "redis" if limiter.storage.check() else "memory (Redis unreachable)"
 
 
 class SignInAttempt(Base):
@@ -306,12 +324,19 @@ def init_app(app: Flask) -> None:
     if app.config.get("MAX_CONTENT_LENGTH"):
         app.wsgi_app = BoundedBody(app.wsgi_app,  # type: ignore[method-assign]
                                    int(app.config["MAX_CONTENT_LENGTH"]))
+    uri = storage_uri(app)
     limiter = Limiter(
-        key_func=_key, app=app, storage_uri=storage_uri(app), strategy="moving-window",
+        key_func=_key, app=app, storage_uri=uri, strategy="moving-window",
         application_limits=[_limit_value], application_limits_exempt_when=_exempt,
         enabled=bool(app.config["RATE_LIMIT"]),
         key_prefix="planner", headers_enabled=False,
-        swallow_errors=True,  # an unreachable Redis is logged and never takes the site down
+        # Redis down: the same limits are counted in this worker's memory (one warning, from
+        # Flask-Limiter, then silence; Redis is tried again after 1, 2, 4 ... 32 seconds and
+        # "Rate limit storage recovered" logged when it answers), so they hold per worker
+        # instead of failing open; any other storage error lets the request through, logged.
+        in_memory_fallback_enabled=True,
+        swallow_errors=True,
+        storage_options=REDIS_OPTIONS if uri.startswith(("redis", "rediss")) else {},
     )
     app.extensions["planner.limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, _too_many)
