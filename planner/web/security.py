@@ -224,14 +224,15 @@ class SignInThrottle:
                                                            SignInAttempt.at < now - longest))
             row = SignInAttempt(account=key, at=now)
             db_session.add(row)
+            db_session.flush()
+            mine = row.id
             db_session.commit()
-            times = list(db_session.scalars(
-                select(SignInAttempt.at).where(SignInAttempt.account == key,
-                                               SignInAttempt.at >= now - longest)
-                .order_by(SignInAttempt.at, SignInAttempt.id)))
-            earlier = list(times)
-            earlier.remove(now)
-            wait = self._growing_pause(earlier, now)
+            rows = db_session.execute(
+                select(SignInAttempt.id, SignInAttempt.at).where(
+                    SignInAttempt.account == key, SignInAttempt.at >= now - longest)
+                .order_by(SignInAttempt.at, SignInAttempt.id)).all()
+            times = [at for _, at in rows]
+            wait = self._growing_pause([at for i, at in rows if i != mine], now)
             for amount, expiry in self.windows:
                 inside = [t for t in times if t > now - expiry]
                 if len(inside) > amount:
