@@ -53,6 +53,8 @@ def _defaults(app: Flask) -> dict[str, Any]:
         "REDIS_URL": "",
         # Failed sign-ins one account may have (any address) before signing in pauses.
         "SIGN_IN_LIMIT": "5 per 15 minutes; 20 per day",
+        # Each further pause twice the one before (15, 30, 60 minutes...), up to a day.
+        "SIGN_IN_PROGRESSIVE": True,
         "PDF_MAX_CONCURRENT": 2,
         "PDF_RETRY_AFTER": 5,
         # How long a download waits for a render of the same plan already under way.

@@ -1,5 +1,6 @@
 """GET /healthz: 200 with JSON when the app and its database answer, else 503. It also
-reports the render queue (consumer alive, jobs waiting, the oldest one's wait)."""
+reports the render queue (consumer alive, jobs waiting, the oldest one's wait) and where the
+rate limits count (Redis, or each worker's memory while Redis is unreachable)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from planner.web import db, renders
+from planner.web import db, renders, security
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -35,7 +36,10 @@ def healthz() -> tuple[Response, int]:
     # The render queue: reported, and "degraded" when no consumer is alive or the queue
     # cannot be reached (pages still work; a PDF is then rendered on the click).
     body["queue"] = queue = renders.queue_health(current_app._get_current_object())  # type: ignore[attr-defined]
-    if status == 200 and (queue.get("consumer") in {"down", "unknown"}):
+    # The rate limits: in Redis, or in each worker's memory (Redis down: still enforced).
+    body["limits"] = limits = security.limits_health(current_app._get_current_object())  # type: ignore[attr-defined]
+    if status == 200 and (queue.get("consumer") in {"down", "unknown"}
+                          or limits.endswith("unreachable)")):
         body["status"] = "degraded"
     body["ms"] = round((time.perf_counter() - started) * 1000, 1)
     response = jsonify(body)

@@ -42,6 +42,7 @@ from flask import Flask, current_app, has_app_context
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
 from huey.consumer import Consumer
+from redis import ConnectionPool
 from sqlalchemy import (
     DateTime,
     ForeignKey,
@@ -58,7 +59,7 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from planner.engine import answers as core
 from planner.engine.profile import read_profile
-from planner.web import db, security, state, workspace
+from planner.web import db, outages, security, state, workspace
 from planner.web.db import Base
 
 log = logging.getLogger("planner.renders")
@@ -469,13 +470,16 @@ def check_later(interview_id: int, start: str | None, key: str) -> None:
 
 
 def enqueue(interview_id: int, start: str | None = None) -> None:
-    """Queue a render; a queue that cannot be reached is logged, never a failed request."""
+    """Queue a render; a queue that cannot be reached is logged once an outage (the plan is
+    then rendered at its first download), never a failed request."""
     if current_app.config["RENDER_QUEUE"] == "off":
         return
     try:
         current_app.extensions["planner.render_task"](interview_id, start, queued=time.time())
-    except Exception:
-        log.exception("could not queue a plan render")
+    except Exception as exc:
+        outages.QUEUE.failed(exc)
+    else:
+        outages.QUEUE.answered()
 
 
 def results_viewed(row: db.Interview) -> None:
@@ -490,11 +494,20 @@ def results_viewed(row: db.Interview) -> None:
         enqueue(row.id)
 
 
+# Seconds to connect to Redis, and for an answer (above huey's 1 s blocking read).
+REDIS_CONNECT_TIMEOUT = 2.0
+REDIS_TIMEOUT = 5.0
+
+
 def _make_queue(app: Flask) -> Huey:
     redis_url = str(app.config.get("REDIS_URL") or "")
     immediate = app.config["RENDER_QUEUE"] == "immediate"
     if redis_url:
-        huey: Huey = RedisHuey("planner-renders", url=redis_url, results=False,
+        # Timeouts, so a Redis that stops answering fails a request's enqueue in seconds
+        # (the plan is then rendered at the download) instead of holding it for minutes.
+        pool = ConnectionPool.from_url(redis_url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+                                       socket_timeout=REDIS_TIMEOUT)
+        huey: Huey = RedisHuey("planner-renders", connection_pool=pool, results=False,
                                immediate=immediate)
     else:
         filename = str(Path(app.instance_path) / "queue.sqlite3")
@@ -507,6 +520,7 @@ def _make_queue(app: Flask) -> Huey:
 def init_app(app: Flask) -> None:
     """Create the app's queue and register the render task on it."""
     huey = _make_queue(app)
+    outages.quiet_queue_polls()  # an unreachable queue: one line an outage, not a second
 
     def render_plan(interview_id: int, start: str | None = None,
                     check: str | None = None, queued: float | None = None) -> str | None:
@@ -636,13 +650,13 @@ def beat(huey: Huey) -> None:
 
 def keep_beating(huey: Huey, every: float, app: Flask | None = None) -> threading.Event:
     """Beat now and then every `every` seconds in a daemon thread, until the event is set.
-    A queue that cannot be reached is logged once per outage, not at every beat. With the
+    A queue that cannot be reached is logged once per outage (outages.QUEUE, shared with the
+    consumer's own polls of the queue), not at every beat. With the
     app, the retention clean-up (planner.web.retention) runs too, every RETENTION_SECONDS."""
     stop = threading.Event()
     cleaned: list[float] = []  # when the clean-up last ran (none yet: at once)
 
     def run() -> None:
-        failing = False
         while True:
             if app is not None and (not cleaned or time.monotonic() - cleaned[-1] >= float(
                     app.config["RETENTION_SECONDS"])):
@@ -655,13 +669,10 @@ def keep_beating(huey: Huey, every: float, app: Flask | None = None) -> threadin
                     log.exception("the retention clean-up failed")
             try:
                 beat(huey)
-                if failing:
-                    log.warning("render queue reachable again")
-                failing = False
-            except Exception as exc:  # the queue is down: say so once
-                if not failing:
-                    log.warning("render queue unreachable: %s", type(exc).__name__)
-                failing = True
+            except Exception as exc:  # the queue is down: said once an outage
+                outages.QUEUE.failed(exc)
+            else:
+                outages.QUEUE.answered()
             if stop.wait(every):
                 return
 
@@ -683,9 +694,10 @@ def queue_health(app: Flask) -> dict[str, Any]:
         waiting = huey.pending_count()
         oldest = [t.kwargs.get("queued") for t in huey.pending(limit=50)]
     except Exception as exc:  # an unreachable queue is reported, never a failed check
-        log.warning("health check: render queue unavailable: %s", type(exc).__name__)
+        outages.QUEUE.failed(exc)  # logged once an outage, not at every check
         found.update(consumer="unknown", queue="unavailable")
         return found
+    outages.QUEUE.answered()
     seen = None
     if isinstance(raw, bytes | str):
         try:

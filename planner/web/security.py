@@ -3,7 +3,9 @@ and a bound on concurrent PDF renders.
 
 Rate limits count in the storage of `REDIS_URL` (PLANNER_REDIS_URL) when set, so every worker
 and host shares them; otherwise in each worker's memory (`memory://`), so with several
-gunicorn workers each keeps its own counts. Past a limit the client is told to try again
+gunicorn workers each keeps its own counts. When Redis cannot be reached they fall back to
+each worker's memory (Flask-Limiter's in-memory fallback): still enforced, per worker, and
+the outage is logged once. Past a limit the client is told to try again
 (429 with Retry-After) instead of waiting or failing. Sign-in attempts are also counted per
 account (SIGN_IN_LIMIT, "5 per 15 minutes; 20 per day" by default: a soft lockout that
 grows), whatever address the guesses come from, in the database, so every worker and host
@@ -140,9 +142,25 @@ def _too_many(_exc: RateLimitExceeded) -> Any:
                                              retry_after=seconds))
 
 
+# Seconds to connect to Redis and for an answer: a Redis that stops answering costs a request
+# at most this once an outage, before the limits move to memory.
+REDIS_OPTIONS: dict[str, Any] = {"socket_connect_timeout": 2.0, "socket_timeout": 2.0}
+
+
 def storage_uri(app: Flask) -> str:
     """Where limits are counted: Redis when REDIS_URL is set, else this worker's memory."""
     return str(app.config.get("REDIS_URL") or "memory://")
+
+
+def limits_health(app: Flask) -> str:
+    """Where the rate limits count now, for /healthz: "redis", "memory (Redis unreachable)"
+    (the in-memory fallback, per worker), "memory" (no Redis configured) or "off"."""
+    if not app.config["RATE_LIMIT"]:
+        return "off"
+    if not storage_uri(app).startswith(("redis", "rediss")):
+        return "memory"
+    limiter: Limiter = app.extensions["planner.limiter"]
+    return "redis" if limiter.storage.check() else "memory (Redis unreachable)"
 
 
 class SignInAttempt(Base):
@@ -171,16 +189,33 @@ class SignInThrottle:
     forever; a right password clears the account's attempts.
     """
 
-    def __init__(self, rule: str) -> None:
+    def __init__(self, rule: str, progressive: bool = True) -> None:
         self.windows = [(item.amount, item.get_expiry())
                         for item in (parse_many(rule) if rule.strip() else [])]
+        self.progressive = progressive
+        self.clock = time.time  # tests move it forward
+
+    def _growing_pause(self, earlier: list[float], now: float) -> int:
+        """Progressive delays (ASVS V2.2.1): the pause after each further run of failures is
+        twice the one before. With "5 per 15 minutes", the 5th failure pauses the account for
+        15 minutes after the last one, the 10th for 30, the 15th for an hour, and so on, up to
+        the longest window; `earlier` are the failures still counted, oldest first."""
+        if not self.progressive or not earlier:
+            return 0
+        amount, expiry = min(self.windows, key=lambda window: window[1])
+        runs, rest = divmod(len(earlier), amount)
+        if runs == 0 or rest:
+            return 0
+        longest = max(window_expiry for _, window_expiry in self.windows)
+        pause = min(expiry * 2 ** (runs - 1), longest)
+        return max(0, math.ceil(earlier[-1] + pause - now))
 
     def attempt(self, account: str) -> int:
         """Count an attempt: 0 if it may go ahead, else the seconds until one may."""
         if not self.windows:
             return 0
         key = account[:254]
-        now = time.time()
+        now = self.clock()
         longest = max(expiry for _, expiry in self.windows)
         db_session = db.session()
 
@@ -189,12 +224,15 @@ class SignInThrottle:
                                                            SignInAttempt.at < now - longest))
             row = SignInAttempt(account=key, at=now)
             db_session.add(row)
+            db_session.flush()
+            mine = row.id
             db_session.commit()
-            times = list(db_session.scalars(
-                select(SignInAttempt.at).where(SignInAttempt.account == key,
-                                               SignInAttempt.at >= now - longest)
-                .order_by(SignInAttempt.at, SignInAttempt.id)))
-            wait = 0
+            rows = db_session.execute(
+                select(SignInAttempt.id, SignInAttempt.at).where(
+                    SignInAttempt.account == key, SignInAttempt.at >= now - longest)
+                .order_by(SignInAttempt.at, SignInAttempt.id)).all()
+            times = [at for _, at in rows]
+            wait = self._growing_pause([at for i, at in rows if i != mine], now)
             for amount, expiry in self.windows:
                 inside = [t for t in times if t > now - expiry]
                 if len(inside) > amount:
@@ -287,17 +325,25 @@ def init_app(app: Flask) -> None:
     if app.config.get("MAX_CONTENT_LENGTH"):
         app.wsgi_app = BoundedBody(app.wsgi_app,  # type: ignore[method-assign]
                                    int(app.config["MAX_CONTENT_LENGTH"]))
+    uri = storage_uri(app)
     limiter = Limiter(
-        key_func=_key, app=app, storage_uri=storage_uri(app), strategy="moving-window",
+        key_func=_key, app=app, storage_uri=uri, strategy="moving-window",
         application_limits=[_limit_value], application_limits_exempt_when=_exempt,
         enabled=bool(app.config["RATE_LIMIT"]),
         key_prefix="planner", headers_enabled=False,
-        swallow_errors=True,  # an unreachable Redis is logged and never takes the site down
+        # Redis down: the same limits are counted in this worker's memory (one warning, from
+        # Flask-Limiter, then silence; Redis is tried again after 1, 2, 4 ... 32 seconds and
+        # "Rate limit storage recovered" logged when it answers), so they hold per worker
+        # instead of failing open; any other storage error lets the request through, logged.
+        in_memory_fallback_enabled=True,
+        swallow_errors=True,
+        storage_options=REDIS_OPTIONS if uri.startswith(("redis", "rediss")) else {},
     )
     app.extensions["planner.limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.extensions["planner.sign_in_throttle"] = SignInThrottle(
-        str(app.config.get("SIGN_IN_LIMIT") or ""))
+        str(app.config.get("SIGN_IN_LIMIT") or ""),
+        progressive=bool(app.config.get("SIGN_IN_PROGRESSIVE", True)))
     app.extensions["planner.pdf_slots"] = threading.BoundedSemaphore(
         max(1, int(app.config["PDF_MAX_CONCURRENT"])))
     app.before_request(_json_shape)

@@ -322,3 +322,59 @@ def test_a_stranger_cannot_lock_the_owner_out_of_a_browser_used_before(app: Flas
         assert _try(owner, "ann@example.org", f"my typo {i} again", "10.0.0.1"
                     ).status_code == 400
     assert _try(owner, "ann@example.org", PASSWORD, "10.0.0.1").status_code == 429
+
+
+def _retry_after(client: FlaskClient, ip: str) -> int:
+    refused = _try(client, "ann@example.org", "another wrong one", ip)
+    assert refused.status_code == 429, refused.status_code
+    return int(refused.headers["Retry-After"])
+
+
+def test_each_further_pause_is_longer_and_a_new_browser_shares_it(app: Flask) -> None:
+    """Issue 27 (ASVS V2.2.1, progressive delays): every fifth failure pauses the account
+    twice as long as the one before (15, 30, 60 minutes, then the day's limit), and a new
+    browser, from any address, waits as long as the one that guessed."""
+    add_user(app, "ann@example.org")
+    throttle = app.extensions["planner.sign_in_throttle"]
+    now = [1_900_000_000.0]
+    throttle.clock = lambda: now[0]
+    stranger = app.test_client()
+    pauses = []
+    for run in range(4):
+        for i in range(5):
+            now[0] += 1
+            assert _try(stranger, "ann@example.org", f"run {run} guess {i} wrong",
+                        f"10.8.{run}.{i}").status_code == 400
+        pauses.append(_retry_after(stranger, "10.8.9.9"))
+        # A new browser (no cookies at all), elsewhere: the same pause, right password or not.
+        fresh = app.test_client()
+        assert _try(fresh, "ann@example.org", PASSWORD, "10.7.0.1").status_code == 429
+        assert _retry_after(app.test_client(), "10.7.0.2") == pauses[-1]
+        now[0] += pauses[-1] - 2
+        assert _retry_after(stranger, "10.8.9.9") <= 2  # still paused until the very end
+        now[0] += 2
+    assert pauses[:3] == [15 * 60, 30 * 60, 60 * 60], pauses
+    assert pauses[3] > 12 * 3600  # the 20th failure of the day: paused for the rest of it
+    # Once it ends the owner signs in, which clears the count.
+    assert _try(app.test_client(), "ann@example.org", PASSWORD, "10.0.0.1").status_code == 303
+
+
+def test_progressive_delays_can_be_turned_off(app_config: dict[str, Any]) -> None:
+    from planner import create_app
+
+    made = create_app({**app_config, "SIGN_IN_PROGRESSIVE": False})
+    try:
+        add_user(made, "ann@example.org")
+        throttle = made.extensions["planner.sign_in_throttle"]
+        now = [1_900_000_000.0]
+        throttle.clock = lambda: now[0]
+        client = made.test_client()
+        for run in range(2):
+            for i in range(5):
+                now[0] += 1
+                assert _try(client, "ann@example.org", f"wrong {run} {i}", "10.0.0.1"
+                            ).status_code == 400
+            assert 15 * 60 - 10 <= _retry_after(client, "10.0.0.1") <= 15 * 60
+            now[0] += 15 * 60
+    finally:
+        made.extensions["planner.engine"].dispose()
