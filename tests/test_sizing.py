@@ -88,7 +88,7 @@ ranges = st.tuples(st.floats(0.01, 5000), st.floats(0.01, 5000)).map(
 
 @PROPS
 @given(pathway=st.sampled_from(SIZABLE), who=st.sampled_from(sorted(PROFILES)),
-       changes=st.dictionaries(st.sampled_from(ASSUMPTION_IDS + ["population", "contacts"]),
+       changes=st.dictionaries(st.sampled_from([*ASSUMPTION_IDS, "population", "contacts"]),
                                ranges, max_size=4))
 def test_any_replaced_assumptions_stay_traceable_and_ordered(
         pathway: str, who: str, changes: dict[str, tuple[float, float]]) -> None:
@@ -182,7 +182,8 @@ def test_the_check_finds_bad_references_in_sizing() -> None:
         encoding="utf-8")) for stem in loader.FILES}
     data["sizing"]["pathways"][0]["staff"]["roles"] = ["nobody"]
     data["sizing"]["pathways"][0]["contacts"]["count_question"] = "community-name"
-    found = {(f.record, f.field, f.message) for f in cross_findings(data) if f.file == "sizing.yaml"}
+    found = {(f.record, f.field, f.message) for f in cross_findings(data)
+             if f.file == "sizing.yaml"}
     pid = data["sizing"]["pathways"][0]["pathway"]
     assert (pid, "staff.roles[0]", "unknown role 'nobody'") in found
     assert (pid, "contacts.count_question",

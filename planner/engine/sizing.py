@@ -496,14 +496,20 @@ class Row:
     extra: tuple[str, ...] = field(default=())
 
 
-def rows(sizing: Sizing) -> tuple[Row, ...]:
-    """The figures as table rows, each naming its assumptions by label."""
+def rows(sizing: Sizing, *, new_only: bool = False) -> tuple[Row, ...]:
+    """The figures as table rows, each naming its assumptions by label (with `new_only`,
+    only those no row above it named: "and" the rows above)."""
     names = {a.id: a.label for a in sizing.assumptions}
     out = []
+    shown: set[str] = set()
     for f in sizing.figures:
+        ids = [a for a in f.assumptions if not (new_only and a in shown)]
+        shown.update(f.assumptions)
         label = {"caseload": "Caseload per staff member"}.get(f.id, f.label)
         if f.id == "contacts":
             label = f"Contacts a year ({f.label.lower()})"
-        out.append(Row(label, range_words(f.low, f.high, f.unit),
-                       "; ".join(names[a] for a in f.assumptions)))
+        rests_on = "; ".join(names[a] for a in ids)
+        if new_only and len(ids) < len(f.assumptions):
+            rests_on = "The rows above" + (f", and: {rests_on}" if rests_on else "")
+        out.append(Row(label, range_words(f.low, f.high, f.unit), rests_on))
     return tuple(out)
