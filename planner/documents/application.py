@@ -310,18 +310,25 @@ def _budget_section(kb: Knowledge, profile: CommunityProfile, top: PathwayDetail
     blocks: list[Block] = []
     if size is not None and size.first_year_cost is not None:
         cost = size.first_year_cost
+        wide = "" if sizing.CONTACTS in size.contacts.assumptions else (
+            " The range is wide because it uses national rates: our own yearly count will "
+            "narrow it.")
         blocks.append(_para(
             f"Our first-year estimate is {costs.dollars(int(cost.low))} to "
             f"{costs.dollars(int(cost.high))}. It follows from the number of people the "
-            "program would see and the caseload each staff member can carry."))
+            "program would see and the caseload each staff member can carry." + wide))
         rows = []
+        pay_low = sum(r.low * r.wage for r in size.roles)
+        pay_high = sum(r.high * r.wage for r in size.roles)
         for r in size.roles:
             rows.append((r.label, costs.fte_range(r.low, r.high), costs.dollars(r.wage),
                          f"{costs.dollars(sizing._whole(r.low * r.wage))} to "
                          f"{costs.dollars(sizing._whole(r.high * r.wage))}"))
         for a in size.assumptions:
             if a.id == "benefits":
-                rows.append((a.label, "", f"{a.low:.0%} to {a.high:.0%} of pay", ""))
+                rows.append((a.label, "", f"{a.low:.0%} to {a.high:.0%} of pay",
+                             sizing.range_words(pay_low * a.low, pay_high * a.high,
+                                                "dollars")))
             elif a.id.startswith("cost-"):
                 rows.append((a.label, "", "", sizing.range_words(a.low, a.high, "dollars")))
         rows.append(("First-year total", sizing.range_words(size.staff_fte.low,
