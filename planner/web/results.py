@@ -141,7 +141,22 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
         consultant_notes=workspace.plan_notes(base, interview.row,
                                               consultant=interview.by_owner),
         by_owner=interview.by_owner,
+        sizing_rows=_sizing_summary(kb, built, who),
     ), status
+
+
+def _sizing_summary(kb: Knowledge, built: plan.Plan, who: CommunityProfile) -> list[Any]:
+    """The top pathway's contacts, staff and first-year cost rows (none when it cannot be
+    sized), for the results page's one-paragraph summary."""
+    from planner.documents import application
+
+    size = application.sizing_for(kb, built, who)
+    if size is None:
+        return []
+    from planner.engine import sizing as sizing_core
+
+    return [r for r in sizing_core.rows(size)
+            if r.label.startswith(("Contacts", "Staff", "First-year"))]
 
 
 def _reasons(kb: Knowledge, built: plan.Plan) -> list[str]:

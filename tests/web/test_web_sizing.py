@@ -46,6 +46,8 @@ def test_results_and_preview_link_the_application_and_the_sizing(done: Wizard,
     page = client.get(done.url("/results")).text
     assert f"/c/{done.token}/application.docx" in page
     assert f"/c/{done.token}/sizing" in page
+    assert "How big it would be, as a first estimate: Contacts a year" in page
+    assert "first-year cost (dollars): $" in page
     preview = client.get(done.url("/plan")).text
     assert f"/c/{done.token}/application.docx" in preview
 
