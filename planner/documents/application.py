@@ -156,10 +156,15 @@ COUNTS = (
 )
 
 
-def _counts(kb: Knowledge, profile: CommunityProfile) -> list[str]:
+def _counts(kb: Knowledge, profile: CommunityProfile, pathway_id: str) -> list[str]:
+    """The community's counts that bear on the pathway (all of them when it has no sizing
+    model), each a gap until given."""
+    spec = kb.sizing.for_pathway(pathway_id) if kb.sizing else None
+    wanted = ({kb.sizing.questions.population, spec.contacts.count_question}
+              if kb.sizing and spec else {qid for qid, _, _ in COUNTS})
     out = []
     for qid, label, missing in COUNTS:
-        if qid not in kb.questions:
+        if qid not in kb.questions or qid not in wanted:
             continue
         value = profile.number(qid)
         out.append(f"{label}: {int(value):,} (our count)." if value is not None
@@ -181,7 +186,7 @@ def _problem_section(kb: Knowledge, plan: Plan, profile: CommunityProfile,
     blocks.append(_para("What our responders see, from our planning answers:"))
     blocks.append(_bullets(problems or [gap("the problems your responders see")]))
     blocks.append(_para("Our own figures:"))
-    blocks.append(_bullets([*_counts(kb, profile), gap(
+    blocks.append(_bullets([*_counts(kb, profile, top.score.pathway.id), gap(
         "overdose deaths, treatment waits and jail use for the last three years, each with "
         "its year and source")]))
     notes = profile.answers.get("notes")
