@@ -350,6 +350,15 @@ def _register_plan() -> None:
 _register_plan()
 
 
+def _register_size() -> None:
+    from planner.cli.size import size_command
+
+    main.add_command(size_command)
+
+
+_register_size()
+
+
 def _register_users() -> None:
     from planner.cli.users import (
         add_user_command,

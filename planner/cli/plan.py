@@ -31,6 +31,9 @@ from planner.knowledge.model import Knowledge
 @click.option("--starter-documents", "starter_only", is_flag=True,
               help="With a .docx output: write only the starter documents (MOU outline, "
                    "data-sharing checklist, referral form...).")
+@click.option("--application", "application_only", is_flag=True,
+              help="With a .docx output: write the application starter (a draft shaped like "
+                   "a federal deflection application, every gap marked to fill in).")
 @click.option("--note", "notes", multiple=True,
               help="A consultant note to include (repeat for several).")
 @click.option("--knowledge", "knowledge_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -38,8 +41,8 @@ from planner.knowledge.model import Knowledge
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Templates folder (default: the checkout's templates/).")
 def plan_command(answers_file: Path, output: Path, as_html: bool, start: dt.datetime | None,
-                 starter_only: bool, notes: tuple[str, ...], knowledge_dir: Path | None,
-                 templates_dir: Path | None) -> None:
+                 starter_only: bool, application_only: bool, notes: tuple[str, ...],
+                 knowledge_dir: Path | None, templates_dir: Path | None) -> None:
     """Write the starter plan for ANSWERS.json: the same plan the web app gives."""
     from planner.documents import report
 
@@ -61,6 +64,13 @@ def plan_command(answers_file: Path, output: Path, as_html: bool, start: dt.date
     suffix = output.suffix.lower()
     if starter_only and suffix != ".docx":
         raise click.UsageError("--starter-documents writes a Word document: use -o NAME.docx")
+    if application_only and (suffix != ".docx" or starter_only):
+        raise click.UsageError("--application writes a Word document on its own: use "
+                               "-o NAME.docx without --starter-documents")
+    if application_only:
+        output.write_bytes(_application(kb, built, profile, start))
+        click.echo(f"wrote {output}")
+        return
     if as_html and suffix in EDITABLE:
         raise click.UsageError(f"--html writes HTML, not {suffix}: drop --html or change -o")
     if suffix in EDITABLE:
@@ -79,6 +89,21 @@ def plan_command(answers_file: Path, output: Path, as_html: bool, start: dt.date
 
 
 EDITABLE = (".docx", ".xlsx", ".csv")
+
+
+def _application(kb: Knowledge, built: planning.Plan, profile: CommunityProfile,
+                 start: dt.datetime | None) -> bytes:
+    from planner.documents import action_table, application, docx_export
+    from planner.engine.actions import default_start
+
+    today = dt.date.today()
+    first = start.date() if start is not None else default_start(today)
+    rows = action_table.rows(kb, built, profile, first)
+    app = application.build(kb, built, profile, rows, generated=today,
+                            size=application.sizing_for(kb, built, profile))
+    if app is None:
+        raise click.ClickException("no pathway could be ranked, so there is no application")
+    return docx_export.render_application(app)
 
 
 def _editable(kb: Knowledge, built: planning.Plan, profile: CommunityProfile,

@@ -24,8 +24,8 @@ from docx.shared import Inches, Pt, RGBColor
 from docx.table import Table as WordTable
 from docx.text.paragraph import Paragraph
 
+from planner.documents import application, report
 from planner.documents import docx_sections as spec
-from planner.documents import report
 from planner.documents.ooxml import stable_zip
 from planner.engine.plan import Plan
 from planner.engine.profile import CommunityProfile
@@ -255,3 +255,45 @@ def render_starter_documents(ctx: Context) -> bytes:
     doc = _new_document(f"Starter documents: {ctx.plan.community}", ctx.generated)
     build(doc, spec.STARTER_DOCUMENTS, spec.Scope(ctx))
     return _bytes(doc)
+
+
+# ------------------------------------------------------------------ the application starter
+# (issue 30) planner.documents.application builds the content as plain data; this block
+# only lays it out, with the same helpers as the plan (python-docx stays in this module).
+
+
+def render_application(app: application.Application) -> bytes:
+    """The application starter as .docx bytes (deterministic: stable_zip, fixed dates)."""
+    doc = _new_document(app.title, app.generated)
+    heading(doc, app.title, 0)
+    for text in app.intro:
+        para(doc, text)
+    for section in app.sections:
+        heading(doc, section.title, 1)
+        for block in section.blocks:
+            if block.kind == "heading":
+                heading(doc, block.text, 2)
+            elif block.kind == "para":
+                _gap_runs(para(doc, bold_lead=block.lead), block.text)
+            elif block.kind == "bullets":
+                for item in block.items:
+                    _gap_runs(styled(doc, "", spec.BULLET), item)
+            elif block.kind == "table":
+                table(doc, block.headers, block.rows, widths=block.widths or None)
+    return _bytes(doc)
+
+
+def _gap_runs(p: Paragraph, text: str) -> None:
+    """The text as runs, each "[to fill in: ...]" highlighted so a writer finds it."""
+    rest = text
+    while rest:
+        start = rest.find("[to fill in:")
+        if start < 0:
+            p.add_run(rest)
+            return
+        end = rest.find("]", start)
+        end = len(rest) if end < 0 else end + 1
+        if start:
+            p.add_run(rest[:start])
+        p.add_run(rest[start:end]).font.highlight_color = WD_COLOR_INDEX.YELLOW
+        rest = rest[end:]

@@ -22,8 +22,10 @@ from planner.knowledge.findings import Finding
 from planner.knowledge.model import FILE_MODELS, PATTERN_NAMES, Knowledge, build_knowledge
 from planner.knowledge.validation import cross_findings
 
-# File stem -> the declaration its content must match. Every file is required.
+# File stem -> the declaration its content must match. Every file is required but these
+# (sizing.yaml, issue 30: without it nothing is sized).
 FILES: Mapping[str, type] = FILE_MODELS
+OPTIONAL_FILES = frozenset({"sizing"})
 
 class KnowledgeError(Exception):
     """Raised when the knowledge base does not validate; carries every finding."""
@@ -208,7 +210,8 @@ def _read(root: Path) -> tuple[dict[str, Any], dict[str, Any], list[Finding]]:
         name = f"{stem}.yaml"
         path = root / name
         if not path.is_file():
-            findings.append(Finding(name, "", "", "file is missing"))
+            if stem not in OPTIONAL_FILES:
+                findings.append(Finding(name, "", "", "file is missing"))
             continue
         try:
             parsed = load_yaml(path.read_text(encoding="utf-8"), name)

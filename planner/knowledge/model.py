@@ -1401,6 +1401,7 @@ class Knowledge:
     costs: CostModel | None = None
     starter_documents: tuple[StarterDocument, ...] = ()
     question_changes: tuple[QuestionChange, ...] = ()
+    sizing: SizingModel | None = None  # knowledge/sizing.yaml (issue 30)
 
     @property
     def pathways_in_order(self) -> tuple[Pathway, ...]:
@@ -1441,4 +1442,154 @@ def build_knowledge(files: Mapping[str, Any], root: str = "") -> Knowledge:
         costs=files.get("costs"),
         starter_documents=(files["starter_documents"].documents
                            if "starter_documents" in files else ()),
+        sizing=files.get("sizing"),
     )
+
+
+# ------------------------------------------------------------------ sizing (issue 30)
+# knowledge/sizing.yaml: the rates, measured funnels and caseloads a pathway's size is
+# estimated from (planner.engine.sizing). Declared here, after the knowledge base, so the
+# file joins FILE_MODELS below and the Knowledge record carries it as `sizing`.
+
+SizingUnit = Literal["per-100k", "people", "share", "months", "people-a-year",
+                     "people-at-a-time"]
+
+
+@with_config(FORBID)
+@dataclass(frozen=True, kw_only=True)
+class SizingAssumption(_Costed):
+    """One sourced figure, a low-high range in its unit."""
+
+    id: Id
+    label: Text
+    unit: SizingUnit
+    low: Annotated[float, _number(0, 100_000_000)]
+    high: Annotated[float, _number(0, 100_000_000)]
+    explanation: Text
+
+    @model_validator(mode="after")
+    def _check(self) -> SizingAssumption:
+        found = _low_high(self)
+        if self.unit == "share" and self.high > 1:
+            found.append(("high", "a share is at most 1"))
+        if self.unit in {"people-a-year", "people-at-a-time", "months"} and self.low <= 0:
+            found.append(("low", "must be above 0"))
+        _problems(found)
+        return self
+
+
+@with_config(FORBID)
+@dataclass(frozen=True)
+class BandPopulation:
+    band: Id
+    low: Annotated[int, _int(1)]
+    high: Annotated[int, _int(1)]
+
+
+@with_config(FORBID)
+@dataclass(frozen=True, kw_only=True)
+class PopulationBands(_Costed):
+    """The population range assumed for each population band when no count is given."""
+
+    id: Id
+    label: Text
+    unit: Literal["people"]
+    bands: Annotated[tuple[BandPopulation, ...], _at_least(1)]
+    explanation: Text
+
+    @model_validator(mode="after")
+    def _check(self) -> PopulationBands:
+        _problems([(f"bands[{i}]", "low is above high")
+                   for i, b in enumerate(self.bands) if b.low > b.high])
+        return self
+
+    def of(self, band: str) -> BandPopulation | None:
+        return next((b for b in self.bands if b.band == band), None)
+
+
+@with_config(FORBID)
+@dataclass(frozen=True)
+class SizingContacts:
+    label: Text
+    count_question: Id  # the community's own yearly count (an optional number question)
+    rate: Id  # an assumption in per-100k
+
+
+@with_config(FORBID)
+@dataclass(frozen=True)
+class SizingFunnel:
+    referred: Id  # share of contacts
+    engaged: Id  # share of referred
+    treatment: Id  # share of engaged
+
+
+@with_config(FORBID)
+@dataclass(frozen=True)
+class SizingStaff:
+    """Direct staff: people a year per full-time post (`reach`), or an active caseload and
+    the months each person stays (`caseload` and `months`), applied to one funnel step.
+    `roles` (costs.yaml role ids) share the direct FTE in the proportions of the cost
+    model's staffing for the band."""
+
+    per: Literal["contacts", "referred", "engaged"]
+    roles: Annotated[tuple[Id, ...], _at_least(1), AfterValidator(_unique)]
+    reach: Id | None = None
+    caseload: Id | None = None
+    months: Id | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> SizingStaff:
+        if (self.reach is None) == (self.caseload is None):
+            _problems([("", "give either reach, or caseload and months")])
+        if (self.caseload is None) != (self.months is None):
+            _problems([("months", "caseload and months go together")])
+        return self
+
+
+@with_config(FORBID)
+@dataclass(frozen=True)
+class SizingPathway:
+    pathway: Id
+    contacts: SizingContacts
+    funnel: SizingFunnel
+    staff: SizingStaff
+
+
+@with_config(FORBID)
+@dataclass(frozen=True)
+class SizingQuestions:
+    population: Id | None = None
+
+
+@with_config(FORBID)
+@dataclass(frozen=True)
+class SizingModel:
+    """knowledge/sizing.yaml: assumptions by id, the pathways that can be sized."""
+
+    notice: Text
+    population_bands: PopulationBands
+    assumptions: ById[SizingAssumption]
+    pathways: Annotated[tuple[SizingPathway, ...], _at_least(1)]
+    questions: SizingQuestions = SizingQuestions()
+
+    @model_validator(mode="after")
+    def _check(self) -> SizingModel:
+        known = set(self.assumptions)
+        found = []
+        for i, p in enumerate(self.pathways):
+            named = [("contacts.rate", p.contacts.rate),
+                     ("funnel.referred", p.funnel.referred),
+                     ("funnel.engaged", p.funnel.engaged),
+                     ("funnel.treatment", p.funnel.treatment),
+                     ("staff.reach", p.staff.reach), ("staff.caseload", p.staff.caseload),
+                     ("staff.months", p.staff.months)]
+            found += [(f"pathways[{i}].{where}", f"no assumption '{aid}'")
+                      for where, aid in named if aid is not None and aid not in known]
+        _problems(found)
+        return self
+
+    def for_pathway(self, pathway_id: str) -> SizingPathway | None:
+        return next((p for p in self.pathways if p.pathway == pathway_id), None)
+
+
+FILE_MODELS = MappingProxyType({**FILE_MODELS, "sizing": SizingModel})

@@ -62,7 +62,7 @@ def cross_findings(data: Mapping[str, Any]) -> list[Finding]:
     for check in (_unique_ids, _vocabulary, _pathways, _questions, _question_changes,
                   _scoring, _programs,
                   _mentor_sites, _tta_and_funding, _tasks, _measures, _links, _states, _costs,
-                  _starter_documents):
+                  _starter_documents, _sizing):
         check(ctx)
     return sorted(set(ctx.findings))
 
@@ -585,3 +585,42 @@ def _starter_documents(ctx: _Ctx) -> None:
                 if kind not in kinds:
                     ctx.add("starter_documents", "", "documents",
                             f"pathway '{pid}' has no starter document of kind '{kind}'")
+
+
+def _sizing(ctx: _Ctx) -> None:
+    """sizing.yaml (issue 30): its pathways, roles, bands and count questions exist, and the
+    count questions are number questions."""
+    if "sizing" not in ctx.data:
+        return
+    data = ctx.data["sizing"]
+    roles = {r["id"] for r in ctx.data["costs"]["roles"]} if "costs" in ctx.data else set()
+    staffed = ({s["pathway"] for s in ctx.data["costs"]["staffing"]}
+               if "costs" in ctx.data else set())
+    questions = {q["id"]: q for q in ctx.records("questions")}
+    bands = ({b["id"] for b in ctx.data["matching"]["population_buckets"]}
+             if "matching" in ctx.data else set())
+
+    def number_question(record: str, field: str, qid: str | None) -> None:
+        if qid is None or "questions" not in ctx.data:
+            return
+        if qid not in questions:
+            ctx.add("sizing", record, field, f"unknown question '{qid}'")
+        elif questions[qid]["type"] != "number":
+            ctx.add("sizing", record, field, f"question '{qid}' must be a number question")
+
+    number_question("", "questions.population", (data.get("questions") or {}).get("population"))
+    for i, b in enumerate(data["population_bands"]["bands"]):
+        if bands and b["band"] not in bands:
+            ctx.add("sizing", "population-band", f"bands[{i}].band",
+                    f"unknown population band '{b['band']}'")
+    _duplicates(ctx, "sizing", "pathway", [p["pathway"] for p in data["pathways"]],
+                "sizing model for pathway")
+    for p in data["pathways"]:
+        pid = p["pathway"]
+        if "pathways" in ctx.data and pid not in ctx.ids("pathways"):
+            ctx.add("sizing", pid, "pathway", f"unknown pathway '{pid}'")
+        if "costs" in ctx.data and pid not in staffed:
+            ctx.add("sizing", pid, "pathway", f"pathway '{pid}' has no staffing in costs.yaml")
+        number_question(pid, "contacts.count_question", p["contacts"]["count_question"])
+        if roles:
+            ctx.refs("sizing", pid, "staff.roles", p["staff"]["roles"], roles, "role", "costs")

@@ -141,7 +141,22 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
         consultant_notes=workspace.plan_notes(base, interview.row,
                                               consultant=interview.by_owner),
         by_owner=interview.by_owner,
+        sizing_rows=_sizing_summary(kb, built, who),
     ), status
+
+
+def _sizing_summary(kb: Knowledge, built: plan.Plan, who: CommunityProfile) -> list[Any]:
+    """The top pathway's contacts, staff and first-year cost rows (none when it cannot be
+    sized), for the results page's one-paragraph summary."""
+    from planner.documents import application
+
+    size = application.sizing_for(kb, built, who)
+    if size is None:
+        return []
+    from planner.engine import sizing as sizing_core
+
+    return [r for r in sizing_core.rows(size)
+            if r.label.startswith(("Contacts", "Staff", "First-year"))]
 
 
 def _reasons(kb: Knowledge, built: plan.Plan) -> list[str]:
@@ -257,6 +272,8 @@ def plan_preview(token: str) -> Response:
                 ("The plan (Word)", url_for("results.plan_docx", token=token)),
                 ("Action plan (Excel)", url_for("results.actions_xlsx", token=token)),
                 ("Starter documents (Word)", url_for("results.starter_docx", token=token)),
+                ("Application starter (Word)",
+                 url_for("results.application_docx", token=token)),
             ],
         },
     )
@@ -350,3 +367,72 @@ def actions_csv(token: str) -> Response:
     # Flask adds "; charset=utf-8" to a text/* mimetype (once).
     return _download(sheet_export.csv_bytes(rows, built.community), sheet_export.CSV_MIME,
                      f"{downloads.slug(built.community)}-actions.csv")
+
+
+# ------------------------------------------------------------------ sizing and the application
+# (issue 30) The sizing page shows how big the top pathway (or ?pathway=ID) would be, with a
+# plain GET form (no JavaScript) that replaces any assumption for this view only; the
+# application starter downloads as Word from the results page and the plan preview.
+
+
+def _sizing_overrides(args: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """Assumption figures sent by the sizing form: ID-low and ID-high (either alone sets
+    both); a field that is not a figure is reported, not used."""
+    from planner.engine import sizing as sizing_core
+
+    given: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    ids = sorted({k.rsplit("-", 1)[0] for k in args if k.endswith(("-low", "-high"))})
+    for aid in ids:
+        low, high = (args.get(f"{aid}-low", "").strip(), args.get(f"{aid}-high", "").strip())
+        if not low and not high:
+            continue
+        text = f"{low or high}:{high or low}"
+        try:
+            given[aid] = sizing_core.parse_override(f"{aid}={text}")[1]
+        except ValueError as exc:
+            errors[aid] = str(exc)
+    return given, errors
+
+
+@bp.get("/sizing")
+def sizing_page(token: str) -> tuple[str, int]:
+    """How big the program would be: contacts, funnel, caseload, staff and first-year cost,
+    each with the assumptions it rests on; any assumption can be replaced for this view."""
+    from planner.engine import sizing as sizing_core
+
+    kb, built, profile, _ = _built(token)
+    sizable = sizing_core.sizable(kb)
+    top = built.top
+    pathway = request.args.get("pathway") or (top.score.pathway.id if top else "")
+    if pathway not in sizable:
+        pathway = sizable[0] if sizable and pathway not in kb.pathways else pathway
+    given, errors = _sizing_overrides(request.args)
+    result, problem = None, ""
+    if pathway in sizable:
+        try:
+            result = sizing_core.estimate(kb, profile, pathway, given)
+        except ValueError as exc:
+            problem = str(exc)
+            result = sizing_core.estimate(kb, profile, pathway)
+    status = 400 if errors or problem else 200
+    return render_template(
+        "web/sizing.html", token=token, plan=built, kb=kb, result=result, pathway=pathway,
+        sizable=sizable, errors=errors, problem=problem, given=given,
+        rows=sizing_core.rows(result) if result else (), words=sizing_core.range_words,
+    ), status
+
+
+@bp.get("/application.docx")
+def application_docx(token: str) -> Response:
+    """The application starter: a Word draft shaped like a federal deflection application."""
+    from planner.documents import action_table, application, docx_export
+
+    kb, built, profile, _ = _built(token)
+    rows = action_table.rows(kb, built, profile, _start_date())
+    app = application.build(kb, built, profile, rows, generated=dt.date.today(),
+                            size=application.sizing_for(kb, built, profile))
+    if app is None:
+        abort(404, description="No pathway could be ranked, so there is no application yet.")
+    return _download(docx_export.render_application(app), docx_export.MIME,
+                     f"{downloads.slug(built.community)}-application.docx")
