@@ -210,8 +210,11 @@ def _section_questions(kb: Knowledge, section_id: str) -> tuple[Question, ...]:
     return tuple(q for q in kb.questions.values() if q.section == section_id)
 
 
-# A page holds at most this many questions: a longer section is split into pages.
-PAGE_MAX = 7
+# A page holds at most this many questions: a longer section is split into pages. Ten
+# keeps a section of eight to ten questions on one page (one Save and continue, one page
+# of header on a phone: the rural-sheriff journey went from 13 pages to 9), while the
+# fourteen problems are still two pages of seven.
+PAGE_MAX = 10
 
 
 def pages(kb: Knowledge, section_id: str) -> list[list[Question]]:
