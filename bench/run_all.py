@@ -225,15 +225,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true",
                         help="shorter runs (6 s web, 20 s load, fewer repeats)")
+    parser.add_argument("--only", default="web,scoring,plan,download,static,dashboard",
+                        help="the groups to run, comma-separated (issue 29's rows: "
+                             "--only web,static)")
     args = parser.parse_args()
     quick = args.quick
+    only = set(args.only.split(","))
     rows: list[Row] = []
-    rows += web_rows(seconds=6 if quick else 20, load_seconds=20 if quick else 60)
-    rows += scoring_rows(repeat=50 if quick else 200)
-    rows += pdf_rows(warm_n=3 if quick else 7, cold_n=2 if quick else 3)
-    rows += download_rows(communities=3 if quick else 7, think=3.0)
-    rows += static_rows()
-    rows += dashboard_rows(requests=15 if quick else 30)
+    if "web" in only:
+        rows += web_rows(seconds=6 if quick else 20, load_seconds=20 if quick else 60)
+    if "scoring" in only:
+        rows += scoring_rows(repeat=50 if quick else 200)
+    if "plan" in only:
+        rows += pdf_rows(warm_n=3 if quick else 7, cold_n=2 if quick else 3)
+    if "download" in only:
+        rows += download_rows(communities=3 if quick else 7, think=3.0)
+    if "static" in only:
+        rows += static_rows()
+    if "dashboard" in only:
+        rows += dashboard_rows(requests=15 if quick else 30)
     width = max(len(r[1]) for r in rows)
     print(f"{'group':<9} {'measure':<{width}} {'value':>10} {'unit':<6} ratio / note")
     for group, measure, value, unit, note in rows:
