@@ -196,6 +196,11 @@ def test_every_page_reflows_without_sideways_scrolling(browser: Any, server: str
             page.goto(server + path)
             page.wait_for_load_state("load")
             problems += check_page(page, name, size)
+            # What a <details> folds away reflows too (the private link with its Copy and
+            # Email buttons, the tools menu, the sections below a step): open them all.
+            if page.evaluate("() => { const c = document.querySelectorAll('details:not([open])');"
+                             " c.forEach(d => { d.open = true; }); return c.length; }"):
+                problems += check_page(page, name + " (every <details> open)", size)
             if shot:
                 page.screenshot(path=str(SHOTS / f"{name}--{size}.png"), full_page=shot == "full")
             if size == "zoom200" and name.startswith(("step-", "public-step")):
