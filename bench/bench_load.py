@@ -112,22 +112,26 @@ def run_load(base: str, users: int = 50, seconds: float = 60.0,
     return out
 
 
-def _one_process(base: str, users: int, seconds: float, max_requests: int
+def _one_process(base: str, users: int, seconds: float, max_requests: int, nice: int = 0
                  ) -> tuple[dict[str, list[float]], list[str], int, int]:
+    if nice:
+        os.nice(nice)
     out = run_load(base, users, seconds, max_requests)
     return dict(out.times), out.errors, out.requests, out.wizards
 
 
 def run_load_processes(base: str, users: int = 50, seconds: float = 60.0,
-                       processes: int = 4, max_requests: int = 200_000) -> Results:
-    """run_load with the USERS spread over PROCESSES client processes (forked), merged."""
+                       processes: int = 4, max_requests: int = 200_000,
+                       nice: int = 0) -> Results:
+    """run_load with the USERS spread over PROCESSES client processes (forked), merged;
+    each client process lowers its CPU priority by NICE (the server keeps the cores)."""
     processes = max(1, min(processes, users))
     shares = [users // processes + (1 if i < users % processes else 0)
               for i in range(processes)]
     out = Results()
     started = time.monotonic()
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
-        parts = [pool.submit(_one_process, base, n, seconds, max_requests // processes)
+        parts = [pool.submit(_one_process, base, n, seconds, max_requests // processes, nice)
                  for n in shares]
         for part in parts:
             times, errors, requests, wizards = part.result(timeout=seconds + 120)
@@ -217,6 +221,8 @@ def main() -> int:
     parser.add_argument("--max-requests", type=int, default=200_000)
     parser.add_argument("--processes", type=int, default=4,
                         help="client processes (1: every user a thread of this process)")
+    parser.add_argument("--client-nice", type=int, default=0,
+                        help="lower the client processes' CPU priority by this much")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         server = serve(Path(tmp))
@@ -224,7 +230,7 @@ def main() -> int:
             print("before:", machine_load())
             if args.processes > 1:
                 out = run_load_processes(server.base, args.users, args.seconds,
-                                         args.processes, args.max_requests)
+                                         args.processes, args.max_requests, args.client_nice)
             else:
                 out = run_load(server.base, args.users, args.seconds, args.max_requests)
             print("after: ", machine_load())
