@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -388,7 +389,7 @@ _register_db()
               help="Renders run at once in this worker.")
 @click.option("--nice", default=0, show_default=True, type=int,
               help="Lower this process's CPU priority by this much (a web server's own "
-                   "consumer runs at 10).")
+                   "consumer runs at 19, the lowest, and as an idle-class process).")
 @click.option("--parent", type=int, default=None, hidden=True,
               help="Stop when this process (the web server that started it) is gone.")
 def worker_command(threads: int, nice: int, parent: int | None) -> None:
@@ -409,6 +410,10 @@ def worker_command(threads: int, nice: int, parent: int | None) -> None:
     logging.getLogger("weasyprint").setLevel(logging.WARNING)  # one line per render step
     if nice:
         os.nice(nice)
+    if nice >= 19 and hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+        # The lowest priority there is: renders get a core only when no request wants it.
+        with contextlib.suppress(OSError):  # not allowed here: nice 19 stands
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     if parent is not None:
         renders.stop_with_parent(parent)
     renders.keep_beating(renders.queue_of(app), float(app.config["QUEUE_BEAT_SECONDS"]), app)

@@ -99,7 +99,7 @@ def when_ready(server: Any) -> None:
            "DATABASE_URL": str(app.config["DATABASE_URL"]),
            "PLANNER_REDIS_URL": str(app.config.get("REDIS_URL") or "")}
     command = [sys.executable, "-c", "from planner.cli import main; main()", "worker",
-               "--threads", str(app.config["QUEUE_WORKERS"]), "--nice", "10",
+               "--threads", str(app.config["QUEUE_WORKERS"]), "--nice", "19",
                "--parent", str(os.getpid())]
     _stopping.clear()
     _consumer.append(subprocess.Popen(command, env=env))  # noqa: S603 (our own command)

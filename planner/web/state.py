@@ -6,6 +6,7 @@ core's normalised values (tuples), always validated by planner.engine.answers.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -210,8 +211,11 @@ def _section_questions(kb: Knowledge, section_id: str) -> tuple[Question, ...]:
     return tuple(q for q in kb.questions.values() if q.section == section_id)
 
 
-# A page holds at most this many questions: a longer section is split into pages.
-PAGE_MAX = 7
+# A page holds at most this many questions: a longer section is split into pages. Ten
+# keeps a section of eight to ten questions on one page (one Save and continue, one page
+# of header on a phone: the rural-sheriff journey went from 13 pages to 9), while the
+# fourteen problems are still two pages of seven.
+PAGE_MAX = 10
 
 
 def pages(kb: Knowledge, section_id: str) -> list[list[Question]]:
@@ -307,8 +311,35 @@ def shown_on_page(kb: Knowledge, section_id: str, number: int,
     if not 1 <= number <= len(all_pages):
         return []
     fixed = route_fixed(kb, route, answers)  # once for the page, not once per question
-    return [q for q in all_pages[number - 1]
+    return [narrowed(kb, q, answers) for q in all_pages[number - 1]
             if core.is_asked(q, answers) and q.id not in fixed]
+
+
+def narrowed(kb: Knowledge, question: Question,
+             answers: Mapping[str, core.Value]) -> Question:
+    """The question as its page offers it: a choice question asked after a several-answer
+    question (its ask_when) offers, of the options the two share, only those chosen there
+    (which goal comes first, among the goals picked); its other options ("Another goal",
+    "Not decided yet") stay. A saved answer among the shared options stays offered."""
+    parents = [kb.questions[c.question] for c in question.ask_when
+               if c.question in kb.questions and kb.questions[c.question].type == "multi"]
+    if not parents or not question.has_options:
+        return question
+    shared = ({o.id for p in parents for o in p.options if not o.dont_know}
+              & {o.id for o in question.options if not o.dont_know})
+    chosen: set[str] = set()
+    for p in parents:
+        given = answers.get(p.id)
+        chosen |= set(given) if isinstance(given, tuple) else set()
+    saved = answers.get(question.id)
+    chosen |= set(saved) if isinstance(saved, tuple) else {str(saved)} if saved else set()
+    keep = tuple(o for o in question.options if o.id not in shared or o.id in chosen)
+    return question if len(keep) == len(question.options) else _replace(question, keep)
+
+
+@functools.lru_cache(maxsize=1024)
+def _replace(question: Question, options: tuple[Any, ...]) -> Question:
+    return dataclasses.replace(question, options=options)
 
 
 def next_page(kb: Knowledge, section_id: str, number: int,

@@ -22,6 +22,34 @@ from planner.web import accounts, db, forms, respondents, state, summaries, work
 
 bp = Blueprint("wizard", __name__, url_prefix="/c/<token>")
 
+# The respondent's role and the lead agency are one question where they match: on the
+# page that asks both, the role follows the lead agency folded away ("I answer for a
+# different kind of organization"); sent without a role, the page saves the lead
+# agency's kind as the role when the role question offers it. Both ids stay as they are.
+ROLE_FROM_LEAD = ("respondent-role", "lead-agency")
+
+
+def _role_from_lead(questions: list[Question], submitted: dict[str, core.Value]) -> None:
+    """Fill the respondent's role from the lead agency (see ROLE_FROM_LEAD), in place."""
+    role, lead = ROLE_FROM_LEAD
+    ids = {q.id: q for q in questions}
+    if role in ids and lead in ids and role not in submitted:
+        given = submitted.get(lead)
+        if isinstance(given, str) and given in {o.id for o in ids[role].options}:
+            submitted[role] = given
+
+
+def _folded(questions: list[Question] | tuple[Question, ...],
+            current: Mapping[str, Any]) -> dict[str, bool]:
+    """Questions shown folded in a <details>, and whether it opens: the role, when the
+    lead agency is on the same page; open when a role is chosen that differs from it."""
+    role, lead = ROLE_FROM_LEAD
+    ids = {q.id for q in questions}
+    if role not in ids or lead not in ids:
+        return {}
+    chosen, led = set(current.get(role) or ()), set(current.get(lead) or ())
+    return {role: bool(chosen) and chosen != led}
+
 
 @bp.get("")
 @bp.get("/")
@@ -160,6 +188,11 @@ def step_context(kb: Knowledge, interview: state.Interview, section_id: str, num
     ids = [s.id for s in kb.sections]
     back = (page.back if page is not None else
             state.next_page(kb, section_id, number, interview.answers, interview.route, -1))
+    current = page.current if page is not None else _current(questions, data)
+    folded = _folded(questions, current)
+    if folded and not folded[ROLE_FROM_LEAD[0]]:
+        # Folded away, the role follows the lead agency: no stale choice is sent with it.
+        current = {**current, ROLE_FROM_LEAD[0]: frozenset()}
     return {
         "token": interview.token,
         "section": state.section(kb, section_id),
@@ -169,7 +202,7 @@ def step_context(kb: Knowledge, interview: state.Interview, section_id: str, num
         "action": _page_url(interview.token, section_id, number),
         "done": interview.done,
         "questions": questions,
-        "current": page.current if page is not None else _current(questions, data),
+        "current": current,
         "errors": errors,
         "previous": _page_url(interview.token, *back) if back else None,
         "return_to": request.values.get("return") == "review",
@@ -180,6 +213,7 @@ def step_context(kb: Knowledge, interview: state.Interview, section_id: str, num
         "conflict": conflict,
         "note": note if note is not None else _note_view(interview, section_id),
         "route": interview.route,
+        "folded": folded,
     }
 
 
@@ -188,9 +222,19 @@ def _part(kb: Knowledge, interview: state.Interview, section_id: str,
     """Which part of its section this page is, counting only the pages that have something
     to show for the answers saved so far (a new program never sees the adding-a-pathway
     page, so its first page is not "part 1 of 2")."""
+    answers = interview.answers
+    fixed = state.route_fixed(kb, interview.route, answers)
+
+    def may_ask(n: int) -> bool:
+        """Shown now, or holding a follow-up whose question is still unanswered (the
+        goals page comes before "which comes first", so it is part 1 of 2)."""
+        return bool(state.shown_on_page(kb, section_id, n, answers, interview.route)) or any(
+            q.id not in fixed and any(c.question not in answers and c.question not in fixed
+                                      for c in q.ask_when)
+            for q in state.pages(kb, section_id)[n - 1])
+
     shown_pages = [n for n in range(1, len(state.pages(kb, section_id)) + 1)
-                   if n == number or state.shown_on_page(kb, section_id, n, interview.answers,
-                                                         interview.route)]
+                   if n == number or may_ask(n)]
     return {"page": shown_pages.index(number) + 1, "pages": len(shown_pages)}
 
 
@@ -237,7 +281,11 @@ def step_page(token: str, section_id: str, number: int) -> Response | tuple[str,
     if request.form.get("action") == "back":
         return _back(kb, interview, section_id, number, questions)
     later = request.form.get("action") == "later"
-    errors, submitted = _check(kb, interview, questions, required=not later)
+    sent: MultiDict[str, str] = request.form
+    if request.form.get("action") == "dont-know-rest":
+        sent = dont_know_rest(questions, request.form)
+    errors, submitted = _check(kb, interview, questions, required=not later, formdata=sent)
+    _role_from_lead(questions, submitted)
     note = _note_view(interview, section_id, request.form)
     if note is not None and len(note.text.strip()) > workspace.NOTE_MAX:
         note.error = f"Use {workspace.NOTE_MAX} characters or fewer for the note."
@@ -250,7 +298,7 @@ def step_page(token: str, section_id: str, number: int) -> Response | tuple[str,
         if q.required and q.id not in errors and not later:
             errors[q.id] = ["Answer this question."]
     if errors or (note is not None and note.error):
-        return _render_step(kb, interview, section_id, number, questions, request.form,
+        return _render_step(kb, interview, section_id, number, questions, sent,
                             errors, 400, note=note)
 
     # A section is done when its last page was sent with "Continue" and none of its
@@ -317,10 +365,25 @@ def _back(kb: Knowledge, interview: state.Interview, section_id: str, number: in
                     code=303)
 
 
+def dont_know_rest(questions: list[Question],
+                   data: MultiDict[str, str]) -> MultiDict[str, str]:
+    """The form as sent, with "Don't know" for every question left blank that offers it
+    (the page's "Don't know the rest" button; answers given are kept)."""
+    filled: MultiDict[str, str] = MultiDict(data)
+    for q in questions:
+        unknown = next((o.id for o in q.options if o.dont_know), None)
+        if unknown is not None and not [v for v in data.getlist(q.id) if v]:
+            filled.setlist(q.id, [unknown])
+    return filled
+
+
 def _check(kb: Knowledge, interview: state.Interview, questions: list[Question],
-           *, required: bool) -> tuple[dict[str, list[str]], dict[str, core.Value]]:
-    """Check a form's answers: the errors by question, and the answers sent."""
-    form = forms.form_class(questions, required=required)(formdata=request.form)
+           *, required: bool, formdata: MultiDict[str, str] | None = None
+           ) -> tuple[dict[str, list[str]], dict[str, core.Value]]:
+    """Check a form's answers (the request's, or `formdata`): the errors by question, and
+    the answers sent."""
+    form = forms.form_class(questions, required=required)(
+        formdata=request.form if formdata is None else formdata)
     errors: dict[str, list[str]] = {}
     form.validate()
     for q in questions:

@@ -196,6 +196,11 @@ def test_every_page_reflows_without_sideways_scrolling(browser: Any, server: str
             page.goto(server + path)
             page.wait_for_load_state("load")
             problems += check_page(page, name, size)
+            # What a <details> folds away reflows too (the private link with its Copy and
+            # Email buttons, the tools menu, the sections below a step): open them all.
+            if page.evaluate("() => { const c = document.querySelectorAll('details:not([open])');"
+                             " c.forEach(d => { d.open = true; }); return c.length; }"):
+                problems += check_page(page, name + " (every <details> open)", size)
             if shot:
                 page.screenshot(path=str(SHOTS / f"{name}--{size}.png"), full_page=shot == "full")
             if size == "zoom200" and name.startswith(("step-", "public-step")):
@@ -212,9 +217,10 @@ def test_every_page_reflows_without_sideways_scrolling(browser: Any, server: str
 
 def test_the_current_tool_and_section_look_current(browser: Any, server: str,
                                                    site: dict[str, Any]) -> None:
-    ctx = browser.new_context(viewport={"width": 640, "height": 360}, device_scale_factor=2,
-                              storage_state=site["state"])
-    page = ctx.new_page()
+    # On a wide screen the eight tools are buttons, the current one filled.
+    wide = browser.new_context(viewport={"width": 1280, "height": 720},
+                               storage_state=site["state"])
+    page = wide.new_page()
     style = ("el => { const s = getComputedStyle(el); return [s.backgroundColor, s.color,"
              " s.boxShadow].join(' | '); }")
     for name in ("manage", "results", "notes", "overrides", "versions", "respondents",
@@ -229,6 +235,26 @@ def test_the_current_tool_and_section_look_current(browser: Any, server: str,
                   if tools.nth(i).get_attribute("aria-current") is None}
         assert len(others) == 1 and looks not in others, (name, looks, others)
         assert current.is_visible() and current.bounding_box()["x"] >= 0
+        assert not page.locator("details.planner-tools--narrow").is_visible()
+    wide.close()
+    # At 200% zoom (640x360 CSS px) they fold into one closed menu that names the current
+    # tool, one line high; opened, it lists the eight with the current one marked.
+    ctx = browser.new_context(viewport={"width": 640, "height": 360}, device_scale_factor=2,
+                              storage_state=site["state"])
+    page = ctx.new_page()
+    for name in ("manage", "results", "notes", "overrides", "versions", "respondents",
+                 "audit"):
+        page.goto(server + site["consultant"][name])
+        assert not page.locator("nav[aria-label='Community tools']").is_visible()
+        menu = page.locator("details.planner-tools--narrow")
+        summary = menu.locator("summary")
+        assert summary.is_visible() and summary.bounding_box()["height"] < 60, name
+        assert not menu.evaluate("d => d.open")
+        summary.click()
+        tools = menu.locator("a")
+        assert tools.count() == 8 and tools.nth(7).is_visible()
+        current = menu.locator("a[aria-current='page']")
+        assert current.count() == 1 and current.inner_text() in summary.inner_text(), name
     # The section map: the current section is USWDS's current item; finished and not yet
     # open sections look different from it and from each other.
     page.goto(server + site["consultant"]["step-access"])

@@ -40,6 +40,10 @@ def fill_section(page: Any, answers: dict[str, Any]) -> None:
     for qid, value in answers.items():
         if not page.locator(f"[name='{qid}']").count():
             continue
+        if page.locator(f"details.planner-folded:not([open]) [name='{qid}']").count():
+            if answers.get("lead-agency") == value:
+                continue  # folded away, the role follows the lead agency
+            page.click("details.planner-folded > summary")
         if isinstance(value, list):
             for option in value:
                 choose(page, f"q-{qid}-{option}")
@@ -94,6 +98,8 @@ def test_a_new_community_completes_the_journey(browser: Any, context: Any,
         assert text in body, text
     fresh.click("text=Change your answer to: Which kind of organization do you answer for?")
     assert "return=review" in fresh.url
+    # The role, folded under the lead agency, is open when a person comes to change it.
+    assert fresh.locator("details.planner-folded").evaluate("d => d.open")
     choose(fresh, "q-respondent-role-police")
     fresh.click("text=Save and return to review")
     fresh.wait_for_selector("text=Check your answers")
