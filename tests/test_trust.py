@@ -140,11 +140,24 @@ def test_a_state_program_reaches_its_own_state(kb: Knowledge) -> None:
 def test_an_ended_offer_is_never_offered(kb: Knowledge) -> None:
     from dataclasses import replace
 
-    fund = next(iter(kb.funding.values()))
-    ended = replace(kb, funding={**kb.funding, fund.id: replace(fund, status="ended")})
+    tta = next(iter(kb.tta.values()))
+    ended = replace(tta, status="ended")
     who = read_profile(kb, {"state": "wv", "community-name": "Testville"})
-    assert not matching.offered(ended.funding[fund.id], who)
-    assert matching.offered(fund, who) == (not fund.states)
+    assert not matching.offered(ended, who)
+    assert matching.offered(tta, who) == (not tta.states)
+
+
+def test_ended_funding_is_left_out_of_the_plan(kb: Knowledge) -> None:
+    import datetime as dt
+
+    from planner.engine import funding
+
+    who = read_profile(kb, {"state": "wv", "community-name": "Testville"})
+    medicaid = kb.funding["fund-medicaid-mobile-crisis"]
+    match = matching.Match(medicaid.id, medicaid.label, 1.0, ())
+    later = funding.PlanDates(dt.date(2027, 4, 1), dt.date(2027, 5, 3), dt.date(2027, 12, 1))
+    assert medicaid.status_on(later.today) == "ended"
+    assert funding.fit(kb, medicaid, match, who, later) is None
 
 
 # ------------------------------------------------------------------ mentors and peers
