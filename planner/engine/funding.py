@@ -145,8 +145,11 @@ def _when(fund: Funding, status: str, dates: PlanDates, money_ends_first: bool) 
     if fund.ends_on and status == "ended":
         return f"Ended: its money ran out on {day_words(dt.date.fromisoformat(fund.ends_on))}."
     if status == "ended" and fund.last_fiscal_year:
-        return (f"Ended: the law funded it for {_years(fund.cycles)} only; no money after "
-                f"FY{fund.last_fiscal_year}.")
+        words = (f"Ended: the law funded it for {_years(fund.cycles)} only; no new money after "
+                 f"FY{fund.last_fiscal_year}.")
+        if fund.apply_through:
+            words += f" Ask {fund.apply_through} whether any earlier money remains."
+        return words
     if status == "varies":
         return "No set rounds: each funder sets its own."
     if status == "open":
@@ -193,15 +196,16 @@ def examples(kb: Knowledge, fund: Funding) -> tuple[str, ...]:
 
 def fit(kb: Knowledge, fund: Funding, match: Match, who: CommunityProfile,
         dates: PlanDates) -> FundingFit | None:
-    """The funding program's standing on the plan's dates (None when its money has ended on
-    the day the plan is made: it is left out)."""
+    """The funding program's standing on the plan's dates (None when its money ran out on a
+    set day before the plan is made: it is left out). A program whose law funded set years
+    only is still shown, ended, so that a community can ask the state body what remains."""
     kinds = applicant_kinds(who)
     status = fund.status_on(dates.today)
     in_window = [c for c in fund.cycles if c.open_between(dates.today, dates.launch)]
     last = fund.last_cycle(dates.today)
     route = _route(fund, in_window or ([last] if last else []), kinds)
     money_ends_first = bool(fund.ends_on and dt.date.fromisoformat(fund.ends_on) < dates.launch)
-    if status == "ended":
+    if status == "ended" and not fund.last_fiscal_year:
         return None
     usable = [c for c in in_window
               if set(c.applicants) & kinds or "state-pass-through" in c.applicants]
