@@ -80,7 +80,7 @@ def check(given_answers: dict[str, Any], today: dt.date) -> None:
                                dates.start)
     brief = build_brief(KB, built, profile, rows, dates.start)
     assert brief is not None
-    asked = [d for d in brief.decision if d.startswith("Allow an application")]
+    asked = [d for d in brief.decision if d.startswith(("Allow an application", "Allow a request"))]
     allowed = {f.application for f in top.funding if f.to_apply}
     assert set(asked) <= allowed
     assert len(asked) == (1 if allowed else 0)

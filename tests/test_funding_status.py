@@ -72,6 +72,7 @@ def test_pass_through_money_is_asked_of_the_state_administering_agency(
     # After FY2026 the act's money has ended: shown as ended, never as an application.
     ended = _fit(shipped_kb, "fund-byrne-scip", _who(shipped_kb), D(2026, 12, 4), D(2027, 8, 1))
     assert ended is not None and not ended.to_apply and ended.status == "ended"
+    assert ended.how == ""
     assert ended.when == ("Ended: the law funded it for FY2022\u2013FY2026 only; no new money "
                           "after FY2026. Ask your state administering agency (SAA) for criminal "
                           "justice grants whether any earlier money remains.")

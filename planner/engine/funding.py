@@ -117,7 +117,12 @@ def _route(fund: Funding, cycles: list[Cycle], kinds: frozenset[str]) -> str:
     return "others"
 
 
-def _how(fund: Funding, route: str, kinds: frozenset[str]) -> str:
+def _how(fund: Funding, route: str, kinds: frozenset[str], status: str) -> str:
+    if status == "ended":
+        return ""  # the status says whom to ask about what remains
+    if route == "direct" and fund.kind == "settlement":
+        return ("Your city or county government receives its share directly or asks its "
+                "state's opioid abatement council for an allocation.")
     if route == "direct":
         if "first-responder-agency" in kinds and "local-government" in kinds:
             return ("Your city or county government applies (a police, sheriff's or fire "
@@ -216,14 +221,18 @@ def fit(kb: Knowledge, fund: Funding, match: Match, who: CommunityProfile,
     if to_apply:
         said = when.rstrip(".")
         said = said[:1].lower() + said[1:]
-        application = (f"Allow an application to {fund.label} ({said})." if route == "direct"
-                       else f"Allow an application for {fund.label}, made through "
-                            f"{fund.apply_through} ({said}).")
+        if route == "through-state":
+            application = (f"Allow an application for {fund.label}, made through "
+                           f"{fund.apply_through} ({said}).")
+        elif fund.kind == "settlement":
+            application = f"Allow a request for {fund.label.lower()} ({said})."
+        else:
+            application = f"Allow an application to {fund.label} ({said})."
     newest = max(fund.cycles, key=lambda c: (c.fiscal_year or 0, c.start or dt.date.min),
                  default=None)
     return FundingFit(
         id=match.id, label=match.label, points=match.points, reasons=match.reasons,
-        status=status, route=route, to_apply=to_apply, how=_how(fund, route, kinds),
+        status=status, route=route, to_apply=to_apply, how=_how(fund, route, kinds, status),
         when=when, application=application,
         amount=cycle_amount(newest) if newest else "",
         examples=examples(kb, fund),
@@ -232,10 +241,10 @@ def fit(kb: Knowledge, fund: Funding, match: Match, who: CommunityProfile,
 
 def fits(kb: Knowledge, matches: list[Match], who: CommunityProfile,
          dates: PlanDates) -> tuple[FundingFit, ...]:
-    """The matched programs with their standing: applications to make first, then the rest
-    (each group in the matches' order: points, then label, then id)."""
+    """The matched programs with their standing: applications to make first, then the rest,
+    then ended money (each group in the matches' order: points, then label, then id)."""
     out = [f for m in matches if (f := fit(kb, kb.funding[m.id], m, who, dates)) is not None]
-    return tuple(sorted(out, key=lambda f: not f.to_apply))
+    return tuple(sorted(out, key=lambda f: (not f.to_apply, f.status == "ended")))
 
 
 _YEAR = re.compile(r"\b(?:19|20)[0-9]{2}\b")
