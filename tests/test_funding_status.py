@@ -203,3 +203,28 @@ def test_the_report_on_the_shipped_knowledge_lists_mirrors() -> None:
     assert "funding.yaml: 12 record(s)" in result.output
     assert ("fund-byrne-scip: mirror: https://www.everycrsreport.com/files/2022-07-12_IN11968_"
             in result.output)
+
+
+def test_the_old_purdue_sentence_would_fail_the_check(tmp_path: Path) -> None:
+    # Issue 28's case: the record said Purdue's plan awaited a court, marked verified after
+    # the court had confirmed it (18 November 2025).
+    import shutil
+
+    from planner.knowledge import loader
+
+    root = tmp_path / "knowledge"
+    shutil.copytree(loader.default_root(), root)
+    path = root / "funding.yaml"
+    text = path.read_text(encoding="utf-8")
+    new = ("A further plan with Purdue Pharma and the Sackler family, worth at\n"
+           "      least $7.4B paid over 15 years, was confirmed by the bankruptcy court on "
+           "18 November 2025.")
+    old = ("In June 2025, 55 attorneys general signed on to a further $7.4B settlement\n"
+           "      with Purdue Pharma and the Sackler family, to be paid over 15 years once a "
+           "court approves it.")
+    assert new in text
+    path.write_text(text.replace(new, old), encoding="utf-8")
+    result = _check(root, "--today", "2026-12-04")
+    assert result.exit_code == 1
+    assert "funding.yaml: fund-opioid-settlements: status hangs on a past date" in result.output
+    assert _check(root, "--today", "2025-06-20").exit_code == 0
