@@ -135,19 +135,27 @@ def test_shipped_knowledge_has_at_least_six_funding_records(shipped_kb: Knowledg
 
 
 @pytest.mark.parametrize("funding_id", [r["id"] for r in _raw("funding")["funding"]])
-def test_every_funding_record_has_a_fiscal_year_amount_or_a_flag(
+def test_every_funding_record_has_dated_cycles_or_is_philanthropy(
     shipped_kb: Knowledge, funding_id: str,
 ) -> None:
     funding = shipped_kb.funding[funding_id]
-    assert funding.amounts or funding.flags
+    if funding.kind == "philanthropy":
+        assert not funding.cycles and funding.examples
+        return
+    assert funding.cycles
+    for cycle in funding.cycles:
+        # Every round is dated: by its fiscal year, or (settlements) by the day it began.
+        assert cycle.fiscal_year or cycle.opens, (funding_id, cycle)
+        assert cycle.applicants
 
 
-def test_every_funding_amount_carries_a_fiscal_year() -> None:
-    amounts = [a for r in _raw("funding")["funding"] for a in r["amounts"]]
-    assert amounts
-    for amount in amounts:
-        assert isinstance(amount.get("fiscal_year"), int), amount
-        assert 2000 <= amount["fiscal_year"] <= 2100, amount
+def test_every_federal_cycle_carries_a_fiscal_year() -> None:
+    federal = [c for r in _raw("funding")["funding"] if r["kind"].startswith("federal")
+               for c in r["cycles"]]
+    assert federal
+    for cycle in federal:
+        assert isinstance(cycle.get("fiscal_year"), int), cycle
+        assert 2000 <= cycle["fiscal_year"] <= 2100, cycle
 
 
 _VARIES = re.compile(

@@ -288,9 +288,6 @@ UNKNOWN_REFERENCES: list[tuple[str, str, Edit, str, str, str]] = [
     ("tta-helps-with", "tta_resources",
      _set("tta_resources", "tta-national", "helps_with", 0, value="night-shelter"),
      "tta-national", "helps_with[0]", "unknown resource 'night-shelter'"),
-    ("funding-eligible-leads", "funding",
-     _set("funding", "fund-federal", "eligible_leads", 1, value="peer-recovery"),
-     "fund-federal", "eligible_leads[1]", "unknown lead agency type 'peer-recovery'"),
     ("measure-data-from", "measures",
      _set("measures", "measure-charges-held", "data_from", 0, value="coroner"),
      "measure-charges-held", "data_from[0]", "unknown partner 'coroner'"),
@@ -632,11 +629,15 @@ def test_a_key_of_another_vocabulary_kind_is_an_unknown_key(broken_kb: BreakKnow
     _only(loader.check(root), "problems.yaml", "walk-ins-asking", "", "unknown key 'lead_type'")
 
 
-def test_a_status_the_code_defaults_is_still_required_in_the_file(
-    broken_kb: BreakKnowledge,
-) -> None:
-    root = broken_kb("funding", _drop("funding", "fund-state", "status"))
-    _only(loader.check(root), "funding.yaml", "fund-state", "status", "is required")
+def test_a_funding_status_written_by_hand_is_refused(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("funding", _set("funding", "fund-state", "status", value="recurring"))
+    _only(loader.check(root), "funding.yaml", "fund-state", "", "unknown key 'status'")
+
+
+def test_pass_through_money_must_name_the_state_body(broken_kb: BreakKnowledge) -> None:
+    root = broken_kb("funding", _drop("funding", "fund-state", "apply_through"))
+    _only(loader.check(root), "funding.yaml", "fund-state", "apply_through",
+          "pass-through money must name the state body to ask")
 
 
 def test_a_value_outside_its_list_names_the_allowed_values(broken_kb: BreakKnowledge) -> None:

@@ -137,14 +137,18 @@ def test_every_recommended_record_is_linked(kb: Knowledge, built: plan.Plan, htm
     assert not missing
 
 
-def test_funding_amounts_carry_their_fiscal_year_and_the_recurrence_note(
+def test_funding_lines_carry_their_fiscal_year_and_their_standing_on_the_plans_dates(
     kb: Knowledge, built: plan.Plan, html: str
 ) -> None:
-    assert "Check the current notice." in html
+    import html as markup
+
+    text = markup.unescape(html)
+    assert built.recommended[0].funding
     for match in built.recommended[0].funding:
-        year, amounts = report.latest_amounts(kb.funding[match.id])
-        if amounts:
-            assert f"(FY{year}) {amounts[0].amount}" in html
+        assert match.when and match.when in text, match.id
+        if match.amount:
+            assert match.amount.startswith("FY") or not kb.funding[match.id].cycles[0].fiscal_year
+            assert match.amount in text
 
 
 def test_program_figures_say_when_and_whether_self_reported(

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from planner.knowledge.model import Amount, Funding, Knowledge, federal_fiscal_year
+from planner.knowledge.model import Knowledge, federal_fiscal_year
 from planner.knowledge.states import context_for, states_covered
 
 
@@ -57,45 +57,17 @@ def test_a_state_record_linking_a_non_government_site_is_reported(broken_kb) -> 
     ), findings
 
 
-def _funding(*years: int) -> Funding:
-    return Funding(
-        id="f", label="F", sources=(), as_of="2025", flags=(), agency="A",
-        kind="federal-competitive",
-        listing=None, purpose="p", eligibility="e", eligible_leads=(),
-        amounts=tuple(Amount(y, f"${y}", "n") for y in years), recurrence="r", pathways=(),
-        helps_with=(), link="https://example.gov",
-    )
-
-
 def test_federal_fiscal_year_starts_in_october() -> None:
     assert federal_fiscal_year(date(2026, 9, 30)) == 2026
     assert federal_fiscal_year(date(2026, 10, 1)) == 2027
-
-
-def test_latest_amounts_are_current_within_two_fiscal_years() -> None:
-    latest = _funding(2023, 2025).latest_amounts(date(2026, 11, 26))  # FY2027
-    assert latest.fiscal_year == 2025
-    assert not latest.stale
-    assert latest.label == "FY2025"
-    assert [a.fiscal_year for a in latest.amounts] == [2025]
-
-
-def test_amounts_older_than_two_fiscal_years_are_the_last_published_amount() -> None:
-    latest = _funding(2020, 2023).latest_amounts(date(2026, 11, 26))  # FY2027
-    assert latest.stale
-    assert latest.label == "last published amount (FY2023)"
-
-
-def test_no_amounts_gives_an_empty_marker() -> None:
-    latest = _funding().latest_amounts(date(2026, 11, 26))
-    assert latest.amounts == () and latest.fiscal_year is None and not latest.stale
 
 
 def test_the_state_partial_shows_the_communitys_state_only(shipped_kb: Knowledge) -> None:
     from planner.documents import report
 
     env = report.environment(str(report.default_templates_dir()))
-    html = env.get_template("plan/_state.html").render(state_context=context_for(shipped_kb, "OH"))
+    html = env.get_template("plan/_state.html").render(
+        state_context=context_for(shipped_kb, "OH"), state_money=lambda s: "")
     assert "Ohio Attorney General" in html
     assert "Oregon" not in html and "Illinois" not in html
     assert 'href="https://www.ohioattorneygeneral.gov/' in html

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from planner.engine import answers, matching, plan
 from planner.engine.profile import read_profile
 from planner.knowledge import loader
-from planner.knowledge.model import Knowledge
+from planner.knowledge.model import Funding, Knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))
@@ -102,7 +102,9 @@ def test_no_offer_whose_eligibility_excludes_the_community(state: str, lead: str
     built = plan.build(kb, read_profile(kb, _answers(kb, raw)), choose=pathway)
     code = state.upper()
     for offer in _offers(kb, built):
-        assert offer.status != "ended", offer.id
+        status = (offer.status_on(built.dates.today) if isinstance(offer, Funding)
+                  else offer.status)
+        assert status != "ended", offer.id
         assert not offer.states or code in offer.states, (offer.id, code)
     for detail in built.recommended:
         for m in detail.mentors:
@@ -140,11 +142,24 @@ def test_a_state_program_reaches_its_own_state(kb: Knowledge) -> None:
 def test_an_ended_offer_is_never_offered(kb: Knowledge) -> None:
     from dataclasses import replace
 
-    fund = next(iter(kb.funding.values()))
-    ended = replace(kb, funding={**kb.funding, fund.id: replace(fund, status="ended")})
+    tta = next(iter(kb.tta.values()))
+    ended = replace(tta, status="ended")
     who = read_profile(kb, {"state": "wv", "community-name": "Testville"})
-    assert not matching.offered(ended.funding[fund.id], who)
-    assert matching.offered(fund, who) == (not fund.states)
+    assert not matching.offered(ended, who)
+    assert matching.offered(tta, who) == (not tta.states)
+
+
+def test_ended_funding_is_left_out_of_the_plan(kb: Knowledge) -> None:
+    import datetime as dt
+
+    from planner.engine import funding
+
+    who = read_profile(kb, {"state": "wv", "community-name": "Testville"})
+    medicaid = kb.funding["fund-medicaid-mobile-crisis"]
+    match = matching.Match(medicaid.id, medicaid.label, 1.0, ())
+    later = funding.PlanDates(dt.date(2027, 4, 1), dt.date(2027, 5, 3), dt.date(2027, 12, 1))
+    assert medicaid.status_on(later.today) == "ended"
+    assert funding.fit(kb, medicaid, match, who, later) is None
 
 
 # ------------------------------------------------------------------ mentors and peers

@@ -52,19 +52,41 @@ def _parse_today(_ctx: Any, _param: Any, value: str | None) -> date:
 @main.command("check")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @click.option("--stale", "stale_months", type=click.IntRange(min=0), default=None,
-              metavar="MONTHS",
-              help="List the records not verified within MONTHS months, oldest first.")
+              is_flag=False, flag_value=DEFAULT_STALE_MONTHS, metavar="[MONTHS]",
+              help="List the records not verified within MONTHS months (default "
+                   f"{DEFAULT_STALE_MONTHS}), oldest first, and the records whose status "
+                   "hangs on a date now past.")
+@click.option("--report", "report", is_flag=True,
+              help="Print the maintainer's report: for each file, records by age of "
+                   "verified_on, open flags, statuses that hang on a past date, and sources "
+                   "that are mirrors or http links.")
 @click.option("--today", callback=_parse_today, default=None, metavar="YYYY-MM-DD",
-              help="Date to measure staleness from (default: today).")
-def check_command(directory: Path | None, stale_months: int | None, today: date) -> None:
-    """Validate a knowledge folder; print every finding and exit 1 if there are any."""
-    from planner.knowledge.validation import stale_records
+              help="The day to measure from (default: today; the PLANNER_TODAY environment "
+                   "variable also sets it).", envvar="PLANNER_TODAY")
+def check_command(directory: Path | None, stale_months: int | None, report: bool,
+                  today: date) -> None:
+    """Validate a knowledge folder; print every finding and exit 1 if there are any.
+
+    A record whose status hangs on a date now past (something pending, awaited, expected or
+    upcoming at a day that has gone by) is a finding too.
+    """
+    from planner.knowledge.validation import (
+        dated_findings,
+        knowledge_report,
+        past_status,
+        stale_records,
+    )
 
     root = directory or loader.default_root()
     if not root.is_dir():
         click.echo(f"{root}: not a folder", err=True)
         sys.exit(2)
     findings = loader.check(root)
+    data, _ = loader.read_files(root)
+    if report:
+        _print_report(knowledge_report(loader.read_raw(root), today), today)
+    if not findings:
+        findings = dated_findings(data, today)
     for finding in findings:
         click.echo(str(finding))
     if findings:
@@ -78,15 +100,33 @@ def check_command(directory: Path | None, stale_months: int | None, today: date)
         f"{len(kb.funding)} funding programs, {len(kb.tasks)} tasks, "
         f"{len(kb.measures)} measures, {len(kb.states)} state records)"
     )
-    data, _ = loader.read_files(root)
     months = DEFAULT_STALE_MONTHS if stale_months is None else stale_months
     stale = stale_records(data, today, months)
     if stale_months is not None:
         for verified_on, file, record in stale:
             click.echo(f"stale: {file}: {record}: last verified {verified_on}")
+        for file, record, what in past_status(data, today):
+            click.echo(f"past date: {file}: {record}: {what}")
     click.echo(f"{len(stale)} record(s) not verified within {months} months"
                + ("" if stale_months is not None or not stale
                   else f" (list them with --stale {months})"))
+
+
+def _print_report(reports: Any, today: date) -> None:
+    click.echo(f"Knowledge report for {today.isoformat()} (age of verified_on)")
+    for r in reports:
+        ages = ", ".join(f"{label}: {n}" for label, n in r.by_age)
+        click.echo(f"\n{r.file}: {r.records} record(s); {ages}")
+        click.echo(f"  open flags: {len(r.flags)}")
+        for rid, flag in r.flags:
+            click.echo(f"    {rid}: {flag}")
+        click.echo(f"  statuses that hang on a past date: {len(r.past)}")
+        for rid, what in r.past:
+            click.echo(f"    {rid}: {what}")
+        click.echo(f"  mirror or http sources: {len(r.weak_sources)}")
+        for rid, why, url in r.weak_sources:
+            click.echo(f"    {rid}: {why}: {url}")
+    click.echo("")
 
 
 def _emit(data: Any) -> None:
@@ -218,7 +258,9 @@ def _score_json(kb: Any, plan: Any) -> dict[str, Any]:
                 "similar_programs": [{"id": m.id, "reasons": list(m.reasons)}
                                      for m in d.programs],
                 "tta": [{"id": m.id, "reasons": list(m.reasons)} for m in d.tta],
-                "funding": [{"id": m.id, "reasons": list(m.reasons)} for m in d.funding],
+                "funding": [{"id": m.id, "reasons": list(m.reasons), "status": m.status,
+                             "to_apply": m.to_apply, "route": m.route, "when": m.when}
+                            for m in d.funding],
                 "delta": None if d.delta is None else {
                     "builds_on": list(d.delta.builds_on),
                     "new_partners": list(d.delta.new_partners),
@@ -291,8 +333,12 @@ def _print_plan_text(kb: Any, plan: Any) -> None:
 @main.command("score")
 @click.argument("answers_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--today", callback=_parse_today, default=None, metavar="YYYY-MM-DD",
+              envvar="PLANNER_TODAY",
+              help="The day the plan is made; funding is judged from it (default: today).")
 @_knowledge_option
-def score_command(answers_file: Path, as_json: bool, knowledge_dir: Path | None) -> None:
+def score_command(answers_file: Path, as_json: bool, today: date,
+                  knowledge_dir: Path | None) -> None:
     """Rank the pathways for an answers file, with the reasons."""
     from planner.documents.report import weights_words, worst_case_words
     from planner.engine.plan import build
@@ -300,7 +346,7 @@ def score_command(answers_file: Path, as_json: bool, knowledge_dir: Path | None)
 
     kb = _load(knowledge_dir)
     profile = _read_profile(kb, answers_file)
-    plan = build(kb, profile)
+    plan = build(kb, profile, today=today)
     weights = weight_sensitivity(kb, profile, plan.ranking)
     if as_json:
         _emit({**_score_json(kb, plan), "weight_sensitivity": {

@@ -28,6 +28,10 @@ from planner.knowledge.model import Knowledge
 @click.option("--start", "start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Start date of the action plan, YYYY-MM-DD (default: the first Monday of "
                    "next month).")
+@click.option("--today", "today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              envvar="PLANNER_TODAY",
+              help="The day the plan is made, YYYY-MM-DD (default: today): dates the plan and "
+                   "decides which funding is open on its dates.")
 @click.option("--starter-documents", "starter_only", is_flag=True,
               help="With a .docx output: write only the starter documents (MOU outline, "
                    "data-sharing checklist, referral form...).")
@@ -41,7 +45,8 @@ from planner.knowledge.model import Knowledge
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Templates folder (default: the checkout's templates/).")
 def plan_command(answers_file: Path, output: Path, as_html: bool, start: dt.datetime | None,
-                 starter_only: bool, application_only: bool, notes: tuple[str, ...],
+                 today: dt.datetime | None, starter_only: bool, application_only: bool,
+                 notes: tuple[str, ...],
                  knowledge_dir: Path | None, templates_dir: Path | None) -> None:
     """Write the starter plan for ANSWERS.json: the same plan the web app gives."""
     from planner.documents import report
@@ -60,7 +65,9 @@ def plan_command(answers_file: Path, output: Path, as_html: bool, start: dt.date
         raise click.ClickException(
             f"{answers_file}:\n" + "\n".join(f"  {p}" for p in exc.problems)
         ) from exc
-    built = planning.build(kb, profile)
+    day = today.date() if today is not None else dt.date.today()
+    first = start.date() if start is not None else None
+    built = planning.build(kb, profile, today=day, start=first)
     suffix = output.suffix.lower()
     if starter_only and suffix != ".docx":
         raise click.UsageError("--starter-documents writes a Word document: use -o NAME.docx")
@@ -68,17 +75,18 @@ def plan_command(answers_file: Path, output: Path, as_html: bool, start: dt.date
         raise click.UsageError("--application writes a Word document on its own: use "
                                "-o NAME.docx without --starter-documents")
     if application_only:
-        output.write_bytes(_application(kb, built, profile, start))
+        output.write_bytes(_application(kb, built, profile, day))
         click.echo(f"wrote {output}")
         return
     if as_html and suffix in EDITABLE:
         raise click.UsageError(f"--html writes HTML, not {suffix}: drop --html or change -o")
     if suffix in EDITABLE:
-        output.write_bytes(_editable(kb, built, profile, suffix, notes, start, starter_only))
+        output.write_bytes(_editable(kb, built, profile, suffix, notes, starter_only, day))
         click.echo(f"wrote {output}")
         return
     html = report.render_plan_html(kb, built, profile, for_pdf=not as_html, notes=notes,
-                                   templates_dir=templates_dir)
+                                   templates_dir=templates_dir, generated=day,
+                                   start=built.dates.start if built.dates else None)
     if as_html:
         output.write_text(html, encoding="utf-8")
     else:
@@ -92,14 +100,12 @@ EDITABLE = (".docx", ".xlsx", ".csv")
 
 
 def _application(kb: Knowledge, built: planning.Plan, profile: CommunityProfile,
-                 start: dt.datetime | None) -> bytes:
+                 day: dt.date) -> bytes:
     from planner.documents import action_table, application, docx_export
-    from planner.engine.actions import default_start
 
-    today = dt.date.today()
-    first = start.date() if start is not None else default_start(today)
-    rows = action_table.rows(kb, built, profile, first)
-    app = application.build(kb, built, profile, rows, generated=today,
+    assert built.dates is not None  # build() always dates the plan
+    rows = action_table.rows(kb, built, profile, built.dates.start)
+    app = application.build(kb, built, profile, rows, generated=day,
                             size=application.sizing_for(kb, built, profile))
     if app is None:
         raise click.ClickException("no pathway could be ranked, so there is no application")
@@ -107,14 +113,13 @@ def _application(kb: Knowledge, built: planning.Plan, profile: CommunityProfile,
 
 
 def _editable(kb: Knowledge, built: planning.Plan, profile: CommunityProfile,
-              suffix: str, notes: tuple[str, ...], start: dt.datetime | None,
-              starter_only: bool) -> bytes:
+              suffix: str, notes: tuple[str, ...], starter_only: bool, day: dt.date) -> bytes:
     from planner.documents import action_table, docx_export, sheet_export
-    from planner.engine.actions import default_start
 
-    first = start.date() if start is not None else default_start(dt.date.today())
+    assert built.dates is not None  # build() always dates the plan
+    first = built.dates.start
     if suffix == ".docx":
-        ctx = docx_export.context(kb, built, profile, notes=notes, start=first)
+        ctx = docx_export.context(kb, built, profile, notes=notes, start=first, generated=day)
         if starter_only:
             return docx_export.render_starter_documents(ctx)
         return docx_export.render(ctx)

@@ -105,8 +105,11 @@ def build_brief(kb: Knowledge, plan: Plan, profile: CommunityProfile,
                         + "; ".join(partners) + ".")
     if missing:
         decision.append("Ask these partners to join: " + "; ".join(missing) + ".")
-    if top.funding:
-        decision.append(f"Allow an application to {top.funding[0].label}.")
+    # Only money the community can apply for, open or expected on the plan's dates and
+    # lasting past its launch (planner.engine.funding decides, once).
+    application = next((f.application for f in top.funding if f.to_apply), "")
+    if application:
+        decision.append(application)
     first_90 = tuple(a for a in actions if (a.start - start).days < 90)[:6]
     risks = [f"Missing: {g.gap.label.lower()}. {g.gap.why}" for g in top.gaps[:2]]
     risks += [_sentence(c) for c in pathway.challenges[:2]]

@@ -24,6 +24,7 @@ from planner.documents.report import ConsultantNote
 from planner.engine import costs
 from planner.engine.actions import ActionRow, default_start
 from planner.engine.costs import CostEstimate
+from planner.engine.funding import state_money
 from planner.engine.plan import Plan
 from planner.engine.profile import CommunityProfile
 from planner.engine.words import behind
@@ -261,11 +262,11 @@ def _cost_rows(s: Scope) -> list[tuple[Any, ...]]:
 
 
 def _funding_fits(s: Scope) -> list[Part]:
-    f = s.kb.funding[s.it.id]
-    year, amounts = report.latest_amounts(f)
+    """A funding line, with its standing on the plan's dates (planner.engine.funding)."""
+    f, m = s.kb.funding[s.it.id], s.it
     return [Link(f.link, f.label),
-            f" ({f.agency})" + (f": last published amount (FY{year}) {amounts[0].amount}"
-                                if amounts else "") + ". Check the current notice."]
+            f" ({f.agency})" + (f": {m.amount}" if m.amount else "") + f". {m.when} {m.how}"
+            + "".join(f" {e}" for e in m.examples)]
 
 
 def _more_sources(s: Scope) -> list[Any]:
@@ -407,11 +408,7 @@ PATHWAY = (
     Heading("Funding", 2),
     Para("Amounts change every year: each figure is tied to its fiscal year. Check the "
          "agency\u2019s current announcement before planning around one."),
-    Each(lambda s: [s.kb.funding[m.id] for m in s.it.funding], (
-        Line(lambda s: [Link(s.it.link, s.it.label), f" ({s.it.agency}). {s.it.recurrence}"]),
-        Bullets(lambda s: [f"FY{a.fiscal_year}: {a.amount}" + (f" ({a.note})" if a.note else "")
-                           for a in report.latest_amounts(s.it)[1]]),
-    )),
+    Each(lambda s: s.it.funding, (Line(_funding_fits),)),
 )
 
 STATE_RECORD = (
@@ -420,7 +417,8 @@ STATE_RECORD = (
          else s.it.administered_by),
     Para(lambda s: s.it.summary),
     Para(lambda s: s.it.requires, lead="What it requires: ", when=lambda s: s.it.requires),
-    Para(lambda s: s.it.funds, lead="What it funds: ", when=lambda s: s.it.funds),
+    Para(lambda s: f"{s.it.funds} {state_money(s.it, s.ctx.generated)}", lead="What it funds: ",
+         when=lambda s: s.it.funds),
     Each(lambda s: s.it.links, (Line(lambda s: [Link(s.it.url, s.it.label)], style=BULLET),)),
     Para(lambda s: f"As of {s.it.as_of}; last checked {s.it.verified_on}."),
 )

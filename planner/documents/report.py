@@ -24,6 +24,7 @@ from markupsafe import Markup
 from planner.documents import charts
 from planner.documents.brief import build_brief
 from planner.engine import actions, costs, scoring
+from planner.engine.funding import state_money
 from planner.engine.plan import Plan, named_partners
 from planner.engine.profile import CommunityProfile
 from planner.engine.scoring import Stability
@@ -31,8 +32,6 @@ from planner.engine.sensitivity import WeightSensitivity, weight_sensitivity
 from planner.engine.words import behind, n_points
 from planner.knowledge import states
 from planner.knowledge.model import (
-    Amount,
-    Funding,
     Initiative,
     Knowledge,
     MentorSite,
@@ -324,14 +323,6 @@ def _signed(number: int) -> str:
     return str(number).replace("-", "\u2212")
 
 
-def latest_amounts(fund: Funding) -> tuple[int | None, tuple[Amount, ...]]:
-    """The amounts of the most recent fiscal year on record."""
-    if not fund.amounts:
-        return None, ()
-    year = max(a.fiscal_year for a in fund.amounts)
-    return year, tuple(a for a in fund.amounts if a.fiscal_year == year)
-
-
 def mentor_requests(kb: Knowledge, site: MentorSite) -> tuple[Initiative, ...]:
     """The mentoring initiatives through which a visit to a site can be requested."""
     seen: dict[str, Initiative] = {}
@@ -463,7 +454,7 @@ def render_plan_html(
         unanswered_words=unanswered_words(len(plan.ranking.unanswered_questions)),
         weights=weights_words(kb, weight_sensitivity(kb, profile, plan.ranking)),
         notes=_notes(notes),
-        latest_amounts=latest_amounts,
+        state_money=lambda record: state_money(record, day),
         mentor_requests=lambda site: mentor_requests(kb, site),
         mentor_initiatives=lambda mentors: mentor_initiatives(kb, mentors),
         cite=citations(plan),

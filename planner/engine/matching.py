@@ -72,8 +72,9 @@ def is_own_program(who: CommunityProfile, label: str, aliases: tuple[str, ...], 
 
 
 def offered(record: Funding | TTAResource | Initiative, who: CommunityProfile) -> bool:
-    """True when an offer is still open and its eligibility does not rule the community out."""
-    if record.status == "ended":
+    """True when an offer is still open and its eligibility does not rule the community out
+    (a funding program's status is worked out from its cycles in planner.engine.funding)."""
+    if not isinstance(record, Funding) and record.status == "ended":
         return False
     return not record.states or (who.state is not None and who.state in record.states)
 
@@ -234,8 +235,8 @@ def tta_for(kb: Knowledge, resource_ids: tuple[str, ...], pathway_id: str,
 
 def funding_for(kb: Knowledge, who: CommunityProfile, score: PathwayScore,
                 limit: int = 5) -> list[Match]:
-    """Funding programs the community is eligible for, for a pathway and its gaps, with the
-    route by which it can apply."""
+    """Funding programs offered where the community is, for a pathway and its gaps (their
+    standing on the plan's dates, and who applies, come from planner.engine.funding)."""
     gaps = {g.resource_id for g in score.gaps}
     pid = score.pathway.id
     matches = []
@@ -251,15 +252,6 @@ def funding_for(kb: Knowledge, who: CommunityProfile, score: PathwayScore,
             reasons.append(f"a {_where(kb, fund.states)} program, for communities in that state")
         if covered:
             reasons.append("can pay for " + ", ".join(kb.facts[r].label.lower() for r in covered))
-        if who.lead_agency and who.lead_agency in fund.eligible_leads:
-            points += 4
-            reasons.append("your lead agency type can apply directly")
-        elif fund.eligible_leads:
-            reasons.append("apply through a " + " or ".join(
-                kb.facts[lead].label.lower() for lead in fund.eligible_leads
-                if lead in kb.facts))
-        else:
-            reasons.append("reaches local programs through state or health department awards")
         matches.append(Match(fund.id, fund.label, points, tuple(reasons)))
     return _ordered(matches, limit)
 

@@ -5,12 +5,15 @@ The web pages, the CLI and the PDF all read this one structure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from planner.engine import matching, scoring
-from planner.engine.graph import ScheduledTask, schedule, task_closure
+from planner.engine import funding, matching, scoring
+from planner.engine.actions import default_start
+from planner.engine.funding import FundingFit, PlanDates
+from planner.engine.graph import LAUNCH, ScheduledTask, schedule, task_closure
 from planner.engine.profile import CommunityProfile
 from planner.engine.words import n_points
 from planner.knowledge.model import Knowledge, Measure, Pathway, Source
@@ -72,7 +75,7 @@ class PathwayDetail:
     mentors: tuple[matching.Match, ...]
     programs: tuple[matching.Match, ...]
     tta: tuple[matching.Match, ...]
-    funding: tuple[matching.Match, ...]
+    funding: tuple[FundingFit, ...]  # with their standing on the plan's dates
     stakeholders: tuple[Stakeholder, ...]
     measures: tuple[Measure, ...]
     delta: Delta | None
@@ -110,6 +113,7 @@ class Plan:
     first_actions: tuple[ScheduledTask, ...]
     sources: tuple[Source, ...]
     choice: Choice | None = None
+    dates: PlanDates | None = None  # the days the plan's money is judged on
 
     @property
     def top(self) -> PathwayDetail | None:
@@ -191,7 +195,7 @@ def _detail(kb: Knowledge, who: CommunityProfile, s: scoring.PathwayScore,
         programs=tuple(matching.similar_programs(kb, who, pid)),
         tta=tuple(matching.tta_for(kb, gap_ids or s.pathway.element_ids, pid, limit=5,
                                    who=who)),
-        funding=tuple(matching.funding_for(kb, who, s)),
+        funding=(),  # set by build() once the plan's dates are known
         stakeholders=stakeholders(kb, s.pathway, named_partners(kb, who),
                                   frozenset(s.met)),
         measures=measures,
@@ -262,14 +266,27 @@ def _sources(kb: Knowledge, details: tuple[PathwayDetail, ...]) -> tuple[Source,
     return tuple(sorted(seen.values(), key=lambda s: (s.label.lower(), s.url)))
 
 
+def launch_day(timeline: tuple[ScheduledTask, ...]) -> int:
+    """The day (from the start) the first launch step begins; the plan's end without one."""
+    launches = [t.start for t in timeline if t.task.phase == LAUNCH]
+    if launches:
+        return min(launches)
+    return max((t.finish for t in timeline), default=0)
+
+
 def build(kb: Knowledge, profile: CommunityProfile, *, pathways: int = 1,
-          choose: str | None = None, reason: str = "", chosen_by: str = "") -> Plan:
+          choose: str | None = None, reason: str = "", chosen_by: str = "",
+          today: dt.date | None = None, start: dt.date | None = None) -> Plan:
     """Score, explain, match and plan for a community's profile.
 
     `choose` puts a pathway first among the recommended ones whatever its rank: a
     consultant's reasoned override of the result (the ranking itself is unchanged);
-    `reason` and `chosen_by` say why and who, for the plan's headline.
+    `reason` and `chosen_by` say why and who, for the plan's headline. `today` (default: the
+    calendar's) and `start` (default: the first Monday of next month) date the plan: its
+    funding is judged from today to its launch.
     """
+    today = today or dt.date.today()
+    start = start or default_start(today)
     ranking = scoring.score(kb, profile)
     stab = scoring.stability(kb, profile, ranking)
     check = scoring.facts_to_check(kb, profile, ranking)
@@ -291,10 +308,14 @@ def build(kb: Knowledge, profile: CommunityProfile, *, pathways: int = 1,
         buckets.append((label, tuple(t for t in timeline if lower <= t.start < limit)))
         lower = limit
     first = tuple(sorted(timeline, key=lambda t: (t.start, not t.critical, t.task.id))[:3])
+    dates = PlanDates(today, start, start + dt.timedelta(days=launch_day(timeline)))
+    details = tuple(replace(d, funding=funding.fits(
+        kb, matching.funding_for(kb, profile, d.score), profile, dates)) for d in details)
     return Plan(
         community=profile.name or "Your community",
         ranking=ranking, stability=stab, check_first=check, recommended=details,
         why_not=why_not, timeline=timeline, buckets=tuple(buckets), first_actions=first,
         sources=_sources(kb, details),
         choice=(Choice(choose, reason, chosen_by, ranking.top) if choose is not None else None),
+        dates=dates,
     )

@@ -237,6 +237,19 @@ def read_files(root: Path) -> tuple[dict[str, Any], list[Finding]]:
     return data, findings
 
 
+def read_raw(root: Path) -> dict[str, Any]:
+    """The parsed content of every knowledge file that is valid YAML, checked or not (for the
+    maintainer's report, which lists what a failing file holds too)."""
+    raw: dict[str, Any] = {}
+    for stem in FILES:
+        path = root / f"{stem}.yaml"
+        try:
+            raw[stem] = load_yaml(path.read_text(encoding="utf-8"), path.name)
+        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            continue
+    return raw
+
+
 def check(root: Path | str) -> list[Finding]:
     """Return every finding for the knowledge base at root (empty when it is valid)."""
 

@@ -80,7 +80,6 @@ class _Unset(str):
 
 UNSET = _Unset("")
 OPEN = _Unset("open")  # a TTA offer's status when a record is built by hand
-RECURRING = _Unset("recurring")  # a funding program's status when built by hand
 
 
 def _given(value: Any) -> Any:
@@ -224,6 +223,10 @@ class Record:
     verified_on: VerifiedOn = UNSET
     # The day someone last tried to check it (YYYY-MM-DD), confirmed or not.
     checked_on: Date | None = None
+    # The day by which something the record calls pending, awaited, expected or upcoming was to
+    # happen (a court ruling, a decision, a launch). Once it is past, `planner check` fails the
+    # record until someone confirms what happened and rewrites it.
+    pending_until: Date | None = None
 
 
 @with_config(FORBID)
@@ -507,32 +510,103 @@ class TTAResource(Record):
         return self
 
 
-@with_config(FORBID)
-@dataclass(frozen=True)
-class Amount:
-    fiscal_year: Annotated[int, _int(2000, 2100)]
-    amount: Text
-    note: Text
-
-
 def federal_fiscal_year(today: date) -> int:
     """The US federal fiscal year containing today (FY N runs 1 October N-1 to 30 September N)."""
     return today.year + 1 if today.month >= 10 else today.year
 
 
-# Amounts more than this many fiscal years behind the current one are shown as the last
-# published amount rather than as current figures.
-STALE_AMOUNT_YEARS = 2
+def fiscal_year_start(year: int) -> date:
+    return date(year - 1, 10, 1)
 
 
-@dataclass(frozen=True)
-class LatestAmounts:
-    """A funding program's newest published amounts and whether they have gone stale."""
+def fiscal_year_end(year: int) -> date:
+    return date(year, 9, 30)
 
-    amounts: tuple[Amount, ...]  # the newest fiscal year's amounts (empty when none published)
-    fiscal_year: int | None
-    stale: bool  # True when the newest amounts are older than two fiscal years
-    label: str  # "FY2025", or "last published amount (FY2021)" when stale; "" when none
+
+# Who may apply for (or ask for) a round of money. "state-pass-through": the state receives it
+# and local programs ask a named state body for a share (the record's `apply_through`).
+ApplicantKind = Literal["local-government", "first-responder-agency", "state",
+                        "state-pass-through", "health-department", "tribe", "nonprofit"]
+# A funding program's status on a day, computed from its cycles (never written by hand):
+# open (a round is open), expected (a round is announced or expected to open later), closed
+# (the last round has closed; the program may offer another), ended (its money has ended), or
+# varies (no cycles: each funder sets its own, as with foundations).
+FundingStatus = Literal["open", "expected", "closed", "ended", "varies"]
+Dollars = Annotated[int, _int(0, 100_000_000_000)]
+
+
+@with_config(FORBID)
+@dataclass(frozen=True, kw_only=True)
+class Cycle:
+    """One round of a funding program.
+
+    A `solicitation` is an application window (`opens` to `closes`); a `payments` cycle is a
+    period in which money flows and can be asked for (settlement payments, an enhanced Medicaid
+    match, a state's pass-through award). A solicitation without dates counts as closed once its
+    fiscal year ends; a payments cycle without `closes` has no end on record.
+    """
+
+    kind: Literal["solicitation", "payments"] = "solicitation"
+    fiscal_year: Annotated[int, _int(2000, 2100)] | None = None
+    round: Text | None = None  # the solicitation number or the round's name
+    total: Dollars | None = None  # all the money of the round, in dollars
+    ceiling: Dollars | None = None  # the most one award can be, in dollars
+    amount: Text | None = None  # a sum that is not a total or a ceiling (a match rate)
+    opens: Date | None = None
+    closes: Date | None = None
+    expected: Bool = False  # the dates are expected, not announced
+    applicants: Annotated[tuple[ApplicantKind, ...], _at_least(1), AfterValidator(_unique)]
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Cycle:
+        found = []
+        if self.opens and self.closes and self.opens > self.closes:
+            found.append(("closes", "comes before opens"))
+        if self.kind == "solicitation" and not (self.fiscal_year or self.closes):
+            found.append(("fiscal_year", "a solicitation needs a fiscal year or a closing date"))
+        if self.expected and not (self.opens or self.closes):
+            found.append(("expected", "expected dates need opens or closes"))
+        if self.total is not None and self.ceiling is not None and self.ceiling > self.total:
+            found.append(("ceiling", "is more than the total"))
+        _problems(found)
+        return self
+
+    @property
+    def start(self) -> date | None:
+        if self.opens:
+            return date.fromisoformat(self.opens)
+        return fiscal_year_start(self.fiscal_year) if self.fiscal_year else None
+
+    @property
+    def end(self) -> date | None:
+        """The last day of the round (None: no end on record)."""
+        if self.closes:
+            return date.fromisoformat(self.closes)
+        if self.kind == "payments" and self.opens:
+            return None
+        return fiscal_year_end(self.fiscal_year) if self.fiscal_year else None
+
+    def open_on(self, day: date) -> bool:
+        start, end = self.start, self.end
+        return (start is None or start <= day) and (end is None or day <= end)
+
+    def open_between(self, first: date, last: date) -> bool:
+        """True when the round is open on some day from `first` to `last`."""
+        start, end = self.start, self.end
+        return (start is None or start <= last) and (end is None or first <= end)
+
+
+@with_config(FORBID)
+@dataclass(frozen=True, kw_only=True)
+class FundingExample:
+    """A grant one funder made to one program: an example to learn from, never an offer."""
+
+    funder: Text
+    recipient: Text
+    amount: Dollars
+    year: Annotated[int, _int(1990, 2100)]
+    state: State | None = None
 
 
 @with_config(FORBID)
@@ -544,35 +618,73 @@ class Funding(Record):
     listing: Text | None = None
     purpose: Text
     eligibility: Text
-    eligible_leads: Ids  # partner ids (lead types) that can apply directly
-    amounts: tuple[Amount, ...]
+    cycles: tuple[Cycle, ...]
+    # The body a local program asks when the money passes through the state.
+    apply_through: Text | None = None
+    ends_on: Date | None = None  # the last day its money can be had, when the law sets one
+    last_fiscal_year: Annotated[int, _int(2000, 2100)] | None = None  # of a time-limited law
+    examples: tuple[FundingExample, ...] = ()
     recurrence: Text
     pathways: Ids
     helps_with: Ids
     link: Link
-    status: Annotated[OfferStatus, Field(validate_default=True),
-                      BeforeValidator(_given)] = RECURRING  # type: ignore[assignment]
     states: StateSet = frozenset()  # absent: nationwide
-    ended_on: Date | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Funding:
-        _end_needs_status(self)
+        found = []
+        if not self.cycles and self.kind != "philanthropy":
+            found.append(("cycles", "needs at least one cycle (only philanthropy has none)"))
+        needs_body = any("state-pass-through" in c.applicants for c in self.cycles)
+        if needs_body and not self.apply_through:
+            found.append(("apply_through", "pass-through money must name the state body to ask"))
+        if self.kind in ("federal-competitive", "federal-formula") and any(
+                c.fiscal_year is None for c in self.cycles):
+            found.append(("cycles", "each federal cycle needs its fiscal year"))
+        _problems(found)
         return self
 
-    def latest_amounts(self, today: date) -> LatestAmounts:
-        """The newest fiscal year's amounts, marked stale when older than two fiscal years.
+    def status_on(self, day: date) -> FundingStatus:
+        """The program's status on a day, from its cycles and end dates."""
+        if self.ends_on and day > date.fromisoformat(self.ends_on):
+            return "ended"
+        if not self.cycles:
+            return "varies"
+        active = [c for c in self.cycles if c.open_on(day)]
+        if active:
+            return "open" if any(not c.expected for c in active) else "expected"
+        if any(c.start is not None and c.start > day for c in self.cycles):
+            return "expected"
+        if self.last_fiscal_year and federal_fiscal_year(day) > self.last_fiscal_year:
+            return "ended"
+        return "closed"
 
-        A plan shows stale figures as "last published amount (FY...)", never as current money.
-        """
-        if not self.amounts:
-            return LatestAmounts((), None, False, "")
-        newest = max(a.fiscal_year for a in self.amounts)
-        stale = newest < federal_fiscal_year(today) - STALE_AMOUNT_YEARS
-        label = f"last published amount (FY{newest})" if stale else f"FY{newest}"
-        return LatestAmounts(
-            tuple(a for a in self.amounts if a.fiscal_year == newest), newest, stale, label
-        )
+    def last_cycle(self, day: date) -> Cycle | None:
+        """The newest round that began on or before the day (by start, then fiscal year)."""
+        begun = [c for c in self.cycles if c.start is None or c.start <= day]
+        return max(begun, key=lambda c: (c.start or date.min, c.fiscal_year or 0),
+                   default=None)
+
+    def next_cycle(self, day: date) -> Cycle | None:
+        """The first round that starts after the day."""
+        later = [c for c in self.cycles if c.start is not None and c.start > day]
+        return min(later, key=lambda c: (c.start or date.max), default=None)
+
+    def past_dates(self, day: date) -> tuple[str, ...]:
+        """What in the record hangs on a date now past: an expected round whose dates have
+        come (confirm it or drop it), or a pending status whose date has gone by."""
+        out = []
+        for c in self.cycles:
+            when = c.opens or c.closes
+            if c.expected and when and date.fromisoformat(when) < day:
+                out.append(f"a round expected {_day_words(when)} (FY{c.fiscal_year}) was never "
+                           "confirmed")
+        return tuple(out)
+
+
+def _day_words(iso: str) -> str:
+    d = date.fromisoformat(iso)
+    return f"{d.day} {d.strftime('%B')} {d.year}"
 
 
 # Hosts a state record may link to: government domains (.gov, and the older state .us domains).

@@ -8,8 +8,10 @@ broken file does not hide the findings in the others.
 from __future__ import annotations
 
 import calendar
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -341,15 +343,12 @@ def _mentor_sites(ctx: _Ctx) -> None:
 
 
 def _tta_and_funding(ctx: _Ctx) -> None:
-    pathways, resources, leads = ctx.ids("pathways"), ctx.ids("resources"), _lead_types(ctx)
+    pathways, resources = ctx.ids("pathways"), ctx.ids("resources")
     for stem in ("tta_resources", "funding"):
         for r in ctx.records(stem):
             ctx.refs(stem, r["id"], "pathways", r["pathways"], pathways, "pathway", "pathways")
             ctx.refs(stem, r["id"], "helps_with", r["helps_with"], resources, "resource",
                      "resources")
-            if stem == "funding":
-                ctx.refs(stem, r["id"], "eligible_leads", r["eligible_leads"], leads,
-                         "lead agency type", "partners")
 
 
 def _tasks(ctx: _Ctx) -> None:
@@ -624,3 +623,160 @@ def _sizing(ctx: _Ctx) -> None:
         number_question(pid, "contacts.count_question", p["contacts"]["count_question"])
         if roles:
             ctx.refs("sizing", pid, "staff.roles", p["staff"]["roles"], roles, "role", "costs")
+
+
+# ------------------------------------------------------------------ dates now past
+#
+# A record's status can hang on a date: a court ruling awaited by a day, a funding round
+# expected to open, a launch planned for a month. These checks need "today", so they run in
+# `planner check` (which takes --today) and never when the planner loads its knowledge.
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+# Words that make a sentence's date the day a status was to change. "Expected" alone also
+# describes counts ("BJA expected about 30 awards"), so only a sentence that also names a
+# calendar date is read.
+_PENDING = re.compile(r"\b(pending|awaits?|awaiting|expected|upcoming|once a court approves)\b",
+                      re.IGNORECASE)
+_DATE_WORDS = re.compile(
+    r"\b(?:(?P<day>[0-3]?[0-9]) )?(?P<month>" + "|".join(_MONTHS) + r") (?P<year>[12][0-9]{3})\b"
+    r"|\b(?P<iso>[12][0-9]{3}-[01][0-9]-[0-3][0-9])\b")
+_SENTENCE = re.compile(r"(?<=[.;])\s+")
+# Keys whose text is a citation or an address, not a claim the record makes.
+_NOT_PROSE = frozenset({"sources", "url", "link", "id", "label"})
+
+
+def _last_day(match: re.Match[str]) -> date:
+    """The last day a date written in words can mean (a month means its last day)."""
+    if match.group("iso"):
+        return date.fromisoformat(match.group("iso"))
+    year, month = int(match.group("year")), _MONTHS.index(match.group("month")) + 1
+    day = match.group("day")
+    return date(year, month, int(day) if day else calendar.monthrange(year, month)[1])
+
+
+def _prose(value: Any, key: str = "") -> Iterator[str]:
+    if key in _NOT_PROSE:
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _prose(v, str(k))
+    elif isinstance(value, list):
+        for v in value:
+            yield from _prose(v, key)
+
+
+def _pending_sentences(record: Mapping[str, Any], today: date) -> list[str]:
+    """Sentences that call something pending, awaited, expected or upcoming at a past date."""
+    out = []
+    for text in _prose({k: v for k, v in record.items() if k != "flags"}):
+        for sentence in _SENTENCE.split(" ".join(text.split())):
+            if not _PENDING.search(sentence):
+                continue
+            days = [_last_day(m) for m in _DATE_WORDS.finditer(sentence)]
+            if days and max(days) < today:
+                out.append(sentence)
+    return out
+
+
+def _iso(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def past_status(data: Mapping[str, Any], today: date) -> list[tuple[str, str, str]]:
+    """Records whose status hangs on a date now past, as (file.yaml, record id, what).
+
+    - `pending_until` before today: the awaited event's day has gone by;
+    - a funding cycle marked `expected` whose dates have come: confirm the round or drop it;
+    - a sentence calling something pending, awaited, expected or upcoming next to a calendar
+      date now past.
+    A record also marked verified on or after that date says so: its source would have shown
+    what happened.
+    """
+    out: list[tuple[str, str, str]] = []
+    for stem, r in _record_lists(data):
+        rid, file = str(r["id"]), f"{stem}.yaml"
+        verified = str(r.get("verified_on") or "")
+        pending = _iso(r.get("pending_until"))
+        if pending and pending < today:
+            what = f"calls something pending until {pending.isoformat()}, now past"
+            if verified >= pending.isoformat():
+                what += f", yet it was marked verified on {verified}, after that date"
+            out.append((file, rid, what))
+        for cycle in r.get("cycles") or ():
+            if not isinstance(cycle, dict):
+                continue
+            when = _iso(cycle.get("opens") or cycle.get("closes"))
+            if cycle.get("expected") and when and when < today:
+                out.append((file, rid, f"its FY{cycle.get('fiscal_year')} round was expected "
+                            f"by {when.isoformat()}, now past: confirm the round or remove it"))
+        for sentence in _pending_sentences(r, today):
+            what = f"says \u201c{sentence}\u201d, a date now past"
+            out.append((file, rid, what))
+    return sorted(out)
+
+
+def dated_findings(data: Mapping[str, Any], today: date) -> list[Finding]:
+    """`past_status` as findings (the check fails on each)."""
+    return [Finding(file, rid, "", f"status hangs on a past date: {what}")
+            for file, rid, what in past_status(data, today)]
+
+
+# ------------------------------------------------------------------ the maintainer's report
+
+AGE_BUCKETS = ((6, "under 6 months"), (12, "6 to 12 months"), (24, "12 to 24 months"),
+               (None, "over 24 months"))
+
+
+@dataclass(frozen=True)
+class FileReport:
+    file: str
+    records: int
+    by_age: tuple[tuple[str, int], ...]  # (bucket label, records) in AGE_BUCKETS order
+    flags: tuple[tuple[str, str], ...]  # (record id, flag)
+    past: tuple[tuple[str, str], ...]  # (record id, what hangs on a past date)
+    weak_sources: tuple[tuple[str, str, str], ...]  # (record id, why, url)
+
+
+def knowledge_report(data: Mapping[str, Any], today: date) -> list[FileReport]:
+    """For each knowledge file with dated records: records by age of verified_on, open flags,
+    statuses that hang on a past date, and sources that are mirrors or plain http links."""
+    past = past_status(data, today)
+    by_file: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for stem, r in _record_lists(data):
+        by_file[f"{stem}.yaml"].append(r)
+    cutoffs = [(_months_before(today, m).isoformat() if m is not None else "", label)
+               for m, label in AGE_BUCKETS]
+    reports = []
+    for file in sorted(by_file):
+        records = by_file[file]
+        ages: Counter[str] = Counter()
+        for r in records:
+            ages[next(label for cutoff, label in cutoffs if str(r["verified_on"]) >= cutoff)] += 1
+        flags = tuple((str(r["id"]), str(f)) for r in records for f in r.get("flags") or ())
+        weak = tuple(
+            (str(r["id"]), "mirror" if s.get("kind") == "mirror" else "http", str(s["url"]))
+            for r in records for s in _all_sources(r)
+            if s.get("kind") == "mirror" or str(s.get("url", "")).startswith("http://"))
+        reports.append(FileReport(
+            file, len(records), tuple((label, ages[label]) for _, label in AGE_BUCKETS),
+            flags, tuple((rid, what) for f, rid, what in past if f == file), weak))
+    return reports
+
+
+def _all_sources(value: Any) -> Iterator[dict[str, Any]]:
+    """Every source of a record, its outcomes' sources included."""
+    if isinstance(value, dict):
+        for key, v in value.items():
+            if key == "sources" and isinstance(v, list):
+                yield from (s for s in v if isinstance(s, dict))
+            else:
+                yield from _all_sources(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _all_sources(v)
