@@ -682,3 +682,26 @@ def test_a_bad_item_is_not_also_reported_as_a_missing_one(broken_kb: BreakKnowle
     _one(findings, "tasks.yaml", "task-launch", "sources[0].url", "is required")
     _one(findings, "tasks.yaml", "task-launch", "sources[0].kind", "is required")
     assert len(findings) == 2, _show(findings)
+
+
+def test_verified_on_is_only_for_a_confirmed_record() -> None:
+    """Issue 28: verified_on is the day a source confirmed the record. A record no source
+    confirmed leaves it out, and must then say so: checked_on (the attempt) and a flag."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from planner.knowledge import model
+
+    raw = yaml.safe_load((loader.default_root() / "costs.yaml").read_text("utf-8"))
+    role = dict(next(r for r in raw["roles"] if r["id"] == "paramedic"))
+    adapter = TypeAdapter(model.CostRole)
+    assert adapter.validate_python(role).verified_on is not None
+    unconfirmed = {k: v for k, v in role.items() if k not in ("verified_on", "flags")}
+    for given in ({}, {"checked_on": "2026-12-04"}, {"flags": ["The figure is unconfirmed."]}):
+        with pytest.raises(ValidationError, match="record_checks"):
+            adapter.validate_python({**unconfirmed, **given})
+    honest = adapter.validate_python({**unconfirmed, "checked_on": "2026-12-04",
+                                      "flags": ["The figure is unconfirmed."]})
+    assert honest.verified_on is None and honest.checked_on is not None
+    roles = loader.load_default().costs.roles.values()
+    never = [r for r in roles if r.verified_on is None]
+    assert never and all(r.flags and r.checked_on for r in never), [r.id for r in never]

@@ -420,7 +420,9 @@ STATE_RECORD = (
     Para(lambda s: f"{s.it.funds} {state_money(s.it, s.ctx.generated)}", lead="What it funds: ",
          when=lambda s: s.it.funds),
     Each(lambda s: s.it.links, (Line(lambda s: [Link(s.it.url, s.it.label)], style=BULLET),)),
-    Para(lambda s: f"As of {s.it.as_of}; last checked {s.it.verified_on}."),
+    Para(lambda s: f"As of {s.it.as_of}; " + (
+        f"confirmed against its sources on {s.it.verified_on}." if s.it.verified_on
+        else f"checked on {s.it.checked_on}, not confirmed.")),
 )
 
 RANKING = (

@@ -141,7 +141,6 @@ Texts = tuple[Text, ...]
 Flags = Texts
 Money = Annotated[int, _int(0, 100_000_000)]
 Fte = Annotated[float, _number(0, 100)]
-VerifiedOn = Annotated[Date, Field(validate_default=True), BeforeValidator(_given)]
 
 Region = Literal["northeast", "midwest", "south", "west"]
 Rurality = Literal["rural", "mixed", "urban"]
@@ -191,6 +190,18 @@ def _set(record: Any, name: str, value: Any) -> None:
     object.__setattr__(record, name, value)
 
 
+def _honest_dates(record: Any) -> list[tuple[str, str]]:
+    """verified_on is the day a source confirmed the record; a record none has confirmed
+    leaves it out and says so: the day of the attempt (checked_on) and a flag on what is
+    unconfirmed."""
+    if record.verified_on is not None:
+        return []
+    if record.checked_on is None or not record.flags:
+        return [("verified_on", "is required, unless no source confirmed the record: then "
+                                "give checked_on and a flag naming what is unconfirmed")]
+    return []
+
+
 # ------------------------------------------------------------------ sources and records
 
 
@@ -219,10 +230,16 @@ class Record:
     sources: Sources
     as_of: AsOf  # when the fact was true (YYYY, YYYY-MM or YYYY-MM-DD)
     flags: Flags = ()  # points no retrievable source confirmed; shown as unverified
-    # The day a source confirmed the record's claims (YYYY-MM-DD); only then.
-    verified_on: VerifiedOn = UNSET
+    # The day a source confirmed the record's claims (YYYY-MM-DD); only then. A record no
+    # source has confirmed leaves it out, and carries checked_on and a flag instead.
+    verified_on: Date | None = None
     # The day someone last tried to check it (YYYY-MM-DD), confirmed or not.
     checked_on: Date | None = None
+
+    @model_validator(mode="after")
+    def _dated_honestly(self) -> Any:
+        _problems(_honest_dates(self))
+        return self
     # The day by which something the record calls pending, awaited, expected or upcoming was to
     # happen (a court ruling, a decision, a launch). Once it is past, `planner check` fails the
     # record until someone confirms what happened and rewrites it.
@@ -1105,9 +1122,14 @@ class _Costed:
 
     sources: Sources
     as_of: AsOf
-    verified_on: VerifiedOn = UNSET
+    verified_on: Date | None = None
     checked_on: Date | None = None
     flags: Flags = ()
+
+    @model_validator(mode="after")
+    def _dated_honestly(self) -> Any:
+        _problems(_honest_dates(self))
+        return self
 
 
 @with_config(FORBID)

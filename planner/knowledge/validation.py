@@ -455,7 +455,8 @@ def _states(ctx: _Ctx) -> None:
 
 
 def _record_lists(data: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield (file stem, record) for every top-level record that carries verified_on."""
+    """Yield (file stem, record) for every top-level dated record: one that carries
+    verified_on, or checked_on when no source confirmed it."""
     for stem in sorted(data):
         content = data[stem]
         if not isinstance(content, dict):
@@ -463,7 +464,8 @@ def _record_lists(data: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]
         for items in content.values():
             if isinstance(items, list):
                 for item in items:
-                    if isinstance(item, dict) and "id" in item and "verified_on" in item:
+                    if isinstance(item, dict) and "id" in item and (
+                            "verified_on" in item or "checked_on" in item):
                         yield stem, item
 
 
@@ -474,7 +476,8 @@ def stale_records(data: Mapping[str, Any], today: date, months: int) -> list[tup
     """
     cutoff = _months_before(today, months).isoformat()
     stale = [(r["verified_on"], f"{stem}.yaml", str(r["id"]))
-             for stem, r in _record_lists(data) if r["verified_on"] < cutoff]
+             for stem, r in _record_lists(data)
+             if "verified_on" in r and r["verified_on"] < cutoff]
     return sorted(stale)
 
 
@@ -731,13 +734,14 @@ def dated_findings(data: Mapping[str, Any], today: date) -> list[Finding]:
 
 AGE_BUCKETS = ((6, "under 6 months"), (12, "6 to 12 months"), (24, "12 to 24 months"),
                (None, "over 24 months"))
+NEVER_CONFIRMED = "checked, never confirmed"  # no verified_on: checked_on and a flag instead
 
 
 @dataclass(frozen=True)
 class FileReport:
     file: str
     records: int
-    by_age: tuple[tuple[str, int], ...]  # (bucket label, records) in AGE_BUCKETS order
+    by_age: tuple[tuple[str, int], ...]  # (label, records): AGE_BUCKETS, NEVER_CONFIRMED
     flags: tuple[tuple[str, str], ...]  # (record id, flag)
     past: tuple[tuple[str, str], ...]  # (record id, what hangs on a past date)
     weak_sources: tuple[tuple[str, str, str], ...]  # (record id, why, url)
@@ -757,6 +761,9 @@ def knowledge_report(data: Mapping[str, Any], today: date) -> list[FileReport]:
         records = by_file[file]
         ages: Counter[str] = Counter()
         for r in records:
+            if "verified_on" not in r:
+                ages[NEVER_CONFIRMED] += 1
+                continue
             ages[next(label for cutoff, label in cutoffs if str(r["verified_on"]) >= cutoff)] += 1
         flags = tuple((str(r["id"]), str(f)) for r in records for f in r.get("flags") or ())
         weak = tuple(
@@ -764,7 +771,8 @@ def knowledge_report(data: Mapping[str, Any], today: date) -> list[FileReport]:
             for r in records for s in _all_sources(r)
             if s.get("kind") == "mirror" or str(s.get("url", "")).startswith("http://"))
         reports.append(FileReport(
-            file, len(records), tuple((label, ages[label]) for _, label in AGE_BUCKETS),
+            file, len(records), (*((label, ages[label]) for _, label in AGE_BUCKETS),
+                                 (NEVER_CONFIRMED, ages[NEVER_CONFIRMED])),
             flags, tuple((rid, what) for f, rid, what in past if f == file), weak))
     return reports
 
