@@ -208,7 +208,8 @@ def chance_first(kb: Knowledge, profile: CommunityProfile, ranking: Ranking) -> 
     # fixed share of the published cap (not drawn). Columns are in framework order, so the
     # first of equal totals (argmax) is the one the tie-break lists first.
     wanted = sorted(layout.pathways.index(p) for p in ids)
-    credit = np.array([build_on_credit(kb, layout.pathways[c], ranking.running)[0]
+    credit = np.array([build_on_credit(kb, layout.pathways[c], ranking.running,
+                                       profile.facts)[0]
                        for c in wanted], dtype=np.float64)
     totals = columns[:, wanted] + credit
     tally = np.bincount(np.argmax(totals, axis=1), minlength=len(wanted))
