@@ -17,7 +17,7 @@ the ranking are computed exactly from per-question tables.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
@@ -539,6 +539,45 @@ def _best_gain(idx: Index, question_id: str, current: tuple[str, ...], up: str, 
     return gain, best
 
 
+def _pair_moves(idx: Index, up: str, down: str, span_up: float,
+                span_down: float) -> Callable[[str], _Moves]:
+    """A lookup of _moves(question, up, down) for one pair of pathways, remembered on the
+    index for the common scale (as _best_gain does)."""
+    if span_up != idx.span or span_down != idx.span:
+        return lambda qid: _moves(idx.tables[qid], up, down, span_up, span_down)
+    memory, tables = idx.moves, idx.tables
+
+    def get(qid: str) -> _Moves:
+        moves = memory.get((qid, up, down))
+        if moves is None:
+            moves = memory[(qid, up, down)] = _moves(tables[qid], up, down, span_up, span_down)
+        return moves
+    return get
+
+
+def _top_gains(idx: Index, chosen: Callable[[str], tuple[str, ...]],
+               questions: Iterable[str], up: str, down: str, span_up: float,
+               span_down: float) -> Iterator[tuple[str, float]]:
+    """(question, gain) for each of `questions` whose best other answer moves `up` against
+    `down`: the gain _best_gain gives, bit for bit, without working out which answer it is
+    (the hot path of stability and "worth checking first"). _best_gain's other test, that
+    the best answer is not the current one, only ever meets a gain of 0, which the 1e-9 floor
+    already turns away."""
+    moves_for = _pair_moves(idx, up, down, span_up, span_down)
+    tables = idx.tables
+    for qid in questions:
+        moves = moves_for(qid)
+        if not moves.ranked:
+            continue
+        current = chosen(qid)
+        base = moves.bases.get(current)
+        if base is None:  # several options
+            base = _edge(tables[qid].totals, current, up, down, span_up, span_down)
+        gain = moves.ranked[0][0] - base
+        if gain > 1e-9:
+            yield qid, gain
+
+
 @lru_cache(maxsize=1 << 16)
 def _best_change(idx: Index, question_id: str, current: tuple[str, ...], up: str, down: str,
                  span_up: float, span_down: float) -> Change | None:
@@ -646,17 +685,11 @@ def _gains(idx: Index, profile: CommunityProfile, up: str, down: str, span_up: f
     """unknown_gains' work, remembered: stability and "worth checking first" both ask it for
     every rival of one profile (a profile is equal only to one read from the same answers,
     so a remembered result is always this community's; forget_changes empties it)."""
-    chosen = profile.chosen
     # A question that gives neither pathway points has no change to offer (see Index.bearing).
     bearing = idx.bearing
     either = bearing.get(up, frozenset()) | bearing.get(down, frozenset())
-    gains = {}
-    for qid in questions:
-        if qid not in either:
-            continue
-        found = _best_gain(idx, qid, chosen(qid), up, down, span_up, span_down)
-        if found is not None:
-            gains[qid] = found[0]
+    gains = dict(_top_gains(idx, profile.chosen, (q for q in questions if q in either), up,
+                            down, span_up, span_down))
     return MappingProxyType(gains)
 
 
@@ -747,12 +780,12 @@ def stability(kb: Knowledge, profile: CommunityProfile,
         either = bearing.get(up, frozenset()) | bearing.get(down, frozenset())
         gap = top.score - rival.score
         rival_first = rival.pathway.order < top.pathway.order
-        for qid, now, _ in current:
-            if qid in either:
-                found = _best_gain(idx, qid, now, up, down, span_up, span_down)
-                if found is not None and _overtakes(found[0], gap, rival_first):
-                    one_answer_flips = True
-                    break
+        for _, gain in _top_gains(idx, profile.chosen,
+                                  (qid for qid, _, _ in current if qid in either), up, down,
+                                  span_up, span_down):
+            if _overtakes(gain, gap, rival_first):
+                one_answer_flips = True
+                break
         if one_answer_flips:
             break
     worst_case = "close-call" if overlapping or one_answer_flips else "stable"
