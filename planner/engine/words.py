@@ -23,8 +23,8 @@ def behind(value: float) -> str:
 
 # Words that start with a vowel letter but a consonant sound ("a union", "a one-time",
 # "a US program"), and words that start with a silent h ("an hour").
-_CONSONANT_SOUND = ("uni", "use", "usu", "usa", "u.s", "us ", "ure", "uti", "one", "once",
-                    "eu", "ewe")
+_CONSONANT_SOUND = ("uni", "use", "usu", "usa", "u.s", "us ", "ure", "uti", "utah", "uk",
+                    "one", "once", "eu", "ewe")
 _VOWEL_SOUND = ("hour", "honest", "honor", "heir")
 
 
