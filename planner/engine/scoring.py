@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import chain
 from types import MappingProxyType
 from typing import Any
@@ -106,12 +106,14 @@ class PathwayScore:
     gaps: tuple[Gap, ...]
     met: tuple[str, ...]
 
-    @property
+    # Worked out once per score (a frozen dataclass keeps a cached_property in its __dict__;
+    # the why-not text asks the top pathway's for every other pathway).
+    @cached_property
     def helped(self) -> tuple[Contribution, ...]:
         return tuple(sorted((c for c in self.contributions if c.points > 0),
                             key=lambda c: (-c.points, c.rule.id)))
 
-    @property
+    @cached_property
     def hurt(self) -> tuple[Contribution, ...]:
         return tuple(sorted((c for c in self.contributions if c.points < 0),
                             key=lambda c: (c.points, c.rule.id)))
