@@ -280,3 +280,11 @@ def test_nothing_is_credited_and_listed_as_a_gap_at_once(kb: Knowledge) -> None:
     for given in _scenario_answers(kb) + _random_answers(kb, 60, 3):
         for s in scoring.score(kb, read_profile(kb, given)).candidates:
             assert not set(s.build_on_shared) & {g.resource_id for g in s.gaps}, s.pathway.id
+
+
+def test_a_goal_reads_the_same_in_the_reason_as_in_the_answer(kb: Knowledge) -> None:
+    """A reason pairs the goal's name with the answer given: they must be the same words
+    (a Self-Referral reason once paired "no-questions" with "no-arrest")."""
+    for option in kb.questions["goals"].options:
+        for fact in option.indicates:
+            assert kb.facts[fact].label == option.label, (fact, option.id)
