@@ -202,17 +202,27 @@ def _drawn_choice(multi: bool, limit: int, exclusive: np.ndarray,
 
 
 def chance_first(kb: Knowledge, profile: CommunityProfile, ranking: Ranking) -> Chance:
-    """The chance each ranked pathway comes first (see the module doc and scoring.yaml)."""
-    candidates = ranking.candidates
+    """The chance each ranked pathway comes first (see the module doc and scoring.yaml).
+
+    Remembered per community: the results page, the plan and every export of one set of
+    answers build the same plan, and the draws depend only on the knowledge base, the answers
+    and what the ranking says of them (its candidates, unknown questions and running
+    pathways), which make the key. scoring.forget_changes empties the memory."""
+    ids = tuple(s.pathway.id for s in ranking.candidates)
+    return _chance_first(kb, profile, ids, ranking.unknown_questions, ranking.running)
+
+
+@lru_cache(maxsize=256)
+def _chance_first(kb: Knowledge, profile: CommunityProfile, ids: tuple[str, ...],
+                  unknown_questions: tuple[str, ...], running: tuple[str, ...]) -> Chance:
     model = kb.model.chance
-    ids = tuple(s.pathway.id for s in candidates)
-    if len(candidates) < 2:
+    if len(ids) < 2:
         counts = {p: model.samples for p in ids}
         return Chance(model.samples, MappingProxyType(counts),
                       MappingProxyType(percents(counts, model.samples)))
     layout = _layout(kb)
     samples = model.samples
-    unknown = [q for q in ranking.unknown_questions
+    unknown = [q for q in unknown_questions
                if q in layout.drawn and kb.questions[q].profile != "running_pathways"]
     drawn_questions = set(unknown)
     # How often each rule applies under the known answers (whole numbers).
@@ -241,7 +251,7 @@ def chance_first(kb: Knowledge, profile: CommunityProfile, ranking: Ranking) -> 
     # Every pathway shares one scale, so raw points rank as scores do; build-on credit is a
     # fixed share of the published cap (not drawn).
     for row, c in enumerate(wanted):
-        credit = build_on_credit(kb, layout.pathways[c], ranking.running, profile.facts)[0]
+        credit = build_on_credit(kb, layout.pathways[c], running, profile.facts)[0]
         if credit:
             totals[row] += np.float32(credit)
     # The first pathway with the largest total in each draw: a strict "greater" keeps the

@@ -654,8 +654,11 @@ def _advice_gain(idx: Index, question_id: str, current: tuple[str, ...], unknown
 def forget_changes() -> None:
     """Empty the memory of answer changes worked out before (benchmarks time a profile as
     if never seen)."""
+    from planner.engine.chance import _chance_first  # chance builds on this module
+
     _best_change.cache_clear()
     _gains.cache_clear()
+    _chance_first.cache_clear()
 
 
 def _spans(kb: Knowledge, idx: Index, ranking: Ranking) -> dict[str, float]:
