@@ -93,8 +93,11 @@ def test_the_chance_moves_with_the_answers(kb: Knowledge) -> None:
     given = _given(kb, ROOT / "tests" / "scenarios" / "eugene-cahoots.yaml")
     full = plan.build(kb, read_profile(kb, given)).stability
     thin = plan.build(kb, read_profile(kb, {k: v for k, v in list(given.items())[:6]}))
-    assert full.chance.percent["community-response"] == 100
-    assert thin.stability.chance.percent[thin.ranking.top.pathway.id] < 100
+    # Eugene leaves the police role unknown, and an answer of police leading or riding on the
+    # team counts against Community Response (issue 25: co-responder teams), so not 100.
+    assert full.chance.percent["community-response"] >= 90
+    assert thin.stability.chance.percent[thin.ranking.top.pathway.id] < \
+        full.chance.percent["community-response"]
 
 
 def test_the_figures_are_fixed_by_the_seed(kb: Knowledge) -> None:
@@ -103,7 +106,7 @@ def test_the_figures_are_fixed_by_the_seed(kb: Knowledge) -> None:
     built = plan.build(kb, read_profile(kb, answers.read_file(
         kb, json.loads(HUNTINGTON.read_text(encoding="utf-8"))).answers))
     assert dict(built.stability.chance.percent) == {
-        "naloxone-plus": 88, "active-outreach": 5, "community-response": 7,
+        "naloxone-plus": 97, "active-outreach": 2, "community-response": 1,
         "self-referral": 0, "first-responder-referral": 0, "officer-intervention": 0}
 
 

@@ -42,7 +42,14 @@ def test_there_are_at_least_21_scenarios_from_distinct_real_programs() -> None:
     programs = [_load(p)["program"] for p in SCENARIOS]
     assert len(SCENARIOS) >= 21
     assert set(programs) <= set(kb.programs)
-    assert len(set(programs)) == len(programs), "one scenario per program"
+    # One scenario per program and pathway: a program with two doors (Hero Help's arrest
+    # diversion and its co-responder unit; Philadelphia PAD's arrest and social referrals)
+    # may have one scenario for each, never two for the same door.
+    doors = [(_load(p)["program"], _load(p)["expect"].get("pathway",
+                                                          _load(p)["expect"].get("in_top_two")))
+             for p in SCENARIOS]
+    assert len(set(doors)) == len(doors), "one scenario per program and pathway"
+    assert len(set(programs)) >= 21
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
@@ -169,12 +176,16 @@ def test_no_single_question_can_overturn_a_clear_fit() -> None:
 
 
 # The scenarios in which, with goals blank, one pathway leads by the close-call margin (the
-# other 16 are close calls without their goals, so the next test does not apply to them);
-# the test after it keeps this list true.
+# other 18 are close calls without their goals, so the next test does not apply to them);
+# the test after it keeps this list true. Chapel Hill and Denver left it in issue 25: a
+# co-responder start no longer counts for Community Response, so their leads without goals
+# are now under the margin (4 and 7 points).
 CLEAR_WITHOUT_GOALS = (
-    "chapel-hill-crisis-unit", "chicago-narcotics-diversion", "colerain-qrt", "columbus-rreact",
-    "denver-star", "eugene-cahoots", "gloucester", "hero-help", "huntington-qrt",
-    "lake-county-a-way-out", "philadelphia-pad", "plymouth-adds-pathway", "seattle-lead",
+    "chicago-narcotics-diversion", "colerain-qrt", "columbus-rreact", "eugene-cahoots",
+    "gloucester", "hero-help-co-responder", "hero-help", "huntington-qrt",
+    "lake-county-a-way-out", "longmont-core-co-responder", "michigan-state-police-angel",
+    "philadelphia-pad-social-referral", "philadelphia-pad", "plymouth-adds-pathway",
+    "scottsdale-angel-initiative", "seattle-lead",
 )
 
 

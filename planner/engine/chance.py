@@ -15,7 +15,7 @@ the same, bit for bit, on every machine and every NumPy version.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -100,6 +100,18 @@ class _Layout:
     # question id -> (draws, pathways) float64: the points a drawn answer to the question
     # gives each pathway, with the drawn weights
     drawn: Mapping[str, np.ndarray]
+    # The same numbers laid out for the hot path (chance_first runs on every plan). All are
+    # whole numbers far below 2**24, so float32 holds them exactly and every sum of them
+    # below is exact in any order: the counts are the same, draw for draw, as in float64.
+    # (rules, draws) float32: each rule's drawn weights, one row per rule
+    weights_by_rule: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    # (questions, pathways, draws) float32: `drawn`, one slab per question in `drawn_at`
+    drawn_stack: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)))
+    drawn_at: Mapping[str, int] = field(default_factory=dict)
+    # question id -> option id -> (rule positions, how often each applies): the non-zero
+    # entries of option_counts, for summing a profile's known answers
+    option_rules: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]] = \
+        field(default_factory=dict)
 
 
 @lru_cache(maxsize=32)
@@ -146,8 +158,22 @@ def _layout(kb: Knowledge) -> _Layout:
                                np.array([o.exclusive for o in real], dtype=bool), bits)
         applied = chosen @ full[:, own]
         drawn[qid] = (applied * weights[:, own]) @ onehot[own]
+    drawn_ids = tuple(drawn)
+    stack = np.empty((len(drawn_ids), len(pathways), samples), dtype=np.float32)
+    for i, qid in enumerate(drawn_ids):
+        stack[i] = drawn[qid].T
+    option_rules = {
+        qid: MappingProxyType({
+            option_id: (np.flatnonzero(counts), counts[np.flatnonzero(counts)])
+            for option_id, counts in per_option.items()
+        })
+        for qid, per_option in option_counts.items()
+    }
     return _Layout(pathways, weights, onehot, MappingProxyType(option_counts),
-                   MappingProxyType(drawn))
+                   MappingProxyType(drawn),
+                   np.ascontiguousarray(weights.T, dtype=np.float32), stack,
+                   MappingProxyType({q: i for i, q in enumerate(drawn_ids)}),
+                   MappingProxyType(option_rules))
 
 
 def _drawn_choice(multi: bool, limit: int, exclusive: np.ndarray,
@@ -176,42 +202,67 @@ def _drawn_choice(multi: bool, limit: int, exclusive: np.ndarray,
 
 
 def chance_first(kb: Knowledge, profile: CommunityProfile, ranking: Ranking) -> Chance:
-    """The chance each ranked pathway comes first (see the module doc and scoring.yaml)."""
-    candidates = ranking.candidates
+    """The chance each ranked pathway comes first (see the module doc and scoring.yaml).
+
+    Remembered per community: the results page, the plan and every export of one set of
+    answers build the same plan, and the draws depend only on the knowledge base, the answers
+    and what the ranking says of them (its candidates, unknown questions and running
+    pathways), which make the key. scoring.forget_changes empties the memory."""
+    ids = tuple(s.pathway.id for s in ranking.candidates)
+    return _chance_first(kb, profile, ids, ranking.unknown_questions, ranking.running)
+
+
+@lru_cache(maxsize=256)
+def _chance_first(kb: Knowledge, profile: CommunityProfile, ids: tuple[str, ...],
+                  unknown_questions: tuple[str, ...], running: tuple[str, ...]) -> Chance:
     model = kb.model.chance
-    ids = tuple(s.pathway.id for s in candidates)
-    if len(candidates) < 2:
+    if len(ids) < 2:
         counts = {p: model.samples for p in ids}
         return Chance(model.samples, MappingProxyType(counts),
                       MappingProxyType(percents(counts, model.samples)))
     layout = _layout(kb)
     samples = model.samples
-    unknown = [q for q in ranking.unknown_questions
+    unknown = [q for q in unknown_questions
                if q in layout.drawn and kb.questions[q].profile != "running_pathways"]
     drawn_questions = set(unknown)
-    fixed = np.zeros(layout.weights.shape[1], dtype=np.float64)
+    # How often each rule applies under the known answers (whole numbers).
+    fixed = np.zeros(layout.weights_by_rule.shape[0], dtype=np.float32)
     for question in profile.asked:
-        per_option = layout.option_counts.get(question.id)
+        per_option = layout.option_rules.get(question.id)
         if per_option is None or question.id in drawn_questions:
             continue
         for option_id in profile.chosen(question.id):
             applies = per_option.get(option_id)
             if applies is not None:
-                fixed += applies
-    # Known answers: each rule's count times its drawn weight, summed per pathway; unknown
-    # ones: their drawn answers' points. Whole numbers throughout, so the sums are exact.
-    used = np.flatnonzero(fixed)
-    columns = layout.weights[:, used] @ (fixed[used][:, np.newaxis] * layout.onehot[used])
-    for qid in unknown:
-        columns = columns + layout.drawn[qid]
-    # Every pathway shares one scale, so raw points rank as scores do; build-on credit is a
-    # fixed share of the published cap (not drawn). Columns are in framework order, so the
-    # first of equal totals (argmax) is the one the tie-break lists first.
+                fixed[applies[0]] += applies[1]
+    # Only the candidates' columns (framework order, so the first of equal totals is the one
+    # the tie-break lists first).
     wanted = sorted(layout.pathways.index(p) for p in ids)
-    credit = np.array([build_on_credit(kb, layout.pathways[c], ranking.running)[0]
-                       for c in wanted], dtype=np.float64)
-    totals = columns[:, wanted] + credit
-    tally = np.bincount(np.argmax(totals, axis=1), minlength=len(wanted))
+    # Known answers: each rule's count times its drawn weight, summed per pathway (a small
+    # matrix product over the rules that apply); unknown ones: their drawn answers' points,
+    # one slab per question. Whole numbers throughout, exact in float32 (see _Layout).
+    used = np.flatnonzero(fixed)
+    per_pathway = (fixed[used][:, np.newaxis] * layout.onehot[used]).T.astype(np.float32)
+    every = per_pathway @ layout.weights_by_rule[used]
+    stack, at = layout.drawn_stack, layout.drawn_at
+    for qid in unknown:  # in place, slab by slab (contiguous): the fastest way measured
+        every += stack[at[qid]]
+    totals = every[wanted]
+    # Every pathway shares one scale, so raw points rank as scores do; build-on credit is a
+    # fixed share of the published cap (not drawn).
+    for row, c in enumerate(wanted):
+        credit = build_on_credit(kb, layout.pathways[c], running, profile.facts)[0]
+        if credit:
+            totals[row] += np.float32(credit)
+    # The first pathway with the largest total in each draw: a strict "greater" keeps the
+    # earlier row on equal totals, as argmax does.
+    best = totals[0].copy()
+    first = np.zeros(samples, dtype=np.int64)
+    for row in range(1, len(wanted)):
+        ahead = totals[row] > best
+        first[ahead] = row
+        np.maximum(best, totals[row], out=best)
+    tally = np.bincount(first, minlength=len(wanted))
     by_id = {layout.pathways[c]: int(tally[i]) for i, c in enumerate(wanted)}
     counts = {p: by_id[p] for p in ids}
     return Chance(samples, MappingProxyType(counts),

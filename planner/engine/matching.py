@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from planner.engine.profile import CommunityProfile
 from planner.engine.scoring import PathwayScore
+from planner.engine.words import with_article
 from planner.knowledge.model import (
     Criterion,
     Funding,
@@ -93,7 +94,7 @@ def _location_points(kb: Knowledge, criteria: Mapping[str, Criterion], who: Comm
     points, reasons = 0.0, []
     if who.lead_agency and lead == who.lead_agency and "lead_agency" in criteria:
         points += criteria["lead_agency"].weight
-        reasons.append(f"led by a {kb.facts[lead].label.lower()}, like yours")
+        reasons.append(f"led by {with_article(kb.facts[lead].label.lower())}, like yours")
     bucket = kb.matching.bucket_for(location.population)
     ids = [b.id for b in kb.matching.population_buckets]
     if who.bucket and bucket and "population" in criteria:
@@ -107,7 +108,7 @@ def _location_points(kb: Knowledge, criteria: Mapping[str, Criterion], who: Comm
             reasons.append(f"serves {label}, close to your size")
     if who.rurality and location.rurality == who.rurality and "rurality" in criteria:
         points += criteria["rurality"].weight
-        reasons.append(f"serves a {location.rurality} area, like yours")
+        reasons.append(f"serves {with_article(location.rurality)} area, like yours")
     if who.region and location.region == who.region and "region" in criteria:
         points += criteria["region"].weight
         reasons.append(f"in your Census region ({location.region.title()})")
@@ -249,7 +250,8 @@ def funding_for(kb: Knowledge, who: CommunityProfile, score: PathwayScore,
                    "open to deflection programs of any pathway"]
         if fund.states:
             points += 8
-            reasons.append(f"a {_where(kb, fund.states)} program, for communities in that state")
+            reasons.append(f"{with_article(_where(kb, fund.states))} program, for communities in "
+                           "that state")
         if covered:
             reasons.append("can pay for " + ", ".join(kb.facts[r].label.lower() for r in covered))
         matches.append(Match(fund.id, fund.label, points, tuple(reasons)))

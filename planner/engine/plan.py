@@ -15,7 +15,7 @@ from planner.engine.actions import default_start
 from planner.engine.funding import FundingFit, PlanDates
 from planner.engine.graph import LAUNCH, ScheduledTask, schedule, task_closure
 from planner.engine.profile import CommunityProfile
-from planner.engine.words import n_points
+from planner.engine.words import gap_reasons, n_points
 from planner.knowledge.model import Knowledge, Measure, Pathway, Source
 
 BUCKETS = ((30, "First 30 days"), (60, "Days 31 to 60"), (90, "Days 61 to 90"))
@@ -210,9 +210,10 @@ def _why_not(kb: Knowledge, top: scoring.PathwayScore, s: scoring.PathwayScore,
     A reason already given for a pathway ranked above it is not repeated (`said_before`
     collects them, in ranking order)."""
     reasons = [f"{c.said} \u2014 {c.reason}" for c in s.hurt[:2]]
-    if s.gaps:
-        reasons.append("Missing critical elements: " + ", ".join(g.label.lower()
-                                                                for g in s.gaps[:4]) + ".")
+    # Critical elements not reported: "missing" only when the community said it lacks
+    # them; "not known" for a "don't know" or a blank answer.
+    gap_lines = gap_reasons([(g.label, g.unknown, g.answer_state) for g in s.gaps[:4]])
+    reasons.extend(gap_lines)
     for c in top.helped[:3]:
         if not any(o.question_id == c.question_id and o.points > 0 for o in s.contributions):
             reasons.append(f"{c.said} \u2014 counts for {top.pathway.label} but not for "
@@ -220,7 +221,7 @@ def _why_not(kb: Knowledge, top: scoring.PathwayScore, s: scoring.PathwayScore,
             break
     if not s.contributions:
         reasons.append("Few of your answers bear on this pathway.")
-    fresh = tuple(r for r in reasons if r not in said_before or r.startswith("Missing"))
+    fresh = tuple(r for r in reasons if r not in said_before or r in gap_lines)
     said_before.update(fresh)
     if not fresh:
         fresh = (f"Scores {n_points(top.score - s.score)} below {top.pathway.label} for "

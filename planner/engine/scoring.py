@@ -17,9 +17,9 @@ the ranking are computed exactly from per-question tables.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import chain
 from types import MappingProxyType
 from typing import Any
@@ -32,6 +32,20 @@ from planner.knowledge.model import Knowledge, Pathway, Question, Rule
 # Questions that describe the community rather than something it could change.
 _FIXED_PROFILES = frozenset({"community_name", "state", "population", "rurality",
                              "running_pathways", "respondent_role"})
+
+# Questions whose known answer the "smallest change" advice never proposes to change: the
+# community's situation (its problems, what it already runs, who leads) and what it wants
+# (its goals). Changing them would not be something a community could act on: it cannot
+# choose its overdose count, and adding a goal only to move the ranking is advice nobody
+# asked for (issue 25). Unknown answers to them may still be named: those can be found out.
+# By question id (ids are stable; the wizard's pages may be regrouped).
+_SITUATION = frozenset({
+    "lead-agency", "existing-program", "running-pathways", "jurisdictions", "starting-point",
+    "overdoses", "overdose-deaths", "stimulants", "possession-arrests", "low-level-offenses",
+    "mental-health-calls", "quality-of-life-calls", "homelessness", "hot-spots",
+    "contact-type", "asking-for-help", "frequent-utilizers", "jail-crowding", "officer-time",
+    "fear-of-arrest", "goals", "primary-goal", "priority-groups",
+})
 
 
 @dataclass(frozen=True)
@@ -92,12 +106,14 @@ class PathwayScore:
     gaps: tuple[Gap, ...]
     met: tuple[str, ...]
 
-    @property
+    # Worked out once per score (a frozen dataclass keeps a cached_property in its __dict__;
+    # the why-not text asks the top pathway's for every other pathway).
+    @cached_property
     def helped(self) -> tuple[Contribution, ...]:
         return tuple(sorted((c for c in self.contributions if c.points > 0),
                             key=lambda c: (-c.points, c.rule.id)))
 
-    @property
+    @cached_property
     def hurt(self) -> tuple[Contribution, ...]:
         return tuple(sorted((c for c in self.contributions if c.points < 0),
                             key=lambda c: (c.points, c.rule.id)))
@@ -284,13 +300,18 @@ def _contributions(kb: Knowledge, table: _Table,
     return MappingProxyType(out)
 
 
-def build_on_credit(kb: Knowledge, pathway_id: str,
-                    running: tuple[str, ...]) -> tuple[float, tuple[str, ...]]:
-    """Raw points a new pathway earns for the critical elements it shares with running ones,
-    and those elements."""
+def build_on_credit(kb: Knowledge, pathway_id: str, running: tuple[str, ...],
+                    has: frozenset[str] | None = None) -> tuple[float, tuple[str, ...]]:
+    """Raw points a new pathway earns for the partners and critical elements it shares with
+    running ones, and those elements. With `has` (the facts the community's answers report),
+    only what the community said it has counts: a running pathway's usual partners are not
+    credited unless the community named them (a non-police team is not credited with a police
+    department), and an element is never credited while its answer is unknown."""
     if not running or pathway_id in running:
         return 0.0, ()
     shared = shared_elements(kb, pathway_id, frozenset(running))
+    if has is not None:
+        shared = tuple(e for e in shared if e in has)
     points = min(kb.model.build_on_max, kb.model.build_on_points * len(shared))
     return float(points), shared
 
@@ -326,7 +347,7 @@ def score(kb: Knowledge, profile: CommunityProfile) -> Ranking:
         low, span = _scale(kb, idx, pid, bool(running))
         mine = contributions[pid]
         raw = sum(c.rule.weight for c in mine)
-        build_raw, shared = build_on_credit(kb, pid, running)
+        build_raw, shared = build_on_credit(kb, pid, running, facts)
         start = 100.0 * (0 - low) / span
         value = 100.0 * (raw + build_raw - low) / span
         lo_adj = sum(idx.tables[q].real_low[pid] for q in unknown)
@@ -520,6 +541,45 @@ def _best_gain(idx: Index, question_id: str, current: tuple[str, ...], up: str, 
     return gain, best
 
 
+def _pair_moves(idx: Index, up: str, down: str, span_up: float,
+                span_down: float) -> Callable[[str], _Moves]:
+    """A lookup of _moves(question, up, down) for one pair of pathways, remembered on the
+    index for the common scale (as _best_gain does)."""
+    if span_up != idx.span or span_down != idx.span:
+        return lambda qid: _moves(idx.tables[qid], up, down, span_up, span_down)
+    memory, tables = idx.moves, idx.tables
+
+    def get(qid: str) -> _Moves:
+        moves = memory.get((qid, up, down))
+        if moves is None:
+            moves = memory[(qid, up, down)] = _moves(tables[qid], up, down, span_up, span_down)
+        return moves
+    return get
+
+
+def _top_gains(idx: Index, chosen: Callable[[str], tuple[str, ...]],
+               questions: Iterable[str], up: str, down: str, span_up: float,
+               span_down: float) -> Iterator[tuple[str, float]]:
+    """(question, gain) for each of `questions` whose best other answer moves `up` against
+    `down`: the gain _best_gain gives, bit for bit, without working out which answer it is
+    (the hot path of stability and "worth checking first"). _best_gain's other test, that
+    the best answer is not the current one, only ever meets a gain of 0, which the 1e-9 floor
+    already turns away."""
+    moves_for = _pair_moves(idx, up, down, span_up, span_down)
+    tables = idx.tables
+    for qid in questions:
+        moves = moves_for(qid)
+        if not moves.ranked:
+            continue
+        current = chosen(qid)
+        base = moves.bases.get(current)
+        if base is None:  # several options
+            base = _edge(tables[qid].totals, current, up, down, span_up, span_down)
+        gain = moves.ranked[0][0] - base
+        if gain > 1e-9:
+            yield qid, gain
+
+
 @lru_cache(maxsize=1 << 16)
 def _best_change(idx: Index, question_id: str, current: tuple[str, ...], up: str, down: str,
                  span_up: float, span_down: float) -> Change | None:
@@ -534,11 +594,71 @@ def _best_change(idx: Index, question_id: str, current: tuple[str, ...], up: str
                   _answer_label(question, best), gain)
 
 
+def _advice_gain(idx: Index, question_id: str, current: tuple[str, ...], unknown: bool,
+                 up: str, down: str, span_up: float,
+                 span_down: float) -> tuple[float, tuple[str, ...]] | None:
+    """The answer change the "smallest change" advice may name for one question, and its
+    gain for `up` against `down` (None when there is none).
+
+    An unknown answer may become any answer: it is something to find out. A known answer
+    may only move towards having more: a single answer to an option listed before it (the
+    questions list the fullest answer first: "Yes", then "Being planned", then "No") that
+    reports every fact the current one reports; several answers only by adding options. It
+    never proposes giving up a resource, and never changes the community's situation or
+    goals (_SITUATION). Ties go to the smaller tuple of option ids, as in _best_gain."""
+    if unknown:
+        return _best_gain(idx, question_id, current, up, down, span_up, span_down)
+    table = idx.tables[question_id]
+    question = table.question
+    if question_id in _SITUATION or not current:
+        return None
+    key = (question_id, up, down)
+    moves = idx.moves.get(key) if span_up == idx.span and span_down == idx.span else None
+    if moves is None:
+        moves = _moves(table, up, down, span_up, span_down)
+        if span_up == idx.span and span_down == idx.span:
+            idx.moves[key] = moves
+    single = moves.single
+    if question.type == "multi":
+        exclusive = {o for o, excl, _ in table.real if excl}
+        kept = tuple(o for o in current if o not in exclusive)
+        room = (question.max_choices or len(table.real)) - len(kept)
+        extra = sorted((o for o, excl, _ in table.real
+                        if not excl and o not in kept and single.get(o, 0.0) > 1e-9),
+                       key=lambda o: (-single[o], o))[:max(0, room)]
+        if not extra:
+            return None
+        best = tuple(sorted((*kept, *extra), key=table.order.__getitem__))
+        gain = (_edge(table.totals, best, up, down, span_up, span_down)
+                - _edge(table.totals, current, up, down, span_up, span_down))
+        return (gain, best) if gain > 1e-9 else None
+    now = current[0]
+    option_now = question.option(now)
+    if option_now is None or option_now.dont_know:
+        return None
+    has = set(option_now.indicates)
+    base = single.get(now, 0.0)
+    found: tuple[float, tuple[str, ...]] | None = None
+    for option in question.options:
+        if option.id == now:
+            break
+        if option.dont_know or not has <= set(option.indicates):
+            continue
+        gain = single.get(option.id, 0.0) - base
+        if gain > 1e-9 and (found is None or gain > found[0]
+                            or (gain == found[0] and (option.id,) < found[1])):
+            found = (gain, (option.id,))
+    return found
+
+
 def forget_changes() -> None:
     """Empty the memory of answer changes worked out before (benchmarks time a profile as
     if never seen)."""
+    from planner.engine.chance import _chance_first  # chance builds on this module
+
     _best_change.cache_clear()
     _gains.cache_clear()
+    _chance_first.cache_clear()
 
 
 def _spans(kb: Knowledge, idx: Index, ranking: Ranking) -> dict[str, float]:
@@ -570,17 +690,11 @@ def _gains(idx: Index, profile: CommunityProfile, up: str, down: str, span_up: f
     """unknown_gains' work, remembered: stability and "worth checking first" both ask it for
     every rival of one profile (a profile is equal only to one read from the same answers,
     so a remembered result is always this community's; forget_changes empties it)."""
-    chosen = profile.chosen
     # A question that gives neither pathway points has no change to offer (see Index.bearing).
     bearing = idx.bearing
     either = bearing.get(up, frozenset()) | bearing.get(down, frozenset())
-    gains = {}
-    for qid in questions:
-        if qid not in either:
-            continue
-        found = _best_gain(idx, qid, chosen(qid), up, down, span_up, span_down)
-        if found is not None:
-            gains[qid] = found[0]
+    gains = dict(_top_gains(idx, profile.chosen, (q for q in questions if q in either), up,
+                            down, span_up, span_down))
     return MappingProxyType(gains)
 
 
@@ -658,46 +772,59 @@ def stability(kb: Knowledge, profile: CommunityProfile,
         q for q in profile.asked
         if q.id in idx.tables and q.profile not in _FIXED_PROFILES
     ]
-    current = [(q.id, profile.chosen(q.id)) for q in changeable]
-    best: tuple[int, float, str, tuple[str, ...]] | None = None
-    shown: tuple[int, float, str, tuple[str, ...]] | None = None  # the challenger's
+    unknown_now = frozenset(ranking.unknown_questions)
+    current = [(q.id, profile.chosen(q.id), q.id in unknown_now) for q in changeable]
     bearing = idx.bearing
+    down = top.pathway.id
+    # The worst case (for consultants): could any single changed answer, whatever it is,
+    # put some rival first? Only the largest gain per rival matters.
+    one_answer_flips = False
     for rival in candidates[1:]:
-        up, down = rival.pathway.id, top.pathway.id
+        up = rival.pathway.id
         span_up, span_down = spans[up], spans[down]
-        # A question that gives neither pathway points has no change to offer.
         either = bearing.get(up, frozenset()) | bearing.get(down, frozenset())
-        changes = [
-            (found[0], qid) for qid, now in current
-            if qid in either
-            and (found := _best_gain(idx, qid, now, up, down, span_up, span_down)) is not None
-        ]
-        changes.sort(key=lambda c: (-c[0], c[1]))
         gap = top.score - rival.score
         rival_first = rival.pathway.order < top.pathway.order
-        total, picked = 0.0, []
-        for gain, qid in changes:
+        for _, gain in _top_gains(idx, profile.chosen,
+                                  (qid for qid, _, _ in current if qid in either), up, down,
+                                  span_up, span_down):
+            if _overtakes(gain, gap, rival_first):
+                one_answer_flips = True
+                break
+        if one_answer_flips:
+            break
+    worst_case = "close-call" if overlapping or one_answer_flips else "stable"
+    # The advice shown: the fewest changes a community could act on or find out
+    # (_advice_gain) that would put the challenger first, largest gains first (ties by
+    # question id).
+    flip: list[Change] = []
+    rival_score = next((s for s in candidates[1:] if s.pathway.id == challenger), None)
+    if rival_score is not None:
+        up = rival_score.pathway.id
+        span_up, span_down = spans[up], spans[down]
+        either = bearing.get(up, frozenset()) | bearing.get(down, frozenset())
+        changes = [
+            (found[0], qid, found[1]) for qid, now, unknown in current
+            if qid in either
+            and (found := _advice_gain(idx, qid, now, unknown, up, down, span_up,
+                                       span_down)) is not None
+        ]
+        changes.sort(key=lambda c: (-c[0], c[1]))
+        gap = top.score - rival_score.score
+        rival_first = rival_score.pathway.order < top.pathway.order
+        total = 0.0
+        chosen_changes: list[tuple[str, tuple[str, ...], float]] = []
+        for gain, qid, options in changes:
             if _overtakes(total, gap, rival_first):
                 break
-            picked.append(qid)
+            chosen_changes.append((qid, options, gain))
             total += gain
-        if picked and _overtakes(total, gap, rival_first):
-            key = (len(picked), -(total - gap), rival.pathway.id, tuple(picked))
-            if best is None or key[:3] < best[:3]:
-                best = key
-            if rival.pathway.id == challenger:
-                shown = key
-    one_answer_flips = best is not None and len(best[3]) == 1
-    worst_case = "close-call" if overlapping or one_answer_flips else "stable"
-    # Only the flip shown needs its changes spelled out (labels and all).
-    flip = []
-    if shown is not None:
-        rival_id, down = shown[2], top.pathway.id
-        for qid in shown[3]:
-            change = _best_change(idx, qid, profile.chosen(qid), rival_id, down,
-                                  spans[rival_id], spans[down])
-            assert change is not None  # _best_gain found this change above
-            flip.append(change)
+        if chosen_changes and _overtakes(total, gap, rival_first):
+            for qid, options, gain in chosen_changes:
+                question = idx.tables[qid].question
+                flip.append(Change(qid, question.label,
+                                   _answer_label(question, profile.chosen(qid)), options,
+                                   _answer_label(question, options), gain))
     return Stability(status_by_chance, margin, overlapping, challenger, tuple(flip),
                      worst_lead, unknown_rival, blank, chance, worst_case, blank_changers)
 

@@ -69,7 +69,8 @@ def weight_sensitivity(kb: Knowledge, profile: CommunityProfile,
     if len(candidates) < 2:
         return WeightSensitivity(0, ())
     top = candidates[0]
-    raws = {s.pathway.id: _raw(kb, s, ranking.running) for s in candidates}
+    has = frozenset(profile.facts)
+    raws = {s.pathway.id: _raw(kb, s, ranking.running, has) for s in candidates}
     by_id = {s.pathway.id: s for s in candidates}
     fired: dict[str, list[Contribution]] = {}
     for s in candidates:
@@ -79,7 +80,7 @@ def weight_sensitivity(kb: Knowledge, profile: CommunityProfile,
     for _, uses in sorted(fired.items()):
         rule = uses[0].rule
         own = by_id[rule.pathway]
-        raw_without = _raw(kb, own, ranking.running) - rule.weight * len(uses)
+        raw_without = _raw(kb, own, ranking.running, has) - rule.weight * len(uses)
         others = [(raws[s.pathway.id], s) for s in candidates if s.pathway.id != rule.pathway]
         lowest = 0 if (WEIGHT_LIMITS[0] < 0 and rule.fact in
                        kb.pathways[rule.pathway].element_ids) else WEIGHT_LIMITS[0]
@@ -102,10 +103,11 @@ def weight_sensitivity(kb: Knowledge, profile: CommunityProfile,
     return WeightSensitivity(len(fired), tuple(margins[:limit]))
 
 
-def _raw(kb: Knowledge, s: PathwayScore, running: tuple[str, ...]) -> float:
+def _raw(kb: Knowledge, s: PathwayScore, running: tuple[str, ...],
+         has: frozenset[str]) -> float:
     """A pathway's raw points (its rules and build-on credit)."""
     return float(sum(c.rule.weight for c in s.contributions)
-                 + build_on_credit(kb, s.pathway.id, running)[0])
+                 + build_on_credit(kb, s.pathway.id, running, has)[0])
 
 
 def _questions_with(idx: Index, rule: Rule) -> frozenset[str]:
