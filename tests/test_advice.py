@@ -288,3 +288,11 @@ def test_a_goal_reads_the_same_in_the_reason_as_in_the_answer(kb: Knowledge) -> 
     for option in kb.questions["goals"].options:
         for fact in option.indicates:
             assert kb.facts[fact].label == option.label, (fact, option.id)
+
+
+def test_the_first_goal_is_asked_whenever_a_goal_is_picked(kb: Knowledge) -> None:
+    """primary-goal depends on goals (the wizard offers the goals picked): every goal a
+    community can pick must make it asked, and every goal must be offered as first."""
+    goals = {o.id for o in kb.questions["goals"].options if not o.dont_know}
+    (condition,) = kb.questions["primary-goal"].ask_when
+    assert set(condition.any_of) == goals
