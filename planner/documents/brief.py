@@ -93,9 +93,12 @@ def build_brief(kb: Knowledge, plan: Plan, profile: CommunityProfile,
     )
     lead = next((a.lead for a in actions if a.lead_id), None)
     missing = [st.label for st in top.stakeholders if st.essential and not st.present]
-    partners = [st.label for st in top.stakeholders if st.status == "named" and st.essential]
+    # The lead agency signs with its partners, never with itself.
+    partners = [st.label for st in top.stakeholders if st.status == "named" and st.essential
+                and st.partner_id != profile.lead_agency]
     decision = [
-        f"Approve a planning phase to start {pathway.label}, beginning "
+        f"Approve a planning phase to {'add' if top.delta else 'start'} {pathway.label}, "
+        "beginning "
         f"{start.strftime('%B')} {start.day}, {start.year}.",
         (f"Name the lead agency ({lead}) and assign a program manager."
          if lead else "Choose a lead agency and assign a program manager."),

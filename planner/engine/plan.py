@@ -10,12 +10,15 @@ from functools import lru_cache
 from typing import Any
 
 from planner.engine import matching, scoring
-from planner.engine.graph import ScheduledTask, schedule, task_closure
+from planner.engine.graph import LAUNCH, ScheduledTask, schedule, task_closure
 from planner.engine.profile import CommunityProfile
 from planner.engine.words import n_points
-from planner.knowledge.model import Knowledge, Measure, Pathway, Source
+from planner.knowledge.model import Knowledge, Measure, Pathway, Source, Task
 
 BUCKETS = ((30, "First 30 days"), (60, "Days 31 to 60"), (90, "Days 61 to 90"))
+# The critical element a pathway's own responder training builds: a program adding a
+# pathway trains its responders for it even when they are trained for the one it runs.
+TRAINING = "officer-training"
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,13 @@ class GapHelp:
 
 @dataclass(frozen=True)
 class Delta:
-    """What adding a pathway to a running program needs that the program lacks."""
+    """What adding a pathway to a running program needs that the program lacks.
+
+    `builds_on`: the partners the community named and the critical elements it has that
+    the new pathway shares with the running ones; `new_partners`: the new pathway's partners
+    missing from the table; `new_elements`: its critical elements not in place;
+    `new_tasks`: the steps scheduled (the pathway's own steps, the shared steps that build
+    what is missing, its training, launch and first review), done steps left out."""
 
     builds_on: tuple[str, ...]
     new_partners: tuple[str, ...]
@@ -110,29 +119,62 @@ class Plan:
     first_actions: tuple[ScheduledTask, ...]
     sources: tuple[Source, ...]
     choice: Choice | None = None
+    # The steps the answers say are done (every output in place), in file order: shown as
+    # done, never scheduled.
+    done: tuple[Task, ...] = ()
 
     @property
     def top(self) -> PathwayDetail | None:
         return self.recommended[0] if self.recommended else None
 
 
-def _delta(kb: Knowledge, pathway_id: str, running: tuple[str, ...],
-           shared: tuple[str, ...]) -> Delta:
-    have_partners = {p for r in running for p in kb.pathways[r].partner_ids}
-    have_elements = {e for r in running for e in kb.pathways[r].element_ids}
-    pathway = kb.pathways[pathway_id]
-    tasks = tuple(
-        t.id for t in kb.tasks.values()
-        if pathway_id in t.pathways and not set(t.pathways) & set(running)
+def done_tasks(kb: Knowledge, facts: frozenset[str], task_ids: set[str] | frozenset[str],
+               *, adding: bool = False) -> frozenset[str]:
+    """The steps the answers say are done: every output the step builds is in place.
+
+    Convening is never taken as done (leaders who back the idea still meet as a planning
+    team), nor, for a program adding a pathway, the new pathway's own training."""
+    return frozenset(
+        tid for tid in task_ids
+        if (task := kb.tasks[tid]).builds and task.phase != "convene"
+        and all(b in facts for b in task.builds)
+        and not (adding and TRAINING in task.builds)
     )
+
+
+def _addition_tasks(kb: Knowledge, pathway_id: str, running: tuple[str, ...],
+                    missing: tuple[str, ...], new_partners: tuple[str, ...]) -> set[str]:
+    """The steps adding a pathway takes: its own steps (none a running pathway shares), the
+    shared steps that build one of its missing critical elements, its training, partner
+    agreements when partners join, and its launch and first review."""
+    out = set()
+    for task in kb.tasks.values():
+        if task.pathways:
+            if pathway_id in task.pathways and not set(task.pathways) & set(running):
+                out.add(task.id)
+        elif (task.phase == LAUNCH or (task.phase == "sustain" and not task.builds)
+              or set(task.builds) & set(missing) or TRAINING in task.builds
+              or (new_partners and task.phase == "agree" and not task.builds)):
+            out.add(task.id)
+    return out
+
+
+def _delta(kb: Knowledge, pathway_id: str, running: tuple[str, ...],
+           shared: tuple[str, ...], facts: frozenset[str], named: frozenset[str],
+           team: tuple[Stakeholder, ...], missing: tuple[str, ...]) -> Delta:
+    new_partners = tuple(st.partner_id for st in team
+                         if st.status == "missing" and st.essential is not None)
+    wanted = _addition_tasks(kb, pathway_id, running, missing, new_partners)
+    done = done_tasks(kb, facts, wanted, adding=True)
+    tasks = tuple(t for t in kb.tasks if t in wanted and t not in done)
     measures = tuple(
         m.id for m in kb.measures.values()
         if pathway_id in m.pathways and not set(m.pathways) & set(running)
     )
     return Delta(
-        builds_on=shared,
-        new_partners=tuple(p for p in pathway.partner_ids if p not in have_partners),
-        new_elements=tuple(e for e in pathway.element_ids if e not in have_elements),
+        builds_on=tuple(x for x in shared if x in named or x in facts),
+        new_partners=new_partners,
+        new_elements=missing,
         new_tasks=tasks,
         new_measures=measures,
     )
@@ -177,7 +219,11 @@ def _detail(kb: Knowledge, who: CommunityProfile, s: scoring.PathwayScore,
             running: tuple[str, ...]) -> PathwayDetail:
     pid = s.pathway.id
     gap_ids = tuple(g.resource_id for g in s.gaps)
-    delta = _delta(kb, pid, running, s.build_on_shared) if running else None
+    named = named_partners(kb, who)
+    team = stakeholders(kb, s.pathway, named, frozenset(s.met))
+    missing = tuple(e for e in s.pathway.element_ids if e not in s.met)
+    delta = (_delta(kb, pid, running, s.build_on_shared, frozenset(who.facts), named, team,
+                    missing) if running else None)
     measures = tuple(
         m for m in kb.measures.values()
         if m.applies_to(pid) and (delta is None or m.id in delta.new_measures)
@@ -192,8 +238,7 @@ def _detail(kb: Knowledge, who: CommunityProfile, s: scoring.PathwayScore,
         tta=tuple(matching.tta_for(kb, gap_ids or s.pathway.element_ids, pid, limit=5,
                                    who=who)),
         funding=tuple(matching.funding_for(kb, who, s)),
-        stakeholders=stakeholders(kb, s.pathway, named_partners(kb, who),
-                                  frozenset(s.met)),
+        stakeholders=team,
         measures=measures,
         delta=delta,
     )
@@ -224,24 +269,33 @@ def _why_not(kb: Knowledge, top: scoring.PathwayScore, s: scoring.PathwayScore,
     return WhyNot(s.pathway.id, s.pathway.label, top.score - s.score, fresh)
 
 
-def _timeline(kb: Knowledge, pathway_ids: tuple[str, ...],
-              delta: Delta | None) -> tuple[ScheduledTask, ...]:
-    return _schedule_for(kb, pathway_ids, None if delta is None else delta.new_tasks)
+def _plan_tasks(kb: Knowledge, pathway_ids: tuple[str, ...], delta: Delta | None,
+                facts: frozenset[str]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The steps of the plan (ids, in file order) and those of them the answers say are
+    done. For a program adding a pathway, only the new steps (the delta's, none done)."""
+    if delta is not None:
+        return delta.new_tasks, frozenset()
+    wanted = [t.id for t in kb.tasks.values()
+              if not t.pathways or set(t.pathways) & set(pathway_ids)]
+    ids = task_closure(kb, wanted)
+    return tuple(t for t in kb.tasks if t in ids), done_tasks(kb, facts, ids)
 
 
 @lru_cache(maxsize=256)
 def _schedule_for(kb: Knowledge, pathway_ids: tuple[str, ...],
-                  new_tasks: tuple[str, ...] | None) -> tuple[ScheduledTask, ...]:
+                  new_tasks: tuple[str, ...] | None,
+                  done: frozenset[str] = frozenset()) -> tuple[ScheduledTask, ...]:
     """The schedule of a plan for these pathways (or of only the tasks a running program
-    lacks): a pure function of the knowledge base and a few ids, so it is worked out once
-    per knowledge base and choice, like the scoring index (the items are immutable)."""
+    lacks), done steps left out: a pure function of the knowledge base and a few ids, so it
+    is worked out once per knowledge base and choice, like the scoring index (the items are
+    immutable)."""
     if new_tasks is not None:
         ids: set[str] = set(new_tasks)
     else:
         wanted = [t.id for t in kb.tasks.values()
                   if not t.pathways or set(t.pathways) & set(pathway_ids)]
         ids = task_closure(kb, wanted)
-    return tuple(schedule(kb, ids))
+    return tuple(schedule(kb, ids, done))
 
 
 def _sources(kb: Knowledge, details: tuple[PathwayDetail, ...]) -> tuple[Source, ...]:
@@ -283,8 +337,10 @@ def build(kb: Knowledge, profile: CommunityProfile, *, pathways: int = 1,
     top = ranking.top
     said: set[str] = set()
     why_not = tuple(_why_not(kb, top, s, said) for s in ranking.candidates[1:]) if top else ()
-    timeline = _timeline(kb, tuple(s.pathway.id for s in chosen),
-                         details[0].delta if details else None)
+    chosen_ids = tuple(s.pathway.id for s in chosen)
+    delta = details[0].delta if details else None
+    ids, done = _plan_tasks(kb, chosen_ids, delta, frozenset(profile.facts))
+    timeline = _schedule_for(kb, chosen_ids, None if delta is None else ids, done)
     buckets = []
     lower = 0
     for limit, label in BUCKETS:
@@ -297,4 +353,5 @@ def build(kb: Knowledge, profile: CommunityProfile, *, pathways: int = 1,
         why_not=why_not, timeline=timeline, buckets=tuple(buckets), first_actions=first,
         sources=_sources(kb, details),
         choice=(Choice(choose, reason, chosen_by, ranking.top) if choose is not None else None),
+        done=tuple(kb.tasks[t] for t in ids if t in done),
     )
