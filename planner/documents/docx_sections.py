@@ -315,7 +315,9 @@ COST = With(lambda s: s.ctx.estimate, (
     Heading("Staffing and first-year cost", 2),
     Para(lambda s: f"For {s.kb.pathways[s.it.pathway_id].label} in a place of "
                    f"{s.it.band_label}, the first year costs about {costs.dollars(s.it.low)} "
-                   f"to {costs.dollars(s.it.high)}. {s.it.notice}"),
+                   f"to {costs.dollars(s.it.high)}. "
+                   + (costs.increment_words(s.kb, s.it) + " " if s.it.adds_to else "")
+                   + s.it.notice),
     Para(_budget, when=lambda s: s.it.budget is not None),
     Para(lambda s: s.it.staffing_note, lead="Staffing model. "),
     Para(lambda s: ", ".join(s.kb.programs[p].label for p in s.it.programs

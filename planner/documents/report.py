@@ -467,5 +467,6 @@ def render_plan_html(
         mentor_requests=lambda site: mentor_requests(kb, site),
         mentor_initiatives=lambda mentors: mentor_initiatives(kb, mentors),
         cite=citations(plan),
+        increment_words=lambda estimate: costs.increment_words(kb, estimate),
         **_charts(plan),
     )
