@@ -400,7 +400,19 @@ PATHWAY = (
                             *_links((i.link, i.label)
                                     for i in report.mentor_requests(s.kb, s.it))]),
         )),
-    ), empty=(Para("No mentor site on record runs this pathway."),)),
+    ), empty=(
+        Para(lambda s: f"No mentor site on record runs {s.it.score.pathway.label}. "
+                       "The nearest help:"),
+        Each(lambda s: s.it.peer_help, (With(lambda s: s.kb.tta[s.it.id], (
+            Line(lambda s: [Link(s.it.link, s.it.label),
+                            f" ({s.it.provider}; cost: {s.it.cost}): "
+                            f"{'; '.join(s.outer.reasons)}."], style=BULLET),
+        )),)),
+        With(lambda s: next((m for m in s.it.programs if m.standing == "model"), None), (
+            Para(lambda s: f"Ask {s.kb.programs[s.it.id].label} for a call or a virtual visit: "
+                           f"it {'; '.join(s.it.reasons)}.", style=BULLET),
+        )),
+    )),
     Heading("Training and technical assistance", 2),
     Each(lambda s: [s.kb.tta[m.id] for m in s.it.tta], (
         Line(lambda s: [Link(s.it.link, s.it.label),

@@ -85,6 +85,9 @@ class PathwayDetail:
     stakeholders: tuple[Stakeholder, ...]
     measures: tuple[Measure, ...]
     delta: Delta | None
+    # When no mentor site runs the pathway: TTA offers of peer learning or a visit (empty
+    # when there are mentor sites).
+    peer_help: tuple[matching.Match, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -228,12 +231,13 @@ def _detail(kb: Knowledge, who: CommunityProfile, s: scoring.PathwayScore,
         m for m in kb.measures.values()
         if m.applies_to(pid) and (delta is None or m.id in delta.new_measures)
     )
+    mentors = tuple(matching.mentor_sites(kb, who, pid))
     return PathwayDetail(
         score=s,
         gaps=tuple(GapHelp(g, tuple(matching.tta_for(kb, (g.resource_id,), pid, limit=2,
                                                      who=who)))
                    for g in s.gaps),
-        mentors=tuple(matching.mentor_sites(kb, who, pid)),
+        mentors=mentors,
         programs=tuple(matching.similar_programs(kb, who, pid)),
         tta=tuple(matching.tta_for(kb, gap_ids or s.pathway.element_ids, pid, limit=5,
                                    who=who)),
@@ -241,6 +245,7 @@ def _detail(kb: Knowledge, who: CommunityProfile, s: scoring.PathwayScore,
         stakeholders=team,
         measures=measures,
         delta=delta,
+        peer_help=() if mentors else tuple(matching.peer_learning(kb, who, pid)),
     )
 
 
@@ -306,6 +311,7 @@ def _sources(kb: Knowledge, details: tuple[PathwayDetail, ...]) -> tuple[Source,
         records.extend(kb.mentor_sites[m.id] for m in d.mentors)
         records.extend(kb.programs[m.id] for m in d.programs)
         records.extend(kb.tta[m.id] for m in d.tta)
+        records.extend(kb.tta[m.id] for m in d.peer_help)
         records.extend(kb.funding[m.id] for m in d.funding)
     cited = [source for record in records for source in record.sources]
     cited += [source for d in details for m in d.programs
