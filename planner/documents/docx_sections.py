@@ -26,7 +26,8 @@ from planner.engine.actions import ActionRow, default_start
 from planner.engine.costs import CostEstimate
 from planner.engine.plan import Plan
 from planner.engine.profile import CommunityProfile
-from planner.engine.words import behind
+from planner.engine.sensitivity import weight_sensitivity
+from planner.engine.words import behind, n_points
 from planner.knowledge import states
 from planner.knowledge.model import Knowledge, StateContext
 
@@ -55,6 +56,12 @@ class Context:
     @cached_property
     def brief(self) -> Brief | None:
         return build_brief(self.kb, self.plan, self.profile, self.actions, self.start)
+
+    @cached_property
+    def weights(self) -> str:
+        """How far a weight would have to move to change the top (for consultants)."""
+        return report.weights_words(self.kb, weight_sensitivity(self.kb, self.profile,
+                                                                 self.plan.ranking))
 
     @cached_property
     def state_law(self) -> tuple[StateContext, ...]:
@@ -330,7 +337,7 @@ COST = With(lambda s: s.ctx.estimate, (
         Run(f"{s.it.label}: ", bold=True),
         s.it.basis.rstrip(".") + (". Source: " if s.it.sources else "."),
         *_links((src.url, src.label) for src in s.it.sources),
-        *([" (see the data-quality notes)"] if s.it.flags else []),
+        *([" (see Points not yet confirmed)"] if s.it.flags else []),
     ], style=BULLET),)),
 ))
 
@@ -360,12 +367,13 @@ BRIEF = (
     Heading("Risks, and what to check first", 2),
     Bullets(lambda s: list(s.it.risks) + (
         [f"Find out before you commit: {' '.join(s.it.check_first)} "
-         "These answers could change the advice."] if s.it.check_first else [])),
+         + s.it.check_first_note] if s.it.check_first else [])),
 )
 
 PATHWAY = (
     Heading(lambda s: f"{s.it.score.pathway.label} in practice", 1),
-    Para(lambda s: s.it.score.pathway.definition),
+    Heading("What it is", 2),
+    Para(lambda s: report.first_sentences(s.it.score.pathway.definition, 3)),
     Table(("Feature", "How it works"),
           lambda s: [("Who starts the contact", s.it.score.pathway.initiator),
                      ("What triggers it", s.it.score.pathway.trigger),
@@ -448,15 +456,30 @@ RANKING = (
                       sc.band_label)
                      for sc in s.plan.ranking.scores], caption="Scores, ranges and bands"),
     With(lambda s: s.plan.top, (
+        # As in the PDF: the brief gives the answers that point to it (one list of reasons).
         Heading(lambda s: f"Why {s.it.score.pathway.label} ranks first", 2),
-        Bullets(lambda s: [_contribution(c) for c in s.it.score.helped[:5]],
-                empty=("No answer added points.",)),
-        Heading("Answers that held it back", 2),
-        Bullets(lambda s: [_contribution(c) for c in s.it.score.hurt[:4]],
+        Para("The council brief lists the answers that point to it most."),
+        Heading("Answers that held it back", 3),
+        Bullets(lambda s: [_contribution(c) for c in s.it.score.hurt[:3]],
                 empty=("No answer took points away.",)),
-        Heading("How sure this is", 2),
-        Para(lambda s: report.stability_words(s.kb, s.plan)),
-        Para(lambda s: report.stability_rule(s.kb)),
+    )),
+    Heading("How sure this is", 2),
+    Para(lambda s: report.stability_words(s.kb, s.plan)),
+    Para(lambda s: report.stability_rule(s.kb)),
+    Para(lambda s: report.unanswered_words(len(s.plan.ranking.unanswered_questions)),
+         when=lambda s: s.plan.ranking.unanswered_questions),
+    Heading("Facts worth checking first", 2),
+    Para(lambda s: report.check_first_words(s.kb, s.plan)),
+    Bullets(lambda s: [
+        f"{c.question} ({'not answered' if c.unanswered else 'answered “don’t know”'})"
+        + (" Could by itself change the top pathway." if c.alone else
+           " Could change the top pathway together with the others marked so."
+           if c.could_change_top else "")
+        + f" Could move a score by up to {n_points(c.swing)}." for c in s.plan.check_first]),
+    With(lambda s: s.ctx.weights, (
+        Heading("How this was scored (for consultants)", 2),
+        Para(lambda s: "Each answer adds or takes away points through a rule with a "
+                       f"published weight and reason. {s.it}"),
     )),
     With(lambda s: s.plan.why_not, (
         Heading("Why not the others", 2),
@@ -496,9 +519,9 @@ SOURCES = (
         Each(lambda s: s.it, (SOURCE_LINE,), start=lambda s: len(s.plan.sources) + 1),
     )),
     With(lambda s: flag_notes(s.ctx), (
-        Heading("Data-quality notes", 2),
-        Para("Points in this plan that no retrievable source confirmed. Check them "
-             "before relying on them."),
+        Heading("Points not yet confirmed", 2),
+        Para("No source we could reach confirmed these points. They are kept so that you "
+             "can check them."),
         Bullets(lambda s: [f"{label}: {flag}" for label, flag in s.it]),
     )),
 )
@@ -554,7 +577,9 @@ SECTIONS: tuple[tuple[str, Block], ...] = (
                  when=lambda s: s.it.author or s.it.date),
             Para(lambda s: s.it.text),
         )),
-        Para("What the visit found (write here):"), Para(), Para(), Para(),
+        Heading("What the visit found", 2),
+        Para("Space for the planning team or consultant to record findings, decisions and "
+             "follow-ups."), Para(), Para(), Para(),
     ))),
     ("sources", Section("Appendix E. Sources", SOURCES, intro=lambda s: (
         "Where the facts in this plan come from. Every record is in the planner\u2019s "

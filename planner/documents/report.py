@@ -28,7 +28,7 @@ from planner.engine.plan import Plan, named_partners
 from planner.engine.profile import CommunityProfile
 from planner.engine.scoring import Stability
 from planner.engine.sensitivity import WeightSensitivity, weight_sensitivity
-from planner.engine.words import behind, n_points
+from planner.engine.words import behind, n_points, shown_gap
 from planner.knowledge import states
 from planner.knowledge.model import (
     Amount,
@@ -195,7 +195,7 @@ def lead_words(kb: Knowledge, plan: Plan) -> str:
         return (f"{top.pathway.label} and {second.pathway.label} are tied at "
                 f"{round(top.score)} out of 100, and {top.pathway.label} is listed first: "
                 f"{kb.model.tie_break}")
-    margin = plan.stability.margin
+    margin = shown_gap(top.score, second.score)
     gap = "less than 1 point" if round(margin) == 0 else n_points(margin)
     return f"On points, {top.pathway.label} leads {second.pathway.label} by {gap}."
 

@@ -12,7 +12,7 @@ from typing import Any
 from planner.engine import matching, scoring
 from planner.engine.graph import LAUNCH, ScheduledTask, schedule, task_closure
 from planner.engine.profile import CommunityProfile
-from planner.engine.words import n_points
+from planner.engine.words import n_points, shown_gap
 from planner.knowledge.model import Knowledge, Measure, Pathway, Source, Task
 
 BUCKETS = ((30, "First 30 days"), (60, "Days 31 to 60"), (90, "Days 61 to 90"))
@@ -249,6 +249,21 @@ def _detail(kb: Knowledge, who: CommunityProfile, s: scoring.PathwayScore,
     )
 
 
+def top_reasons(kb: Knowledge, score: scoring.PathwayScore,
+                limit: int = 3) -> tuple[scoring.Contribution, ...]:
+    """The answers that add most to a pathway, for the results page, the brief and the Word
+    copy alike. The answers about the local problem are left out: the brief lists them as
+    the problem, and they are in the full list of answers that helped."""
+    problems = {q.id for q in kb.questions.values() if q.section == "problems"}
+    return tuple(c for c in score.helped if c.question_id not in problems)[:limit]
+
+
+def reason_words(c: scoring.Contribution) -> str:
+    """A reason in the community's own words: the question and its answer, as a sentence."""
+    text = f"{c.question} {c.answer}".strip()
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def _why_not(kb: Knowledge, top: scoring.PathwayScore, s: scoring.PathwayScore,
             said_before: set[str]) -> WhyNot:
     """Why a pathway ranks below the top one, in reasons particular to it.
@@ -269,9 +284,9 @@ def _why_not(kb: Knowledge, top: scoring.PathwayScore, s: scoring.PathwayScore,
     fresh = tuple(r for r in reasons if r not in said_before or r.startswith("Missing"))
     said_before.update(fresh)
     if not fresh:
-        fresh = (f"Scores {n_points(top.score - s.score)} below {top.pathway.label} for "
-                 "the reasons given above.",)
-    return WhyNot(s.pathway.id, s.pathway.label, top.score - s.score, fresh)
+        fresh = (f"Scores {n_points(shown_gap(top.score, s.score))} below "
+                 f"{top.pathway.label} for the reasons given above.",)
+    return WhyNot(s.pathway.id, s.pathway.label, shown_gap(top.score, s.score), fresh)
 
 
 def _plan_tasks(kb: Knowledge, pathway_ids: tuple[str, ...], delta: Delta | None,

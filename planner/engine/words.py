@@ -17,3 +17,12 @@ def behind(value: float) -> str:
     if f"{value:.0f}" in ("0", "-0"):
         return "less than 1 point behind"
     return f"{n_points(value)} behind"
+
+
+def shown_gap(higher: float, lower: float) -> float:
+    """How far one score leads another, as the tables show them: the difference of the two
+    whole-point scores (so "leads by 5 points" sits beside 67 and 62). Under a displayed
+    point (both round to the same whole number) the true difference, which words say as
+    "less than 1 point"."""
+    shown = float(f"{higher:.0f}") - float(f"{lower:.0f}")
+    return shown if shown != 0 else higher - lower
