@@ -254,6 +254,10 @@ def _contribution(c: Any) -> str:
     return f"{c.points:+.0f} {c.answer} (\u201c{c.question}\u201d): {c.reason}"
 
 
+def _labels(s: Scope, ids: Iterable[str]) -> str:
+    return ", ".join(s.kb.facts[i].label if i in s.kb.facts else i for i in ids)
+
+
 def _budget(s: Scope) -> str:
     return costs.budget_words(s.it)
 
@@ -378,6 +382,21 @@ PATHWAY = (
           lambda s: [("Who starts the contact", s.it.score.pathway.initiator),
                      ("What triggers it", s.it.score.pathway.trigger),
                      ("Charges", s.it.score.pathway.charges)], widths=(1, 3)),
+    With(lambda s: s.it.delta, (
+        Heading("What adding it to your program takes", 2),
+        Bullets(lambda s: [
+            *([f"Builds on what you have: {_labels(s, s.it.builds_on)}."]
+              if s.it.builds_on else []),
+            f"New partners: {_labels(s, s.it.new_partners) or 'none'}.",
+            f"New critical elements: {_labels(s, s.it.new_elements) or 'none'}.",
+            "New tasks: " + (", ".join(s.kb.tasks[t].label for t in s.it.new_tasks) or "none")
+            + ".",
+            "New data and measures: " + (", ".join(s.kb.measures[m].label
+                                                   for m in s.it.new_measures) or "none")
+            + "."]),
+        Para("The timeline, checklist and measures in this plan list only what is new; what "
+             "your running pathways already do is left out."),
+    )),
     Heading("Critical elements", 2),
     Para(lambda s: ", ".join(s.kb.facts[f].label for f in s.it.score.met) or "None reported yet.",
          lead=lambda s: f"In place ({len(s.it.score.met)} of "

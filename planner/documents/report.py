@@ -196,7 +196,7 @@ def lead_words(kb: Knowledge, plan: Plan) -> str:
                 f"{round(top.score)} out of 100, and {top.pathway.label} is listed first: "
                 f"{kb.model.tie_break}")
     margin = shown_gap(top.score, second.score)
-    gap = "less than 1 point" if round(margin) == 0 else n_points(margin)
+    gap = "less than 1 point" if abs(margin) < 1 else n_points(margin)
     return f"On points, {top.pathway.label} leads {second.pathway.label} by {gap}."
 
 

@@ -25,4 +25,9 @@ def shown_gap(higher: float, lower: float) -> float:
     point (both round to the same whole number) the true difference, which words say as
     "less than 1 point"."""
     shown = float(f"{higher:.0f}") - float(f"{lower:.0f}")
-    return shown if shown != 0 else higher - lower
+    if shown != 0:
+        return shown
+    # Both show the same whole number: a true difference, kept under half a point so that
+    # every wording of it reads "less than 1 point".
+    true = higher - lower
+    return max(-0.49, min(0.49, true))
