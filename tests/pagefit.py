@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterator
 from io import BytesIO
 from typing import Any, NamedTuple
 
@@ -21,12 +20,6 @@ class Overflow(NamedTuple):
     box: str
     right_edge: float  # CSS px (1/96 in) from the page's left edge
     margin_edge: float
-
-
-def _boxes(box: Any) -> Iterator[Any]:
-    yield box
-    for child in getattr(box, "children", None) or ():
-        yield from _boxes(child)
 
 
 def _inside_table(box: Any, parents: tuple[str, ...]) -> bool:
@@ -51,7 +44,7 @@ def overflows(html: str) -> list[Overflow]:
                 if edge > margin_edge + 0.01:
                     out.append(Overflow(number, name, round(edge, 2), round(margin_edge, 2)))
             for child in getattr(item, "children", None) or ():
-                stack.append((child, parents + (name,)))
+                stack.append((child, (*parents, name)))
     return out
 
 

@@ -81,9 +81,14 @@ def check(given_answers: dict[str, Any]) -> None:
             assert row.lead == actions.TO_ASSIGN
             assert not set(task.partners) & named
         else:
-            assert row.lead_id in task.partners and row.lead_id in named
             lead_agency = profile.lead_agency
-            if lead_agency in task.partners and lead_agency in named:
+            assert row.lead_id in named
+            assert row.lead_id in task.partners or (row.lead_id == lead_agency
+                                                    and actions.lead_agency_step(task))
+            if lead_agency in named and (lead_agency in task.partners
+                                         or actions.lead_agency_step(task)):
+                # The lead agency leads convening, the assessment, the choice and the
+                # launch, and the steps it takes part in.
                 assert row.lead_id == lead_agency, row.task_id
 
 
