@@ -30,6 +30,10 @@ class Brief:
     check_first: tuple[str, ...]
     # What settling the check-first answers could do, in words that agree with how_sure.
     check_first_note: str = ""
+    # The lead agency (id and label): the first 90 days name a step's lead only when it is
+    # another partner.
+    lead_id: str | None = None
+    lead: str = ""
 
 
 def _sentence(text: str) -> str:
@@ -95,7 +99,9 @@ def build_brief(kb: Knowledge, plan: Plan, profile: CommunityProfile,
         _sentence(pathway.summary),
         _sentence(f"Who starts the contact: {pathway.initiator}"),
     )
-    lead = next((a.lead for a in actions if a.lead_id), None)
+    lead_id = (profile.lead_agency if profile.lead_agency in kb.facts
+               else next((a.lead_id for a in actions if a.lead_id), None))
+    lead = kb.facts[lead_id].label if lead_id else None
     missing = [st.label for st in top.stakeholders if st.essential and not st.present]
     # The lead agency signs with its partners, never with itself.
     partners = [st.label for st in top.stakeholders if st.status == "named" and st.essential
@@ -128,4 +134,6 @@ def build_brief(kb: Knowledge, plan: Plan, profile: CommunityProfile,
         pathway=pathway.label, how_sure=how_sure, reasons=reasons, looks_like=looks_like,
         decision=tuple(decision), first_90=first_90, risks=tuple(risks[:4]), check_first=check,
         check_first_note=note,
+        lead_id=lead_id,
+        lead=lead or "",
     )

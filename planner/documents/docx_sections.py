@@ -364,8 +364,12 @@ BRIEF = (
     Heading("The decision we ask for", 2),
     Each(lambda s: s.it.decision, (Para(lambda s: f"{s.n}. {s.it}"),)),
     Heading("The first 90 days", 2),
+    Para(lambda s: f"The {s.it.lead} leads each step unless another lead is named.",
+         when=lambda s: s.it.lead_id),
     Each(lambda s: s.it.first_90, (
-        Para(lambda s: f": {_longdate(s.it.start)} to {_longdate(s.it.end)}; lead: {s.it.lead}.",
+        Para(lambda s: f": {_longdate(s.it.start)} to {_longdate(s.it.end)}"
+                       + ("" if s.it.lead_id == s.outer.lead_id else f"; lead: {s.it.lead}")
+                       + ".",
              lead=lambda s: f"{s.n}. {s.it.step}"),
     )),
     Heading("Risks, and what to check first", 2),
