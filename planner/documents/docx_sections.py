@@ -437,11 +437,15 @@ PATHWAY = (
         Each(lambda s: s.it.peer_help, (With(lambda s: s.kb.tta[s.it.id], (
             Line(lambda s: [Link(s.it.link, s.it.label),
                             f" ({s.it.provider}; cost: {s.it.cost}): "
-                            f"{'; '.join(s.outer.reasons)}."], style=BULLET),
+                            f"{'; '.join(s.outer.reasons)}."], style=BULLET,
+                 when=lambda s: s.it.id not in {m.id for m in s.up.up.it.tta}),
+            Para(lambda s: f"{s.it.label} (under Training and technical assistance): "
+                           f"{'; '.join(s.outer.reasons)}.", style=BULLET,
+                 when=lambda s: s.it.id in {m.id for m in s.up.up.it.tta}),
         )),)),
         With(lambda s: next((m for m in s.it.programs if m.standing == "model"), None), (
-            Para(lambda s: f"Ask {s.kb.programs[s.it.id].label} for a call or a virtual visit: "
-                           f"it {'; '.join(s.it.reasons)}.", style=BULLET),
+            Para(lambda s: f"Ask {s.kb.programs[s.it.id].label} for a call or a virtual visit "
+                           f"(matched because it {'; '.join(s.it.reasons)}).", style=BULLET),
         )),
     )),
     Heading("Training and technical assistance", 2),
@@ -560,6 +564,9 @@ SECTIONS: tuple[tuple[str, Block], ...] = (
         )),
     ))),
     ("actions", Section("Action plan", (
+        Para(lambda s: "; ".join(t.label for t in s.plan.done) + ".",
+             lead="Already done, from your answers, so not scheduled: ",
+             when=lambda s: s.plan.done),
         Table(action_table.HEADERS, lambda s: [action_table.cells(r) for r in s.ctx.actions],
               widths=ACTION_WIDTHS, caption="Action plan"),
     ), intro=lambda s: (
