@@ -254,6 +254,15 @@ def _contribution(c: Any) -> str:
     return f"{c.points:+.0f} {c.answer} (\u201c{c.question}\u201d): {c.reason}"
 
 
+def _listed_tta(s: Scope) -> set[str]:
+    """The TTA offers the pathway around this scope lists under Training and technical
+    assistance (the nearest scope whose item has a `tta` list of matches)."""
+    scope: Scope | None = s
+    while scope is not None and not isinstance(getattr(scope.it, "tta", None), tuple):
+        scope = scope.up
+    return {m.id for m in scope.it.tta} if scope is not None else set()
+
+
 def _labels(s: Scope, ids: Iterable[str]) -> str:
     return ", ".join(s.kb.facts[i].label if i in s.kb.facts else i for i in ids)
 
@@ -438,10 +447,10 @@ PATHWAY = (
             Line(lambda s: [Link(s.it.link, s.it.label),
                             f" ({s.it.provider}; cost: {s.it.cost}): "
                             f"{'; '.join(s.outer.reasons)}."], style=BULLET,
-                 when=lambda s: s.it.id not in {m.id for m in s.up.up.it.tta}),
+                 when=lambda s: s.it.id not in _listed_tta(s)),
             Para(lambda s: f"{s.it.label} (under Training and technical assistance): "
                            f"{'; '.join(s.outer.reasons)}.", style=BULLET,
-                 when=lambda s: s.it.id in {m.id for m in s.up.up.it.tta}),
+                 when=lambda s: s.it.id in _listed_tta(s)),
         )),)),
         With(lambda s: next((m for m in s.it.programs if m.standing == "model"), None), (
             Para(lambda s: f"Ask {s.kb.programs[s.it.id].label} for a call or a virtual visit "
