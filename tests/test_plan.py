@@ -106,14 +106,25 @@ def test_an_existing_program_gets_a_delta_plan_with_only_what_is_new(kb: Knowled
     assert detail.score.pathway.id == "officer-intervention"
     delta = detail.delta
     assert delta is not None
-    naloxone = kb.pathways["naloxone-plus"]
-    assert "prosecutor" in delta.new_partners
-    assert delta.builds_on and all(x in kb.facts for x in delta.builds_on)
-    assert not set(delta.new_partners) & set(naloxone.partner_ids)
-    assert not set(delta.new_elements) & set(naloxone.element_ids)
-    assert delta.new_tasks and all("officer-intervention" in kb.tasks[t].pathways
-                                   for t in delta.new_tasks)
-    assert {t.task.id for t in built.timeline} == set(delta.new_tasks)
+    # New partners are only those missing from the table: the prosecutor agreed in
+    # writing (its part is covered), so it is not asked to join again.
+    team = {st.partner_id: st for st in detail.stakeholders}
+    assert "prosecutor" not in delta.new_partners
+    assert delta.new_partners and all(team[p].status == "missing" for p in delta.new_partners)
+    # Builds on only what the community has: partners it named and elements in place.
+    profile = read_profile(kb, answers.validate(kb, existing))
+    assert delta.builds_on and all(x in plan.named_partners(kb, profile) or x in profile.facts
+                                   for x in delta.builds_on)
+    assert set(delta.new_elements) == {g.resource_id for g in detail.score.gaps}
+    # Only what is new: the pathway's own steps, its training and its launch; the written
+    # prosecutor agreement is done, so it is not scheduled.
+    scheduled = {t.task.id for t in built.timeline}
+    assert scheduled == set(delta.new_tasks)
+    assert "task-negotiate-prosecutor-agreement" not in scheduled
+    assert {"task-set-intervention-eligibility", "task-train-responders",
+            "task-soft-launch"} <= scheduled
+    assert not scheduled & {t.id for t in kb.tasks.values() if "naloxone-plus" in t.pathways}
+    assert "task-convene-planning-team" not in scheduled
 
 
 def test_sources_are_deduplicated_and_never_mirrors(built: plan.Plan) -> None:

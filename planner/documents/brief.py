@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from planner.engine.actions import ActionRow
-from planner.engine.plan import Plan
+from planner.engine.plan import Plan, reason_words, top_reasons
 from planner.engine.profile import CommunityProfile
 from planner.knowledge.model import Knowledge
 
@@ -28,6 +28,12 @@ class Brief:
     first_90: tuple[ActionRow, ...]
     risks: tuple[str, ...]
     check_first: tuple[str, ...]
+    # What settling the check-first answers could do, in words that agree with how_sure.
+    check_first_note: str = ""
+    # The lead agency (id and label): the first 90 days name a step's lead only when it is
+    # another partner.
+    lead_id: str | None = None
+    lead: str = ""
 
 
 def _sentence(text: str) -> str:
@@ -75,27 +81,34 @@ def build_brief(kb: Knowledge, plan: Plan, profile: CommunityProfile,
     pathway = s.pathway
     stab = plan.stability
     odds = stab.chance.percent.get(pathway.id, 0) if stab.chance is not None else 0
-    rival = kb.pathways[stab.challenger].label if stab.challenger else ""
+    # The runner-up a close call names: the challenger (first most often after the top),
+    # else the next pathway on points.
+    others = [c.pathway.id for c in plan.ranking.candidates if c.pathway.id != pathway.id]
+    runner_up = stab.challenger or (others[0] if others else None)
+    rival = kb.pathways[runner_up].label if runner_up else ""
     if stab.status == "stable":
         how_sure = f"a clear lead: it came first in {odds} of every 100 tries"
     elif stab.status == "close-call":
-        how_sure = (f"a close call: it came first in only {odds} of every 100 tries, so talk "
-                    f"over {rival} too")
+        how_sure = (f"a close call: it came first in only {odds} of every 100 tries"
+                    + (f", so talk over {rival} too" if rival else ""))
     else:
         how_sure = "the only pathway left to rank"
-    # The problems are listed above already: the reasons add what else points to it.
-    problem_questions = {q.id for q in kb.questions.values() if q.section == "problems"}
-    reasons = tuple(_sentence(f"{c.question} {c.answer}") for c in s.helped
-                    if c.question_id not in problem_questions)[:3]
+    # The reasons every page gives (plan.top_reasons), in the community's own words.
+    reasons = tuple(reason_words(c) for c in top_reasons(kb, s))
     looks_like = (
         _sentence(pathway.summary),
         _sentence(f"Who starts the contact: {pathway.initiator}"),
     )
-    lead = next((a.lead for a in actions if a.lead_id), None)
+    lead_id = (profile.lead_agency if profile.lead_agency in kb.facts
+               else next((a.lead_id for a in actions if a.lead_id), None))
+    lead = kb.facts[lead_id].label if lead_id else None
     missing = [st.label for st in top.stakeholders if st.essential and not st.present]
-    partners = [st.label for st in top.stakeholders if st.status == "named" and st.essential]
+    # The lead agency signs with its partners, never with itself.
+    partners = [st.label for st in top.stakeholders if st.status == "named" and st.essential
+                and st.partner_id != profile.lead_agency]
     decision = [
-        f"Approve a planning phase to start {pathway.label}, beginning "
+        f"Approve a planning phase to {'add' if top.delta else 'start'} {pathway.label}, "
+        "beginning "
         f"{start.strftime('%B')} {start.day}, {start.year}.",
         (f"Name the lead agency ({lead}) and assign a program manager."
          if lead else "Choose a lead agency and assign a program manager."),
@@ -114,8 +127,16 @@ def build_brief(kb: Knowledge, plan: Plan, profile: CommunityProfile,
     risks = [f"Missing: {g.gap.label.lower()}. {g.gap.why}" for g in top.gaps[:2]]
     risks += [_sentence(c) for c in pathway.challenges[:2]]
     check = tuple(c.question for c in plan.check_first if c.could_change_top)[:4]
+    # A clear lead and "could change the advice" must not read as a contradiction: the
+    # lead is clear because such answers rarely changed it in the tries.
+    note = ("" if not check else
+            "These answers could change the advice." if stab.status != "stable" else
+            "These answers could still change the advice. In our tries they seldom did.")
     return Brief(
         place=_place(kb, profile), problems=_problems(kb, profile, plan),
         pathway=pathway.label, how_sure=how_sure, reasons=reasons, looks_like=looks_like,
         decision=tuple(decision), first_90=first_90, risks=tuple(risks[:4]), check_first=check,
+        check_first_note=note,
+        lead_id=lead_id,
+        lead=lead or "",
     )

@@ -27,7 +27,8 @@ from planner.engine.costs import CostEstimate
 from planner.engine.funding import state_money
 from planner.engine.plan import Plan
 from planner.engine.profile import CommunityProfile
-from planner.engine.words import behind
+from planner.engine.sensitivity import weight_sensitivity
+from planner.engine.words import behind, n_points
 from planner.knowledge import states
 from planner.knowledge.model import Knowledge, StateContext
 
@@ -56,6 +57,12 @@ class Context:
     @cached_property
     def brief(self) -> Brief | None:
         return build_brief(self.kb, self.plan, self.profile, self.actions, self.start)
+
+    @cached_property
+    def weights(self) -> str:
+        """How far a weight would have to move to change the top (for consultants)."""
+        return report.weights_words(self.kb, weight_sensitivity(self.kb, self.profile,
+                                                                 self.plan.ranking))
 
     @cached_property
     def state_law(self) -> tuple[StateContext, ...]:
@@ -248,6 +255,19 @@ def _contribution(c: Any) -> str:
     return f"{c.points:+.0f} {c.answer} (\u201c{c.question}\u201d): {c.reason}"
 
 
+def _listed_tta(s: Scope) -> set[str]:
+    """The TTA offers the pathway around this scope lists under Training and technical
+    assistance (the nearest scope whose item has a `tta` list of matches)."""
+    scope: Scope | None = s
+    while scope is not None and not isinstance(getattr(scope.it, "tta", None), tuple):
+        scope = scope.up
+    return {m.id for m in scope.it.tta} if scope is not None else set()
+
+
+def _labels(s: Scope, ids: Iterable[str]) -> str:
+    return ", ".join(s.kb.facts[i].label if i in s.kb.facts else i for i in ids)
+
+
 def _budget(s: Scope) -> str:
     return costs.budget_words(s.it)
 
@@ -316,7 +336,9 @@ COST = With(lambda s: s.ctx.estimate, (
     Heading("Staffing and first-year cost", 2),
     Para(lambda s: f"For {s.kb.pathways[s.it.pathway_id].label} in a place of "
                    f"{s.it.band_label}, the first year costs about {costs.dollars(s.it.low)} "
-                   f"to {costs.dollars(s.it.high)}. {s.it.notice}"),
+                   f"to {costs.dollars(s.it.high)}. "
+                   + (costs.increment_words(s.kb, s.it) + " " if s.it.adds_to else "")
+                   + s.it.notice),
     Para(_budget, when=lambda s: s.it.budget is not None),
     Para(lambda s: s.it.staffing_note, lead="Staffing model. "),
     Para(lambda s: ", ".join(s.kb.programs[p].label for p in s.it.programs
@@ -329,7 +351,7 @@ COST = With(lambda s: s.ctx.estimate, (
         Run(f"{s.it.label}: ", bold=True),
         s.it.basis.rstrip(".") + (". Source: " if s.it.sources else "."),
         *_links((src.url, src.label) for src in s.it.sources),
-        *([" (see the data-quality notes)"] if s.it.flags else []),
+        *([" (see Points not yet confirmed)"] if s.it.flags else []),
     ], style=BULLET),)),
 ))
 
@@ -352,23 +374,43 @@ BRIEF = (
     Heading("The decision we ask for", 2),
     Each(lambda s: s.it.decision, (Para(lambda s: f"{s.n}. {s.it}"),)),
     Heading("The first 90 days", 2),
+    Para(lambda s: f"The {s.it.lead} leads each step unless another lead is named.",
+         when=lambda s: s.it.lead_id),
     Each(lambda s: s.it.first_90, (
-        Para(lambda s: f": {_longdate(s.it.start)} to {_longdate(s.it.end)}; lead: {s.it.lead}.",
+        Para(lambda s: f": {_longdate(s.it.start)} to {_longdate(s.it.end)}"
+                       + ("" if s.it.lead_id == s.outer.lead_id else f"; lead: {s.it.lead}")
+                       + ".",
              lead=lambda s: f"{s.n}. {s.it.step}"),
     )),
     Heading("Risks, and what to check first", 2),
     Bullets(lambda s: list(s.it.risks) + (
         [f"Find out before you commit: {' '.join(s.it.check_first)} "
-         "These answers could change the advice."] if s.it.check_first else [])),
+         + s.it.check_first_note] if s.it.check_first else [])),
 )
 
 PATHWAY = (
     Heading(lambda s: f"{s.it.score.pathway.label} in practice", 1),
-    Para(lambda s: s.it.score.pathway.definition),
+    Heading("What it is", 2),
+    Para(lambda s: report.first_sentences(s.it.score.pathway.definition, 3)),
     Table(("Feature", "How it works"),
           lambda s: [("Who starts the contact", s.it.score.pathway.initiator),
                      ("What triggers it", s.it.score.pathway.trigger),
                      ("Charges", s.it.score.pathway.charges)], widths=(1, 3)),
+    With(lambda s: s.it.delta, (
+        Heading("What adding it to your program takes", 2),
+        Bullets(lambda s: [
+            *([f"Builds on what you have: {_labels(s, s.it.builds_on)}."]
+              if s.it.builds_on else []),
+            f"New partners: {_labels(s, s.it.new_partners) or 'none'}.",
+            f"New critical elements: {_labels(s, s.it.new_elements) or 'none'}.",
+            "New tasks: " + (", ".join(s.kb.tasks[t].label for t in s.it.new_tasks) or "none")
+            + ".",
+            "New data and measures: " + (", ".join(s.kb.measures[m].label
+                                                   for m in s.it.new_measures) or "none")
+            + "."]),
+        Para("The timeline, checklist and measures in this plan list only what is new; what "
+             "your running pathways already do is left out."),
+    )),
     Heading("Critical elements", 2),
     Para(lambda s: ", ".join(s.kb.facts[f].label for f in s.it.score.met) or "None reported yet.",
          lead=lambda s: f"In place ({len(s.it.score.met)} of "
@@ -399,7 +441,23 @@ PATHWAY = (
                             *_links((i.link, i.label)
                                     for i in report.mentor_requests(s.kb, s.it))]),
         )),
-    ), empty=(Para("No mentor site on record runs this pathway."),)),
+    ), empty=(
+        Para(lambda s: f"No mentor site on record runs {s.it.score.pathway.label}. "
+                       "The nearest help:"),
+        Each(lambda s: s.it.peer_help, (With(lambda s: s.kb.tta[s.it.id], (
+            Line(lambda s: [Link(s.it.link, s.it.label),
+                            f" ({s.it.provider}; cost: {s.it.cost}): "
+                            f"{'; '.join(s.outer.reasons)}."], style=BULLET,
+                 when=lambda s: s.it.id not in _listed_tta(s)),
+            Para(lambda s: f"{s.it.label} (under Training and technical assistance): "
+                           f"{'; '.join(s.outer.reasons)}.", style=BULLET,
+                 when=lambda s: s.it.id in _listed_tta(s)),
+        )),)),
+        With(lambda s: next((m for m in s.it.programs if m.standing == "model"), None), (
+            Para(lambda s: f"Ask {s.kb.programs[s.it.id].label} for a call or a virtual visit "
+                           f"(matched because it {'; '.join(s.it.reasons)}).", style=BULLET),
+        )),
+    )),
     Heading("Training and technical assistance", 2),
     Each(lambda s: [s.kb.tta[m.id] for m in s.it.tta], (
         Line(lambda s: [Link(s.it.link, s.it.label),
@@ -434,15 +492,30 @@ RANKING = (
                       sc.band_label)
                      for sc in s.plan.ranking.scores], caption="Scores, ranges and bands"),
     With(lambda s: s.plan.top, (
+        # As in the PDF: the brief gives the answers that point to it (one list of reasons).
         Heading(lambda s: f"Why {s.it.score.pathway.label} ranks first", 2),
-        Bullets(lambda s: [_contribution(c) for c in s.it.score.helped[:5]],
-                empty=("No answer added points.",)),
-        Heading("Answers that held it back", 2),
-        Bullets(lambda s: [_contribution(c) for c in s.it.score.hurt[:4]],
+        Para("The council brief lists the answers that point to it most."),
+        Heading("Answers that held it back", 3),
+        Bullets(lambda s: [_contribution(c) for c in s.it.score.hurt[:3]],
                 empty=("No answer took points away.",)),
-        Heading("How sure this is", 2),
-        Para(lambda s: report.stability_words(s.kb, s.plan)),
-        Para(lambda s: report.stability_rule(s.kb)),
+    )),
+    Heading("How sure this is", 2),
+    Para(lambda s: report.stability_words(s.kb, s.plan)),
+    Para(lambda s: report.stability_rule(s.kb)),
+    Para(lambda s: report.unanswered_words(len(s.plan.ranking.unanswered_questions)),
+         when=lambda s: s.plan.ranking.unanswered_questions),
+    Heading("Facts worth checking first", 2),
+    Para(lambda s: report.check_first_words(s.kb, s.plan)),
+    Bullets(lambda s: [
+        f"{c.question} ({'not answered' if c.unanswered else 'answered “don’t know”'})"
+        + (" Could by itself change the top pathway." if c.alone else
+           " Could change the top pathway together with the others marked so."
+           if c.could_change_top else "")
+        + f" Could move a score by up to {n_points(c.swing)}." for c in s.plan.check_first]),
+    With(lambda s: s.ctx.weights, (
+        Heading("How this was scored (for consultants)", 2),
+        Para(lambda s: "Each answer adds or takes away points through a rule with a "
+                       f"published weight and reason. {s.it}"),
     )),
     With(lambda s: s.plan.why_not, (
         Heading("Why not the others", 2),
@@ -482,9 +555,9 @@ SOURCES = (
         Each(lambda s: s.it, (SOURCE_LINE,), start=lambda s: len(s.plan.sources) + 1),
     )),
     With(lambda s: flag_notes(s.ctx), (
-        Heading("Data-quality notes", 2),
-        Para("Points in this plan that no retrievable source confirmed. Check them "
-             "before relying on them."),
+        Heading("Points not yet confirmed", 2),
+        Para("No source we could reach confirmed these points. They are kept so that you "
+             "can check them."),
         Bullets(lambda s: [f"{label}: {flag}" for label, flag in s.it]),
     )),
 )
@@ -500,6 +573,9 @@ SECTIONS: tuple[tuple[str, Block], ...] = (
         )),
     ))),
     ("actions", Section("Action plan", (
+        Para(lambda s: "; ".join(t.label for t in s.plan.done) + ".",
+             lead="Already done, from your answers, so not scheduled: ",
+             when=lambda s: s.plan.done),
         Table(action_table.HEADERS, lambda s: [action_table.cells(r) for r in s.ctx.actions],
               widths=ACTION_WIDTHS, caption="Action plan"),
     ), intro=lambda s: (
@@ -540,7 +616,9 @@ SECTIONS: tuple[tuple[str, Block], ...] = (
                  when=lambda s: s.it.author or s.it.date),
             Para(lambda s: s.it.text),
         )),
-        Para("What the visit found (write here):"), Para(), Para(), Para(),
+        Heading("What the visit found", 2),
+        Para("Space for the planning team or consultant to record findings, decisions and "
+             "follow-ups."), Para(), Para(), Para(),
     ))),
     ("sources", Section("Appendix E. Sources", SOURCES, intro=lambda s: (
         "Where the facts in this plan come from. Every record is in the planner\u2019s "

@@ -29,7 +29,7 @@ from planner.engine.plan import Plan, named_partners
 from planner.engine.profile import CommunityProfile
 from planner.engine.scoring import Stability
 from planner.engine.sensitivity import WeightSensitivity, weight_sensitivity
-from planner.engine.words import behind, n_points
+from planner.engine.words import behind, n_points, shown_gap
 from planner.knowledge import states
 from planner.knowledge.model import (
     Initiative,
@@ -194,8 +194,8 @@ def lead_words(kb: Knowledge, plan: Plan) -> str:
         return (f"{top.pathway.label} and {second.pathway.label} are tied at "
                 f"{round(top.score)} out of 100, and {top.pathway.label} is listed first: "
                 f"{kb.model.tie_break}")
-    margin = plan.stability.margin
-    gap = "less than 1 point" if round(margin) == 0 else n_points(margin)
+    margin = shown_gap(top.score, second.score)
+    gap = "less than 1 point" if abs(margin) < 1 else n_points(margin)
     return f"On points, {top.pathway.label} leads {second.pathway.label} by {gap}."
 
 
@@ -458,5 +458,6 @@ def render_plan_html(
         mentor_requests=lambda site: mentor_requests(kb, site),
         mentor_initiatives=lambda mentors: mentor_initiatives(kb, mentors),
         cite=citations(plan),
+        increment_words=lambda estimate: costs.increment_words(kb, estimate),
         **_charts(plan),
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from planner.engine.graph import LAUNCH, PRE_LAUNCH, ScheduledTask
 from planner.engine.profile import CommunityProfile
-from planner.knowledge.model import Knowledge
+from planner.knowledge.model import Knowledge, Task
 
 TO_ASSIGN = "To assign"
 
@@ -62,10 +62,24 @@ def parse_start(text: str | None, today: dt.date) -> dt.date:
     return day
 
 
+# The steps the lead agency leads whatever their list of partners: convening, defining the
+# problem (the assessment), choosing the pathway and the launch.
+LEAD_AGENCY_PHASES = ("convene", "assess", LAUNCH)
+CHOOSE_PATHWAY = "task-choose-starting-pathway"
+
+
+def lead_agency_step(task: Task) -> bool:
+    """True for a program-wide step the lead agency leads (see LEAD_AGENCY_PHASES)."""
+    return not task.pathways and (task.phase in LEAD_AGENCY_PHASES or task.id == CHOOSE_PATHWAY)
+
+
 def lead_for(kb: Knowledge, partners: tuple[str, ...], named: frozenset[str],
-             lead_agency: str | None) -> tuple[str | None, str]:
-    """The partner who leads a step, and its label."""
-    if lead_agency and lead_agency in partners and lead_agency in named:
+             lead_agency: str | None, task: Task | None = None) -> tuple[str | None, str]:
+    """The partner who leads a step, and its label: the lead agency for the steps it leads
+    (lead_agency_step) and those it takes part in; otherwise the first partner named in the
+    step's own order."""
+    if lead_agency and lead_agency in named and lead_agency in kb.facts and (
+            lead_agency in partners or (task is not None and lead_agency_step(task))):
         return lead_agency, kb.facts[lead_agency].label
     for partner in partners:
         if partner in named and partner in kb.facts:
@@ -81,7 +95,7 @@ def action_plan(kb: Knowledge, timeline: tuple[ScheduledTask, ...], profile: Com
     rows = []
     for item in timeline:
         task = item.task
-        lead_id, lead = lead_for(kb, task.partners, named, lead_agency)
+        lead_id, lead = lead_for(kb, task.partners, named, lead_agency, task)
         rows.append(ActionRow(
             task_id=task.id, step=task.label, description=task.description,
             lead_id=lead_id, lead=lead,

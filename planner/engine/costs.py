@@ -16,6 +16,9 @@ from planner.engine.profile import CommunityProfile
 from planner.knowledge.model import CostModel, Knowledge, Source
 
 BENEFITS = "benefits"
+# The non-staff line a program adding a pathway still pays for in full: its responders'
+# training for the new pathway (the other shared lines, a data system or a vehicle, it has).
+TRAINING_LINE = "training"
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ class CostEstimate:
     staffing_basis: str
     programs: tuple[str, ...]
     budget: int | None
+    # For a program adding a pathway: the running pathways whose team and shared costs are
+    # already paid for, so the lines are only what adding this one costs.
+    adds_to: tuple[str, ...] = ()
 
     @property
     def low(self) -> int:
@@ -90,9 +96,27 @@ def _money(amount: float) -> int:
     return int(amount + 0.5) if amount >= 0 else -int(-amount + 0.5)
 
 
+def _running_staff(kb: Knowledge, running: tuple[str, ...],
+                   band: str) -> dict[str, tuple[float, float]]:
+    """The posts (low and high FTE by role) the running pathways' teams already have."""
+    model = _model(kb)
+    have: dict[str, tuple[float, float]] = {}
+    for pid in running:
+        staffing = model.staffing.get(pid)
+        for fte in (staffing.bands.get(band, ()) if staffing else ()):
+            low, high = have.get(fte.role, (0.0, 0.0))
+            have[fte.role] = (low + fte.low, high + fte.high)
+    return have
+
+
 def estimate(kb: Knowledge, pathway_id: str, band: str,
-             overrides: Overrides | None = None) -> CostEstimate:
-    """The first-year cost range for a pathway in a population band."""
+             overrides: Overrides | None = None,
+             running: tuple[str, ...] = ()) -> CostEstimate:
+    """The first-year cost range for a pathway in a population band.
+
+    With `running` (a program adding this pathway to those), only the increment: each post
+    less what the running teams already have of it (never below zero), and no shared
+    non-staff line they already pay for except the new pathway's training."""
     model = _model(kb)
     if pathway_id not in model.staffing:
         raise ValueError(f"no staffing model for pathway '{pathway_id}'")
@@ -100,21 +124,28 @@ def estimate(kb: Knowledge, pathway_id: str, band: str,
     if band not in staffing.bands:
         raise ValueError(f"no staffing for population band '{band}'")
     given = overrides or Overrides()
+    running = tuple(r for r in running if r != pathway_id)
+    have = _running_staff(kb, running, band)
     lines: list[CostLine] = []
     for fte in staffing.bands[band]:
         role = model.roles[fte.role]
         local_wage = given.wages.get(role.id)
         wage = role.annual_wage if local_wage is None else int(local_wage)
         whole = given.lines.get(role.id)
+        had_low, had_high = have.get(role.id, (0.0, 0.0))
+        fte_low = round(max(0.0, fte.low - had_low), 4)
+        fte_high = round(max(0.0, fte.high - had_high), 4)
+        if whole is None and fte_high == 0:
+            continue  # the running team already has this post
         if whole is not None:
             low = high = int(whole)
         else:
-            low, high = _money(fte.low * wage), _money(fte.high * wage)
+            low, high = _money(fte_low * wage), _money(fte_high * wage)
         local = local_wage is not None or whole is not None
         basis = ("your figure" if local else
                  f"{role.occupation}, {role.statistic} (BLS)")
         lines.append(CostLine(
-            id=role.id, kind="staff", label=role.label, fte_low=fte.low, fte_high=fte.high,
+            id=role.id, kind="staff", label=role.label, fte_low=fte_low, fte_high=fte_high,
             unit_cost=wage, low=low, high=high, local=local, basis=basis,
             sources=() if local else role.sources, flags=() if local else role.flags,
             wage_year=None if local else role.year,
@@ -138,6 +169,8 @@ def estimate(kb: Knowledge, pathway_id: str, band: str,
     for item in model.non_staff:
         if not item.applies_to(pathway_id):
             continue
+        if item.id != TRAINING_LINE and any(item.applies_to(r) for r in running):
+            continue  # the running program already pays for it
         whole = given.lines.get(item.id)
         low, high = (int(whole), int(whole)) if whole is not None else item.amounts(band)
         lines.append(CostLine(
@@ -152,6 +185,7 @@ def estimate(kb: Knowledge, pathway_id: str, band: str,
         pathway_id=pathway_id, band=band, band_label=bucket.label if bucket else band,
         lines=tuple(lines), notice=model.notice, staffing_note=staffing.note,
         staffing_basis=staffing.basis, programs=staffing.programs, budget=given.budget,
+        adds_to=running,
     )
 
 
@@ -195,7 +229,18 @@ def for_pathway(kb: Knowledge, profile: CommunityProfile, pathway_id: str,
             lines=MappingProxyType({**local.lines, **extra.lines}),
             budget=extra.budget if extra.budget is not None else local.budget,
         )
-    return estimate(kb, pathway_id, band, local)
+    return estimate(kb, pathway_id, band, local, running=profile.running)
+
+
+def increment_words(kb: Knowledge, estimate: CostEstimate) -> str:
+    """For a program adding a pathway, what the lines leave out, in one sentence ("" for a
+    new program): shown wherever the cost is."""
+    if not estimate.adds_to:
+        return ""
+    running = " and ".join(kb.pathways[r].label for r in estimate.adds_to if r in kb.pathways)
+    return (f"Only what adding it costs: posts your {running} team already has, and the "
+            "data system and vehicle it already pays for, are left out; the new pathway’s "
+            "training is counted.")
 
 
 def dollars(amount: int) -> str:

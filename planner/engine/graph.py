@@ -124,25 +124,34 @@ def _launch_prerequisites(kb: Knowledge, dag: nx.DiGraph) -> None:
                 dag.add_edge(tid, root)
 
 
-def launch_prerequisites(kb: Knowledge, task_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+def launch_prerequisites(kb: Knowledge, task_ids: Iterable[str],
+                         done: frozenset[str] = frozenset()) -> dict[str, frozenset[str]]:
     """For each launch task in the set, every task that must be done before it starts."""
-    dag = _dag(kb, set(task_ids))
+    dag = _dag(kb, set(task_ids), done)
     return {t: frozenset(nx.ancestors(dag, t)) for t in sorted(dag.nodes)
             if kb.tasks[t].phase == LAUNCH}
 
 
-def _dag(kb: Knowledge, wanted: set[str]) -> nx.DiGraph:
+def _dag(kb: Knowledge, wanted: set[str], done: frozenset[str] = frozenset()) -> nx.DiGraph:
+    """The dependencies among the wanted tasks. A task already done is taken out and what
+    it waited for is joined to what waited for it, so the order around it holds."""
     dag = nx.DiGraph()
     for tid in sorted(wanted):
         dag.add_node(tid)
         for dep in sorted(kb.tasks[tid].depends_on):
             if dep in wanted:
                 dag.add_edge(dep, tid)
+    for tid in sorted(done & wanted):
+        for before in sorted(dag.predecessors(tid)):
+            for after in sorted(dag.successors(tid)):
+                dag.add_edge(before, after)
+        dag.remove_node(tid)
     _launch_prerequisites(kb, dag)
     return dag
 
 
-def schedule(kb: Knowledge, task_ids: Iterable[str]) -> list[ScheduledTask]:
+def schedule(kb: Knowledge, task_ids: Iterable[str],
+             done: frozenset[str] = frozenset()) -> list[ScheduledTask]:
     """Place tasks at their earliest start and mark the longest chain.
 
     Every step of a phase before launch is a prerequisite of the launch (see
@@ -150,11 +159,12 @@ def schedule(kb: Knowledge, task_ids: Iterable[str]) -> list[ScheduledTask]:
     launch (for steps before it) or the end of the plan (for steps after it). A task is on
     the longest chain (critical) exactly when it has no slack: delaying it delays the end.
     Every zero-slack task is marked, so ties between equally long chains never depend on
-    iteration order. Dependencies outside the set count as already done. Nodes are added in
+    iteration order. Dependencies outside the set count as already done; tasks in `done` are
+    left off the schedule, their place in the order kept (see _dag). Nodes are added in
     id order and sorted topologically by id, so the result does not depend on hash seeds.
     """
     wanted = set(task_ids)
-    dag = _dag(kb, wanted)
+    dag = _dag(kb, wanted, done)
     reduced = nx.transitive_reduction(dag)
     order = list(nx.lexicographical_topological_sort(dag))
     start: dict[str, int] = {}

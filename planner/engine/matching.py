@@ -209,6 +209,30 @@ def similar_programs(kb: Knowledge, who: CommunityProfile, pathway_id: str,
     return sorted(matches, key=lambda m: (rank[m.standing], -m.points, m.label, m.id))[:limit]
 
 
+# Words in a TTA offer's formats that say it connects a community with peers who run a
+# program: the nearest help when no mentor site runs the pathway.
+PEER_FORMAT_WORDS = ("peer", "virtual", "visit")
+
+
+def peer_learning(kb: Knowledge, who: CommunityProfile, pathway_id: str,
+                  limit: int = 3) -> list[Match]:
+    """TTA offers that put a community in touch with peers (peer-to-peer mentoring, a peer
+    exchange, a virtual or on-site visit), for the pathway or any pathway, open to it.
+    Ordered by how many such formats an offer has, then offers for this pathway first."""
+    matches = []
+    for tta in kb.tta.values():
+        if tta.status == "ended" or (tta.states and not offered(tta, who)):
+            continue
+        if tta.pathways and pathway_id not in tta.pathways:
+            continue
+        formats = [f for f in tta.format if any(w in f.lower() for w in PEER_FORMAT_WORDS)]
+        if not formats:
+            continue
+        points = 10.0 * len(formats) + (5.0 if tta.pathways else 0.0)
+        matches.append(Match(tta.id, tta.label, points, (f"offers {', '.join(formats)}",)))
+    return _ordered(matches, limit)
+
+
 def tta_for(kb: Knowledge, resource_ids: tuple[str, ...], pathway_id: str,
             limit: int = 3, who: CommunityProfile | None = None) -> list[Match]:
     """TTA resources that help build the given capacities, preferring ones for the pathway.

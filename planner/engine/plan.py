@@ -15,10 +15,13 @@ from planner.engine.actions import default_start
 from planner.engine.funding import FundingFit, PlanDates
 from planner.engine.graph import LAUNCH, ScheduledTask, schedule, task_closure
 from planner.engine.profile import CommunityProfile
-from planner.engine.words import gap_reasons, n_points
-from planner.knowledge.model import Knowledge, Measure, Pathway, Source
+from planner.engine.words import gap_reasons, n_points, shown_gap
+from planner.knowledge.model import Knowledge, Measure, Pathway, Source, Task
 
 BUCKETS = ((30, "First 30 days"), (60, "Days 31 to 60"), (90, "Days 61 to 90"))
+# The critical element a pathway's own responder training builds: a program adding a
+# pathway trains its responders for it even when they are trained for the one it runs.
+TRAINING = "officer-training"
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,13 @@ class GapHelp:
 
 @dataclass(frozen=True)
 class Delta:
-    """What adding a pathway to a running program needs that the program lacks."""
+    """What adding a pathway to a running program needs that the program lacks.
+
+    `builds_on`: the partners the community named and the critical elements it has that
+    the new pathway shares with the running ones; `new_partners`: the new pathway's partners
+    missing from the table; `new_elements`: its critical elements not in place;
+    `new_tasks`: the steps scheduled (the pathway's own steps, the shared steps that build
+    what is missing, its training, launch and first review), done steps left out."""
 
     builds_on: tuple[str, ...]
     new_partners: tuple[str, ...]
@@ -79,6 +88,9 @@ class PathwayDetail:
     stakeholders: tuple[Stakeholder, ...]
     measures: tuple[Measure, ...]
     delta: Delta | None
+    # When no mentor site runs the pathway: TTA offers of peer learning or a visit (empty
+    # when there are mentor sites).
+    peer_help: tuple[matching.Match, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,29 +126,62 @@ class Plan:
     sources: tuple[Source, ...]
     choice: Choice | None = None
     dates: PlanDates | None = None  # the days the plan's money is judged on
+    # The steps the answers say are done (every output in place), in file order: shown as
+    # done, never scheduled.
+    done: tuple[Task, ...] = ()
 
     @property
     def top(self) -> PathwayDetail | None:
         return self.recommended[0] if self.recommended else None
 
 
-def _delta(kb: Knowledge, pathway_id: str, running: tuple[str, ...],
-           shared: tuple[str, ...]) -> Delta:
-    have_partners = {p for r in running for p in kb.pathways[r].partner_ids}
-    have_elements = {e for r in running for e in kb.pathways[r].element_ids}
-    pathway = kb.pathways[pathway_id]
-    tasks = tuple(
-        t.id for t in kb.tasks.values()
-        if pathway_id in t.pathways and not set(t.pathways) & set(running)
+def done_tasks(kb: Knowledge, facts: frozenset[str], task_ids: set[str] | frozenset[str],
+               *, adding: bool = False) -> frozenset[str]:
+    """The steps the answers say are done: every output the step builds is in place.
+
+    Convening is never taken as done (leaders who back the idea still meet as a planning
+    team), nor, for a program adding a pathway, the new pathway's own training."""
+    return frozenset(
+        tid for tid in task_ids
+        if (task := kb.tasks[tid]).builds and task.phase != "convene"
+        and all(b in facts for b in task.builds)
+        and not (adding and TRAINING in task.builds)
     )
+
+
+def _addition_tasks(kb: Knowledge, pathway_id: str, running: tuple[str, ...],
+                    missing: tuple[str, ...], new_partners: tuple[str, ...]) -> set[str]:
+    """The steps adding a pathway takes: its own steps (none a running pathway shares), the
+    shared steps that build one of its missing critical elements, its training, partner
+    agreements when partners join, and its launch and first review."""
+    out = set()
+    for task in kb.tasks.values():
+        if task.pathways:
+            if pathway_id in task.pathways and not set(task.pathways) & set(running):
+                out.add(task.id)
+        elif (task.phase == LAUNCH or (task.phase == "sustain" and not task.builds)
+              or set(task.builds) & set(missing) or TRAINING in task.builds
+              or (new_partners and task.phase == "agree" and not task.builds)):
+            out.add(task.id)
+    return out
+
+
+def _delta(kb: Knowledge, pathway_id: str, running: tuple[str, ...],
+           shared: tuple[str, ...], facts: frozenset[str], named: frozenset[str],
+           team: tuple[Stakeholder, ...], missing: tuple[str, ...]) -> Delta:
+    new_partners = tuple(st.partner_id for st in team
+                         if st.status == "missing" and st.essential is not None)
+    wanted = _addition_tasks(kb, pathway_id, running, missing, new_partners)
+    done = done_tasks(kb, facts, wanted, adding=True)
+    tasks = tuple(t for t in kb.tasks if t in wanted and t not in done)
     measures = tuple(
         m.id for m in kb.measures.values()
         if pathway_id in m.pathways and not set(m.pathways) & set(running)
     )
     return Delta(
-        builds_on=shared,
-        new_partners=tuple(p for p in pathway.partner_ids if p not in have_partners),
-        new_elements=tuple(e for e in pathway.element_ids if e not in have_elements),
+        builds_on=tuple(x for x in shared if x in named or x in facts),
+        new_partners=new_partners,
+        new_elements=missing,
         new_tasks=tasks,
         new_measures=measures,
     )
@@ -181,26 +226,46 @@ def _detail(kb: Knowledge, who: CommunityProfile, s: scoring.PathwayScore,
             running: tuple[str, ...]) -> PathwayDetail:
     pid = s.pathway.id
     gap_ids = tuple(g.resource_id for g in s.gaps)
-    delta = _delta(kb, pid, running, s.build_on_shared) if running else None
+    named = named_partners(kb, who)
+    team = stakeholders(kb, s.pathway, named, frozenset(s.met))
+    missing = tuple(e for e in s.pathway.element_ids if e not in s.met)
+    delta = (_delta(kb, pid, running, s.build_on_shared, frozenset(who.facts), named, team,
+                    missing) if running else None)
     measures = tuple(
         m for m in kb.measures.values()
         if m.applies_to(pid) and (delta is None or m.id in delta.new_measures)
     )
+    mentors = tuple(matching.mentor_sites(kb, who, pid))
     return PathwayDetail(
         score=s,
         gaps=tuple(GapHelp(g, tuple(matching.tta_for(kb, (g.resource_id,), pid, limit=2,
                                                      who=who)))
                    for g in s.gaps),
-        mentors=tuple(matching.mentor_sites(kb, who, pid)),
+        mentors=mentors,
         programs=tuple(matching.similar_programs(kb, who, pid)),
         tta=tuple(matching.tta_for(kb, gap_ids or s.pathway.element_ids, pid, limit=5,
                                    who=who)),
         funding=(),  # set by build() once the plan's dates are known
-        stakeholders=stakeholders(kb, s.pathway, named_partners(kb, who),
-                                  frozenset(s.met)),
+        stakeholders=team,
         measures=measures,
         delta=delta,
+        peer_help=() if mentors else tuple(matching.peer_learning(kb, who, pid)),
     )
+
+
+def top_reasons(kb: Knowledge, score: scoring.PathwayScore,
+                limit: int = 3) -> tuple[scoring.Contribution, ...]:
+    """The answers that add most to a pathway, for the results page, the brief and the Word
+    copy alike. The answers about the local problem are left out: the brief lists them as
+    the problem, and they are in the full list of answers that helped."""
+    problems = {q.id for q in kb.questions.values() if q.section == "problems"}
+    return tuple(c for c in score.helped if c.question_id not in problems)[:limit]
+
+
+def reason_words(c: scoring.Contribution) -> str:
+    """A reason in the community's own words: the question and its answer, as a sentence."""
+    text = f"{c.question} {c.answer}".strip()
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def _why_not(kb: Knowledge, top: scoring.PathwayScore, s: scoring.PathwayScore,
@@ -224,29 +289,38 @@ def _why_not(kb: Knowledge, top: scoring.PathwayScore, s: scoring.PathwayScore,
     fresh = tuple(r for r in reasons if r not in said_before or r in gap_lines)
     said_before.update(fresh)
     if not fresh:
-        fresh = (f"Scores {n_points(top.score - s.score)} below {top.pathway.label} for "
-                 "the reasons given above.",)
-    return WhyNot(s.pathway.id, s.pathway.label, top.score - s.score, fresh)
+        fresh = (f"Scores {n_points(shown_gap(top.score, s.score))} below "
+                 f"{top.pathway.label} for the reasons given above.",)
+    return WhyNot(s.pathway.id, s.pathway.label, shown_gap(top.score, s.score), fresh)
 
 
-def _timeline(kb: Knowledge, pathway_ids: tuple[str, ...],
-              delta: Delta | None) -> tuple[ScheduledTask, ...]:
-    return _schedule_for(kb, pathway_ids, None if delta is None else delta.new_tasks)
+def _plan_tasks(kb: Knowledge, pathway_ids: tuple[str, ...], delta: Delta | None,
+                facts: frozenset[str]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The steps of the plan (ids, in file order) and those of them the answers say are
+    done. For a program adding a pathway, only the new steps (the delta's, none done)."""
+    if delta is not None:
+        return delta.new_tasks, frozenset()
+    wanted = [t.id for t in kb.tasks.values()
+              if not t.pathways or set(t.pathways) & set(pathway_ids)]
+    ids = task_closure(kb, wanted)
+    return tuple(t for t in kb.tasks if t in ids), done_tasks(kb, facts, ids)
 
 
 @lru_cache(maxsize=256)
 def _schedule_for(kb: Knowledge, pathway_ids: tuple[str, ...],
-                  new_tasks: tuple[str, ...] | None) -> tuple[ScheduledTask, ...]:
+                  new_tasks: tuple[str, ...] | None,
+                  done: frozenset[str] = frozenset()) -> tuple[ScheduledTask, ...]:
     """The schedule of a plan for these pathways (or of only the tasks a running program
-    lacks): a pure function of the knowledge base and a few ids, so it is worked out once
-    per knowledge base and choice, like the scoring index (the items are immutable)."""
+    lacks), done steps left out: a pure function of the knowledge base and a few ids, so it
+    is worked out once per knowledge base and choice, like the scoring index (the items are
+    immutable)."""
     if new_tasks is not None:
         ids: set[str] = set(new_tasks)
     else:
         wanted = [t.id for t in kb.tasks.values()
                   if not t.pathways or set(t.pathways) & set(pathway_ids)]
         ids = task_closure(kb, wanted)
-    return tuple(schedule(kb, ids))
+    return tuple(schedule(kb, ids, done))
 
 
 def _sources(kb: Knowledge, details: tuple[PathwayDetail, ...]) -> tuple[Source, ...]:
@@ -257,6 +331,7 @@ def _sources(kb: Knowledge, details: tuple[PathwayDetail, ...]) -> tuple[Source,
         records.extend(kb.mentor_sites[m.id] for m in d.mentors)
         records.extend(kb.programs[m.id] for m in d.programs)
         records.extend(kb.tta[m.id] for m in d.tta)
+        records.extend(kb.tta[m.id] for m in d.peer_help)
         records.extend(kb.funding[m.id] for m in d.funding)
     cited = [source for record in records for source in record.sources]
     cited += [source for d in details for m in d.programs
@@ -301,8 +376,10 @@ def build(kb: Knowledge, profile: CommunityProfile, *, pathways: int = 1,
     top = ranking.top
     said: set[str] = set()
     why_not = tuple(_why_not(kb, top, s, said) for s in ranking.candidates[1:]) if top else ()
-    timeline = _timeline(kb, tuple(s.pathway.id for s in chosen),
-                         details[0].delta if details else None)
+    chosen_ids = tuple(s.pathway.id for s in chosen)
+    delta = details[0].delta if details else None
+    ids, done = _plan_tasks(kb, chosen_ids, delta, frozenset(profile.facts))
+    timeline = _schedule_for(kb, chosen_ids, None if delta is None else ids, done)
     buckets = []
     lower = 0
     for limit, label in BUCKETS:
@@ -319,4 +396,5 @@ def build(kb: Knowledge, profile: CommunityProfile, *, pathways: int = 1,
         sources=_sources(kb, details),
         choice=(Choice(choose, reason, chosen_by, ranking.top) if choose is not None else None),
         dates=dates,
+        done=tuple(kb.tasks[t] for t in ids if t in done),
     )

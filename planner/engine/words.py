@@ -78,3 +78,17 @@ def gap_reasons(gaps: Sequence[tuple[str, bool, str]]) -> list[str]:
     if blank:
         out.append(unknown_words(blank, "unanswered"))
     return out
+
+
+def shown_gap(higher: float, lower: float) -> float:
+    """How far one score leads another, as the tables show them: the difference of the two
+    whole-point scores (so "leads by 5 points" sits beside 67 and 62). Under a displayed
+    point (both round to the same whole number) the true difference, which words say as
+    "less than 1 point"."""
+    shown = float(f"{higher:.0f}") - float(f"{lower:.0f}")
+    if shown != 0:
+        return shown
+    # Both show the same whole number: a true difference, kept under half a point so that
+    # every wording of it reads "less than 1 point".
+    true = higher - lower
+    return max(-0.49, min(0.49, true))

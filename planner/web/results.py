@@ -160,11 +160,12 @@ def _sizing_summary(kb: Knowledge, built: plan.Plan, who: CommunityProfile) -> l
 
 
 def _reasons(kb: Knowledge, built: plan.Plan) -> list[str]:
-    """The three answers that add most to the top pathway, in the community's words."""
+    """The answers that add most to the top pathway (the brief's and the Word copy's too),
+    in the community's words."""
     top = built.top
     if top is None:
         return []
-    return [c.short for c in top.score.helped[:3]]
+    return [plan.reason_words(c) for c in plan.top_reasons(kb, top.score)]
 
 
 @bp.get("/results")
