@@ -155,6 +155,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         db,
         errors,
         health,
+        progress,
         renders,
         respondents,
         results,
@@ -182,4 +183,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(consult.bp)
     app.register_blueprint(respondents.bp)
+    app.register_blueprint(progress.bp)
     return app
