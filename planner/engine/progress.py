@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,8 +43,10 @@ CSV_COLUMNS = ("period", "measure", "value")
 # The export adds the measure's name; the import reads past it.
 EXTRA_COLUMNS = ("measure_name",)
 
-_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
-_QUARTER = re.compile(r"(\d{4})-[Qq]([1-4])")
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+_QUARTER = re.compile(r"([0-9]{4})-[Qq]([1-4])")
+# A value as typed: ASCII digits, an optional decimal part, thousands commas allowed.
+_NUMBER = re.compile(r"(-?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(\.[0-9]+)?")
 
 
 class ProgressError(ValueError):
@@ -125,20 +126,16 @@ def find_measure(kb: Knowledge, text: str) -> Measure:
 def parse_value(measure: Measure, text: str) -> float:
     """A value for the measure: a number, never negative; a whole number for a count; at
     most 100 for a percent."""
-    raw = (text or "").strip().replace(",", "")
+    raw = (text or "").strip()
     kind = unit(measure.id)
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if raw.endswith("%") and kind == "percent":
-        try:
-            value = float(raw[:-1])
-        except ValueError:
-            value = math.nan
+    if kind == "percent" and raw.endswith("%"):
+        raw = raw[:-1].rstrip()
     shown = (text or "").strip()[:40] or "(empty)"
-    if not math.isfinite(value):
-        raise ProgressError([f"{measure.label}: \u201c{shown}\u201d is not a number"])
+    match = _NUMBER.fullmatch(raw)
+    if match is None:
+        raise ProgressError([f"{measure.label}: \u201c{shown}\u201d is not a number "
+                             "(write it with digits, such as 12 or 3.5)"])
+    value = float(raw.replace(",", ""))
     if value < 0:
         raise ProgressError([f"{measure.label}: {shown} is negative; a "
                              f"{'count' if kind == 'count' else 'value'} is 0 or more"])

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 import io
 import re
+import zipfile
 
+import pypdf
 import pytest
 from consultanthelpers import complete, create_community, page_csrf
 from flask import Flask
@@ -234,3 +236,35 @@ def test_every_progress_form_needs_its_csrf_token(app: Flask, wizard: Wizard) ->
                        (f"{base}/progress/import/confirm", {"payload": GOOD_CSV})):
         assert wizard.client.post(path, data=data).status_code == 400, path
     assert _count(app) == 0
+
+
+def _docx_text(body: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        xml = archive.read("word/document.xml").decode("utf-8")
+    return re.sub(r"<[^>]+>", "", xml)
+
+
+def test_the_plan_adds_progress_so_far_once_there_is_progress(app: Flask,
+                                                              wizard: Wizard) -> None:
+    wizard.start()
+    wizard.complete()
+    base = wizard.url()
+    assert "Progress so far" not in wizard.client.get(f"{base}/plan").text
+    assert "Progress so far" not in _docx_text(wizard.client.get(f"{base}/plan.docx").data)
+    status, preview = upload(wizard.client, base, GOOD_CSV)
+    assert status == 200
+    payload = re.search(r'name="payload" value="([^"]*)"', preview)
+    assert payload
+    assert wizard.client.post(f"{base}/progress/import/confirm", data={
+        "csrf_token": csrf_of(preview), "payload": html.unescape(payload.group(1))}
+    ).status_code == 303
+    plan = wizard.client.get(f"{base}/plan").text
+    assert "Progress so far" in plan and "February 2026" in plan
+    word = _docx_text(wizard.client.get(f"{base}/plan.docx").data)
+    assert "Progress so far" in word and "February 2026" in word and "52" in word
+    assert "From contact to treatment" in word and "20%" in word
+    pdf = wizard.client.get(f"{base}/plan.pdf")
+    assert pdf.status_code == 200
+    pages = pypdf.PdfReader(io.BytesIO(pdf.data)).pages
+    text = re.sub(r"\s+", "", " ".join(p.extract_text() or "" for p in pages))  # lines break
+    assert "Progresssofar" in text and "February2026" in text
