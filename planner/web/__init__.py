@@ -155,6 +155,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         db,
         errors,
         health,
+        portfolio,
         progress,
         renders,
         respondents,
@@ -184,4 +185,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(consult.bp)
     app.register_blueprint(respondents.bp)
     app.register_blueprint(progress.bp)
+    app.register_blueprint(portfolio.bp)
     return app
