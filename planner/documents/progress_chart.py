@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import functools
 
-from matplotlib.ticker import MaxNLocator
-
 from planner.documents.charts import CRITICAL, INK, NORMAL, _figure, _svg
 from planner.engine import progress
 
@@ -64,7 +62,7 @@ def _measure_svg(label: str, unit: str, points: tuple[tuple[str, float], ...],
     ax.set_ylim(0, top * 1.2)
     ax.set_ylabel(progress.UNIT_WORDS[unit])
     if unit == "count":
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.locator_params(axis="y", integer=True)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
     return _svg(fig, f"{label} by period")

@@ -1,5 +1,6 @@
 """A US tile-grid map: one equal square per state (and DC), shaded by a count, drawn as
-matplotlib SVG like planner.documents.charts; a page shows a table of the same counts."""
+SVG on planner.documents.charts' figures (matplotlib's one home); a page shows a table of
+the same counts."""
 
 from __future__ import annotations
 
@@ -46,18 +47,13 @@ def _tiles(counts: tuple[tuple[str, int], ...], title: str) -> str:
         shade = EMPTY if n == 0 else ("#73b3e7" if n <= top / 3 else
                                       "#2378c3" if n <= 2 * top / 3 else NORMAL)
         text = INK if n == 0 or shade == "#73b3e7" else "white"
-        ax.add_patch(_square(col, row, shade))
+        ax.fill([col, col + 0.9, col + 0.9, col], [row, row, row + 0.9, row + 0.9],
+                facecolor=shade, edgecolor=INK, linewidth=0.4)
         ax.text(col + 0.45, row + 0.32, code, ha="center", va="center", fontsize=8,
                 weight="bold", color=text)
         ax.text(col + 0.45, row + 0.66, str(n) if n else "", ha="center", va="center",
                 fontsize=8, color=text)
     return _svg(fig, title)
-
-
-def _square(col: int, row: int, colour: str) -> object:
-    from matplotlib.patches import Rectangle
-
-    return Rectangle((col, row), 0.9, 0.9, facecolor=colour, edgecolor=INK, linewidth=0.4)
 
 
 def alt(counts: dict[str, int]) -> str:

@@ -85,6 +85,8 @@ class Interview(Base):
     list_status: Mapped[str] = mapped_column(String(80), default="")
     list_top: Mapped[str] = mapped_column(String(300), default="")
     list_kb: Mapped[str] = mapped_column(String(16), default="")
+    # The state answer (its option id), for the portfolio's filter and map (issue 31).
+    list_state: Mapped[str] = mapped_column(String(10), default="", server_default="")
     # Raised by every save of the answers: a form carries the revision it was opened at.
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The questions version the stored answers were written for: answers saved under an older

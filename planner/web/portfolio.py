@@ -14,19 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from sqlalchemy import (
-    JSON,
     DateTime,
     ForeignKey,
     Integer,
     Select,
     String,
-    cast,
     exists,
     func,
     select,
-    type_coerce,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.wrappers import Response
@@ -104,11 +101,14 @@ def _colleagues(member: Member) -> list[accounts.User]:
 
 
 def visible_owners(user: accounts.User) -> list[int]:
-    """Whose communities the user sees: their own, or (a supervisor) the organization's."""
-    member = membership(user)
-    if member is None or member.role != "supervisor":
-        return [user.id]
-    return [u.id for u in _colleagues(member)]
+    """Whose communities the user sees: their own, or (a supervisor) the organization's
+    (worked out once a request)."""
+    cached: dict[int, list[int]] = g.setdefault("portfolio_owners", {})
+    if user.id not in cached:
+        member = membership(user)
+        cached[user.id] = ([user.id] if member is None or member.role != "supervisor"
+                           else [u.id for u in _colleagues(member)])
+    return cached[user.id]
 
 
 # ------------------------------------------------------------------ the listing
@@ -152,13 +152,8 @@ def _state_options(kb: Knowledge) -> dict[str, str]:
 
 
 def _state() -> Any:
-    """The state answer, read in the database from the stored answers (JSON text):
-    PostgreSQL casts the text to JSON; SQLite's JSON functions read the text as it is (a
-    CAST there would give the text a numeric affinity)."""
-    column = db.Interview.answers_json
-    typed = (type_coerce(column, JSON) if db.engine().dialect.name == "sqlite"
-             else cast(column, JSON))
-    return typed["state"].as_string()
+    """The state answer, as the community's summary stores it (planner.web.summaries)."""
+    return db.Interview.list_state
 
 
 _HAS_PROGRESS = exists().where(ProgressEntry.interview_id == db.Interview.id)
@@ -171,23 +166,27 @@ def _stage_expr() -> Any:
                 else_="planning")
 
 
-def _query(owners: list[int], f: Filters, kb: Knowledge) -> Select[Any]:
-    stage = _stage_expr()
-    state_expr = _state()
-    query = (select(db.Interview.id, db.Interview.owner_id, db.Interview.list_name,
-                    db.Interview.name, db.Interview.list_top, db.Interview.updated_at,
-                    state_expr.label("state"), stage.label("stage"))
+def _columns() -> tuple[Any, ...]:
+    return (db.Interview.id, db.Interview.owner_id, db.Interview.list_name, db.Interview.name,
+            db.Interview.list_top, db.Interview.updated_at, _state().label("state"),
+            _stage_expr().label("stage"))
+
+
+def _query(owners: list[int], f: Filters, kb: Knowledge,
+           *columns: Any) -> Select[Any]:
+    """The columns of the communities the owners' portfolio lists under the filters."""
+    query = (select(*columns)
              .where(db.Interview.owner_id.in_(owners), db.Interview.parent_id.is_(None),
                     db.Interview.archived.is_(False)))
     if f.q:
         query = query.where(func.lower(db.Interview.list_name).contains(f.q.lower(),
                                                                           autoescape=True))
     if f.state:
-        query = query.where(state_expr == f.state)
+        query = query.where(_state() == f.state)
     if f.pathway:
         query = query.where(db.Interview.list_top == kb.pathways[f.pathway].label)
     if f.stage:
-        query = query.where(stage == f.stage)
+        query = query.where(_stage_expr() == f.stage)
     if f.active:
         now = db._now()
         if f.active == "older":
@@ -251,11 +250,11 @@ def _progress_words(kb: Knowledge, ids: list[int]) -> dict[int, tuple[str, str]]
             found.setdefault(r.interview_id, []).append(core_progress.Entry(
                 core_progress.parse_period(r.period), r.measure, r.value))
     goals: dict[int, list[core_progress.Goal]] = {}
-    for g in db.session().execute(select(ProgressGoal.interview_id, ProgressGoal.measure,
-                                         ProgressGoal.baseline, ProgressGoal.target)
-                                  .where(ProgressGoal.interview_id.in_(ids))):
-        goals.setdefault(g.interview_id, []).append(
-            core_progress.Goal(g.measure, g.baseline, g.target))
+    for goal in db.session().execute(select(ProgressGoal.interview_id, ProgressGoal.measure,
+                                            ProgressGoal.baseline, ProgressGoal.target)
+                                     .where(ProgressGoal.interview_id.in_(ids))):
+        goals.setdefault(goal.interview_id, []).append(
+            core_progress.Goal(goal.measure, goal.baseline, goal.target))
     out = {}
     for iid, entries in found.items():
         summary = core_progress.summarise(kb, entries, goals.get(iid, ()))
@@ -268,21 +267,25 @@ def _progress_words(kb: Knowledge, ids: list[int]) -> dict[int, tuple[str, str]]
 def lines(user: accounts.User, f: Filters, arg: str | None = "page") -> tuple[
         list[Line], paging.Page | None]:
     """The portfolio's communities, most recently changed first (then by id): one page
-    (`arg`: its query argument) or, with arg=None, all of them."""
+    (`arg`: its query argument) or, with arg=None, all of them.
+
+    A page is found by ids alone (the filters and the order read the stored columns and
+    the index), then only its rows' state and stage are worked out."""
     kb = state.knowledge()
     owners = visible_owners(user)
-    query = _query(owners, f, kb).order_by(db.Interview.updated_at.desc(),
-                                           db.Interview.id.desc())
+    order = (db.Interview.updated_at.desc(), db.Interview.id.desc())
     page = None
     if arg is None:
-        rows = list(db.session().execute(query))
+        rows = list(db.session().execute(_query(owners, f, kb, *_columns()).order_by(*order)))
     else:
-        # A page of rows (paging.paginate reads one column): counted, then read.
-        total = int(db.session().scalar(select(func.count()).select_from(
-            query.order_by(None).subquery())) or 0)
+        total = int(db.session().scalar(_query(owners, f, kb, func.count(db.Interview.id)))
+                    or 0)
         number = min(paging.requested(arg), max(1, -(-total // PAGE_SIZE)))
-        rows = list(db.session().execute(query.limit(PAGE_SIZE)
-                                         .offset((number - 1) * PAGE_SIZE)))
+        ids = list(db.session().scalars(_query(owners, f, kb, db.Interview.id).order_by(*order)
+                                        .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)))
+        place = {iid: n for n, iid in enumerate(ids)}
+        rows = sorted(db.session().execute(select(*_columns()).where(
+            db.Interview.id.in_(ids))), key=lambda r: place[r.id])
         page = paging.Page([], number, PAGE_SIZE, total)
     names = {u.id: u.display for u in db.session().scalars(
         select(accounts.User).where(accounts.User.id.in_({r.owner_id for r in rows})))}
@@ -298,9 +301,10 @@ def lines(user: accounts.User, f: Filters, arg: str | None = "page") -> tuple[
 def state_counts(user: accounts.User, f: Filters) -> dict[str, int]:
     """How many of the listed communities (all filters but the state) are in each state."""
     kb = state.knowledge()
-    inner = _query(visible_owners(user), Filters(**{**f.__dict__, "state": ""}), kb).subquery()
-    return {s: n for s, n in db.session().execute(
-        select(inner.c.state, func.count()).group_by(inner.c.state)) if s}
+    state_expr = _state()
+    query = _query(visible_owners(user), Filters(**{**f.__dict__, "state": ""}), kb,
+                   state_expr, func.count()).group_by(state_expr)
+    return {s: n for s, n in db.session().execute(query) if s}
 
 
 @bp.get("/portfolio")

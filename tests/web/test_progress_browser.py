@@ -1,5 +1,6 @@
 """Progress in headless Chromium (issue 31): a consultant records, imports and reads a
-community's progress, at 1280x720 and at 320 px wide, each page audited by axe-core."""
+community's progress, and goes from the portfolio to it, at 1280x720 and at 320 px wide,
+each page audited by axe-core."""
 
 from __future__ import annotations
 
@@ -105,4 +106,15 @@ def test_a_consultant_records_imports_and_reads_progress(
     # Nothing but the tables' own scroll regions is wider than the screen.
     wide = page.evaluate("() => document.documentElement.scrollWidth")
     assert wide <= 320, wide
+
+    # From the portfolio to the community's progress, at 1280x720 and at 320 px.
+    for width, name in ((1280, "p07-portfolio-1280x720"), (320, "p08-portfolio-320")):
+        page.set_viewport_size({"width": width, "height": 720})
+        page.goto(progress_server + "/portfolio")
+        page.wait_for_selector("h1:has-text('Portfolio')")
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+        audit(page, name)
+        page.click("a:has-text('March 2026: 1 of 1 targets met')")
+        page.wait_for_selector("h1:has-text('Progress on the plan')")
+        assert page.url.endswith("/progress")
     context.close()

@@ -1,5 +1,6 @@
-"""A TTA provider's portfolio (issue 31): organizations, and each consultant's place in one
-(a consultant or a supervisor).
+"""A TTA provider's portfolio (issue 31): organizations, each consultant's place in one (a
+consultant or a supervisor), and each community's state answer stored beside its dashboard
+line (`interviews.list_state`, filled here from the stored answers) for the filter and map.
 
 Revision ID: 0011_portfolio
 Revises: 0010_progress
@@ -7,6 +8,8 @@ Create Date: 2026-12-04
 """
 
 from __future__ import annotations
+
+import json
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,6 +21,22 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('interviews', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('list_state', sa.String(length=10), nullable=False,
+                                      server_default=''))
+    interviews = sa.table('interviews', sa.column('id', sa.Integer()),
+                          sa.column('answers_json', sa.Text()),
+                          sa.column('list_state', sa.String()))
+    connection = op.get_bind()
+    for row_id, stored in connection.execute(sa.select(interviews.c.id,
+                                                       interviews.c.answers_json)):
+        try:
+            found = json.loads(stored or '{}').get('state')
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(found, str) and found:
+            connection.execute(interviews.update().where(interviews.c.id == row_id)
+                               .values(list_state=found[:10]))
     op.create_table('organizations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -43,3 +62,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_organization_members_organization_id'))
     op.drop_table('organization_members')
     op.drop_table('organizations')
+    with op.batch_alter_table('interviews', schema=None) as batch_op:
+        batch_op.drop_column('list_state')
