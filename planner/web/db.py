@@ -62,7 +62,10 @@ class Interview(Base):
     __tablename__ = "interviews"
     # The dashboard's list, newest first, searched by name, read from the index alone.
     __table_args__ = (Index("ix_interviews_dashboard", "owner_id", "parent_id", "archived",
-                            "updated_at", "id", "list_name"),)
+                            "updated_at", "id", "list_name"),
+                      # The portfolio's count by state, read from the index alone (issue 31).
+                      Index("ix_interviews_portfolio", "owner_id", "parent_id", "archived",
+                            "list_state"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)

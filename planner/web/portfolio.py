@@ -264,8 +264,8 @@ def _progress_words(kb: Knowledge, ids: list[int]) -> dict[int, tuple[str, str]]
     return out
 
 
-def lines(user: accounts.User, f: Filters, arg: str | None = "page") -> tuple[
-        list[Line], paging.Page | None]:
+def lines(user: accounts.User, f: Filters, arg: str | None = "page",
+          total: int | None = None) -> tuple[list[Line], paging.Page | None]:
     """The portfolio's communities, most recently changed first (then by id): one page
     (`arg`: its query argument) or, with arg=None, all of them.
 
@@ -278,8 +278,9 @@ def lines(user: accounts.User, f: Filters, arg: str | None = "page") -> tuple[
     if arg is None:
         rows = list(db.session().execute(_query(owners, f, kb, *_columns()).order_by(*order)))
     else:
-        total = int(db.session().scalar(_query(owners, f, kb, func.count(db.Interview.id)))
-                    or 0)
+        if total is None:  # (the caller may know it: the count by state adds up to it)
+            total = int(db.session().scalar(_query(owners, f, kb,
+                                                   func.count(db.Interview.id))) or 0)
         number = min(paging.requested(arg), max(1, -(-total // PAGE_SIZE)))
         ids = list(db.session().scalars(_query(owners, f, kb, db.Interview.id).order_by(*order)
                                         .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)))
@@ -299,12 +300,13 @@ def lines(user: accounts.User, f: Filters, arg: str | None = "page") -> tuple[
 
 
 def state_counts(user: accounts.User, f: Filters) -> dict[str, int]:
-    """How many of the listed communities (all filters but the state) are in each state."""
+    """How many of the listed communities (all filters but the state) are in each state
+    ("" for no state given)."""
     kb = state.knowledge()
     state_expr = _state()
     query = _query(visible_owners(user), Filters(**{**f.__dict__, "state": ""}), kb,
                    state_expr, func.count()).group_by(state_expr)
-    return {s: n for s, n in db.session().execute(query) if s}
+    return {s or "": n for s, n in db.session().execute(query)}
 
 
 @bp.get("/portfolio")
@@ -315,8 +317,9 @@ def index() -> str:
     user = accounts.require_user()
     kb = state.knowledge()
     f = Filters.read(kb)
-    found, page = lines(user, f)
     counts = state_counts(user, f)
+    found, page = lines(user, f, total=None if f.state else sum(counts.values()))
+    counts = {s: n for s, n in counts.items() if s}
     names = _state_options(kb)
     member = membership(user)
     return render_template(

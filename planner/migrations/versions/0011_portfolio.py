@@ -24,6 +24,9 @@ def upgrade() -> None:
     with op.batch_alter_table('interviews', schema=None) as batch_op:
         batch_op.add_column(sa.Column('list_state', sa.String(length=10), nullable=False,
                                       server_default=''))
+    with op.batch_alter_table('interviews', schema=None) as batch_op:
+        batch_op.create_index('ix_interviews_portfolio',
+                              ['owner_id', 'parent_id', 'archived', 'list_state'], unique=False)
     interviews = sa.table('interviews', sa.column('id', sa.Integer()),
                           sa.column('answers_json', sa.Text()),
                           sa.column('list_state', sa.String()))
@@ -63,4 +66,5 @@ def downgrade() -> None:
     op.drop_table('organization_members')
     op.drop_table('organizations')
     with op.batch_alter_table('interviews', schema=None) as batch_op:
+        batch_op.drop_index('ix_interviews_portfolio')
         batch_op.drop_column('list_state')
