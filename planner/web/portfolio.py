@@ -260,7 +260,9 @@ def _progress_words(kb: Knowledge, ids: list[int]) -> dict[int, tuple[str, str]]
         summary = core_progress.summarise(kb, entries, goals.get(iid, ()))
         latest = max((e.period for e in entries), key=lambda p: p.key)
         met, judged = summary.on_target
-        out[iid] = (latest.label, f"{met} of {judged} targets met" if judged else "no targets")
+        words = (f"{met} of {judged} target{'' if judged == 1 else 's'} met" if judged
+                 else "no targets")
+        out[iid] = (latest.label, words)
     return out
 
 

@@ -84,7 +84,7 @@ def test_filters_search_and_the_map(app: Flask) -> None:
     assert rows["Huntington"]["state"] == "West Virginia"
     assert rows["Huntington"]["stage"] == "Launched"
     assert rows["Huntington"]["latest_period"] == "January 2026"
-    assert rows["Huntington"]["against_targets"] == "0 of 1 targets met"
+    assert rows["Huntington"]["against_targets"] == "0 of 1 target met"
     assert rows["Elsewhere"]["stage"] == "Planning"
     assert rows["Running already"]["stage"] == "Adding a pathway"
     assert [r["community"] for r in _rows(ann, "?state=wv")] == ["Huntington"]

@@ -114,7 +114,7 @@ def test_a_consultant_records_imports_and_reads_progress(
         page.wait_for_selector("h1:has-text('Portfolio')")
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
         audit(page, name)
-        page.click("a:has-text('March 2026: 1 of 1 targets met')")
+        page.click("a:has-text('March 2026: 1 of 1 target met')")
         page.wait_for_selector("h1:has-text('Progress on the plan')")
         assert page.url.endswith("/progress")
     context.close()
