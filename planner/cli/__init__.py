@@ -409,6 +409,7 @@ _register_size()
 def _register_users() -> None:
     from planner.cli.users import (
         add_user_command,
+        join_organization_command,
         revoke_sessions_command,
         set_password_command,
     )
@@ -416,6 +417,7 @@ def _register_users() -> None:
     main.add_command(add_user_command)
     main.add_command(set_password_command)
     main.add_command(revoke_sessions_command)
+    main.add_command(join_organization_command)
 
 
 _register_users()

@@ -63,3 +63,30 @@ def set_password_command(email: str, password: str) -> None:
         except accounts.AccountError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"Set a new password for {user.email}; its other sessions are signed out.")
+
+
+@click.command("join-organization")
+@click.argument("email")
+@click.argument("organization")
+@click.option("--supervisor", is_flag=True,
+              help="A supervisor sees every community of the organization and changes none.")
+def join_organization_command(email: str, organization: str, supervisor: bool) -> None:
+    """Put a consultant in a TTA provider's organization (created if new), for /portfolio."""
+    from planner import create_app
+    from planner.web import accounts, portfolio
+
+    app = create_app()
+    try:
+        with app.app_context():
+            user = accounts.find_user(email)
+            if user is None:
+                raise click.ClickException(
+                    f"there is no account for {accounts.normalise_email(email)}")
+            try:
+                portfolio.join(user, organization, "supervisor" if supervisor else "consultant")
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from exc
+            click.echo(f"{user.email} is now a {'supervisor' if supervisor else 'consultant'} "
+                       f"of {' '.join(organization.split())}.")
+    finally:
+        app.extensions["planner.engine"].dispose()

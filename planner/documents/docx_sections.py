@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from planner.documents import action_table, report, starter
+from planner.documents import action_table, progress_doc, report, starter
 from planner.documents.brief import Brief, build_brief
 from planner.documents.report import ConsultantNote
 from planner.engine import costs
@@ -49,6 +49,7 @@ class Context:
     notes: tuple[ConsultantNote, ...]
     start: dt.date
     generated: dt.date
+    progress: Any = None  # planner.engine.progress.Summary: the "Progress so far" section
 
     @cached_property
     def actions(self) -> tuple[ActionRow, ...]:
@@ -72,7 +73,7 @@ class Context:
 def context(kb: Knowledge, plan: Plan, profile: CommunityProfile, *,
             notes: Sequence[str | ConsultantNote] = (), start: dt.date | None = None,
             generated: dt.date | None = None,
-            overrides: costs.Overrides | None = None) -> Context:
+            overrides: costs.Overrides | None = None, progress: Any = None) -> Context:
     """Gather the plan, its cost estimate, starter documents and dates for rendering."""
     today = generated or dt.date.today()
     top = plan.top
@@ -83,6 +84,7 @@ def context(kb: Knowledge, plan: Plan, profile: CommunityProfile, *,
         documents=starter.for_plan(kb, plan, profile),
         notes=report._notes(notes),
         start=start or default_start(today), generated=today,
+        progress=None if progress is None or progress.empty else progress,
     )
 
 
@@ -572,6 +574,16 @@ SECTIONS: tuple[tuple[str, Block], ...] = (
             Para("Every pathway is already running, so there is no new pathway to recommend."),
         )),
     ))),
+    ("progress", Section("Progress so far", (
+        Para(lambda s: progress_doc.on_target_words(s.ctx.progress)),
+        Table(progress_doc.HEADERS, lambda s: progress_doc.rows(s.ctx.progress),
+              widths=progress_doc.WIDTHS, caption="Progress on the plan\u2019s measures"),
+        With(lambda s: progress_doc.funnel_rows(s.ctx.progress), (
+            Para(lambda s: progress_doc.funnel_words(s.ctx.progress)),
+            Table(progress_doc.FUNNEL_HEADERS, lambda s: s.it, widths=(3, 1, 2),
+                  caption="From contact to treatment"),
+        )),
+    ), intro=progress_doc.INTRO, when=lambda s: s.ctx.progress)),
     ("actions", Section("Action plan", (
         Para(lambda s: "; ".join(t.label for t in s.plan.done) + ".",
              lead="Already done, from your answers, so not scheduled: ",

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
-from planner.documents import charts
+from planner.documents import charts, progress_doc
 from planner.documents.brief import build_brief
 from planner.engine import actions, costs, scoring
 from planner.engine.funding import state_money
@@ -415,6 +415,7 @@ def render_plan_html(
     author: str = AUTHOR,
     start: dt.date | None = None,
     preview_links: dict[str, Any] | None = None,
+    progress: Any = None,
 ) -> str:
     """Render the starter plan as a complete, standalone HTML document.
 
@@ -432,6 +433,7 @@ def render_plan_html(
     return template.render(
         generated_date=day,
         preview_links=preview_links,
+        progress=progress_doc.for_template(progress),
         start=begin,
         actions=rows,
         brief=build_brief(kb, plan, profile, rows, begin),

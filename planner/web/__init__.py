@@ -157,6 +157,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         db,
         errors,
         health,
+        portfolio,
+        progress,
         renders,
         respondents,
         results,
@@ -184,4 +186,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(consult.bp)
     app.register_blueprint(respondents.bp)
+    app.register_blueprint(progress.bp)
+    app.register_blueprint(portfolio.bp)
     return app

@@ -62,7 +62,10 @@ class Interview(Base):
     __tablename__ = "interviews"
     # The dashboard's list, newest first, searched by name, read from the index alone.
     __table_args__ = (Index("ix_interviews_dashboard", "owner_id", "parent_id", "archived",
-                            "updated_at", "id", "list_name"),)
+                            "updated_at", "id", "list_name"),
+                      # The portfolio's count by state, read from the index alone (issue 31).
+                      Index("ix_interviews_portfolio", "owner_id", "parent_id", "archived",
+                            "list_state"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
@@ -85,6 +88,8 @@ class Interview(Base):
     list_status: Mapped[str] = mapped_column(String(80), default="")
     list_top: Mapped[str] = mapped_column(String(300), default="")
     list_kb: Mapped[str] = mapped_column(String(16), default="")
+    # The state answer (its option id), for the portfolio's filter and map (issue 31).
+    list_state: Mapped[str] = mapped_column(String(10), default="", server_default="")
     # Raised by every save of the answers: a form carries the revision it was opened at.
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The questions version the stored answers were written for: answers saved under an older

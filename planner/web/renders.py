@@ -59,7 +59,7 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from planner.engine import answers as core
 from planner.engine.profile import read_profile
-from planner.web import db, outages, security, state, workspace
+from planner.web import db, outages, progress, security, state, workspace
 from planner.web.db import Base
 
 log = logging.getLogger("planner.renders")
@@ -189,7 +189,8 @@ def plan_html(row: db.Interview, answers: dict[str, core.Value],
     html: str = report.render_plan_html(
         kb, built, profile, for_pdf=True,
         notes=workspace.plan_notes(base, row, consultant=consultant),
-        templates_dir=current_app.config["TEMPLATES_DIR"], start=start)
+        templates_dir=current_app.config["TEMPLATES_DIR"], start=start,
+        progress=progress.for_plan(row))
     return html, built.community
 
 

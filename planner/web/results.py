@@ -18,7 +18,7 @@ from planner.engine import answers as core
 from planner.engine.profile import CommunityProfile, read_profile
 from planner.knowledge import states
 from planner.knowledge.model import Knowledge, Question
-from planner.web import csp, downloads, forms, renders, respondents, state, workspace
+from planner.web import csp, downloads, forms, progress, renders, respondents, state, workspace
 
 bp = Blueprint("results", __name__, url_prefix="/c/<token>")
 
@@ -265,6 +265,7 @@ def plan_preview(token: str) -> Response:
     html: str = report.render_plan_html(
         kb, built, profile, for_pdf=False, notes=notes,
         templates_dir=current_app.config["TEMPLATES_DIR"],
+        progress=progress.for_plan(state.load(token, reading=True).row),
         preview_links={
             "home": url_for("start.index"),
             "results": url_for("results.results", token=token),
@@ -326,7 +327,8 @@ def plan_docx(token: str) -> Response:
     from planner.documents import docx_export
 
     kb, built, profile, notes = _built(token)
-    ctx = docx_export.context(kb, built, profile, notes=notes, start=_start_date())
+    ctx = docx_export.context(kb, built, profile, notes=notes, start=_start_date(),
+                              progress=progress.for_plan(state.load(token, reading=True).row))
     return _download(docx_export.render(ctx), docx_export.MIME,
                      f"{downloads.slug(built.community)}-plan.docx")
 

@@ -71,6 +71,9 @@ def refresh(row: db.Interview) -> None:
     row.list_name = display_name(kb, row, answers)[:200]
     row.list_status = status(kb, row, answers)[:80]
     row.list_top = top(kb, row, answers)[:300]
+    question = kb.profile_question("state")
+    found = answers.get(question.id) if question is not None else None
+    row.list_state = found[:10] if isinstance(found, str) else ""
     row.list_kb = current_app.extensions["planner.kb_tag"]
 
 

@@ -41,7 +41,8 @@ def test_the_test_covers_every_community_route(app: Flask) -> None:
     """A new community route is picked up by the enumeration (none can escape it)."""
     endpoints = {endpoint for _, endpoint, _ in community_rules(app)}
     assert {"results.plan_pdf", "consult.export", "consult.notes", "consult.compare",
-            "respondents.index", "dashboard.manage", "wizard.step"} <= endpoints
+            "respondents.index", "dashboard.manage", "wizard.step", "progress.page",
+            "progress.export", "progress.import_confirm"} <= endpoints
     assert len(community_rules(app)) >= 25
 
 
@@ -78,9 +79,11 @@ def test_every_route_of_someone_elses_community_is_a_404(app: Flask,
     assert checked == 2 * len(rules)
     # The owner still has everything, by key and by link; nothing above changed it.
     for path in ("manage", "results", "plan", "notes", "compare", "respondents", "audit",
-                 "answers.json", "overrides", "versions"):
+                 "answers.json", "overrides", "versions", "progress", "progress.csv",
+                 "progress/import"):
         assert owner.get(f"/c/{key}/{path}").status_code == 200, path
-    assert anonymous.get(f"/c/{token}/results").status_code == 200
+    for path in ("results", "progress", "progress.csv", "progress/import"):
+        assert anonymous.get(f"/c/{token}/{path}").status_code == 200, path
 
 
 def test_a_private_link_opens_the_community_but_not_the_consultant_tools(

@@ -1,0 +1,139 @@
+"""A provider's portfolio (issue 31, part 2): organizations, supervisors, filters, the map,
+the CSV, hand-over, and no reads across organizations."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from consultanthelpers import add_user, complete, create_community, page_csrf, sign_in
+from flask import Flask
+from flask.testing import FlaskClient
+
+from planner.web import accounts, db, portfolio, workspace
+
+
+def _join(app: Flask, email: str, org: str, role: str = "consultant") -> None:
+    with app.app_context():
+        user = accounts.find_user(email)
+        assert user is not None
+        portfolio.join(user, org, role)
+
+
+def _client(app: Flask, email: str, name: str, org: str | None,
+            role: str = "consultant") -> FlaskClient:
+    add_user(app, email, name)
+    if org:
+        _join(app, email, org, role)
+    client = app.test_client()
+    sign_in(client, email)
+    return client
+
+
+def _record(client: FlaskClient, key: str, period: str, measure: str, value: str) -> None:
+    response = client.post(f"/c/{key}/progress", data={
+        "csrf_token": page_csrf(client, f"/c/{key}/progress"), "period": period,
+        "measure": measure, "value": value})
+    assert response.status_code == 303, response.text
+
+
+def _rows(client: FlaskClient, query: str = "") -> list[dict[str, str]]:
+    response = client.get("/portfolio.csv" + query)
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
+def test_a_consultant_sees_their_own_a_supervisor_the_organizations_and_no_one_anothers(
+        app: Flask) -> None:
+    ann = _client(app, "ann@example.org", "Ann Consultant", "Acme TTA")
+    bob = _client(app, "bob@example.org", "Bob Consultant", "Acme TTA")
+    sue = _client(app, "sue@example.org", "Sue Supervisor", "Acme TTA", "supervisor")
+    zed = _client(app, "zed@example.org", "Zed Elsewhere", "Other TTA")
+    zoe = _client(app, "zoe@example.org", "Zoe Supervisor", "Other TTA", "supervisor")
+    a_key, _ = create_community(ann, "Huntington")
+    complete(app, ann, a_key)
+    create_community(bob, "Bobville")
+    create_community(zed, "Zedburg")
+    assert [r["community"] for r in _rows(ann)] == ["Huntington"]
+    assert [r["community"] for r in _rows(bob)] == ["Bobville"]
+    assert sorted(r["community"] for r in _rows(sue)) == ["Bobville", "Huntington"]
+    assert [r["community"] for r in _rows(zoe)] == ["Zedburg"]
+    page = sue.get("/portfolio").text
+    assert "Huntington" in page and "Bobville" in page and "Zedburg" not in page
+    assert "read-only" in page
+    # The supervisor sees the list; every page of the community stays its owner's.
+    for path in ("manage", "progress", "results", "notes", "hand-over"):
+        assert sue.get(f"/c/{a_key}/{path}").status_code == 404, path
+        assert zoe.get(f"/c/{a_key}/{path}").status_code == 404, path
+    assert app.test_client().get("/portfolio").status_code == 303  # sign in first
+    assert app.test_client().get("/portfolio.csv").status_code == 303
+
+
+def test_filters_search_and_the_map(app: Flask) -> None:
+    ann = _client(app, "ann@example.org", "Ann Consultant", None)
+    key, _ = create_community(ann, "Huntington")
+    complete(app, ann, key)  # West Virginia, naloxone plus
+    create_community(ann, "Elsewhere")
+    create_community(ann, "Running already", route="existing")
+    _record(ann, key, "2026-01", "measure-contacts", "30")
+    response = ann.post(f"/c/{key}/progress/goals", data={
+        "csrf_token": page_csrf(ann, f"/c/{key}/progress"), "measure": "measure-contacts",
+        "target": "45"})
+    assert response.status_code == 303
+    rows = {r["community"]: r for r in _rows(ann)}
+    assert rows["Huntington"]["state"] == "West Virginia"
+    assert rows["Huntington"]["stage"] == "Launched"
+    assert rows["Huntington"]["latest_period"] == "January 2026"
+    assert rows["Huntington"]["against_targets"] == "0 of 1 target met"
+    assert rows["Elsewhere"]["stage"] == "Planning"
+    assert rows["Running already"]["stage"] == "Adding a pathway"
+    assert [r["community"] for r in _rows(ann, "?state=wv")] == ["Huntington"]
+    assert [r["community"] for r in _rows(ann, "?q=ELSE")] == ["Elsewhere"]
+    assert [r["community"] for r in _rows(ann, "?stage=adding")] == ["Running already"]
+    pathway = rows["Huntington"]["pathway"]
+    with app.app_context():
+        kb = app.extensions["planner.kb"]
+        pid = next(p.id for p in kb.pathways.values() if p.label == pathway)
+    assert [r["community"] for r in _rows(ann, f"?pathway={pid}")] == ["Huntington"]
+    assert [r["community"] for r in _rows(ann, "?progress=off")] == ["Huntington"]
+    assert _rows(ann, "?progress=on") == []
+    assert sorted(r["community"] for r in _rows(ann, "?progress=none")) == [
+        "Elsewhere", "Running already"]
+    assert len(_rows(ann, "?active=30")) == 3 and _rows(ann, "?active=older") == []
+    _record(ann, key, "2026-02", "measure-contacts", "50")  # the latest now meets it
+    assert [r["community"] for r in _rows(ann, "?progress=on")] == ["Huntington"]
+    page = ann.get("/portfolio?state=wv").text
+    assert "Communities by state (the map as a table)" in page
+    assert '<th scope="row">West Virginia</th><td>1</td>' in page
+    assert 'alt="A map of the states, each a square with its number of communities: WV 1."' \
+        in page
+    assert f"/c/{key}/progress" in page  # from the portfolio to the community's progress
+    assert ann.get("/portfolio?state=nowhere&stage=bogus").status_code == 200  # ignored
+
+
+def test_hand_over_within_the_organization_is_audited(app: Flask) -> None:
+    ann = _client(app, "ann@example.org", "Ann Consultant", "Acme TTA")
+    bob = _client(app, "bob@example.org", "Bob Consultant", "Acme TTA")
+    zed = _client(app, "zed@example.org", "Zed Elsewhere", "Other TTA")
+    key, _ = create_community(ann, "Huntington")
+    with app.app_context():
+        bob_id = accounts.find_user("bob@example.org").id  # type: ignore[union-attr]
+        zed_id = accounts.find_user("zed@example.org").id  # type: ignore[union-attr]
+    page = ann.get(f"/c/{key}/hand-over").text
+    assert "Bob Consultant" in page and "Zed Elsewhere" not in page
+    csrf = page_csrf(ann, f"/c/{key}/hand-over")
+    refused = ann.post(f"/c/{key}/hand-over", data={"csrf_token": csrf, "to": str(zed_id)})
+    assert refused.status_code == 400
+    assert ann.get(f"/c/{key}/manage").status_code == 200  # still Ann's
+    assert bob.post(f"/c/{key}/hand-over", data={
+        "csrf_token": page_csrf(bob, "/dashboard"), "to": str(bob_id)}).status_code == 404
+    assert zed.get(f"/c/{key}/hand-over").status_code == 404
+    done = ann.post(f"/c/{key}/hand-over", data={"csrf_token": csrf, "to": str(bob_id)})
+    assert done.status_code == 303
+    assert ann.get(f"/c/{key}/manage").status_code == 404
+    assert bob.get(f"/c/{key}/manage").status_code == 200
+    assert "Handed over from Ann Consultant to Bob Consultant." in bob.get(
+        f"/c/{key}/audit").text
+    with app.app_context():
+        entry = db.session().query(workspace.AuditEntry).filter_by(action="hand-over").one()
+        assert entry.actor == "Ann Consultant"

@@ -1,0 +1,120 @@
+"""Progress in headless Chromium (issue 31): a consultant records, imports and reads a
+community's progress, and goes from the portfolio to it, at 1280x720 and at 320 px wide,
+each page audited by axe-core."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ARTIFACTS
+from consultanthelpers import PASSWORD
+from test_consultant_browser import answers_file, create, sign_in
+from test_web_browser import audit
+from webhelpers import serve
+
+from planner import create_app
+from planner.web import accounts
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("progress-browser")]
+
+
+@pytest.fixture(scope="module")
+def progress_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("progress-live")
+    app = create_app({
+        "SECRET_KEY": "progress-live-secret",
+        "INSTANCE_PATH": str(folder / "instance"),
+        "DATABASE_URL": f"sqlite:///{folder / 'planner.sqlite3'}",
+        "RATE_LIMIT": False,
+    })
+    with app.app_context():
+        accounts.create_user("ann@example.org", PASSWORD, "Ann Consultant")
+    with serve(app) as base:
+        yield base
+
+
+CSV = ("period,measure,value\n"
+       "2026-01,People contacted,40\n2026-01,Referrals made,20\n"
+       "2026-01,People who entered treatment (warm hand-off completed),8\n"
+       "2026-02,People contacted,52\n2026-02,Referrals made,21\n"
+       "2026-02,People who entered treatment (warm hand-off completed),11\n"
+       "2026-03,People contacted,47\n2026-Q1,Repeat overdoses among people contacted,3\n")
+
+
+def test_a_consultant_records_imports_and_reads_progress(
+        browser: Any, progress_server: str, tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 720},
+                                  accept_downloads=True)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    sign_in(page, progress_server)
+    community = create(page, "Huntington")
+    with page.expect_download() as download:
+        page.click("text=Download the answers (JSON)")
+    exported = json.loads(Path(download.value.path()).read_text())
+    good = answers_file(tmp_path)
+    good.write_text(json.dumps({**exported, "answers": json.loads(good.read_text())["answers"]}))
+    page.set_input_files("#import-file", str(good))
+    page.click("button:has-text('Check the file')")
+    page.click("button:has-text('Import these answers')")
+    page.wait_for_selector("h1:has-text('Before and after')")
+
+    page.click("nav[aria-label='Community tools'] >> text=Progress")
+    page.wait_for_selector("h1:has-text('Progress on the plan')")
+    assert "No values recorded yet." in page.inner_text("main")
+    audit(page, "p01-progress-empty")
+
+    page.select_option("#progress-measure", "measure-contacts")
+    page.fill("#progress-period", "2026-01")
+    page.fill("#progress-value", "-3")
+    page.click("button:has-text('Save the value')")
+    assert "is negative" in page.inner_text("#error-summary")
+    audit(page, "p02-progress-error")
+
+    page.click("text=import a spreadsheet (CSV)")
+    audit(page, "p03-import")
+    path = tmp_path / "progress.csv"
+    path.write_text(CSV)
+    page.set_input_files("#progress-file", str(path))
+    page.click("button:has-text('Check the file')")
+    page.wait_for_selector("text=Nothing has been saved yet")
+    audit(page, "p04-import-preview")
+    page.click("button:has-text('Save these values')")
+    page.wait_for_selector("#saved")
+
+    page.select_option("#goal-measure", "measure-contacts")
+    page.fill("#goal-baseline", "30")
+    page.fill("#goal-target", "45")
+    page.click("button:has-text('Save the baseline and target')")
+    page.wait_for_selector("#saved")
+    main = page.inner_text("main")
+    assert "Baseline: 30. Target: 45." in main and "From contact to treatment" in main
+    assert "(self-reported)" in main
+    page.goto(community + "/progress")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "p05-progress-1280x720.png"))
+    audit(page, "p05-progress")
+
+    page.set_viewport_size({"width": 320, "height": 720})
+    page.goto(community + "/progress")
+    page.screenshot(path=str(ARTIFACTS / "p06-progress-320.png"))
+    audit(page, "p06-progress-320")
+    # Nothing but the tables' own scroll regions is wider than the screen.
+    wide = page.evaluate("() => document.documentElement.scrollWidth")
+    assert wide <= 320, wide
+
+    # From the portfolio to the community's progress, at 1280x720 and at 320 px.
+    for width, name in ((1280, "p07-portfolio-1280x720"), (320, "p08-portfolio-320")):
+        page.set_viewport_size({"width": width, "height": 720})
+        page.goto(progress_server + "/portfolio")
+        page.wait_for_selector("h1:has-text('Portfolio')")
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+        audit(page, name)
+        page.click("a:has-text('March 2026: 1 of 1 target met')")
+        page.wait_for_selector("h1:has-text('Progress on the plan')")
+        assert page.url.endswith("/progress")
+    context.close()
