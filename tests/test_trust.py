@@ -102,10 +102,17 @@ def test_no_offer_whose_eligibility_excludes_the_community(state: str, lead: str
     built = plan.build(kb, read_profile(kb, _answers(kb, raw)), choose=pathway)
     code = state.upper()
     for offer in _offers(kb, built):
-        status = (offer.status_on(built.dates.today) if isinstance(offer, Funding)
-                  else offer.status)
-        assert status != "ended", offer.id
+        if not isinstance(offer, Funding):
+            assert offer.status != "ended", offer.id
         assert not offer.states or code in offer.states, (offer.id, code)
+    # Ended money is never an offer: left out, or (a law's set years over) shown as ended,
+    # with whom to ask about what remains (issue 28), never as an application to make.
+    for detail in built.recommended:
+        for fit in detail.funding:
+            fund = kb.funding[fit.id]
+            if fund.status_on(built.dates.today) == "ended":
+                assert fund.last_fiscal_year and fit.when.startswith("Ended"), fit.id
+                assert not fit.to_apply, fit.id
     for detail in built.recommended:
         for m in detail.mentors:
             routes = matching.visit_routes(kb, kb.mentor_sites[m.id],

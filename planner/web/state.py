@@ -216,6 +216,10 @@ def _section_questions(kb: Knowledge, section_id: str) -> tuple[Question, ...]:
 # of header on a phone: the rural-sheriff journey went from 13 pages to 9), while the
 # fourteen problems are still two pages of seven.
 PAGE_MAX = 10
+# The counts a community may give to size its program (issue 30): optional, shown at the
+# end of their section's page folded together in one closed <details>, so they take no
+# page of their own and are not counted in PAGE_MAX.
+EXTRAS = frozenset({"count-population", "count-overdose-runs", "count-possession-arrests"})
 
 
 def pages(kb: Knowledge, section_id: str) -> list[list[Question]]:
@@ -234,14 +238,15 @@ def pages(kb: Knowledge, section_id: str) -> list[list[Question]]:
 def _pages(kb: Knowledge, section_id: str) -> tuple[tuple[Question, ...], ...]:
     remaining = list(_section_questions(kb, section_id))
     ids = {q.id for q in remaining}
-    roots = sum(1 for q in remaining if not any(c.question in ids for c in q.ask_when))
+    roots = sum(1 for q in remaining
+                if q.id not in EXTRAS and not any(c.question in ids for c in q.ask_when))
     size = -(-roots // max(1, -(-roots // PAGE_MAX))) if roots else PAGE_MAX
     out: list[list[Question]] = []
     while remaining:
         waiting = {q.id for q in remaining}
         page: list[Question] = []
         for q in remaining:
-            if len(page) == size:
+            if q.id not in EXTRAS and sum(p.id not in EXTRAS for p in page) == size:
                 break
             if any(c.question in waiting and c.question in ids for c in q.ask_when):
                 continue  # its parent is on this page or a later one

@@ -214,6 +214,9 @@ def step_context(kb: Knowledge, interview: state.Interview, section_id: str, num
         "note": note if note is not None else _note_view(interview, section_id),
         "route": interview.route,
         "folded": folded,
+        "extras": [q.id for q in questions if q.id in state.EXTRAS],
+        "extras_open": any(q.id in state.EXTRAS and (current.get(q.id) or q.id in errors)
+                           for q in questions),
     }
 
 

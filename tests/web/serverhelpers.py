@@ -167,9 +167,14 @@ class Browser:
         """Send a section page by page, each page with the answers (a page reads its own
         questions only); returns the first response that is not a redirect, else the last."""
         response: Response | None = None
-        for path in self.section_pages(token, section):
+        posted: set[str] = set()
+        # A page may appear once an earlier one is answered (the first goal, among the
+        # goals picked), so the pages are looked up again after each one.
+        while pending := [p for p in self.section_pages(token, section) if p not in posted]:
+            path = pending[0]
             form = dict(answers, csrf_token=self.csrf(path))
             response = self.post(path, form)
+            posted.add(path)
             if response.status != 303:
                 return response
         assert response is not None, f"no page of {section} asked anything"

@@ -252,7 +252,7 @@ def test_the_current_tool_and_section_look_current(browser: Any, server: str,
         assert not menu.evaluate("d => d.open")
         summary.click()
         tools = menu.locator("a")
-        assert tools.count() == 8 and tools.nth(7).is_visible()
+        assert tools.count() == 10 and tools.nth(9).is_visible()  # with Progress, Hand over
         current = menu.locator("a[aria-current='page']")
         assert current.count() == 1 and current.inner_text() in summary.inner_text(), name
     # The section map: the current section is USWDS's current item; finished and not yet

@@ -72,7 +72,8 @@ def test_plan_preview_links_back_and_to_every_download(done: Wizard,
     links = dict((label, href) for href, label in
                  re.findall(r'<a class="download" href="([^"]+)">([^<]+)</a>', preview))
     assert set(links) == {"Download the plan (PDF)", "The plan (Word)",
-                          "Action plan (Excel)", "Starter documents (Word)"}
+                          "Action plan (Excel)", "Starter documents (Word)",
+                          "Application starter (Word)"}
     assert f'href="/c/{done.token}/results"' in preview
     for href in links.values():
         response = client.get(href)

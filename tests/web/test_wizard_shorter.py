@@ -50,8 +50,8 @@ def test_the_first_goal_is_one_of_the_goals_picked(wizard: Wizard) -> None:
     assert response.status_code == 303 and response.location.endswith("/step/goals/2")
     second = wizard.client.get(wizard.url("/step/goals/2")).text
     offered = re.findall(r'name="primary-goal" value="([^"]+)"', second)
-    # officer-time has no option of its own here: "Another goal" stands for it.
-    assert offered == ["fewer-overdoses", "other", "dont-know"]
+    # Only the goals picked, in the question's order, then "Another goal" and "Not decided".
+    assert offered == ["fewer-overdoses", "officer-time", "other", "dont-know"]
     # A goal not picked is not offered, so it cannot be sent.
     sent = wizard.client.post(wizard.url("/step/goals/2"), data={
         "primary-goal": "fewer-arrests", "csrf_token": csrf_of(second)})
