@@ -136,23 +136,8 @@ def _emit(data: Any) -> None:
 def _read_profile(kb: Any, path: Path) -> Any:
     """Read an answers file once into the community's profile."""
     from planner.cli import numbers
-    from planner.engine.answers import AnswersError, read_file
-    from planner.engine.profile import read_profile
 
-    try:
-        data = numbers.load_json(path)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{path}: cannot read the file ({exc})") from exc
-    except json.JSONDecodeError as exc:
-        raise click.ClickException(f"{path}: not valid JSON ({exc})") from exc
-    try:
-        answers = read_file(kb, data).answers
-    except AnswersError as exc:
-        numbers.check(path, exc)
-        raise click.ClickException(
-            f"{path}: the answers do not fit the questions:\n  " + "\n  ".join(exc.problems)
-        ) from exc
-    return read_profile(kb, answers)
+    return numbers.read_profile_file(kb, path)
 
 
 @main.command("questions")

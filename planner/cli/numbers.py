@@ -1,4 +1,5 @@
-"""Answers files with a number out of range: one line and exit code 2, never a traceback."""
+"""Reading an answers file for a command: the community's profile, or one clear message.
+A number out of range is one line and exit code 2, never a traceback."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 
 import click
 
-from planner.engine.answers import AnswersError, out_of_range
+from planner.engine.answers import AnswersError, out_of_range, read_file
+from planner.engine.profile import CommunityProfile, read_profile
+from planner.knowledge.model import Knowledge
 
 
 class BadNumber(click.ClickException):
@@ -35,3 +38,22 @@ def check(path: Path, exc: AnswersError) -> None:
     numbers = [p for p in exc.problems if out_of_range(p)]
     if numbers:
         raise BadNumber(f"{path}: " + "; ".join(numbers)) from exc
+
+
+def read_profile_file(kb: Knowledge, path: Path) -> CommunityProfile:
+    """The community's profile from an answers file (every command reads them this way), or
+    a ClickException that says what is wrong with the file."""
+    try:
+        data = load_json(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{path}: cannot read the file ({exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{path}: not valid JSON ({exc})") from exc
+    try:
+        answers = read_file(kb, data).answers
+    except AnswersError as exc:
+        check(path, exc)
+        raise click.ClickException(
+            f"{path}: the answers do not fit the questions:\n  " + "\n  ".join(exc.problems)
+        ) from exc
+    return read_profile(kb, answers)

@@ -5,15 +5,13 @@ extension: .docx, .xlsx, .csv; anything else is the PDF)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import click
 
 from planner.cli import numbers
 from planner.engine import plan as planning
-from planner.engine.answers import AnswersError, read_file
-from planner.engine.profile import CommunityProfile, read_profile
+from planner.engine.profile import CommunityProfile
 from planner.knowledge import loader
 from planner.knowledge.model import Knowledge
 
@@ -55,16 +53,7 @@ def plan_command(answers_file: Path, output: Path, as_html: bool, start: dt.date
         kb = loader.load(knowledge_dir or loader.default_root())
     except loader.KnowledgeError as exc:
         raise click.ClickException(str(exc)) from exc
-    try:
-        data = numbers.load_json(answers_file)
-        profile = read_profile(kb, read_file(kb, data).answers)
-    except json.JSONDecodeError as exc:
-        raise click.ClickException(f"{answers_file}: not JSON ({exc})") from exc
-    except AnswersError as exc:
-        numbers.check(answers_file, exc)
-        raise click.ClickException(
-            f"{answers_file}:\n" + "\n".join(f"  {p}" for p in exc.problems)
-        ) from exc
+    profile = numbers.read_profile_file(kb, answers_file)
     day = today.date() if today is not None else dt.date.today()
     first = start.date() if start is not None else None
     built = planning.build(kb, profile, today=day, start=first)

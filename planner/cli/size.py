@@ -10,24 +10,9 @@ import click
 
 from planner.cli import numbers
 from planner.engine import scoring, sizing
-from planner.engine.answers import AnswersError, read_file
-from planner.engine.profile import CommunityProfile, read_profile
+from planner.engine.profile import CommunityProfile
 from planner.knowledge import loader
 from planner.knowledge.model import Knowledge
-
-
-def read_answers(kb: Knowledge, answers_file: Path) -> CommunityProfile:
-    """The profile of an answers file, or a ClickException naming its problems."""
-    try:
-        data = numbers.load_json(answers_file)
-        return read_profile(kb, read_file(kb, data).answers)
-    except json.JSONDecodeError as exc:
-        raise click.ClickException(f"{answers_file}: not JSON ({exc})") from exc
-    except AnswersError as exc:
-        numbers.check(answers_file, exc)
-        raise click.ClickException(
-            f"{answers_file}:\n" + "\n".join(f"  {p}" for p in exc.problems)
-        ) from exc
 
 
 def pick_pathway(kb: Knowledge, profile: CommunityProfile, pathway: str | None) -> str:
@@ -63,7 +48,7 @@ def size_command(answers_file: Path, as_json: bool, pathway: str | None,
         kb = loader.load(knowledge_dir or loader.default_root())
     except loader.KnowledgeError as exc:
         raise click.ClickException(str(exc)) from exc
-    profile = read_answers(kb, answers_file)
+    profile = numbers.read_profile_file(kb, answers_file)
     chosen = pick_pathway(kb, profile, pathway)
     try:
         overrides = dict(sizing.parse_override(s) for s in settings)

@@ -26,6 +26,73 @@ CONF = REPO / "planner" / "web" / "gunicorn_conf.py"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+PLANNER = Path(sys.executable).with_name("planner")
+
+
+def serve(folder: Path, *args: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """`planner serve` (gunicorn and its supervised render consumer) on a free loopback port,
+    in a session of its own, logging to folder/serve.log; env is the whole environment."""
+    port = free_port()
+    with (folder / "serve.log").open("ab") as log:
+        proc = subprocess.Popen([str(PLANNER), "serve", "--port", str(port), *args],
+                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_until_up(proc: subprocess.Popen[bytes], url: str, log: Path,
+                  timeout: float = 90.0) -> int:
+    """The status of the first answer from url; fails with the log if the server dies or
+    does not answer within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text(errors="replace")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                status: int = response.status
+                return status
+        except (OSError, urllib.error.URLError):
+            time.sleep(0.2)
+    raise AssertionError("planner serve did not answer: " + log.read_text(errors="replace"))
+
+
+def stop_serve(proc: subprocess.Popen[bytes]) -> int:
+    """Stop `planner serve` as Ctrl-C would (SIGINT to its session); its exit code. A server
+    still running after 30 s is killed, and the timeout raised."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            return proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+            raise
+    return proc.returncode
+
+
+def children(parent: int) -> dict[int, str]:
+    """The processes whose parent is `parent`, with their command lines (from /proc)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found[int(entry.name)] = command
+    return found
+
+
+def render_consumer(master: int) -> int | None:
+    """The pid of the render consumer `planner serve` supervises, if exactly one runs."""
+    found = [pid for pid, command in children(master).items()
+             if " worker " in command and "--parent" in command]
+    return found[0] if len(found) == 1 else None
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

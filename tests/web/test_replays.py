@@ -20,7 +20,6 @@ import re
 import signal
 import stat
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -35,7 +34,9 @@ import pytest
 from conftest import TEST_DATABASE_URL, drop_database, private_database
 from consultanthelpers import PASSWORD, add_user
 from flask import Flask
-from serverhelpers import REPO, Browser, Response, free_port
+from serverhelpers import PLANNER, REPO, Browser, Response, free_port, serve, wait_until_up
+from serverhelpers import render_consumer as _consumer
+from serverhelpers import stop_serve as _stop
 from sqlalchemy import func, select
 from test_notes_private import SECRETS, a_community_with_notes, texts
 from webhelpers import HUNTINGTON
@@ -46,7 +47,7 @@ from planner.web import accounts, db, security
 # One process runs the module (pytest-xdist): its server starts once.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("replays")]
 
-PLANNER = Path(sys.executable).with_name("planner")
+
 LINK = re.compile(r"/c/([A-Za-z0-9_-]{40,64})")
 SECRET_KEY = "replay-secret-" + "k" * 40
 
@@ -72,38 +73,14 @@ class Site:
 
 def _serve(folder: Path, database_url: str, **env: str) -> tuple[subprocess.Popen[bytes],
                                                                    str, dict[str, str]]:
-    port = free_port()
     full = {**os.environ, "PLANNER_INSTANCE_PATH": str(folder / "instance"),
             "DATABASE_URL": database_url, "PLANNER_SECRET_KEY": SECRET_KEY,
             "PLANNER_WORKERS": "1", "PLANNER_THREADS": "4",
             "PLANNER_SESSION_COOKIE_SECURE": "false",  # plain http on loopback
             "PLANNER_LOG_LEVEL": "info", **env}
-    with (folder / "serve.log").open("ab") as log:
-        proc = subprocess.Popen([str(PLANNER), "serve", "--port", str(port)], cwd=REPO,
-                                env=full, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        assert proc.poll() is None, (folder / "serve.log").read_text(errors="replace")
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
-                if response.status == 200:
-                    return proc, base, full
-        except (OSError, urllib.error.URLError):
-            pass
-        assert time.monotonic() < deadline, (folder / "serve.log").read_text(errors="replace")
-        time.sleep(0.3)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+    proc, base = serve(folder, env=full)
+    wait_until_up(proc, base + "/healthz", folder / "serve.log")
+    return proc, base, full
 
 
 @pytest.fixture(scope="module")
@@ -212,27 +189,6 @@ def test_1_notes_never_reach_the_link_holder_or_a_respondent(site: Site) -> None
             seen = texts(response.body, response.headers.get("content-type", "").split(";")[0])
             for secret in SECRETS:
                 assert secret not in seen, (path, secret)
-
-
-def _children(parent: int) -> dict[int, str]:
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if int(fields[1]) == parent:
-            found[int(entry.name)] = command
-    return found
-
-
-def _consumer(master: int) -> int | None:
-    found = [pid for pid, command in _children(master).items()
-             if " worker " in command and "--parent" in command]
-    return found[0] if len(found) == 1 else None
 
 
 def _health(site: Site) -> dict[str, Any]:

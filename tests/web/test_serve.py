@@ -6,58 +6,27 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-from serverhelpers import REPO, free_port
+from serverhelpers import render_consumer as _consumer
+from serverhelpers import serve
+from serverhelpers import stop_serve as _stop
+from serverhelpers import wait_until_up as _wait_for
 
-PLANNER = Path(sys.executable).with_name("planner")
 DEV_WARNING = "development server"
 
 
 def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], str, Path]:
-    port = free_port()
-    log = tmp_path / "serve.log"
     env = {**os.environ, "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'planner.sqlite3'}",
            "PLANNER_WORKERS": "1", "PLANNER_THREADS": "2"}
-    with log.open("wb") as out:
-        proc = subprocess.Popen([str(PLANNER), "serve", "--port", str(port), *args],
-                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    return proc, f"http://127.0.0.1:{port}", log
+    proc, base = serve(tmp_path, *args, env=env)
+    return proc, base, tmp_path / "serve.log"
 
 
-def _wait_for(proc: subprocess.Popen[bytes], url: str, log: Path) -> int:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text(errors="replace")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                status: int = response.status
-                return status
-        except (OSError, urllib.error.URLError):
-            time.sleep(0.2)
-    raise AssertionError("planner serve did not answer: " + log.read_text(errors="replace"))
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> int:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            return proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
-            raise
-    return proc.returncode
-
-
-@pytest.mark.slow
 def test_serve_runs_gunicorn_answers_and_stops_cleanly(tmp_path: Path) -> None:
     proc, base, log = _start(tmp_path)
     try:
@@ -106,28 +75,6 @@ def test_serve_debug_keeps_the_development_server(tmp_path: Path) -> None:
     output = log.read_text(errors="replace")
     assert "gunicorn" not in output.lower()
     assert "Debug mode: on" in output
-
-
-def _children(parent: int) -> dict[int, str]:
-    """The processes whose parent is `parent`, with their command lines (from /proc)."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
-            found[int(entry.name)] = command
-    return found
-
-
-def _consumer(master: int) -> int | None:
-    found = [pid for pid, command in _children(master).items()
-             if " worker " in command and "--parent" in command]
-    return found[0] if len(found) == 1 else None
 
 
 def _queue(base: str) -> dict[str, object]:
