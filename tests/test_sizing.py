@@ -104,6 +104,54 @@ def test_any_replaced_assumptions_stay_traceable_and_ordered(
             assert result.assumption(key).origin == sizing.YOURS
 
 
+def test_all_six_pathways_can_be_sized_in_chjs_order() -> None:
+    assert tuple(p.id for p in KB.pathways_in_order) == SIZABLE
+    assert len(SIZABLE) == 6
+
+
+def _direct(result: sizing.Sizing) -> tuple[float, float]:
+    return (sum(r.low for r in result.roles if r.scales),
+            sum(r.high for r in result.roles if r.scales))
+
+
+@pytest.mark.parametrize("pathway", SIZABLE)
+def test_every_pathway_has_a_smallest_team_that_a_tiny_count_cannot_undercut(
+        pathway: str) -> None:
+    spec = KB.sizing.for_pathway(pathway) if KB.sizing else None
+    assert spec is not None and spec.staff.minimum is not None, pathway
+    record = KB.sizing.assumptions[spec.staff.minimum] if KB.sizing else None
+    assert record is not None and record.unit == "fte" and record.low > 0
+    # its source, and an honest date: verified, or checked with a flag saying what is not
+    assert record.sources and (record.verified_on or (record.checked_on and record.flags))
+    for who in PROFILES.values():
+        tiny = sizing.estimate(KB, who, pathway, {"contacts": 1.0})
+        low, high = _direct(tiny)
+        assert low >= record.low - 1e-9 and high >= record.high - 1e-9
+        assert spec.staff.minimum in tiny.staff_fte.assumptions
+        assert tiny.assumption(spec.staff.minimum).sources
+        assert tiny.staff_fte.low >= record.low
+
+
+@PROPS
+@given(pathway=st.sampled_from(SIZABLE), who=st.sampled_from(sorted(PROFILES)),
+       fewer=st.integers(0, 100000), more=st.integers(0, 100000))
+def test_more_contacts_mean_more_staff_on_every_pathway(
+        pathway: str, who: str, fewer: int, more: int) -> None:
+    fewer, more = min(fewer, more), max(fewer, more)
+    low = sizing.estimate(KB, PROFILES[who], pathway, {"contacts": float(fewer)})
+    high = sizing.estimate(KB, PROFILES[who], pathway, {"contacts": float(more)})
+    assert (low.contacts.low, high.contacts.high) == (fewer, more)
+    for a, b in ((low.referred, high.referred), (low.engaged, high.engaged),
+                 (low.treatment, high.treatment), (low.staff_fte, high.staff_fte)):
+        assert a.low <= b.low and a.high <= b.high, (a, b)
+    assert low.first_year_cost and high.first_year_cost
+    assert low.first_year_cost.low <= high.first_year_cost.low
+    assert low.first_year_cost.high <= high.first_year_cost.high
+    for result in (low, high):
+        _check_traceable(result)
+        _check_ordered(result)
+
+
 @PROPS
 @given(who=st.sampled_from(sorted(PROFILES)), fewer=st.integers(0, 20000),
        more=st.integers(0, 20000))
@@ -138,6 +186,10 @@ def test_a_larger_caseload_means_fewer_staff(pathway: str, who: str, small: floa
     few = sizing.estimate(KB, PROFILES[who], pathway, {**given_count, key: large})
     many = sizing.estimate(KB, PROFILES[who], pathway, {**given_count, key: small})
     assert few.staff_fte.low <= many.staff_fte.low and few.staff_fte.high <= many.staff_fte.high
+    # without the smallest-team floor, a caseload twice as large shows in the staff
+    no_floor = {**given_count, **({spec.staff.minimum: 0.01} if spec.staff.minimum else {})}
+    few = sizing.estimate(KB, PROFILES[who], pathway, {**no_floor, key: large})
+    many = sizing.estimate(KB, PROFILES[who], pathway, {**no_floor, key: small})
     if large >= 2 * small and many.staff_fte.high - few.staff_fte.high < 0.05:
         # only the rounding (0.05 FTE) or the fixed posts can hide the difference
         direct = sum(r.high for r in many.roles if r.scales)
@@ -167,9 +219,8 @@ def test_a_local_wage_reaches_the_first_year_cost() -> None:
 
 
 def test_a_pathway_without_a_model_or_a_bad_figure_is_refused() -> None:
-    missing = next(p for p in KB.pathways if p not in SIZABLE)
     with pytest.raises(ValueError, match="no sizing model"):
-        sizing.estimate(KB, KENTUCKY, missing)
+        sizing.estimate(KB, KENTUCKY, "no-such-pathway")
     with pytest.raises(ValueError, match="low at or below high"):
         sizing.estimate(KB, KENTUCKY, "naloxone-plus", {"contacts": (10.0, 5.0)})
     assert sizing.parse_override("contacts=10:20") == ("contacts", (10.0, 20.0))
@@ -188,6 +239,20 @@ def test_the_check_finds_bad_references_in_sizing() -> None:
     assert (pid, "staff.roles[0]", "unknown role 'nobody'") in found
     assert (pid, "contacts.count_question",
             "question 'community-name' must be a number question") in found
+
+
+def test_a_smallest_team_must_be_a_known_figure_in_fte() -> None:
+    from planner.knowledge.model import SizingModel
+
+    raw = loader.load_yaml((loader.default_root() / "sizing.yaml").read_text(encoding="utf-8"))
+    first = raw["pathways"][0]
+    assert loader.model_findings("sizing", raw, SizingModel)[1] == []
+    first["staff"]["minimum"] = first["funnel"]["referred"]  # a share, not staff
+    messages = [f.message for f in loader.model_findings("sizing", raw, SizingModel)[1]]
+    assert any("must be in fte" in m for m in messages), messages
+    first["staff"]["minimum"] = "no-such-figure"
+    messages = [f.message for f in loader.model_findings("sizing", raw, SizingModel)[1]]
+    assert any("no assumption 'no-such-figure'" in m for m in messages), messages
 
 
 def test_cli_size_prints_the_figures_and_assumptions() -> None:

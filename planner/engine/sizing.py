@@ -9,6 +9,9 @@ published rates times the population, and the funnels real programs measured. A 
 replaces any assumption by id (`overrides`: a number, or a low-high pair); a replaced figure
 is marked as the community's own.
 
+A pathway's direct staff never falls below the smallest team it can run with (its
+`staff.minimum` assumption), so a small county is not sized at a fifth of a post.
+
 Rounding: people are whole (halves up), FTE rounds up to the next 0.05, dollars are whole
 (halves up). Each rounding is monotone, so more contacts never give fewer staff and a larger
 caseload never gives more FTE, and a low never passes its high.
@@ -286,6 +289,11 @@ def _direct_fte(book: _Book, sm: SizingModel, spec: SizingPathway,
         low = driver.low * months.low / 12 / load.high if load.high else 0.0
         high = driver.high * months.high / 12 / load.low if load.low else 0.0
         used = (load.id, months.id)
+    if staff.minimum is not None:
+        # the smallest team the pathway can run with (monotone: a floor under each end)
+        floor = book.known(sm.assumptions[staff.minimum])
+        low, high = max(low, floor.low), max(high, floor.high)
+        used = (*used, floor.id)
     direct = Figure("direct-fte", "Direct staff (full-time equivalents)", "fte",
                     _fte(low), _fte(high), (*driver.assumptions, *used))
     return caseload, direct
@@ -316,6 +324,8 @@ def _roles(kb: Knowledge, book: _Book, spec: SizingPathway, direct: Figure,
     roles: list[RoleFte] = []
     for role_id in spec.staff.roles:
         share = shares[role_id]
+        if share == 0:
+            continue  # a role the band does not staff (the cost model gives it no FTE)
         wage = (lines[role_id].unit_cost if role_id in lines else
                 cost_model.roles[role_id].annual_wage if cost_model else 0) or 0
         label = cost_model.roles[role_id].label if cost_model else role_id

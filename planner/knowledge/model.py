@@ -1586,7 +1586,7 @@ def build_knowledge(files: Mapping[str, Any], root: str = "") -> Knowledge:
 # file joins FILE_MODELS below and the Knowledge record carries it as `sizing`.
 
 SizingUnit = Literal["per-100k", "people", "share", "months", "people-a-year",
-                     "people-at-a-time"]
+                     "people-at-a-time", "fte"]
 
 
 @with_config(FORBID)
@@ -1606,7 +1606,7 @@ class SizingAssumption(_Costed):
         found = _low_high(self)
         if self.unit == "share" and self.high > 1:
             found.append(("high", "a share is at most 1"))
-        if self.unit in {"people-a-year", "people-at-a-time", "months"} and self.low <= 0:
+        if self.unit in {"people-a-year", "people-at-a-time", "months", "fte"} and self.low <= 0:
             found.append(("low", "must be above 0"))
         _problems(found)
         return self
@@ -1645,8 +1645,10 @@ class PopulationBands(_Costed):
 @dataclass(frozen=True)
 class SizingContacts:
     label: Text
-    count_question: Id  # the community's own yearly count (an optional number question)
     rate: Id  # an assumption in per-100k
+    # the community's own yearly count (an optional number question); None where the
+    # wizard asks for no such count (the community can still give its own figure by id)
+    count_question: Id | None = None
 
 
 @with_config(FORBID)
@@ -1663,13 +1665,15 @@ class SizingStaff:
     """Direct staff: people a year per full-time post (`reach`), or an active caseload and
     the months each person stays (`caseload` and `months`), applied to one funnel step.
     `roles` (costs.yaml role ids) share the direct FTE in the proportions of the cost
-    model's staffing for the band."""
+    model's staffing for the band. `minimum` (an assumption in fte) is the smallest direct
+    team the pathway can run with: the direct FTE never falls below it."""
 
     per: Literal["contacts", "referred", "engaged"]
     roles: Annotated[tuple[Id, ...], _at_least(1), AfterValidator(_unique)]
     reach: Id | None = None
     caseload: Id | None = None
     months: Id | None = None
+    minimum: Id | None = None
 
     @model_validator(mode="after")
     def _check(self) -> SizingStaff:
@@ -1716,9 +1720,13 @@ class SizingModel:
                      ("funnel.engaged", p.funnel.engaged),
                      ("funnel.treatment", p.funnel.treatment),
                      ("staff.reach", p.staff.reach), ("staff.caseload", p.staff.caseload),
-                     ("staff.months", p.staff.months)]
+                     ("staff.months", p.staff.months), ("staff.minimum", p.staff.minimum)]
             found += [(f"pathways[{i}].{where}", f"no assumption '{aid}'")
                       for where, aid in named if aid is not None and aid not in known]
+            floor = p.staff.minimum
+            if floor is not None and floor in known and self.assumptions[floor].unit != "fte":
+                found.append((f"pathways[{i}].staff.minimum",
+                              f"assumption '{floor}' must be in fte"))
         _problems(found)
         return self
 

@@ -623,7 +623,7 @@ def _sizing(ctx: _Ctx) -> None:
             ctx.add("sizing", pid, "pathway", f"unknown pathway '{pid}'")
         if "costs" in ctx.data and pid not in staffed:
             ctx.add("sizing", pid, "pathway", f"pathway '{pid}' has no staffing in costs.yaml")
-        number_question(pid, "contacts.count_question", p["contacts"]["count_question"])
+        number_question(pid, "contacts.count_question", p["contacts"].get("count_question"))
         if roles:
             ctx.refs("sizing", pid, "staff.roles", p["staff"]["roles"], roles, "role", "costs")
 

@@ -66,4 +66,6 @@ def test_the_sizing_form_replaces_a_figure_without_javascript(done: Wizard,
     assert bad.status_code == 400
     assert "low at or below high" in bad.text
     other = client.get(done.url("/sizing?pathway=self-referral"))
-    assert other.status_code == 200 and "cannot size" in other.text
+    assert other.status_code == 200 and "cannot size" not in other.text
+    assert "People from the area who walk in" in other.text  # every pathway is sized now
+    assert "Smallest team that can run Self-Referral" in other.text
