@@ -4,8 +4,14 @@
 - the launch waits for every step planned before it (no step before launch outside the
   launch's prerequisites), and for the steps that establish the pathway's critical elements;
   a step never starts before what it waits for ends;
-- a step's lead is a partner the community named who takes part in it;
-- steps the answers say are done are marked done and not scheduled;
+- a step's lead is a partner the community named who takes part in it, within the step's
+  domain (each partner leads only steps in its own domain: `led_by`, given for every
+  pathway-specific step); the lead agency leads convening, defining the problem, choosing
+  the pathway and the launch;
+- steps the answers say are done are marked done and not scheduled; the action plan's
+  spreadsheet (CSV and XLSX) has a column for each of step number, phase, lead, start, end,
+  what it waits for (by number), slack and the community's name, and gives every done step
+  as a row marked done, without dates;
 - no partner is both missing and at the table; a pathway added to a running program builds
   on what the community has, and its new partners are not at the table;
 - the lead agency never signs agreements with itself;
@@ -28,8 +34,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from test_scoring_properties import PROPS, answer_sets
 
-from planner.documents import brief, docx_export, report
-from planner.engine import actions, answers, costs, plan
+from planner.documents import action_table, brief, docx_export, report, sheet_export
+from planner.engine import actions, answers, costs, matching, plan
 from planner.engine.graph import LAUNCH, PRE_LAUNCH
 from planner.engine.profile import read_profile
 from planner.knowledge import loader
@@ -79,17 +85,54 @@ def check(given_answers: dict[str, Any]) -> None:
         task = KB.tasks[row.task_id]
         if row.lead_id is None:
             assert row.lead == actions.TO_ASSIGN
-            assert not set(task.partners) & named
+            assert not set(task.led_by or task.partners) & named
         else:
             lead_agency = profile.lead_agency
             assert row.lead_id in named
-            assert row.lead_id in task.partners or (row.lead_id == lead_agency
-                                                    and actions.lead_agency_step(task))
-            if lead_agency in named and (lead_agency in task.partners
+            # Each partner leads only steps in its own domain: a step that names who leads
+            # it (every pathway-specific step) is led by one of those.
+            domain = task.led_by or task.partners
+            assert row.lead_id in domain or (row.lead_id == lead_agency
+                                             and actions.lead_agency_step(task))
+            if task.pathways:
+                assert row.lead_id in task.led_by, row.task_id
+            if lead_agency in named and (lead_agency in domain
                                          or actions.lead_agency_step(task)):
                 # The lead agency leads convening, the assessment, the choice and the
                 # launch, and the steps it takes part in.
                 assert row.lead_id == lead_agency, row.task_id
+    _sheet_holds(built, rows)
+
+
+SHEET_COLUMNS = ("No.", "Phase", "Lead", "Start", "End", "Waits for steps", "Can slip (days)",
+                 "Community")
+PHASES = ("Before launch", "Launch", "After launch")
+
+
+def _sheet_holds(built: plan.Plan, rows: tuple[actions.ActionRow, ...]) -> None:
+    """The spreadsheet's rows: every scheduled step dated, numbered as in the plan, waiting
+    only for scheduled steps by number; every done step a row marked done, never dated."""
+    assert set(SHEET_COLUMNS) <= set(action_table.SHEET_HEADERS)
+    column = {h: i for i, h in enumerate(action_table.SHEET_HEADERS)}
+    lines = action_table.sheet_cells(rows, "Twin Rivers", built.done)
+    assert [x[column["No."]] for x in lines] == list(range(1, len(lines) + 1))
+    assert len(lines) == len(rows) + len(built.done)
+    scheduled, done = lines[:len(rows)], lines[len(rows):]
+    for line, row in zip(scheduled, rows, strict=True):
+        assert line[column["Phase"]] in PHASES and line[column["Lead"]] == row.lead
+        assert (line[column["Start"]], line[column["End"]]) == (row.start, row.end)
+        waits = str(line[column["Waits for steps"]])
+        assert all(1 <= int(n) <= len(rows) for n in waits.split(", ") if waits)
+        assert line[column["Community"]] == "Twin Rivers"
+    for line, task in zip(done, built.done, strict=True):
+        assert line[column["Step"]] == task.label
+        assert line[column["Phase"]] == action_table.DONE_PHASE
+        assert line[column["Status"]] == action_table.DONE_STATUS
+        assert line[column["Start"]] is None and line[column["End"]] is None
+        assert line[column["Can slip (days)"]] is None and not line[column["Waits for steps"]]
+    text = sheet_export.csv_text(rows, "Twin Rivers", built.done)
+    assert text.count("\n") == len(lines) + 1
+    assert text.count(f',"{action_table.DONE_PHASE}",') == len(built.done)
 
 
 @pytest.mark.parametrize("path", CASES)
@@ -133,6 +176,29 @@ def test_a_sheriff_as_lead_agency_leads_the_steps_law_enforcement_takes_part_in(
         assert led[tid] == "sheriff", tid
     # Each partner leads in its own domain: treatment capacity stays with treatment.
     assert led["task-secure-treatment-capacity"] == "treatment-provider"
+
+
+def test_each_partner_leads_only_the_pathway_steps_of_its_own_domain() -> None:
+    every = frozenset(f for f in KB.facts if KB.facts[f].kind == "partner")
+    for tid, task in KB.tasks.items():
+        if not task.pathways:
+            continue
+        assert task.led_by and set(task.led_by) <= set(task.partners), tid
+        for lead_agency in sorted(every):
+            led = actions.lead_for(KB, task.partners, every, lead_agency, task)[0]
+            assert led == (lead_agency if lead_agency in task.led_by else task.led_by[0]), tid
+    # A treatment-led program: law enforcement with the prosecutor leads the prosecutor
+    # agreement, EMS/fire the overdose feed, and the treatment provider the case manager.
+    named = frozenset({"treatment-provider", "police", "fire-ems", "prosecutor"})
+    for tid, lead in (("task-negotiate-prosecutor-agreement", "police"),
+                      ("task-build-overdose-notification-feed", "fire-ems"),
+                      ("task-hire-deflection-specialist", "treatment-provider")):
+        task = KB.tasks[tid]
+        assert actions.lead_for(KB, task.partners, named, "treatment-provider", task)[0] == lead
+    # Nobody of the step's domain named: the step is to assign, not led by an outsider.
+    task = KB.tasks["task-build-overdose-notification-feed"]
+    assert actions.lead_for(KB, task.partners, frozenset({"police", "hospital"}), "police",
+                            task) == (None, actions.TO_ASSIGN)
 
 
 # ------------------------------------------------- one plan, consistent with itself
@@ -321,3 +387,49 @@ def test_the_page_measure_finds_a_table_past_the_margin() -> None:
     html, _ = _documents(_given(CASES[0].values[0]))
     wide = html.replace("</style>", "table.actions { width: 120%; }</style>", 1)
     assert any(o.box == "TableBox" for o in pagefit.overflows(wide))
+
+
+# ---------------------------------------------------------- similar programs and mentors
+
+
+def _who(lead: str) -> Any:
+    return read_profile(KB, answers.validate(KB, {
+        "community-name": "Testville", "state": "ky", "population": "under-50k",
+        "rurality": "rural", "lead-agency": lead}, complete=False))
+
+
+def test_sheriff_and_police_led_programs_are_near_each_other() -> None:
+    family = KB.matching.lead_family("police", "sheriff")
+    assert family is not None and family.members == ("police", "sheriff")
+    assert KB.matching.lead_family("sheriff", "police") is family
+    assert KB.matching.lead_family("police", "police") is None
+    assert KB.matching.lead_family("police", "fire-ems") is None
+    weight = KB.matching.program_criteria["lead_agency"].weight
+    compared = 0
+    for pathway in KB.pathways:
+        by_lead = {lead: {m.id: m for m in matching.similar_programs(KB, _who(lead), pathway,
+                                                                      limit=500)}
+                   for lead in ("sheriff", "police", "public-health")}
+        for pid, match in by_lead["sheriff"].items():
+            program = KB.programs[pid]
+            if not program.lead_agency_confirmed:
+                continue
+            # Against a health-department lead (no lead points for either kind of officer).
+            gained = match.points - by_lead["public-health"][pid].points
+            if program.lead_agency == "sheriff":
+                assert gained == pytest.approx(weight), pid
+            elif program.lead_agency == "police":
+                assert gained == pytest.approx(weight * family.share), pid
+                assert any("law enforcement, like yours" in r for r in match.reasons), pid
+                compared += 1
+            elif program.lead_agency != "public-health":
+                assert gained == pytest.approx(0), pid
+    assert compared  # police-led programs were weighed for a sheriff-led county
+
+
+def test_a_rural_sheriff_sees_law_enforcement_programs_first_among_equals() -> None:
+    who = _who("sheriff")
+    for pathway in ("officer-intervention", "first-responder-referral"):
+        shown = matching.similar_programs(KB, who, pathway)
+        leads = [KB.programs[m.id].lead_agency for m in shown if m.standing == "model"]
+        assert leads and leads[0] in {"sheriff", "police"}, (pathway, leads)

@@ -759,6 +759,18 @@ class Task(Record):
     pathways: Ids  # empty: every pathway
     partners: Ids
     builds: Ids = ()
+    # The partners whose function it is to lead the step (its domain), in order of
+    # preference; required for a pathway-specific step, a subset of its partners.
+    led_by: Ids = ()
+
+    @model_validator(mode="after")
+    def _led_within_partners(self) -> Task:
+        found = [("led_by", f"'{p}' leads but is not one of the step's partners")
+                 for p in self.led_by if p not in self.partners]
+        if self.pathways and not self.led_by:
+            found.append(("led_by", "a pathway-specific step names who leads it"))
+        _problems(found)
+        return self
 
     def applies_to(self, pathway_id: str) -> bool:
         return not self.pathways or pathway_id in self.pathways
@@ -1092,11 +1104,30 @@ else:
 
 @with_config(FORBID)
 @dataclass(frozen=True)
+class LeadFamily:
+    """Kinds of lead agency near each other (police and sheriff: law enforcement): a program
+    led by another member earns `share` of the lead-agency weight."""
+
+    id: Id
+    label: Text
+    members: Annotated[Ids, _at_least(2)]
+    share: Annotated[float, _number(0, 1)]
+    rationale: Text
+
+
+@with_config(FORBID)
+@dataclass(frozen=True)
 class Matching:
     population_buckets: Buckets
     mentor_criteria: CriteriaMap
     program_criteria: CriteriaMap
     rationale: Text
+    lead_families: tuple[LeadFamily, ...] = ()
+
+    def lead_family(self, first: str, second: str) -> LeadFamily | None:
+        """The family two different kinds of lead agency share, if any (the first listed)."""
+        return next((f for f in self.lead_families
+                     if first != second and first in f.members and second in f.members), None)
 
     def bucket_for(self, population: int | None) -> str | None:
         if population is None:

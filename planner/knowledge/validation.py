@@ -324,6 +324,9 @@ def _programs(ctx: _Ctx) -> None:
 
 
 def _mentor_sites(ctx: _Ctx) -> None:
+    for family in (ctx.data.get("matching") or {}).get("lead_families") or ():
+        ctx.refs("matching", family["id"], "members", family["members"], ctx.ids("partners"),
+                 "partner", "partners")
     if "mentor_sites" not in ctx.data:
         return
     pathways, programs, leads = ctx.ids("pathways"), ctx.ids("programs"), _lead_types(ctx)
