@@ -17,17 +17,21 @@
 - the lead agency never signs agreements with itself;
 - the brief's reasons and margins are the body's (one source; "leads by N points" is the
   difference of the table's whole scores); a close call names its runner-up;
-- FTE x wage = the dollars shown, and the total is the sum of the lines;
+- FTE x wage = the dollars shown, and the total is the sum of the lines; a transport line
+  only when the answers say trips to treatment are long, and then round trips x 2 x miles x
+  the mileage rate, shown beside the cost in the brief and in the Word copy;
 - the Word copy has every section of the PDF;
 - every table fits inside the page margins (measured in WeasyPrint's layout)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from pathlib import Path
 from typing import Any
 
+import docx as docx_lib
 import pagefit
 import pytest
 import yaml
@@ -35,7 +39,7 @@ from hypothesis import HealthCheck, given, settings
 from test_scoring_properties import PROPS, answer_sets
 
 from planner.documents import action_table, brief, docx_export, report, sheet_export
-from planner.engine import actions, answers, costs, matching, plan
+from planner.engine import actions, answers, costs, matching, plan, sizing
 from planner.engine.graph import LAUNCH, PRE_LAUNCH
 from planner.engine.profile import read_profile
 from planner.knowledge import loader
@@ -279,6 +283,8 @@ def _roles_and_numbers(given_answers: dict[str, Any]) -> None:
                 f"{x:g}" for x in dict.fromkeys((line.fte_low, line.fte_high))]
         assert estimate.low == sum(x.low for x in estimate.lines)
         assert estimate.high == sum(x.high for x in estimate.lines)
+        # The transport line: only when the trips are long, priced from its count and rate.
+        _transport_holds(profile, estimate)
     # When no mentor site runs the pathway, the plan offers the nearest help.
     for detail in built.recommended:
         assert detail.mentors or detail.peer_help or detail.programs, detail.score.pathway.id
@@ -433,3 +439,85 @@ def test_a_rural_sheriff_sees_law_enforcement_programs_first_among_equals() -> N
         shown = matching.similar_programs(KB, who, pathway)
         leads = [KB.programs[m.id].lead_agency for m in shown if m.standing == "model"]
         assert leads and leads[0] in {"sheriff", "police"}, (pathway, leads)
+
+
+# ------------------------------------------------------------ long trips to treatment
+
+
+def _transport_holds(profile: Any, estimate: costs.CostEstimate) -> None:
+    mileage = KB.costs.mileage if KB.costs is not None else None
+    assert mileage is not None
+    miles = profile.number("treatment-miles")
+    line = estimate.transport_line
+    if miles is None or float(miles) < mileage.long_trip_miles:
+        assert line is None and estimate.trips is None
+        return
+    trips = estimate.trips
+    assert line is not None and trips is not None and trips.miles == float(miles)
+    if not line.local:
+        assert line.low == int(trips.low * 2 * trips.miles * mileage.rate + 0.5)
+        assert line.high == int(trips.high * 2 * trips.miles * mileage.rate + 0.5)
+        assert line.sources == mileage.sources
+
+
+def _kentucky(miles: float | None) -> dict[str, Any]:
+    given = dict(_given(ROOT / "fixtures" / "answers" / "kentucky-rural-sheriff.json"))
+    given.pop("treatment-miles", None)
+    if miles is not None:
+        given["treatment-miles"] = miles
+    return answers.validate(KB, given, complete=False)
+
+
+def test_the_distance_to_treatment_is_optional_and_old_answers_load() -> None:
+    question = KB.questions["treatment-miles"]
+    assert question.type == "number" and not question.required
+    assert "don't know" in question.help  # blank is the "don't know"
+    old = json.loads((ROOT / "fixtures" / "answers" / "huntington.json").read_text())
+    assert "treatment-miles" not in old["answers"]
+    assert answers.read_file(KB, old, complete=False).answers  # still loads
+
+
+@pytest.mark.parametrize("miles", [None, 5, 24, 25, 40])
+def test_a_transport_line_only_when_trips_are_long(miles: float | None) -> None:
+    profile = read_profile(KB, _kentucky(miles))
+    built = plan.build(KB, profile)
+    assert built.top is not None
+    estimate = costs.for_pathway(KB, profile, built.top.score.pathway.id)
+    assert estimate is not None
+    _transport_holds(profile, estimate)
+    assert (estimate.transport_line is not None) == (miles is not None and miles >= 25)
+
+
+def test_the_transport_line_is_in_the_brief_the_body_and_the_sizing() -> None:
+    given = _kentucky(40)
+    profile = read_profile(KB, given)
+    built = plan.build(KB, profile)
+    assert built.top is not None
+    pathway = built.top.score.pathway.id
+    estimate = costs.for_pathway(KB, profile, pathway)
+    assert estimate is not None and estimate.transport_line is not None
+    words = costs.transport_words(estimate)
+    assert words.startswith("Rides to treatment (mileage), $")
+    assert "40 miles each way" in words and "72.5 cents a mile" in words
+    assert "irs.gov/tax-professionals/standard-mileage-rates" in words
+    html, docx = _documents(given)
+    assert html.count("Rides to treatment (mileage)") >= 2  # the table's line and its words
+    assert words.split(":")[0] in html.replace("&#39;", "'")
+    text = "\n".join(p.text for p in docx_lib.Document(io.BytesIO(docx)).paragraphs)
+    assert words in text
+    # The sizing's first-year cost counts the same line, from its own count of treatment.
+    sized = sizing.estimate(KB, profile, pathway)
+    assert sized.first_year_cost is not None
+    assert "cost-transport" in sized.first_year_cost.assumptions
+    line = estimate.transport_line
+    assert sized.assumption("cost-transport").high == line.high
+
+
+def test_a_pathway_without_a_sizing_model_states_its_trips() -> None:
+    profile = read_profile(KB, _kentucky(40))
+    estimate = costs.for_pathway(KB, profile, "community-response")
+    assert estimate is not None and estimate.trips is not None
+    assert KB.costs is not None and KB.costs.mileage is not None
+    assert estimate.trips.counted == KB.costs.mileage.trips_assumption
+    assert (estimate.trips.low, estimate.trips.high) == \
+        KB.costs.mileage.trips_by_band[profile.bucket or ""]

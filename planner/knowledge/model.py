@@ -1299,6 +1299,35 @@ class LocalQuestions:
     wage: Id | None = None
     wage_roles: Ids = ()
     budget: Id | None = None
+    # The typical one-way miles to the nearest treatment (the transport line, `mileage`).
+    treatment_miles: Id | None = None
+
+
+@with_config(FORBID)
+@dataclass(frozen=True, kw_only=True)
+class Mileage(_Costed):
+    """The mileage rate of the transport line, added when trips to treatment are long."""
+
+    id: Literal["transport"]  # the line's id (planner.engine.costs.TRANSPORT)
+    label: Text
+    rate: Annotated[float, _number(0, 10)]  # dollars a mile
+    year: Annotated[int, _int(2000, 2100)]
+    statistic: Text
+    long_trip_miles: Annotated[int, _int(1, 1000)]  # one way, at or above: a long trip
+    threshold: Text  # why that many miles
+    explanation: Text  # how the trips are counted
+    # Round trips a year by population band, for a pathway with no sizing model (the
+    # planner's stated assumption, `trips_assumption`, in words).
+    trips_by_band: BandAmounts = field(default_factory=lambda: MappingProxyType({}))
+    trips_assumption: Text
+
+    @model_validator(mode="after")
+    def _check(self) -> Mileage:
+        raw: tuple[BandAmount, ...] = tuple(self.trips_by_band)  # type: ignore[arg-type]
+        _problems([(f"trips_by_band[{i}]", "low is above high")
+                   for i, b in enumerate(raw) if b.low > b.high])
+        _set(self, "trips_by_band", MappingProxyType({b.band: (b.low, b.high) for b in raw}))
+        return self
 
 
 def _by_pathway(items: tuple[Staffing, ...]) -> Mapping[str, Staffing]:
@@ -1324,6 +1353,7 @@ class CostModel:
     staffing: StaffingMap  # by pathway id
     non_staff: tuple[NonStaffCost, ...]
     local_questions: LocalQuestions = LocalQuestions()
+    mileage: Mileage | None = None
 
     @model_validator(mode="after")
     def _by_pathway(self) -> CostModel:
