@@ -114,17 +114,25 @@ def test_the_action_plan_spreadsheet_dates_follow_the_dependencies(path: Path) -
     built, given = _built(path)
     rows = action_table.rows(KB, built, read_profile(KB, given), START)
     assert rows and min(r.start for r in rows) == START
-    book = openpyxl.load_workbook(io.BytesIO(sheet_export.xlsx(rows, community="Twin Rivers")))
+    book = openpyxl.load_workbook(io.BytesIO(sheet_export.xlsx(rows, community="Twin Rivers",
+                                                              done=built.done)))
     sheet = book.active
     assert sheet is not None
     assert [c.value for c in sheet[1]] == list(action_table.SHEET_HEADERS)
     assert sheet.freeze_panes == "A2"
     assert all(sheet.column_dimensions[c].width for c in "ABCDEFGHIJK")
     assert book.properties.title == "Action plan: Twin Rivers"
-    table = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
-    assert len(table) == len(rows)
+    everything = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert len(everything) == len(rows) + len(built.done)
+    assert [r[0] for r in everything] == list(range(1, len(everything) + 1))
+    table, done = everything[:len(rows)], everything[len(rows):]
+    # The steps the answers say are done: rows marked done, with no dates, wait or slack.
+    assert [r[1] for r in done] == [t.label for t in built.done]
+    for _n, _step, phase, lead, first, last, waits, slip, chain, status, who in done:
+        assert phase == action_table.DONE_PHASE and status == action_table.DONE_STATUS
+        assert first is None and last is None and slip is None and not waits and not lead
+        assert chain == "No" and who == "Twin Rivers"
     by_number = {r[0]: r for r in table}
-    assert [r[0] for r in table] == list(range(1, len(rows) + 1))
     phases = ["Before launch", "Launch", "After launch"]
     for _number, step, phase, _lead, first, last, waits, slip, chain, status, who in table:
         assert isinstance(first, dt.datetime) and isinstance(last, dt.datetime)
@@ -137,12 +145,13 @@ def test_the_action_plan_spreadsheet_dates_follow_the_dependencies(path: Path) -
             # waits for a step planned after it.
             assert phases.index(by_number[int(dep)][2]) <= phases.index(phase), (step, dep)
     assert any(r[8] == "Yes" for r in table)
-    text = sheet_export.csv_bytes(rows, "Twin Rivers").decode("utf-8-sig")
+    text = sheet_export.csv_bytes(rows, "Twin Rivers", built.done).decode("utf-8-sig")
     parsed = list(csv.reader(io.StringIO(text)))
     assert parsed[0] == list(action_table.SHEET_HEADERS)
-    assert [r[1] for r in parsed[1:]] == [r[1] for r in table]
-    assert [r[4] for r in parsed[1:]] == [r[4].date().isoformat() for r in table]
-    assert [int(r[7]) for r in parsed[1:]] == [r[7] for r in table]
+    assert [r[1] for r in parsed[1:]] == [r[1] for r in everything]
+    assert [r[4] for r in parsed[1:]] == [r[4].date().isoformat() if r[4] else ""
+                                          for r in everything]
+    assert [int(r[7]) if r[7] else None for r in parsed[1:]] == [r[7] for r in everything]
 
 
 def test_each_step_ends_on_its_last_day_and_the_next_starts_the_day_after() -> None:

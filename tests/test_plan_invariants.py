@@ -4,32 +4,42 @@
 - the launch waits for every step planned before it (no step before launch outside the
   launch's prerequisites), and for the steps that establish the pathway's critical elements;
   a step never starts before what it waits for ends;
-- a step's lead is a partner the community named who takes part in it;
-- steps the answers say are done are marked done and not scheduled;
+- a step's lead is a partner the community named who takes part in it, within the step's
+  domain (each partner leads only steps in its own domain: `led_by`, given for every
+  pathway-specific step); the lead agency leads convening, defining the problem, choosing
+  the pathway and the launch;
+- steps the answers say are done are marked done and not scheduled; the action plan's
+  spreadsheet (CSV and XLSX) has a column for each of step number, phase, lead, start, end,
+  what it waits for (by number), slack and the community's name, and gives every done step
+  as a row marked done, without dates;
 - no partner is both missing and at the table; a pathway added to a running program builds
   on what the community has, and its new partners are not at the table;
 - the lead agency never signs agreements with itself;
 - the brief's reasons and margins are the body's (one source; "leads by N points" is the
   difference of the table's whole scores); a close call names its runner-up;
-- FTE x wage = the dollars shown, and the total is the sum of the lines;
+- FTE x wage = the dollars shown, and the total is the sum of the lines; a transport line
+  only when the answers say trips to treatment are long, and then round trips x 2 x miles x
+  the mileage rate, shown beside the cost in the brief and in the Word copy;
 - the Word copy has every section of the PDF;
 - every table fits inside the page margins (measured in WeasyPrint's layout)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from pathlib import Path
 from typing import Any
 
+import docx as docx_lib
 import pagefit
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from test_scoring_properties import PROPS, answer_sets
 
-from planner.documents import brief, docx_export, report
-from planner.engine import actions, answers, costs, plan
+from planner.documents import action_table, brief, docx_export, report, sheet_export
+from planner.engine import actions, answers, costs, matching, plan, sizing
 from planner.engine.graph import LAUNCH, PRE_LAUNCH
 from planner.engine.profile import read_profile
 from planner.knowledge import loader
@@ -79,17 +89,54 @@ def check(given_answers: dict[str, Any]) -> None:
         task = KB.tasks[row.task_id]
         if row.lead_id is None:
             assert row.lead == actions.TO_ASSIGN
-            assert not set(task.partners) & named
+            assert not set(task.led_by or task.partners) & named
         else:
             lead_agency = profile.lead_agency
             assert row.lead_id in named
-            assert row.lead_id in task.partners or (row.lead_id == lead_agency
-                                                    and actions.lead_agency_step(task))
-            if lead_agency in named and (lead_agency in task.partners
+            # Each partner leads only steps in its own domain: a step that names who leads
+            # it (every pathway-specific step) is led by one of those.
+            domain = task.led_by or task.partners
+            assert row.lead_id in domain or (row.lead_id == lead_agency
+                                             and actions.lead_agency_step(task))
+            if task.pathways:
+                assert row.lead_id in task.led_by, row.task_id
+            if lead_agency in named and (lead_agency in domain
                                          or actions.lead_agency_step(task)):
                 # The lead agency leads convening, the assessment, the choice and the
                 # launch, and the steps it takes part in.
                 assert row.lead_id == lead_agency, row.task_id
+    _sheet_holds(built, rows)
+
+
+SHEET_COLUMNS = ("No.", "Phase", "Lead", "Start", "End", "Waits for steps", "Can slip (days)",
+                 "Community")
+PHASES = ("Before launch", "Launch", "After launch")
+
+
+def _sheet_holds(built: plan.Plan, rows: tuple[actions.ActionRow, ...]) -> None:
+    """The spreadsheet's rows: every scheduled step dated, numbered as in the plan, waiting
+    only for scheduled steps by number; every done step a row marked done, never dated."""
+    assert set(SHEET_COLUMNS) <= set(action_table.SHEET_HEADERS)
+    column = {h: i for i, h in enumerate(action_table.SHEET_HEADERS)}
+    lines = action_table.sheet_cells(rows, "Twin Rivers", built.done)
+    assert [x[column["No."]] for x in lines] == list(range(1, len(lines) + 1))
+    assert len(lines) == len(rows) + len(built.done)
+    scheduled, done = lines[:len(rows)], lines[len(rows):]
+    for line, row in zip(scheduled, rows, strict=True):
+        assert line[column["Phase"]] in PHASES and line[column["Lead"]] == row.lead
+        assert (line[column["Start"]], line[column["End"]]) == (row.start, row.end)
+        waits = str(line[column["Waits for steps"]])
+        assert all(1 <= int(n) <= len(rows) for n in waits.split(", ") if waits)
+        assert line[column["Community"]] == "Twin Rivers"
+    for line, task in zip(done, built.done, strict=True):
+        assert line[column["Step"]] == task.label
+        assert line[column["Phase"]] == action_table.DONE_PHASE
+        assert line[column["Status"]] == action_table.DONE_STATUS
+        assert line[column["Start"]] is None and line[column["End"]] is None
+        assert line[column["Can slip (days)"]] is None and not line[column["Waits for steps"]]
+    text = sheet_export.csv_text(rows, "Twin Rivers", built.done)
+    assert text.count("\n") == len(lines) + 1
+    assert text.count(f',"{action_table.DONE_PHASE}",') == len(built.done)
 
 
 @pytest.mark.parametrize("path", CASES)
@@ -133,6 +180,29 @@ def test_a_sheriff_as_lead_agency_leads_the_steps_law_enforcement_takes_part_in(
         assert led[tid] == "sheriff", tid
     # Each partner leads in its own domain: treatment capacity stays with treatment.
     assert led["task-secure-treatment-capacity"] == "treatment-provider"
+
+
+def test_each_partner_leads_only_the_pathway_steps_of_its_own_domain() -> None:
+    every = frozenset(f for f in KB.facts if KB.facts[f].kind == "partner")
+    for tid, task in KB.tasks.items():
+        if not task.pathways:
+            continue
+        assert task.led_by and set(task.led_by) <= set(task.partners), tid
+        for lead_agency in sorted(every):
+            led = actions.lead_for(KB, task.partners, every, lead_agency, task)[0]
+            assert led == (lead_agency if lead_agency in task.led_by else task.led_by[0]), tid
+    # A treatment-led program: law enforcement with the prosecutor leads the prosecutor
+    # agreement, EMS/fire the overdose feed, and the treatment provider the case manager.
+    named = frozenset({"treatment-provider", "police", "fire-ems", "prosecutor"})
+    for tid, lead in (("task-negotiate-prosecutor-agreement", "police"),
+                      ("task-build-overdose-notification-feed", "fire-ems"),
+                      ("task-hire-deflection-specialist", "treatment-provider")):
+        task = KB.tasks[tid]
+        assert actions.lead_for(KB, task.partners, named, "treatment-provider", task)[0] == lead
+    # Nobody of the step's domain named: the step is to assign, not led by an outsider.
+    task = KB.tasks["task-build-overdose-notification-feed"]
+    assert actions.lead_for(KB, task.partners, frozenset({"police", "hospital"}), "police",
+                            task) == (None, actions.TO_ASSIGN)
 
 
 # ------------------------------------------------- one plan, consistent with itself
@@ -213,6 +283,8 @@ def _roles_and_numbers(given_answers: dict[str, Any]) -> None:
                 f"{x:g}" for x in dict.fromkeys((line.fte_low, line.fte_high))]
         assert estimate.low == sum(x.low for x in estimate.lines)
         assert estimate.high == sum(x.high for x in estimate.lines)
+        # The transport line: only when the trips are long, priced from its count and rate.
+        _transport_holds(profile, estimate)
     # When no mentor site runs the pathway, the plan offers the nearest help.
     for detail in built.recommended:
         assert detail.mentors or detail.peer_help or detail.programs, detail.score.pathway.id
@@ -321,3 +393,131 @@ def test_the_page_measure_finds_a_table_past_the_margin() -> None:
     html, _ = _documents(_given(CASES[0].values[0]))
     wide = html.replace("</style>", "table.actions { width: 120%; }</style>", 1)
     assert any(o.box == "TableBox" for o in pagefit.overflows(wide))
+
+
+# ---------------------------------------------------------- similar programs and mentors
+
+
+def _who(lead: str) -> Any:
+    return read_profile(KB, answers.validate(KB, {
+        "community-name": "Testville", "state": "ky", "population": "under-50k",
+        "rurality": "rural", "lead-agency": lead}, complete=False))
+
+
+def test_sheriff_and_police_led_programs_are_near_each_other() -> None:
+    family = KB.matching.lead_family("police", "sheriff")
+    assert family is not None and family.members == ("police", "sheriff")
+    assert KB.matching.lead_family("sheriff", "police") is family
+    assert KB.matching.lead_family("police", "police") is None
+    assert KB.matching.lead_family("police", "fire-ems") is None
+    weight = KB.matching.program_criteria["lead_agency"].weight
+    compared = 0
+    for pathway in KB.pathways:
+        by_lead = {lead: {m.id: m for m in matching.similar_programs(KB, _who(lead), pathway,
+                                                                      limit=500)}
+                   for lead in ("sheriff", "police", "public-health")}
+        for pid, match in by_lead["sheriff"].items():
+            program = KB.programs[pid]
+            if not program.lead_agency_confirmed:
+                continue
+            # Against a health-department lead (no lead points for either kind of officer).
+            gained = match.points - by_lead["public-health"][pid].points
+            if program.lead_agency == "sheriff":
+                assert gained == pytest.approx(weight), pid
+            elif program.lead_agency == "police":
+                assert gained == pytest.approx(weight * family.share), pid
+                assert any("law enforcement, like yours" in r for r in match.reasons), pid
+                compared += 1
+            elif program.lead_agency != "public-health":
+                assert gained == pytest.approx(0), pid
+    assert compared  # police-led programs were weighed for a sheriff-led county
+
+
+def test_a_rural_sheriff_sees_law_enforcement_programs_first_among_equals() -> None:
+    who = _who("sheriff")
+    for pathway in ("officer-intervention", "first-responder-referral"):
+        shown = matching.similar_programs(KB, who, pathway)
+        leads = [KB.programs[m.id].lead_agency for m in shown if m.standing == "model"]
+        assert leads and leads[0] in {"sheriff", "police"}, (pathway, leads)
+
+
+# ------------------------------------------------------------ long trips to treatment
+
+
+def _transport_holds(profile: Any, estimate: costs.CostEstimate) -> None:
+    mileage = KB.costs.mileage if KB.costs is not None else None
+    assert mileage is not None
+    miles = profile.number("treatment-miles")
+    line = estimate.transport_line
+    if miles is None or float(miles) < mileage.long_trip_miles:
+        assert line is None and estimate.trips is None
+        return
+    trips = estimate.trips
+    assert line is not None and trips is not None and trips.miles == float(miles)
+    if not line.local:
+        assert line.low == int(trips.low * 2 * trips.miles * mileage.rate + 0.5)
+        assert line.high == int(trips.high * 2 * trips.miles * mileage.rate + 0.5)
+        assert line.sources == mileage.sources
+
+
+def _kentucky(miles: float | None) -> dict[str, Any]:
+    given = dict(_given(ROOT / "fixtures" / "answers" / "kentucky-rural-sheriff.json"))
+    given.pop("treatment-miles", None)
+    if miles is not None:
+        given["treatment-miles"] = miles
+    return answers.validate(KB, given, complete=False)
+
+
+def test_the_distance_to_treatment_is_optional_and_old_answers_load() -> None:
+    question = KB.questions["treatment-miles"]
+    assert question.type == "number" and not question.required
+    assert "don't know" in question.help  # blank is the "don't know"
+    old = json.loads((ROOT / "fixtures" / "answers" / "huntington.json").read_text())
+    assert "treatment-miles" not in old["answers"]
+    assert answers.read_file(KB, old, complete=False).answers  # still loads
+
+
+@pytest.mark.parametrize("miles", [None, 5, 24, 25, 40])
+def test_a_transport_line_only_when_trips_are_long(miles: float | None) -> None:
+    profile = read_profile(KB, _kentucky(miles))
+    built = plan.build(KB, profile)
+    assert built.top is not None
+    estimate = costs.for_pathway(KB, profile, built.top.score.pathway.id)
+    assert estimate is not None
+    _transport_holds(profile, estimate)
+    assert (estimate.transport_line is not None) == (miles is not None and miles >= 25)
+
+
+def test_the_transport_line_is_in_the_brief_the_body_and_the_sizing() -> None:
+    given = _kentucky(40)
+    profile = read_profile(KB, given)
+    built = plan.build(KB, profile)
+    assert built.top is not None
+    pathway = built.top.score.pathway.id
+    estimate = costs.for_pathway(KB, profile, pathway)
+    assert estimate is not None and estimate.transport_line is not None
+    words = costs.transport_words(estimate)
+    assert words.startswith("Rides to treatment (mileage), $")
+    assert "40 miles each way" in words and "72.5 cents a mile" in words
+    assert "irs.gov/tax-professionals/standard-mileage-rates" in words
+    html, docx = _documents(given)
+    assert html.count("Rides to treatment (mileage)") >= 2  # the table's line and its words
+    assert words.split(":")[0] in html.replace("&#39;", "'")
+    text = "\n".join(p.text for p in docx_lib.Document(io.BytesIO(docx)).paragraphs)
+    assert words in text
+    # The sizing's first-year cost counts the same line, from its own count of treatment.
+    sized = sizing.estimate(KB, profile, pathway)
+    assert sized.first_year_cost is not None
+    assert "cost-transport" in sized.first_year_cost.assumptions
+    line = estimate.transport_line
+    assert sized.assumption("cost-transport").high == line.high
+
+
+def test_a_pathway_without_a_sizing_model_states_its_trips() -> None:
+    profile = read_profile(KB, _kentucky(40))
+    estimate = costs.for_pathway(KB, profile, "community-response")
+    assert estimate is not None and estimate.trips is not None
+    assert KB.costs is not None and KB.costs.mileage is not None
+    assert estimate.trips.counted == KB.costs.mileage.trips_assumption
+    assert (estimate.trips.low, estimate.trips.high) == \
+        KB.costs.mileage.trips_by_band[profile.bucket or ""]

@@ -114,5 +114,5 @@ def _editable(kb: Knowledge, built: planning.Plan, profile: CommunityProfile,
         return docx_export.render(ctx)
     rows = action_table.rows(kb, built, profile, first)
     if suffix == ".xlsx":
-        return sheet_export.xlsx(rows, community=built.community)
-    return sheet_export.csv_bytes(rows, built.community)
+        return sheet_export.xlsx(rows, community=built.community, done=built.done)
+    return sheet_export.csv_bytes(rows, built.community, built.done)

@@ -342,6 +342,7 @@ COST = With(lambda s: s.ctx.estimate, (
                    + (costs.increment_words(s.kb, s.it) + " " if s.it.adds_to else "")
                    + s.it.notice),
     Para(_budget, when=lambda s: s.it.budget is not None),
+    Para(lambda s: costs.transport_words(s.it), when=lambda s: s.it.transport_line is not None),
     Para(lambda s: s.it.staffing_note, lead="Staffing model. "),
     Para(lambda s: ", ".join(s.kb.programs[p].label for p in s.it.programs
                              if p in s.kb.programs) + ".",

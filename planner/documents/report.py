@@ -100,6 +100,7 @@ def environment(templates_dir: str) -> jinja2.Environment:
     env.filters["fte_range"] = lambda line: costs.fte_range(line.fte_low, line.fte_high)
     env.filters["budget_words"] = costs.budget_words
     env.filters["wage_basis"] = costs.wage_basis
+    env.filters["transport_words"] = costs.transport_words
     env.filters["n_points"] = n_points
     env.filters["behind"] = behind
     env.filters["first_sentences"] = first_sentences

@@ -1,8 +1,11 @@
 """The action plan as a spreadsheet for tracking: XLSX (openpyxl) or CSV, the same rows.
 
-Columns: step, lead, start, end, depends on, status, on the longest chain (yes/no). Dates
-are real dates in the XLSX (ISO text in the CSV), counted from the start date the user
-picks (planner.engine.actions); the header row is frozen and the columns sized to their content.
+Columns (action_table.SHEET_HEADERS): step number, step, phase (before launch, launch,
+after launch), lead, start, end, the steps it waits for (by number), the days it can slip,
+on the longest chain (yes/no), status and the community's name. Dates are real dates in the
+XLSX (ISO text in the CSV), counted from the start date the user picks
+(planner.engine.actions); the steps the answers say are done follow as rows marked done,
+without dates. The header row is frozen and the columns sized to their content.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from planner.documents.action_table import SHEET_HEADERS as HEADERS
 from planner.documents.action_table import sheet_cells
 from planner.documents.ooxml import stable_zip
 from planner.engine.actions import ActionRow
+from planner.knowledge.model import Task
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv"
@@ -29,7 +33,7 @@ WRAPPED_COLUMNS = (2, 4)
 
 
 def xlsx(rows: Sequence[ActionRow], *, community: str = "", title: str = "Action plan",
-         generated: dt.date | None = None) -> bytes:
+         generated: dt.date | None = None, done: Sequence[Task] = ()) -> bytes:
     """The action plan as .xlsx bytes."""
     book = Workbook()
     sheet = book.active
@@ -40,9 +44,10 @@ def xlsx(rows: Sequence[ActionRow], *, community: str = "", title: str = "Action
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE7F0")
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for line in sheet_cells(list(rows), community):
+    lines = sheet_cells(rows, community, done)
+    for line in lines:
         sheet.append(list(line))
-    for number in range(2, len(rows) + 2):
+    for number in range(2, len(lines) + 2):
         for column in DATE_COLUMNS:
             sheet.cell(row=number, column=column).number_format = "yyyy-mm-dd"
         for column in WRAPPED_COLUMNS:
@@ -51,8 +56,8 @@ def xlsx(rows: Sequence[ActionRow], *, community: str = "", title: str = "Action
     for index, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
-    if rows:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{len(rows) + 1}"
+    if lines:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{len(lines) + 1}"
     props = book.properties
     props.title = f"{title}: {community}" if community else title
     props.creator = "Deflection Pathway Planner"
@@ -66,16 +71,20 @@ def xlsx(rows: Sequence[ActionRow], *, community: str = "", title: str = "Action
         r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rf"\g<1>{stamp}\g<2>")})
 
 
-def csv_text(rows: Sequence[ActionRow], community: str = "") -> str:
-    """The action plan as CSV text (RFC 4180 line ends, ISO dates)."""
+def csv_text(rows: Sequence[ActionRow], community: str = "",
+             done: Sequence[Task] = ()) -> str:
+    """The action plan as CSV text (RFC 4180 line ends, ISO dates; a done step's empty
+    dates and slack are empty cells)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(HEADERS)
-    for line in sheet_cells(list(rows), community):
-        writer.writerow([c.isoformat() if isinstance(c, dt.date) else c for c in line])
+    for line in sheet_cells(rows, community, done):
+        writer.writerow([c.isoformat() if isinstance(c, dt.date) else "" if c is None else c
+                         for c in line])
     return out.getvalue()
 
 
-def csv_bytes(rows: Sequence[ActionRow], community: str = "") -> bytes:
+def csv_bytes(rows: Sequence[ActionRow], community: str = "",
+              done: Sequence[Task] = ()) -> bytes:
     """UTF-8 with a byte-order mark, so spreadsheet programs read the accents right."""
-    return ("\ufeff" + csv_text(rows, community)).encode("utf-8")
+    return ("\ufeff" + csv_text(rows, community, done)).encode("utf-8")

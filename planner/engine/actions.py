@@ -2,9 +2,12 @@
 
 Dates count calendar days from a start date the community chooses (by default the first
 Monday of next month), using the schedule's day offsets, so every step starts on or after
-the end of each step it depends on. A step's lead is a partner the community named: its lead
-agency when the step involves it, otherwise the first named partner in the step's own order
-of partners; when none is named, the lead is "To assign".
+the end of each step it depends on. A step's lead is a partner the community named, within
+the step's domain: for a step that names who leads it (`led_by`, every pathway-specific
+step), the lead agency when it is one of those, otherwise the first of those named; for
+other steps, the lead agency when the step involves it (or is one the lead agency always
+leads), otherwise the first named partner in the step's own order of partners. When none is
+named, the lead is "To assign".
 """
 
 from __future__ import annotations
@@ -77,7 +80,10 @@ def lead_for(kb: Knowledge, partners: tuple[str, ...], named: frozenset[str],
              lead_agency: str | None, task: Task | None = None) -> tuple[str | None, str]:
     """The partner who leads a step, and its label: the lead agency for the steps it leads
     (lead_agency_step) and those it takes part in; otherwise the first partner named in the
-    step's own order."""
+    step's own order. A step that names its leads (`led_by`: its domain) is led only by one
+    of them, the lead agency first."""
+    if task is not None and task.led_by:
+        partners = task.led_by
     if lead_agency and lead_agency in named and lead_agency in kb.facts and (
             lead_agency in partners or (task is not None and lead_agency_step(task))):
         return lead_agency, kb.facts[lead_agency].label

@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from planner.engine import funnel
 from planner.engine.profile import CommunityProfile
 from planner.knowledge.model import CostModel, Knowledge, Source
 
 BENEFITS = "benefits"
+TRANSPORT = "transport"  # the id of the mileage line, added when trips to treatment are long
 # The non-staff line a program adding a pathway still pays for in full: its responders'
 # training for the new pathway (the other shared lines, a data system or a vehicle, it has).
 TRAINING_LINE = "training"
@@ -29,6 +31,17 @@ class Overrides:
     wages: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     budget: int | None = None
+
+
+@dataclass(frozen=True)
+class Trips:
+    """Long trips to treatment: the one-way miles, the round trips a year (low, high) and
+    where that count comes from, in words."""
+
+    miles: float
+    low: int
+    high: int
+    counted: str
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,11 @@ class CostEstimate:
     # For a program adding a pathway: the running pathways whose team and shared costs are
     # already paid for, so the lines are only what adding this one costs.
     adds_to: tuple[str, ...] = ()
+    trips: Trips | None = None  # long trips to treatment: the transport line's count
+
+    @property
+    def transport_line(self) -> CostLine | None:
+        return next((line for line in self.lines if line.id == TRANSPORT), None)
 
     @property
     def low(self) -> int:
@@ -111,12 +129,14 @@ def _running_staff(kb: Knowledge, running: tuple[str, ...],
 
 def estimate(kb: Knowledge, pathway_id: str, band: str,
              overrides: Overrides | None = None,
-             running: tuple[str, ...] = ()) -> CostEstimate:
+             running: tuple[str, ...] = (), trips: Trips | None = None) -> CostEstimate:
     """The first-year cost range for a pathway in a population band.
 
     With `running` (a program adding this pathway to those), only the increment: each post
     less what the running teams already have of it (never below zero), and no shared
-    non-staff line they already pay for except the new pathway's training."""
+    non-staff line they already pay for except the new pathway's training. With `trips`
+    (long trips to treatment, see trips_for), a transport line: the round trips times twice
+    the one-way miles times the mileage rate."""
     model = _model(kb)
     if pathway_id not in model.staffing:
         raise ValueError(f"no staffing model for pathway '{pathway_id}'")
@@ -180,13 +200,64 @@ def estimate(kb: Knowledge, pathway_id: str, band: str,
             sources=() if whole is not None else item.sources,
             flags=() if whole is not None else item.flags,
         ))
+    mileage = model.mileage
+    if trips is not None and mileage is not None:
+        whole = given.lines.get(mileage.id)
+        if whole is not None:
+            low, high = int(whole), int(whole)
+        else:
+            low = _money(trips.low * 2 * trips.miles * mileage.rate)
+            high = _money(trips.high * 2 * trips.miles * mileage.rate)
+        lines.append(CostLine(
+            id=mileage.id, kind="other", label=mileage.label, fte_low=None, fte_high=None,
+            unit_cost=None, low=low, high=high, local=whole is not None,
+            basis=("your figure" if whole is not None else
+                   f"{trips.miles:g} miles each way, {_count(trips)} round trips a year "
+                   f"({trips.counted}), at {mileage.rate * 100:g} cents a mile "
+                   f"({mileage.statistic}). {mileage.explanation}"),
+            sources=() if whole is not None else mileage.sources,
+            flags=() if whole is not None else mileage.flags,
+        ))
     bucket = next((b for b in kb.matching.population_buckets if b.id == band), None)
     return CostEstimate(
         pathway_id=pathway_id, band=band, band_label=bucket.label if bucket else band,
         lines=tuple(lines), notice=model.notice, staffing_note=staffing.note,
         staffing_basis=staffing.basis, programs=staffing.programs, budget=given.budget,
-        adds_to=running,
+        adds_to=running, trips=trips if mileage is not None else None,
     )
+
+
+def _count(trips: Trips) -> str:
+    return f"{trips.low:,}" if trips.low == trips.high else f"{trips.low:,} to {trips.high:,}"
+
+
+def trips_for(kb: Knowledge, profile: CommunityProfile, pathway_id: str,
+              treatment: tuple[float, float] | None = None) -> Trips | None:
+    """Long trips to treatment, or None: the community's typical one-way miles (an optional
+    question) when they reach the cost model's long_trip_miles, and one round trip a year per
+    person who enters treatment (`treatment`, or the pathway's sizing funnel from the
+    answers). A pathway with no sizing model takes the cost model's stated range of trips
+    for the population band."""
+    model = kb.costs
+    mileage = model.mileage if model is not None else None
+    question = model.local_questions.treatment_miles if model is not None else None
+    miles = profile.number(question) if question is not None else None
+    if mileage is None or miles is None or float(miles) < mileage.long_trip_miles:
+        return None
+    counted = "one for each person who enters treatment, from the sizing of this pathway"
+    if treatment is None:
+        try:
+            entered = funnel.people(kb, profile, pathway_id,
+                                    funnel._Book(MappingProxyType({})))[3]
+            treatment = (entered.low, entered.high)
+        except ValueError:  # no sizing model for the pathway, or no population
+            band = profile.bucket
+            if band is None or band not in mileage.trips_by_band:
+                return None
+            treatment = mileage.trips_by_band[band]
+            counted = mileage.trips_assumption
+    return Trips(miles=float(miles), low=_money(treatment[0]), high=_money(treatment[1]),
+                 counted=counted)
 
 
 def _model(kb: Knowledge) -> CostModel:
@@ -216,9 +287,12 @@ def overrides_from_answers(kb: Knowledge, profile: CommunityProfile) -> Override
 
 
 def for_pathway(kb: Knowledge, profile: CommunityProfile, pathway_id: str,
-                extra: Overrides | None = None) -> CostEstimate | None:
+                extra: Overrides | None = None,
+                treatment: tuple[float, float] | None = None) -> CostEstimate | None:
     """The estimate for a pathway with the community's band and local figures, or None when
-    the band is unknown or there is no cost model. `extra` overrides win over the answers."""
+    the band is unknown or there is no cost model. `extra` overrides win over the answers.
+    Long trips to treatment add the transport line (trips_for; `treatment`: the people a
+    year who enter treatment, when the caller has sized them itself)."""
     band = band_of(kb, profile)
     if band is None or kb.costs is None or pathway_id not in kb.costs.staffing:
         return None
@@ -229,7 +303,8 @@ def for_pathway(kb: Knowledge, profile: CommunityProfile, pathway_id: str,
             lines=MappingProxyType({**local.lines, **extra.lines}),
             budget=extra.budget if extra.budget is not None else local.budget,
         )
-    return estimate(kb, pathway_id, band, local, running=profile.running)
+    return estimate(kb, pathway_id, band, local, running=profile.running,
+                    trips=trips_for(kb, profile, pathway_id, treatment))
 
 
 def increment_words(kb: Knowledge, estimate: CostEstimate) -> str:
@@ -268,6 +343,18 @@ def budget_words(estimate: CostEstimate) -> str:
              "covers the low estimate" if estimate.budget >= estimate.low else
              "is below the low estimate")
     return f"The first-year money you expect, {dollars(estimate.budget)}, {words}."
+
+
+def transport_words(estimate: CostEstimate) -> str:
+    """The transport line in one sentence, with its rate's source ("" when trips are short
+    or unknown): shown beside the cost wherever it is."""
+    line = estimate.transport_line
+    if line is None:
+        return ""
+    amount = (dollars(line.low) if line.low == line.high else
+              f"{dollars(line.low)} to {dollars(line.high)}")
+    source = f" Source: {line.sources[0].label} ({line.sources[0].url})." if line.sources else ""
+    return f"{line.label}, {amount} a year: {line.basis.rstrip('.')}.{source}"
 
 
 def wage_basis(estimate: CostEstimate) -> str:

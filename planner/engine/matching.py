@@ -4,7 +4,9 @@ Eligibility is data: a funding program, TTA offer or mentoring initiative says w
 applies (`states`) and whether it is still offered (`status`); nothing ended, and nothing
 limited to other states, is ever offered. Mentor sites and similar programs match on the
 pathway a program is built around (`primary_pathways`), never on location alone, and never
-on the community's own program. Every list has a stated order: points, then label, then id.
+on the community's own program. A lead agency of the same kind earns the lead-agency weight;
+one of a near kind (police and sheriff: law enforcement, matching.yaml `lead_families`) a
+stated share of it. Every list has a stated order: points, then label, then id.
 """
 
 from __future__ import annotations
@@ -92,9 +94,16 @@ def _where(kb: Knowledge, states: frozenset[str]) -> str:
 def _location_points(kb: Knowledge, criteria: Mapping[str, Criterion], who: CommunityProfile,
                      lead: str | None, location: Location) -> tuple[float, list[str]]:
     points, reasons = 0.0, []
+    family = kb.matching.lead_family(lead, who.lead_agency) if lead and who.lead_agency \
+        else None
     if who.lead_agency and lead == who.lead_agency and "lead_agency" in criteria:
         points += criteria["lead_agency"].weight
         reasons.append(f"led by {with_article(kb.facts[lead].label.lower())}, like yours")
+    elif family is not None and lead is not None and "lead_agency" in criteria:
+        # A near kind of lead (a sheriff for a police-led community): a share of the weight.
+        points += criteria["lead_agency"].weight * family.share
+        reasons.append(f"led by {with_article(kb.facts[lead].label.lower())}: "
+                       f"{family.label}, like yours")
     bucket = kb.matching.bucket_for(location.population)
     ids = [b.id for b in kb.matching.population_buckets]
     if who.bucket and bucket and "population" in criteria:

@@ -24,53 +24,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from planner.engine import costs
+from planner.engine import costs, funnel
+from planner.engine.funnel import (  # noqa: F401 (CONTACTS, POPULATION: names of this API)
+    CONTACTS,
+    POPULATION,
+    PUBLISHED,
+    YOURS,
+    Assumption,
+    Figure,
+    Override,
+    SourceRef,
+    _Book,
+    _range,
+    _whole,
+    model,
+)
 from planner.engine.profile import CommunityProfile
-from planner.knowledge.model import Knowledge, SizingAssumption, SizingModel, SizingPathway
-
-YOURS = "yours"  # the community's own answer or figure
-PUBLISHED = "published"  # a sourced figure from the knowledge base
-POPULATION = "population"
-CONTACTS = "contacts"
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    label: str
-    url: str | None = None
-
-
-@dataclass(frozen=True)
-class Assumption:
-    """One figure an estimate rests on: a range in its unit, with where it comes from."""
-
-    id: str
-    label: str
-    unit: str
-    low: float
-    high: float
-    origin: str  # YOURS or PUBLISHED
-    explanation: str
-    sources: tuple[SourceRef, ...]
-    flags: tuple[str, ...] = ()
-
-    @property
-    def source(self) -> str:
-        """The first source, in words (every assumption has at least one)."""
-        first = self.sources[0]
-        return f"{first.label} ({first.url})" if first.url else first.label
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One estimate: a low-high range and the ids of the assumptions it rests on."""
-
-    id: str
-    label: str
-    unit: str
-    low: float
-    high: float
-    assumptions: tuple[str, ...]
+from planner.knowledge.model import Knowledge, SizingModel, SizingPathway
 
 
 @dataclass(frozen=True)
@@ -112,35 +82,9 @@ class Sizing:
         return any(a.origin == YOURS for a in self.assumptions)
 
 
-Override = float | tuple[float, float]
-
-
-def _range(value: Override) -> tuple[float, float]:
-    if isinstance(value, tuple):
-        low, high = value
-    else:
-        low = high = value
-    low, high = float(low), float(high)
-    if not (math.isfinite(low) and math.isfinite(high)) or low < 0 or low > high:
-        raise ValueError(f"a figure must be a number at or above 0, low at or below high, "
-                         f"not {low:g} to {high:g}")
-    return low, high
-
-
-def _whole(x: float) -> int:
-    """Whole number, halves up (deterministic, monotone)."""
-    return math.floor(x + 0.5)
-
-
 def _fte(x: float) -> float:
     """Up to the next 0.05 FTE (monotone); the small epsilon keeps 0.1 from rising to 0.15."""
     return math.ceil(x * 20 - 1e-9) / 20
-
-
-def model(kb: Knowledge) -> SizingModel:
-    if kb.sizing is None:
-        raise ValueError("this knowledge base has no sizing model (sizing.yaml)")
-    return kb.sizing
 
 
 def sizable(kb: Knowledge) -> tuple[str, ...]:
@@ -149,49 +93,6 @@ def sizable(kb: Knowledge) -> tuple[str, ...]:
         return ()
     ids = {p.pathway for p in kb.sizing.pathways}
     return tuple(p.id for p in kb.pathways_in_order if p.id in ids)
-
-
-class _Book:
-    """The assumptions used so far, each once, with the community's overrides applied."""
-
-    def __init__(self, overrides: Mapping[str, Override]) -> None:
-        self.overrides = overrides
-        self.used: dict[str, Assumption] = {}
-
-    def add(self, item: Assumption) -> Assumption:
-        given = self.overrides.get(item.id)
-        if given is not None:
-            low, high = _range(given)
-            if item.unit == "share" and high > 1:
-                raise ValueError(f"'{item.id}' is a share: give it between 0 and 1")
-            item = Assumption(
-                id=item.id, label=item.label, unit=item.unit, low=low, high=high,
-                origin=YOURS, explanation="Your own figure, in place of: " + item.explanation,
-                sources=(SourceRef("Your figure"),),
-            )
-        self.used.setdefault(item.id, item)
-        return self.used[item.id]
-
-    def known(self, record: SizingAssumption) -> Assumption:
-        return self.add(Assumption(
-            id=record.id, label=record.label, unit=record.unit, low=record.low,
-            high=record.high, origin=PUBLISHED, explanation=record.explanation,
-            sources=tuple(SourceRef(s.label, s.url) for s in record.sources),
-            flags=record.flags,
-        ))
-
-
-def _answer(kb: Knowledge, profile: CommunityProfile, question_id: str | None,
-            assumption_id: str, label: str, unit: str) -> Assumption | None:
-    value = profile.number(question_id) if question_id else None
-    if value is None or question_id is None or question_id not in kb.questions:
-        return None
-    wording = kb.questions[question_id].label
-    return Assumption(
-        id=assumption_id, label=label, unit=unit, low=float(value), high=float(value),
-        origin=YOURS, explanation=f"Your answer to \u201c{wording}\u201d",
-        sources=(SourceRef(f"Your answer ({question_id})"),),
-    )
 
 
 def estimate(kb: Knowledge, profile: CommunityProfile, pathway_id: str,
@@ -204,17 +105,12 @@ def estimate(kb: Knowledge, profile: CommunityProfile, pathway_id: str,
     if spec is None:
         raise ValueError(f"no sizing model for pathway '{pathway_id}'")
     book = _Book(overrides or MappingProxyType({}))
-    contacts = _contacts(kb, sm, spec, profile, book)
-    referred = _step(book, sm, "referred", "Referred (passed to the program)", contacts,
-                     spec.funnel.referred)
-    engaged = _step(book, sm, "engaged", "Engaged (reached and taking part)", referred,
-                    spec.funnel.engaged)
-    treatment = _step(book, sm, "treatment", "Entered treatment", engaged,
-                      spec.funnel.treatment)
+    contacts, referred, engaged, treatment = funnel.people(kb, profile, pathway_id, book)
     driver = {"contacts": contacts, "referred": referred, "engaged": engaged}[spec.staff.per]
     caseload, direct = _direct_fte(book, sm, spec, driver)
     estimate_ = costs.for_pathway(kb, profile, pathway_id,
-                                  extra=_wage_overrides(kb, book.overrides))
+                                  extra=_wage_overrides(kb, book.overrides),
+                                  treatment=(treatment.low, treatment.high))
     roles, staff = _roles(kb, book, spec, direct, estimate_)
     cost = _cost(kb, book, staff, roles, estimate_) if estimate_ is not None else None
     return Sizing(
@@ -223,52 +119,6 @@ def estimate(kb: Knowledge, profile: CommunityProfile, pathway_id: str,
         caseload=caseload, staff_fte=staff, first_year_cost=cost, roles=roles,
         assumptions=tuple(book.used.values()), notice=sm.notice,
     )
-
-
-def _population(kb: Knowledge, sm: SizingModel, profile: CommunityProfile,
-                book: _Book) -> Assumption | None:
-    given = _answer(kb, profile, sm.questions.population, POPULATION,
-                    "People in the area served", "people")
-    if given is not None:
-        return book.add(given)
-    bands = sm.population_bands
-    band = bands.of(profile.bucket) if profile.bucket else None
-    if band is None and POPULATION not in book.overrides:
-        return None
-    return book.add(Assumption(
-        id=POPULATION, label="People in the area served", unit="people",
-        low=float(band.low if band else 0), high=float(band.high if band else 0),
-        origin=PUBLISHED, explanation=bands.explanation,
-        sources=tuple(SourceRef(s.label, s.url) for s in bands.sources), flags=bands.flags,
-    ))
-
-
-def _contacts(kb: Knowledge, sm: SizingModel, spec: SizingPathway,
-              profile: CommunityProfile, book: _Book) -> Figure:
-    label = spec.contacts.label
-    own = _answer(kb, profile, spec.contacts.count_question, CONTACTS, label, "people")
-    if own is not None or CONTACTS in book.overrides:
-        counted = book.add(own or Assumption(
-            id=CONTACTS, label=label, unit="people", low=0, high=0, origin=YOURS,
-            explanation="Your count", sources=(SourceRef("Your figure"),)))
-        return Figure(CONTACTS, label, "people", _whole(counted.low), _whole(counted.high),
-                      (CONTACTS,))
-    population = _population(kb, sm, profile, book)
-    if population is None:
-        raise ValueError("the population is unknown: answer the population question or give "
-                         "a population figure")
-    rate = book.known(sm.assumptions[spec.contacts.rate])
-    return Figure(CONTACTS, label, "people",
-                  _whole(population.low * rate.low / 100_000),
-                  _whole(population.high * rate.high / 100_000),
-                  (POPULATION, rate.id))
-
-
-def _step(book: _Book, sm: SizingModel, fid: str, label: str, before: Figure,
-          share_id: str) -> Figure:
-    share = book.known(sm.assumptions[share_id])
-    return Figure(fid, label, "people", _whole(before.low * share.low),
-                  _whole(before.high * share.high), (*before.assumptions, share.id))
 
 
 def _direct_fte(book: _Book, sm: SizingModel, spec: SizingPathway,

@@ -759,6 +759,18 @@ class Task(Record):
     pathways: Ids  # empty: every pathway
     partners: Ids
     builds: Ids = ()
+    # The partners whose function it is to lead the step (its domain), in order of
+    # preference; required for a pathway-specific step, a subset of its partners.
+    led_by: Ids = ()
+
+    @model_validator(mode="after")
+    def _led_within_partners(self) -> Task:
+        found = [("led_by", f"'{p}' leads but is not one of the step's partners")
+                 for p in self.led_by if p not in self.partners]
+        if self.pathways and not self.led_by:
+            found.append(("led_by", "a pathway-specific step names who leads it"))
+        _problems(found)
+        return self
 
     def applies_to(self, pathway_id: str) -> bool:
         return not self.pathways or pathway_id in self.pathways
@@ -1092,11 +1104,30 @@ else:
 
 @with_config(FORBID)
 @dataclass(frozen=True)
+class LeadFamily:
+    """Kinds of lead agency near each other (police and sheriff: law enforcement): a program
+    led by another member earns `share` of the lead-agency weight."""
+
+    id: Id
+    label: Text
+    members: Annotated[Ids, _at_least(2)]
+    share: Annotated[float, _number(0, 1)]
+    rationale: Text
+
+
+@with_config(FORBID)
+@dataclass(frozen=True)
 class Matching:
     population_buckets: Buckets
     mentor_criteria: CriteriaMap
     program_criteria: CriteriaMap
     rationale: Text
+    lead_families: tuple[LeadFamily, ...] = ()
+
+    def lead_family(self, first: str, second: str) -> LeadFamily | None:
+        """The family two different kinds of lead agency share, if any (the first listed)."""
+        return next((f for f in self.lead_families
+                     if first != second and first in f.members and second in f.members), None)
 
     def bucket_for(self, population: int | None) -> str | None:
         if population is None:
@@ -1268,6 +1299,35 @@ class LocalQuestions:
     wage: Id | None = None
     wage_roles: Ids = ()
     budget: Id | None = None
+    # The typical one-way miles to the nearest treatment (the transport line, `mileage`).
+    treatment_miles: Id | None = None
+
+
+@with_config(FORBID)
+@dataclass(frozen=True, kw_only=True)
+class Mileage(_Costed):
+    """The mileage rate of the transport line, added when trips to treatment are long."""
+
+    id: Literal["transport"]  # the line's id (planner.engine.costs.TRANSPORT)
+    label: Text
+    rate: Annotated[float, _number(0, 10)]  # dollars a mile
+    year: Annotated[int, _int(2000, 2100)]
+    statistic: Text
+    long_trip_miles: Annotated[int, _int(1, 1000)]  # one way, at or above: a long trip
+    threshold: Text  # why that many miles
+    explanation: Text  # how the trips are counted
+    # Round trips a year by population band, for a pathway with no sizing model (the
+    # planner's stated assumption, `trips_assumption`, in words).
+    trips_by_band: BandAmounts = field(default_factory=lambda: MappingProxyType({}))
+    trips_assumption: Text
+
+    @model_validator(mode="after")
+    def _check(self) -> Mileage:
+        raw: tuple[BandAmount, ...] = tuple(self.trips_by_band)  # type: ignore[arg-type]
+        _problems([(f"trips_by_band[{i}]", "low is above high")
+                   for i, b in enumerate(raw) if b.low > b.high])
+        _set(self, "trips_by_band", MappingProxyType({b.band: (b.low, b.high) for b in raw}))
+        return self
 
 
 def _by_pathway(items: tuple[Staffing, ...]) -> Mapping[str, Staffing]:
@@ -1293,6 +1353,7 @@ class CostModel:
     staffing: StaffingMap  # by pathway id
     non_staff: tuple[NonStaffCost, ...]
     local_questions: LocalQuestions = LocalQuestions()
+    mileage: Mileage | None = None
 
     @model_validator(mode="after")
     def _by_pathway(self) -> CostModel:

@@ -324,6 +324,9 @@ def _programs(ctx: _Ctx) -> None:
 
 
 def _mentor_sites(ctx: _Ctx) -> None:
+    for family in (ctx.data.get("matching") or {}).get("lead_families") or ():
+        ctx.refs("matching", family["id"], "members", family["members"], ctx.ids("partners"),
+                 "partner", "partners")
     if "mentor_sites" not in ctx.data:
         return
     pathways, programs, leads = ctx.ids("pathways"), ctx.ids("programs"), _lead_types(ctx)
@@ -556,7 +559,7 @@ def _costs(ctx: _Ctx) -> None:
                         f"unknown population band '{b['band']}'")
     local = data.get("local_questions") or {}
     questions = {q["id"]: q for q in ctx.records("questions", "questions")}
-    for key in ("wage", "budget"):
+    for key in ("wage", "budget", "treatment_miles"):
         qid = local.get(key)
         if qid is None or "questions" not in ctx.data:
             continue
@@ -568,6 +571,11 @@ def _costs(ctx: _Ctx) -> None:
     for i, role in enumerate(local.get("wage_roles") or ()):
         if role not in roles:
             ctx.add("costs", "", f"local_questions.wage_roles[{i}]", f"unknown role '{role}'")
+    mileage = data.get("mileage") or {}
+    for i, b in enumerate(mileage.get("trips_by_band") or ()):
+        if bands and b["band"] not in bands:
+            ctx.add("costs", mileage.get("id", ""), f"trips_by_band[{i}].band",
+                    f"unknown population band '{b['band']}'")
 
 
 def _starter_documents(ctx: _Ctx) -> None:

@@ -357,7 +357,8 @@ def actions_xlsx(token: str) -> Response:
     from planner.documents import sheet_export
 
     built, rows = _action_rows(token)
-    return _download(sheet_export.xlsx(rows, community=built.community), sheet_export.XLSX_MIME,
+    return _download(sheet_export.xlsx(rows, community=built.community,
+                                       done=built.done), sheet_export.XLSX_MIME,
                      f"{downloads.slug(built.community)}-actions.xlsx")
 
 
@@ -368,7 +369,8 @@ def actions_csv(token: str) -> Response:
 
     built, rows = _action_rows(token)
     # Flask adds "; charset=utf-8" to a text/* mimetype (once).
-    return _download(sheet_export.csv_bytes(rows, built.community), sheet_export.CSV_MIME,
+    return _download(sheet_export.csv_bytes(rows, built.community, built.done),
+                     sheet_export.CSV_MIME,
                      f"{downloads.slug(built.community)}-actions.csv")
 
 

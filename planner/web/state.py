@@ -216,10 +216,12 @@ def _section_questions(kb: Knowledge, section_id: str) -> tuple[Question, ...]:
 # of header on a phone: the rural-sheriff journey went from 13 pages to 9), while the
 # fourteen problems are still two pages of seven.
 PAGE_MAX = 10
-# The counts a community may give to size its program (issue 30): optional, shown at the
+# The counts a community may give to size its program (issue 30), and the miles to treatment
+# (the transport line, issue 26): optional, shown at the
 # end of their section's page folded together in one closed <details>, so they take no
 # page of their own and are not counted in PAGE_MAX.
-EXTRAS = frozenset({"count-population", "count-overdose-runs", "count-possession-arrests"})
+EXTRAS = frozenset({"count-population", "count-overdose-runs", "count-possession-arrests",
+                    "treatment-miles"})
 
 
 def pages(kb: Knowledge, section_id: str) -> list[list[Question]]:
