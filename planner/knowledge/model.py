@@ -853,10 +853,15 @@ class Question:
     max_choices: Annotated[int, _int(1)] | None = None  # a multi question: at most this many
     # Who usually knows the answer, named when a "don't know" could change the top pathway.
     who_knows: Text | None = None
+    # An optional question shown folded away in a closed <details> on its page, under this
+    # summary line: it takes no room among the questions the page asks (planner.web.state).
+    folded: Text | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Question:
         found = []
+        if self.folded is not None and self.required:
+            found.append(("folded", "a required question cannot be folded away"))
         if self.type in {"single", "multi"} and len(self.options) < 2:
             found.append(("options", "a choice question needs at least two options"))
         if self.max_choices is not None and self.type != "multi":

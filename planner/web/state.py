@@ -224,6 +224,14 @@ EXTRAS = frozenset({"count-population", "count-overdose-runs", "count-possession
                     "treatment-miles"})
 
 
+def folded_away(question: Question) -> bool:
+    """Whether a question is shown folded away in a closed <details> and so takes no room
+    among the PAGE_MAX questions of its page: the sizing counts (EXTRAS) and the optional
+    questions the knowledge base marks `folded` (issue 25: who would be left out, who tells
+    a team about someone to visit)."""
+    return question.id in EXTRAS or question.folded is not None
+
+
 def pages(kb: Knowledge, section_id: str) -> list[list[Question]]:
     """The pages of one section, each a list of its questions in order.
 
@@ -241,14 +249,14 @@ def _pages(kb: Knowledge, section_id: str) -> tuple[tuple[Question, ...], ...]:
     remaining = list(_section_questions(kb, section_id))
     ids = {q.id for q in remaining}
     roots = sum(1 for q in remaining
-                if q.id not in EXTRAS and not any(c.question in ids for c in q.ask_when))
+                if not folded_away(q) and not any(c.question in ids for c in q.ask_when))
     size = -(-roots // max(1, -(-roots // PAGE_MAX))) if roots else PAGE_MAX
     out: list[list[Question]] = []
     while remaining:
         waiting = {q.id for q in remaining}
         page: list[Question] = []
         for q in remaining:
-            if q.id not in EXTRAS and sum(p.id not in EXTRAS for p in page) == size:
+            if not folded_away(q) and sum(not folded_away(p) for p in page) == size:
                 break
             if any(c.question in waiting and c.question in ids for c in q.ask_when):
                 continue  # its parent is on this page or a later one
