@@ -875,11 +875,13 @@ class Question:
     section: Id
     label: Text
     help: Text  # plain-language "why we ask"
-    type: Literal["single", "multi", "text", "number"]
+    # "month": a month and year, stored as YYYY-MM.
+    type: Literal["single", "multi", "text", "number", "month"]
     required: Bool = False
-    # Marks the question that gives a profile attribute used for matching and the plan.
+    # Marks the question that gives a profile attribute used for matching and the plan
+    # ("start_month": the month the community hopes to start, which dates the plan).
     profile: Literal["community_name", "state", "population", "rurality", "lead_agency",
-                     "running_pathways", "respondent_role"] | None = None
+                     "running_pathways", "respondent_role", "start_month"] | None = None
     ask_when: tuple[Condition, ...] = ()  # ask only when every condition holds
     options: tuple[Option, ...] = ()
     max_length: Annotated[int, _int(1, 5000)] | None = None
@@ -896,7 +898,7 @@ class Question:
             found.append(("options", "a choice question needs at least two options"))
         if self.max_choices is not None and self.type != "multi":
             found.append(("max_choices", "only a multi question takes max_choices"))
-        if self.type in {"text", "number"} and self.options:
+        if self.type in {"text", "number", "month"} and self.options:
             found.append(("options", f"a {self.type} question takes no options"))
         if self.who_knows is not None:
             problem = self._who_knows_problem(self.who_knows)

@@ -220,6 +220,11 @@ PAGE_MAX = 10
 # end of their section's page folded together in one closed <details>, so they take no
 # page of their own and are not counted in PAGE_MAX.
 EXTRAS = frozenset({"count-population", "count-overdose-runs", "count-possession-arrests"})
+# The month the community hopes to start (it dates the plan and so the money it can count
+# on): optional, folded on its own in one closed <details> on its page, and like the counts
+# not counted in PAGE_MAX.
+WHEN = frozenset({"start-month"})
+FOLDED = EXTRAS | WHEN
 
 
 def pages(kb: Knowledge, section_id: str) -> list[list[Question]]:
@@ -239,14 +244,14 @@ def _pages(kb: Knowledge, section_id: str) -> tuple[tuple[Question, ...], ...]:
     remaining = list(_section_questions(kb, section_id))
     ids = {q.id for q in remaining}
     roots = sum(1 for q in remaining
-                if q.id not in EXTRAS and not any(c.question in ids for c in q.ask_when))
+                if q.id not in FOLDED and not any(c.question in ids for c in q.ask_when))
     size = -(-roots // max(1, -(-roots // PAGE_MAX))) if roots else PAGE_MAX
     out: list[list[Question]] = []
     while remaining:
         waiting = {q.id for q in remaining}
         page: list[Question] = []
         for q in remaining:
-            if q.id not in EXTRAS and sum(p.id not in EXTRAS for p in page) == size:
+            if q.id not in FOLDED and sum(p.id not in FOLDED for p in page) == size:
                 break
             if any(c.question in waiting and c.question in ids for c in q.ask_when):
                 continue  # its parent is on this page or a later one
@@ -403,6 +408,8 @@ def answer_label(question: Question, value: core.Value | None) -> str:
         return ", ".join(o.label for o in question.options if o.id in chosen)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if question.type == "month" and isinstance(value, str):
+        return core.month_words(value)
     return str(value)
 
 

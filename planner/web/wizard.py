@@ -217,6 +217,8 @@ def step_context(kb: Knowledge, interview: state.Interview, section_id: str, num
         "extras": [q.id for q in questions if q.id in state.EXTRAS],
         "extras_open": any(q.id in state.EXTRAS and (current.get(q.id) or q.id in errors)
                            for q in questions),
+        "when": {q.id: bool(current.get(q.id)) or q.id in errors
+                 for q in questions if q.id in state.WHEN},
     }
 
 
