@@ -8,6 +8,7 @@ broken file does not hide the findings in the others.
 from __future__ import annotations
 
 import calendar
+import random
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
@@ -495,6 +496,34 @@ def stale_records(data: Mapping[str, Any], today: date, months: int) -> list[tup
              for stem, r in _record_lists(data)
              if "verified_on" in r and r["verified_on"] < cutoff]
     return sorted(stale)
+
+
+def sourced_records(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every record that carries an id and sources, at any depth of any file, as
+    (file.yaml, id), sorted: the population a verification sample is drawn from."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(stem: str, node: Any) -> None:
+        if isinstance(node, dict):
+            if "id" in node and "sources" in node:
+                found.add((f"{stem}.yaml", str(node["id"])))
+            for value in node.values():
+                walk(stem, value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(stem, value)
+
+    for stem in sorted(raw):
+        walk(stem, raw[stem])
+    return sorted(found)
+
+
+def sample_records(raw: Mapping[str, Any], size: int, seed: int) -> list[tuple[str, str]]:
+    """A seeded random sample of sourced records (the same seed and knowledge give the same
+    sample), sorted by file and id."""
+    population = sourced_records(raw)
+    draw = random.Random(seed)  # noqa: S311 - a reproducible sample, not a secret
+    return sorted(draw.sample(population, min(size, len(population))))
 
 
 def _months_before(today: date, months: int) -> date:
