@@ -72,7 +72,8 @@ def huntington(kb: Knowledge) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def built(kb: Knowledge, huntington: dict[str, Any]) -> plan.Plan:
-    return plan.build(kb, read_profile(kb, huntington))
+    # Made on the day the plan below is prepared: its steps are dated from the plan's start.
+    return plan.build(kb, read_profile(kb, huntington), today=dt.date(2026, 11, 1))
 
 
 @pytest.fixture(scope="module")

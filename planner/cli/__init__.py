@@ -63,8 +63,13 @@ def _parse_today(_ctx: Any, _param: Any, value: str | None) -> date:
 @click.option("--today", callback=_parse_today, default=None, metavar="YYYY-MM-DD",
               help="The day to measure from (default: today; the PLANNER_TODAY environment "
                    "variable also sets it).", envvar="PLANNER_TODAY")
+@click.option("--sample", "sample_size", type=click.IntRange(min=1), default=None,
+              metavar="N", help="Print a random sample of N sourced records (any record with "
+                                "an id and sources) to verify by hand; see --seed.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="The seed of --sample: the same seed and knowledge give the same sample.")
 def check_command(directory: Path | None, stale_months: int | None, report: bool,
-                  today: date) -> None:
+                  today: date, sample_size: int | None, seed: int) -> None:
     """Validate a knowledge folder; print every finding and exit 1 if there are any.
 
     A record whose status hangs on a date now past (something pending, awaited, expected or
@@ -74,6 +79,8 @@ def check_command(directory: Path | None, stale_months: int | None, report: bool
         dated_findings,
         knowledge_report,
         past_status,
+        sample_records,
+        sourced_records,
         stale_records,
     )
 
@@ -85,6 +92,13 @@ def check_command(directory: Path | None, stale_months: int | None, report: bool
     data, _ = loader.read_files(root)
     if report:
         _print_report(knowledge_report(loader.read_raw(root), today), today)
+    if sample_size is not None:
+        raw = loader.read_raw(root)
+        chosen = sample_records(raw, sample_size, seed)
+        click.echo(f"Sample of {len(chosen)} of {len(sourced_records(raw))} sourced records "
+                   f"(seed {seed}):")
+        for file, record in chosen:
+            click.echo(f"  {file}: {record}")
     if not findings:
         findings = dated_findings(data, today)
     for finding in findings:

@@ -83,7 +83,8 @@ def context(kb: Knowledge, plan: Plan, profile: CommunityProfile, *,
         kb=kb, plan=plan, profile=profile, estimate=estimate,
         documents=starter.for_plan(kb, plan, profile),
         notes=report._notes(notes),
-        start=start or default_start(today), generated=today,
+        start=start or (plan.dates.start if plan.dates else default_start(today)),
+        generated=today,
         progress=None if progress is None or progress.empty else progress,
     )
 

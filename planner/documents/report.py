@@ -24,6 +24,7 @@ from markupsafe import Markup
 from planner.documents import charts, progress_doc
 from planner.documents.brief import build_brief
 from planner.engine import actions, costs, scoring
+from planner.engine.answers import month_words
 from planner.engine.funding import state_money
 from planner.engine.plan import Plan, named_partners
 from planner.engine.profile import CommunityProfile
@@ -144,6 +145,8 @@ def answer_text(kb: Knowledge, profile: CommunityProfile, question_id: str) -> P
         return ProfileRow(question.label, ", ".join(o.label for o in chosen), qa.status)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    if question.type == "month" and isinstance(value, str):
+        return ProfileRow(question.label, month_words(value), "answered")
     return ProfileRow(question.label, str(value), "answered")
 
 
@@ -428,7 +431,7 @@ def render_plan_html(
     env = environment(str(templates_dir or default_templates_dir()))
     template = env.get_template("plan/plan.html")
     day = generated or dt.date.today()
-    begin = start or actions.default_start(day)
+    begin = start or (plan.dates.start if plan.dates else actions.default_start(day))
     rows = actions.action_plan(kb, plan.timeline, profile, named_partners(kb, profile), begin)
     state_context = states.context_for(kb, profile.state)
     return template.render(

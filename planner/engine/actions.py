@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from planner.engine.answers import month_of
 from planner.engine.graph import LAUNCH, PRE_LAUNCH, ScheduledTask
 from planner.engine.profile import CommunityProfile
 from planner.knowledge.model import Knowledge, Task
@@ -52,6 +53,19 @@ def default_start(today: dt.date) -> dt.date:
     """The first Monday of the month after `today`."""
     first = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
     return first + dt.timedelta(days=(7 - first.weekday()) % 7)
+
+
+def hoped_start(month: str | None, today: dt.date) -> dt.date | None:
+    """The plan's start from the month a community hopes to start (YYYY-MM): the first
+    Monday of that month. None without one, or when that Monday is already past or more
+    than ten years away (the plan then starts on the default)."""
+    first = month_of(month) if month else None
+    if first is None:
+        return None
+    day = first + dt.timedelta(days=(7 - first.weekday()) % 7)
+    if day < today or (day - today).days > 3653:
+        return None
+    return day
 
 
 def parse_start(text: str | None, today: dt.date) -> dt.date:

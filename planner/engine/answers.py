@@ -1,13 +1,15 @@
 """A community's answers: the versioned file format, conditions and validation.
 
 Answers map a question id to an option id (single choice), a tuple of option
-ids (multiple choice), a string (text) or a number. Validation names the
+ids (multiple choice), a string (text, or a month written YYYY-MM) or a number. Validation names the
 question and the value that is wrong, so a person can fix the file.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +55,23 @@ def is_asked(question: Question, answers: Answers) -> bool:
 def asked_questions(kb: Knowledge, answers: Answers) -> list[Question]:
     """The questions asked for these answers, in order."""
     return [q for q in kb.questions.values() if is_asked(q, answers)]
+
+
+# A month answer: YYYY-MM, a year from 2000 to 2099.
+MONTH = re.compile(r"^(20[0-9]{2})-(0[1-9]|1[0-2])$")
+MONTH_PROBLEM = "takes a month written YYYY-MM, for example 2027-03"
+
+
+def month_of(text: str) -> dt.date | None:
+    """The first day of a month answer (YYYY-MM), or None when the text is not one."""
+    match = MONTH.match(text.strip())
+    return dt.date(int(match[1]), int(match[2]), 1) if match else None
+
+
+def month_words(text: str) -> str:
+    """A month answer in words ("March 2027"); the text itself when it is not one."""
+    day = month_of(text)
+    return f"{day.strftime('%B')} {day.year}" if day else text
 
 
 def _bound(limit: float) -> str:
@@ -101,6 +120,10 @@ def _check_value(question: Question, value: Any) -> tuple[Value | None, str | No
         if question.maximum is not None and value > question.maximum:
             return None, f"'{qid}' must be at most {_bound(question.maximum)}"
         return value, None
+    if question.type == "month":
+        if not isinstance(value, str) or month_of(value) is None:
+            return None, f"'{qid}' {MONTH_PROBLEM}"
+        return value.strip(), None
     if not isinstance(value, str):
         return None, f"'{qid}' takes text"
     text = value.strip()

@@ -15,7 +15,6 @@ Every page and export shows these values; none works them out again.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from planner.engine.matching import Match
@@ -247,16 +246,20 @@ def fits(kb: Knowledge, matches: list[Match], who: CommunityProfile,
     return tuple(sorted(out, key=lambda f: (not f.to_apply, f.status == "ended")))
 
 
-_YEAR = re.compile(r"\b(?:19|20)[0-9]{2}\b")
-
-
 def state_money(record: StateContext, today: dt.date) -> str:
     """The year of a state record's money and whether it is current, for the line that shows
-    it: the newest year its `funds` text names (else its as_of year); money more than two
-    fiscal years old is a past example, not an offer."""
-    years = [int(y) for y in _YEAR.findall(record.funds or "")]
-    year = max(years) if years else int(record.as_of[:4])
-    if federal_fiscal_year(today) - year > 2:
-        return (f"Money from {year}: a past example, not an open offer; ask the agency whether "
-                "any remains.")
-    return f"Money reported for {year}: confirm with the agency that it is still offered."
+    it, read from the record's `money_year` (never from its text): money a source confirmed
+    is still offered, within two years of today; money no source showed to be still offered;
+    or money more than two years old, a past example rather than an offer. Empty when the
+    record describes no money."""
+    money = record.money_year
+    if money is None:
+        return ""
+    if money.years_before(today) > 2:
+        return (f"Money from {money.label}: a past example, not an open offer; ask the agency "
+                "whether any remains.")
+    if money.current:
+        return (f"Money for {money.label}, still offered when last confirmed: confirm with the "
+                "agency before planning on it.")
+    return (f"Money reported for {money.label}; no source showed it is still offered: ask the "
+            "agency.")

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from planner.engine import funding, matching, scoring
-from planner.engine.actions import default_start
+from planner.engine.actions import default_start, hoped_start
 from planner.engine.funding import FundingFit, PlanDates
 from planner.engine.graph import LAUNCH, ScheduledTask, schedule, task_closure
 from planner.engine.profile import CommunityProfile
@@ -358,11 +358,13 @@ def build(kb: Knowledge, profile: CommunityProfile, *, pathways: int = 1,
     `choose` puts a pathway first among the recommended ones whatever its rank: a
     consultant's reasoned override of the result (the ranking itself is unchanged);
     `reason` and `chosen_by` say why and who, for the plan's headline. `today` (default: the
-    calendar's) and `start` (default: the first Monday of next month) date the plan: its
-    funding is judged from today to its launch.
+    calendar's) and `start` date the plan: its funding is judged from today to its launch.
+    Without `start`, the plan starts on the first Monday of the month the community hopes to
+    start (its start_month answer) when that is still ahead, else on the first Monday of
+    next month.
     """
     today = today or dt.date.today()
-    start = start or default_start(today)
+    start = start or hoped_start(profile.start_month, today) or default_start(today)
     ranking = scoring.score(kb, profile)
     stab = scoring.stability(kb, profile, ranking)
     check = scoring.facts_to_check(kb, profile, ranking)

@@ -109,6 +109,8 @@ class CommunityProfile:
     bucket: str | None
     rurality: str | None
     lead_agency: str | None
+    # The month the community hopes to start, YYYY-MM (the start_month question), or None.
+    start_month: str | None
     _kb: Knowledge = field(repr=False)
     _key: frozenset[tuple[str, Value]] = field(repr=False)
 
@@ -241,6 +243,7 @@ def read_profile(kb: Knowledge, answers: Answers) -> CommunityProfile:
         name=text.get("community_name", ""),
         region=first("state"), bucket=first("population"), rurality=first("rurality"),
         lead_agency=first("lead_agency"),
+        start_month=text.get("start_month") or None,
         _kb=kb,
         _key=frozenset((q, tuple(v) if isinstance(v, list) else v) for q, v in raw.items()),
     )

@@ -715,6 +715,45 @@ class StateLink:
     url: Link
 
 
+# The year a state record's money belongs to: a state fiscal year (most states: July to June,
+# named for the year it ends), a federal fiscal year (October to September) or a calendar year.
+MoneyBasis = Literal["state-fiscal", "federal-fiscal", "calendar"]
+
+
+@with_config(FORBID)
+@dataclass(frozen=True, kw_only=True)
+class MoneyYear:
+    """The year of the money a state record describes, and whether it is current.
+
+    `current` is true only when a source confirmed, on the record's verified_on, that this money
+    is still offered (an open or standing round, or payments that run on); a past round, or one
+    no source showed to be still offered, is false. The plan shows the year and standing from
+    these fields, never from the record's text.
+    """
+
+    year: Annotated[int, _int(1990, 2100)]
+    basis: MoneyBasis
+    current: Bool
+
+    @property
+    def label(self) -> str:
+        if self.basis == "state-fiscal":
+            return f"state fiscal year {self.year}"
+        if self.basis == "federal-fiscal":
+            return f"federal fiscal year {self.year}"
+        return str(self.year)
+
+    def years_before(self, day: date) -> int:
+        """How many years of its basis lie between this money's year and the day's year."""
+        if self.basis == "federal-fiscal":
+            now = federal_fiscal_year(day)
+        elif self.basis == "state-fiscal":
+            now = day.year + 1 if day.month >= 7 else day.year
+        else:
+            now = day.year
+        return now - self.year
+
+
 @with_config(FORBID)
 @dataclass(frozen=True, kw_only=True)
 class StateContext(Record):
@@ -728,6 +767,7 @@ class StateContext(Record):
     summary: Text
     requires: Text | None = None  # what it requires of communities
     funds: Text | None = None  # what the state money pays for
+    money_year: MoneyYear | None = None  # required with `funds`: the money's year and standing
     pathways: Ids = ()
     links: Annotated[tuple[StateLink, ...], _at_least(1)]  # official pages only
 
@@ -737,6 +777,13 @@ class StateContext(Record):
         if not (self.requires or self.funds):
             found.append(("requires", "say what the law or program requires or funds "
                                       "(requires and/or funds)"))
+        if self.funds and self.money_year is None:
+            found.append(("money_year", "is required with funds: the money's year (year, "
+                                        "basis: state-fiscal, federal-fiscal or calendar) and "
+                                        "whether a source confirmed it is still offered "
+                                        "(current)"))
+        if self.money_year is not None and not self.funds:
+            found.append(("money_year", "belongs with funds: say what the money pays for"))
         for i, link in enumerate(self.links):
             host = (urlsplit(link.url).hostname or "").lower()
             if not host.endswith(OFFICIAL_SUFFIXES):
@@ -840,11 +887,13 @@ class Question:
     section: Id
     label: Text
     help: Text  # plain-language "why we ask"
-    type: Literal["single", "multi", "text", "number"]
+    # "month": a month and year, stored as YYYY-MM.
+    type: Literal["single", "multi", "text", "number", "month"]
     required: Bool = False
-    # Marks the question that gives a profile attribute used for matching and the plan.
+    # Marks the question that gives a profile attribute used for matching and the plan
+    # ("start_month": the month the community hopes to start, which dates the plan).
     profile: Literal["community_name", "state", "population", "rurality", "lead_agency",
-                     "running_pathways", "respondent_role"] | None = None
+                     "running_pathways", "respondent_role", "start_month"] | None = None
     ask_when: tuple[Condition, ...] = ()  # ask only when every condition holds
     options: tuple[Option, ...] = ()
     max_length: Annotated[int, _int(1, 5000)] | None = None
@@ -866,7 +915,7 @@ class Question:
             found.append(("options", "a choice question needs at least two options"))
         if self.max_choices is not None and self.type != "multi":
             found.append(("max_choices", "only a multi question takes max_choices"))
-        if self.type in {"text", "number"} and self.options:
+        if self.type in {"text", "number", "month"} and self.options:
             found.append(("options", f"a {self.type} question takes no options"))
         if self.who_knows is not None:
             problem = self._who_knows_problem(self.who_knows)

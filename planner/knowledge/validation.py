@@ -8,6 +8,7 @@ broken file does not hide the findings in the others.
 from __future__ import annotations
 
 import calendar
+import random
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from planner.knowledge.findings import Finding
+from planner.knowledge.model import MoneyYear
 
 FACT_FILES = ("partners", "resources", "problems", "goals")
 # Record lists whose ids share one namespace, by file stem and list key.
@@ -455,6 +457,21 @@ def _states(ctx: _Ctx) -> None:
     for s in ctx.records("states"):
         sid = s["id"]
         ctx.refs("states", sid, "pathways", s.get("pathways"), pathways, "pathway", "pathways")
+        money = s.get("money_year")
+        if not isinstance(money, dict):
+            continue
+        # Money called current must rest on a confirmation, not on an attempt.
+        if money.get("current") is True and not s.get("verified_on"):
+            ctx.add("states", sid, "money_year.current",
+                    "money can be called current only when a source confirmed it "
+                    "(verified_on); otherwise set current: false")
+        # The money's year cannot come after the record's own date (its as_of), beyond the
+        # fiscal year that date falls in.
+        year, as_of = money.get("year"), str(s.get("as_of") or "")
+        if isinstance(year, int) and as_of[:4].isdigit() and year > int(as_of[:4]) + 1:
+            ctx.add("states", sid, "money_year.year",
+                    f"{year} is after the record's as_of ({as_of}): a year not yet reached "
+                    "when the record was written")
 
 
 def _record_lists(data: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -482,6 +499,34 @@ def stale_records(data: Mapping[str, Any], today: date, months: int) -> list[tup
              for stem, r in _record_lists(data)
              if "verified_on" in r and r["verified_on"] < cutoff]
     return sorted(stale)
+
+
+def sourced_records(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every record that carries an id and sources, at any depth of any file, as
+    (file.yaml, id), sorted: the population a verification sample is drawn from."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(stem: str, node: Any) -> None:
+        if isinstance(node, dict):
+            if "id" in node and "sources" in node:
+                found.add((f"{stem}.yaml", str(node["id"])))
+            for value in node.values():
+                walk(stem, value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(stem, value)
+
+    for stem in sorted(raw):
+        walk(stem, raw[stem])
+    return sorted(found)
+
+
+def sample_records(raw: Mapping[str, Any], size: int, seed: int) -> list[tuple[str, str]]:
+    """A seeded random sample of sourced records (the same seed and knowledge give the same
+    sample), sorted by file and id."""
+    population = sourced_records(raw)
+    draw = random.Random(seed)  # noqa: S311 - a reproducible sample, not a secret
+    return sorted(draw.sample(population, min(size, len(population))))
 
 
 def _months_before(today: date, months: int) -> date:
@@ -729,7 +774,24 @@ def past_status(data: Mapping[str, Any], today: date) -> list[tuple[str, str, st
         for sentence in _pending_sentences(r, today):
             what = f"says \u201c{sentence}\u201d, a date now past"
             out.append((file, rid, what))
+        money = r.get("money_year")
+        if isinstance(money, dict) and money.get("current") is True:
+            stale = _stale_money(money, today)
+            if stale:
+                out.append((file, rid, stale))
     return sorted(out)
+
+
+def _stale_money(money: Mapping[str, Any], today: date) -> str:
+    """A state record's money called current whose year is more than two years past."""
+    try:
+        year = MoneyYear(year=int(money["year"]), basis=money["basis"], current=True)
+    except (KeyError, TypeError, ValueError):
+        return ""
+    if year.years_before(today) <= 2:
+        return ""
+    return (f"calls its money ({year.label}) current, more than two years ago: confirm a "
+            "newer year or set current: false")
 
 
 def dated_findings(data: Mapping[str, Any], today: date) -> list[Finding]:

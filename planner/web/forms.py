@@ -15,9 +15,9 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import Field, FloatField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from planner.engine.answers import Value
+from planner.engine.answers import MONTH_PROBLEM, Value, month_of
 from planner.knowledge.model import Question
 
 LONG_TEXT = 200
@@ -41,6 +41,9 @@ def _field(question: Question, required: bool) -> Field:
         bounds = NumberRange(min=question.minimum, max=question.maximum,
                              message="Enter a number between %(min)s and %(max)s.")
         return FloatField(question.label, validators=[*presence, bounds])
+    if question.type == "month":
+        return StringField(question.label, validators=[*presence, _a_month],
+                           filters=[lambda s: s.strip() if isinstance(s, str) else s])
     limit = question.max_length or 2000
     kind = TextAreaField if limit > LONG_TEXT else StringField
     return kind(
@@ -48,6 +51,12 @@ def _field(question: Question, required: bool) -> Field:
         validators=[*presence, Length(max=limit, message=f"Use {limit} characters or fewer.")],
         filters=[lambda s: s.strip() if isinstance(s, str) else s],
     )
+
+
+def _a_month(form: FlaskForm, field: Field) -> None:
+    """A month field's value must be a month (YYYY-MM), as the answers' check requires."""
+    if field.data and month_of(str(field.data)) is None:
+        raise ValidationError(f"Enter a month: this question {MONTH_PROBLEM}.")
 
 
 def form_class(questions: Iterable[Question], *, required: bool = True) -> type[FlaskForm]:

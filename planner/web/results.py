@@ -308,10 +308,14 @@ def plan_pdf(token: str) -> Response:
                                 f"{downloads.slug(renders.community_name(answers))}-plan.pdf")
 
 
-def _start_date() -> dt.date:
-    """The action plan's start date: ?start=YYYY-MM-DD, else the first Monday of next month."""
+def _start_date(built: plan.Plan | None = None) -> dt.date:
+    """The action plan's start date: ?start=YYYY-MM-DD, else the plan's own start (the month
+    the community hopes to start, or the first Monday of next month)."""
+    given = request.args.get("start")
+    if not given and built is not None and built.dates is not None:
+        return built.dates.start
     try:
-        return actions.parse_start(request.args.get("start"), dt.date.today())
+        return actions.parse_start(given, dt.date.today())
     except ValueError:
         abort(400, description="The start date must be a date written YYYY-MM-DD within ten "
                                "years of today, for example 2027-01-04.")
@@ -327,7 +331,7 @@ def plan_docx(token: str) -> Response:
     from planner.documents import docx_export
 
     kb, built, profile, notes = _built(token)
-    ctx = docx_export.context(kb, built, profile, notes=notes, start=_start_date(),
+    ctx = docx_export.context(kb, built, profile, notes=notes, start=_start_date(built),
                               progress=progress.for_plan(state.load(token, reading=True).row))
     return _download(docx_export.render(ctx), docx_export.MIME,
                      f"{downloads.slug(built.community)}-plan.docx")
@@ -339,7 +343,7 @@ def starter_docx(token: str) -> Response:
     from planner.documents import docx_export
 
     kb, built, profile, notes = _built(token)
-    ctx = docx_export.context(kb, built, profile, notes=notes, start=_start_date())
+    ctx = docx_export.context(kb, built, profile, notes=notes, start=_start_date(built))
     return _download(docx_export.render_starter_documents(ctx), docx_export.MIME,
                      f"{downloads.slug(built.community)}-starter-documents.docx")
 
@@ -348,7 +352,7 @@ def _action_rows(token: str) -> tuple[plan.Plan, Any]:
     from planner.documents import action_table
 
     kb, built, profile, _ = _built(token)
-    return built, action_table.rows(kb, built, profile, _start_date())
+    return built, action_table.rows(kb, built, profile, _start_date(built))
 
 
 @bp.get("/actions.xlsx")
@@ -434,7 +438,7 @@ def application_docx(token: str) -> Response:
     from planner.documents import action_table, application, docx_export
 
     kb, built, profile, _ = _built(token)
-    rows = action_table.rows(kb, built, profile, _start_date())
+    rows = action_table.rows(kb, built, profile, _start_date(built))
     app = application.build(kb, built, profile, rows, generated=dt.date.today(),
                             size=application.sizing_for(kb, built, profile))
     if app is None:

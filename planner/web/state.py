@@ -413,6 +413,8 @@ def answer_label(question: Question, value: core.Value | None) -> str:
         return ", ".join(o.label for o in question.options if o.id in chosen)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if question.type == "month" and isinstance(value, str):
+        return core.month_words(value)
     return str(value)
 
 
