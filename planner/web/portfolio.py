@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import (
     DateTime,
     ForeignKey,
@@ -30,7 +30,7 @@ from werkzeug.wrappers import Response
 
 from planner.engine import progress as core_progress
 from planner.knowledge.model import Knowledge
-from planner.web import accounts, csp, db, downloads, paging, state, workspace
+from planner.web import accounts, csp, db, downloads, paging, state, summaries, workspace
 from planner.web.db import Base
 from planner.web.progress import ProgressEntry, ProgressGoal
 
@@ -109,6 +109,32 @@ def visible_owners(user: accounts.User) -> list[int]:
         cached[user.id] = ([user.id] if member is None or member.role != "supervisor"
                            else [u.id for u in _colleagues(member)])
     return cached[user.id]
+
+
+def supervised_interview(interview_id: int) -> db.Interview | None:
+    """The community with this id if the signed-in user supervises its organization (a
+    community of one of its consultants, not archived, not a respondent's copy), else None."""
+    user = accounts.current_user()
+    if user is None:
+        return None
+    member = membership(user)
+    if member is None or member.role != "supervisor":
+        return None
+    row = db.session().get(db.Interview, interview_id)
+    if (row is None or row.parent_id is not None or row.archived
+            or row.owner_id not in visible_owners(user)):
+        return None
+    return row
+
+
+@bp.before_app_request
+def _refuse_changes_by_supervisors() -> None:
+    """Any change asked by the supervisor's address is refused, whatever the route (a route
+    that does not read the community through state.load is refused here too)."""
+    token = (request.view_args or {}).get("token")
+    if (isinstance(token, str) and state.SUPERVISOR_KEY_RE.fullmatch(token)
+            and request.method not in ("GET", "HEAD", "OPTIONS")):
+        abort(403, description=state.READ_ONLY)
 
 
 # ------------------------------------------------------------------ the listing
@@ -238,6 +264,17 @@ class Line:
     updated: datetime
     latest: str  # the latest period recorded, or ""
     on_target: str  # "3 of 4 targets met", or ""
+
+    @property
+    def scored(self) -> bool:
+        """The answers are complete, so the community has results and a plan to read."""
+        return bool(self.pathway) and self.pathway != summaries.NOT_SCORED
+
+    @property
+    def key(self) -> str:
+        """The community's address key: the owner's workspace key, or a supervisor's
+        read-only one (planner.web.state)."""
+        return f"w{self.id}" if self.mine else f"s{self.id}"
 
 
 def _progress_words(kb: Knowledge, ids: list[int]) -> dict[int, tuple[str, str]]:

@@ -137,3 +137,36 @@ def test_hand_over_within_the_organization_is_audited(app: Flask) -> None:
     with app.app_context():
         entry = db.session().query(workspace.AuditEntry).filter_by(action="hand-over").one()
         assert entry.actor == "Ann Consultant"
+
+
+def test_a_supervisor_opens_a_community_from_the_portfolio_read_only(app: Flask) -> None:
+    ann = _client(app, "ann@example.org", "Ann Consultant", "Acme TTA")
+    bob = _client(app, "bob@example.org", "Bob Consultant", "Acme TTA")
+    sue = _client(app, "sue@example.org", "Sue Supervisor", "Acme TTA", "supervisor")
+    zoe = _client(app, "zoe@example.org", "Zoe Supervisor", "Other TTA", "supervisor")
+    a_key, _ = create_community(ann, "Huntington")
+    complete(app, ann, a_key)
+    _record(ann, a_key, "2026-01", "measure-contacts", "30")
+    b_key, _ = create_community(bob, "Bobville")  # not answered yet: no results
+    a_read, b_read = "s" + a_key[1:], "s" + b_key[1:]
+    page = sue.get("/portfolio").text
+    assert f'href="/c/{a_read}/results"' in page  # scored: its results
+    assert f'href="/c/{b_read}/progress"' in page  # not scored: its progress
+    assert f"/c/{a_key}/" not in page and f"/c/{b_key}/" not in page  # not the owners' keys
+    for path in ("results", "plan", "progress", "progress.csv", "plan.docx"):
+        assert sue.get(f"/c/{a_read}/{path}").status_code == 200, path
+    progress = sue.get(f"/c/{a_read}/progress").text
+    assert "Read-only" in progress and "January 2026" in progress
+    assert "Save the value" not in progress and "Save the baseline" not in progress
+    assert "Re-score with these answers" not in sue.get(f"/c/{a_read}/results").text
+    missing = sue.get(f"/c/{b_read}/results")
+    assert missing.status_code == 404 and "not complete yet" in missing.text
+    refused = sue.post(f"/c/{a_read}/progress", data={
+        "csrf_token": page_csrf(sue, "/portfolio"), "period": "2026-02",
+        "measure": "measure-contacts", "value": "99"})
+    assert refused.status_code == 403 and "only its consultant can change" in refused.text
+    assert "2026-02" not in ann.get(f"/c/{a_key}/progress.csv").text
+    # A supervisor of another organization, and the owner's colleague, read nothing of it.
+    for client in (zoe, bob):
+        for path in ("results", "plan", "progress", "progress.csv"):
+            assert client.get(f"/c/{a_read}/{path}").status_code == 404, path
