@@ -295,3 +295,30 @@ def test_the_plan_adds_progress_so_far_once_there_is_progress(app: Flask,
                 stack.append(node["/K"])
     assert any(a.startswith("People contacted, in people or events, by period.")
                for a in alts), alts
+
+
+def test_the_funnel_runs_through_engaged_on_the_page_and_in_the_plan(
+        app: Flask, wizard: Wizard) -> None:
+    """Contact, referred, engaged, entered treatment: engaged shows as a stage once it is
+    recorded for the funnel's periods; before that the page and the plan say it is left out."""
+    wizard.start()
+    wizard.complete()
+    base = wizard.url()
+    for measure, value in (("measure-contacts", "40"), ("measure-referrals-made", "20"),
+                           ("measure-treatment-entry", "8")):
+        assert record(wizard.client, base, "2026-01", measure, value)[0] == 303
+    page = wizard.client.get(f"{base}/progress").text
+    assert ("People engaged after contact or referral is left out: not recorded for all of "
+            "these periods.") in page
+    assert record(wizard.client, base, "2026-01", "People engaged after contact or referral",
+                  "12")[0] == 303
+    page = wizard.client.get(f"{base}/progress").text
+    stages = re.findall(r'<tr><th scope="row">([^<]+)</th><td>(\d+)</td><td>(\d+)%</td></tr>',
+                        page.split('id="funnel-caption"')[1].split("</table>")[0])
+    assert stages == [("People contacted", "40", "100"), ("Referrals made", "20", "50"),
+                      ("People engaged after contact or referral", "12", "30"),
+                      ("People who entered treatment (warm hand-off completed)", "8", "20")]
+    plan = wizard.client.get(f"{base}/plan").text
+    funnel = plan.split("<caption>From contact to treatment</caption>")[1].split("</table>")[0]
+    assert "People engaged after contact or referral</strong></td><td>12</td><td>30%" in funnel
+    assert "left out" not in plan
