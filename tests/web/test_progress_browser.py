@@ -108,6 +108,16 @@ def test_a_consultant_records_imports_and_reads_progress(
     # Nothing but the tables' own scroll regions is wider than the screen.
     wide = page.evaluate("() => document.documentElement.scrollWidth")
     assert wide <= 320, wide
+    # The plan preview's "Progress so far" (charts, their tables, the funnel) reflows too.
+    page.goto(community + "/plan#progress")
+    page.wait_for_selector("#progress-chart-measure-contacts")
+    page.screenshot(path=str(ARTIFACTS / "p06b-plan-progress-320.png"))
+    assert check_page(page, "plan preview", "320") == []
+    labels = page.evaluate(  # on a phone each cell of a card names its column
+        "() => [...document.querySelectorAll('table.progress-summary tbody tr:first-child td')]"
+        ".map(td => getComputedStyle(td, '::before').content)")
+    assert labels == ["none", '"Baseline: "', '"Target: "', '"Latest period: "',
+                      '"Latest value: "', '"Against target: "', '"Periods recorded: "'], labels
 
     # From the portfolio to the community's progress, at 1280x720 and at 320 px.
     for width, name in ((1280, "p07-portfolio-1280x720"), (320, "p08-portfolio-320")):
