@@ -125,6 +125,29 @@ def test_the_funnel_counts_only_periods_where_every_stage_is_recorded(kb: Knowle
     assert p.summarise(kb, entries[:2]).funnel is None
 
 
+def test_the_engaged_stage_joins_the_funnel_when_recorded_for_its_periods(
+        kb: Knowledge) -> None:
+    """Contact, referred, engaged, entered treatment: engaged is a stage when it has a value
+    in every period the other three share, else the funnel names it as left out."""
+    assert p.FUNNEL == ("measure-contacts", "measure-referrals-made", "measure-engaged",
+                        "measure-treatment-entry")
+    assert kb.measures["measure-engaged"].sources
+    rows = [("2026-01", "measure-contacts", "40"), ("2026-01", "measure-referrals-made", "20"),
+            ("2026-01", "measure-engaged", "12"), ("2026-01", "measure-treatment-entry", "8"),
+            ("2026-02", "measure-contacts", "60"), ("2026-02", "measure-referrals-made", "30"),
+            ("2026-02", "measure-treatment-entry", "9")]
+    partly = p.summarise(kb, p.check(kb, rows)).funnel
+    assert partly is not None
+    assert [s.label for s in partly.stages] == [
+        kb.measures[m].label for m in p.FUNNEL if m != "measure-engaged"]
+    assert partly.left_out == (kb.measures["measure-engaged"].label,)
+    whole = p.summarise(kb, p.check(kb, [*rows, ("2026-02", "measure-engaged", "18")])).funnel
+    assert whole is not None and whole.left_out == ()
+    assert [(s.label, s.total) for s in whole.stages] == [
+        (kb.measures[m].label, n) for m, n in zip(p.FUNNEL, (100, 50, 30, 17), strict=True)]
+    assert whole.stages[2].share_of_first == 0.3
+
+
 def test_targets_are_met_at_or_above_or_at_or_below_for_fewer_is_better(kb: Knowledge) -> None:
     entries = p.check(kb, [("2026-01", "measure-contacts", "45"),
                            ("2026-02", "measure-contacts", "44"),

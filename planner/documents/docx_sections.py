@@ -580,6 +580,13 @@ SECTIONS: tuple[tuple[str, Block], ...] = (
         Para(lambda s: progress_doc.on_target_words(s.ctx.progress)),
         Table(progress_doc.HEADERS, lambda s: progress_doc.rows(s.ctx.progress),
               widths=progress_doc.WIDTHS, caption="Progress on the plan\u2019s measures"),
+        # Each measure's values by period: the PDF's charts as tables (the Word copy has
+        # no chart images).
+        Each(lambda s: progress_doc.measure_tables(s.ctx.progress), (
+            Heading(lambda s: s.it.label, 2),
+            Table(progress_doc.MEASURE_HEADERS, lambda s: s.it.rows,
+                  widths=progress_doc.MEASURE_WIDTHS, caption=lambda s: s.it.caption),
+        )),
         With(lambda s: progress_doc.funnel_rows(s.ctx.progress), (
             Para(lambda s: progress_doc.funnel_words(s.ctx.progress)),
             Table(progress_doc.FUNNEL_HEADERS, lambda s: s.it, widths=(3, 1, 2),

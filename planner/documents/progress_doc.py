@@ -3,6 +3,7 @@ the same rows in both, from planner.engine.progress's summary."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from planner.engine import progress
@@ -11,6 +12,10 @@ HEADERS = ("Measure", "Baseline", "Target", "Latest period", "Latest value", "Ag
            "Periods recorded")
 WIDTHS = (3, 1, 1, 1.3, 1, 1.3, 1)
 FUNNEL_HEADERS = ("Stage", "People", "Share of people contacted")
+MEASURE_HEADERS = ("Period", "Value", "Against target")
+MEASURE_WIDTHS = (2, 1, 1.5)
+CHART_KEY = ("Bars: the value of each period. Solid line: the target; dotted line: the "
+             "baseline.")
 INTRO = ("What the program has recorded so far on the plan\u2019s measures, against the "
          "baseline and target it set. The figures are the community\u2019s own.")
 
@@ -41,9 +46,39 @@ def funnel_words(summary: progress.Summary) -> str:
     if summary.funnel is None:
         return ""
     periods = summary.funnel.periods
-    return (f"From contact to treatment, over the {len(periods)} period"
-            f"{'' if len(periods) == 1 else 's'} with all three recorded "
-            f"({', '.join(p.label for p in periods)}).")
+    words = (f"From contact to treatment, over the {len(periods)} period"
+             f"{'' if len(periods) == 1 else 's'} with each stage recorded "
+             f"({', '.join(p.label for p in periods)}).")
+    left_out = summary.funnel.left_out
+    if left_out:
+        words += (f" {' and '.join(left_out)} {'is' if len(left_out) == 1 else 'are'} left "
+                  "out: not recorded for all of these periods.")
+    return words
+
+
+@dataclass(frozen=True)
+class MeasureTable:
+    """One measure's values by period: the table beside its chart (the chart's figures)."""
+
+    measure: progress.MeasureProgress
+    caption: str
+    rows: tuple[tuple[str, str, str], ...]
+
+    @property
+    def id(self) -> str:
+        return self.measure.measure.id
+
+    @property
+    def label(self) -> str:
+        return self.measure.measure.label
+
+
+def measure_tables(summary: progress.Summary) -> list[MeasureTable]:
+    """Each measure with a value, in the summary's order, with its values by period."""
+    return [MeasureTable(m, f"{m.measure.label} by period", tuple(
+                (p.period.label, progress.number(p.value), p.status or "no target")
+                for p in m.points))
+            for m in summary.measures if m.points]
 
 
 def on_target_words(summary: progress.Summary) -> str:
@@ -61,4 +96,5 @@ def for_template(summary: progress.Summary | None) -> dict[str, Any] | None:
     return {"headers": HEADERS, "rows": rows(summary), "intro": INTRO,
             "on_target": on_target_words(summary), "funnel": funnel_rows(summary),
             "funnel_headers": FUNNEL_HEADERS,
-            "funnel_words": funnel_words(summary)}
+            "funnel_words": funnel_words(summary), "measures": measure_tables(summary),
+            "measure_headers": MEASURE_HEADERS, "chart_key": CHART_KEY}

@@ -406,6 +406,17 @@ def _charts(plan: Plan) -> dict[str, Any]:
     return out
 
 
+def _progress_charts(shown: dict[str, Any] | None) -> list[Markup]:
+    """Each measure's chart (the progress page's), with its text alternative as alt text,
+    in the order of the tables beside them ("Progress so far")."""
+    if not shown:
+        return []
+    from planner.documents import progress_chart
+
+    return [chart_img(progress_chart.measure_chart(t.measure),
+                      progress_chart.measure_alt(t.measure)) for t in shown["measures"]]
+
+
 def render_plan_html(
     kb: Knowledge,
     plan: Plan,
@@ -430,6 +441,8 @@ def render_plan_html(
     """
     env = environment(str(templates_dir or default_templates_dir()))
     template = env.get_template("plan/plan.html")
+    shown_progress = progress_doc.for_template(progress)
+    progress_imgs = _progress_charts(shown_progress)
     day = generated or dt.date.today()
     begin = start or (plan.dates.start if plan.dates else actions.default_start(day))
     rows = actions.action_plan(kb, plan.timeline, profile, named_partners(kb, profile), begin)
@@ -437,7 +450,10 @@ def render_plan_html(
     return template.render(
         generated_date=day,
         preview_links=preview_links,
-        progress=progress_doc.for_template(progress),
+        progress=shown_progress,
+        progress_imgs=progress_imgs,
+        # The progress charts come first in the plan: the other figures number after them.
+        figure_offset=len(progress_imgs),
         start=begin,
         actions=rows,
         brief=build_brief(kb, plan, profile, rows, begin),

@@ -34,8 +34,12 @@ LOWER_IS_BETTER = frozenset({
     "measure-repeat-overdoses", "measure-police-backup-requests",
     "measure-low-level-crime-reports", "measure-medical-clearance",
 })
-# The funnel from contact to treatment, in order.
-FUNNEL = ("measure-contacts", "measure-referrals-made", "measure-treatment-entry")
+# The funnel from contact to treatment, in order. An optional stage shows when it is
+# recorded for every period the other stages share (a program that did not count it
+# still sees its funnel).
+FUNNEL = ("measure-contacts", "measure-referrals-made", "measure-engaged",
+          "measure-treatment-entry")
+FUNNEL_OPTIONAL = frozenset({"measure-engaged"})
 # The largest value any measure takes (a billion): a bigger one is a typing slip.
 VALUE_MAX = 1_000_000_000
 ROWS_MAX = 2000
@@ -311,7 +315,8 @@ class FunnelStage:
 @dataclass(frozen=True)
 class Funnel:
     stages: tuple[FunnelStage, ...]
-    periods: tuple[Period, ...]  # the periods where every stage was recorded
+    periods: tuple[Period, ...]  # the periods where every stage shown was recorded
+    left_out: tuple[str, ...] = ()  # optional stages not recorded for all of them (labels)
 
 
 @dataclass(frozen=True)
@@ -375,19 +380,24 @@ def summarise(kb: Knowledge, entries: Iterable[Entry], goals: Iterable[Goal] = (
 
 
 def funnel(kb: Knowledge, by_measure: Mapping[str, Sequence[Entry]]) -> Funnel | None:
-    """Totals of the funnel's stages over the periods where every stage has a value
-    (None if there is no such period)."""
-    periods = [{e.period for e in by_measure.get(mid, ())} for mid in FUNNEL]
-    common = set.intersection(*periods) if periods else set()
+    """Totals of the funnel's stages over the periods where every required stage has a
+    value (None if there is no such period). An optional stage (FUNNEL_OPTIONAL) is a
+    stage when it has a value in each of those periods, else it is named in `left_out`."""
+    known = [mid for mid in FUNNEL if mid in kb.measures]
+    periods = {mid: {e.period for e in by_measure.get(mid, ())} for mid in known}
+    required = [periods[mid] for mid in known if mid not in FUNNEL_OPTIONAL]
+    common = set.intersection(*required) if required else set()
     if not common:
         return None
+    shown = [mid for mid in known if mid not in FUNNEL_OPTIONAL or common <= periods[mid]]
     totals = [int(sum(e.value for e in by_measure[mid] if e.period in common))
-              for mid in FUNNEL]
+              for mid in shown]
     first = totals[0]
     return Funnel(tuple(FunnelStage(kb.measures[mid].label, total,
                                     (total / first) if first else None)
-                        for mid, total in zip(FUNNEL, totals, strict=True)),
-                  tuple(sorted(common, key=lambda p: p.key)))
+                        for mid, total in zip(shown, totals, strict=True)),
+                  tuple(sorted(common, key=lambda p: p.key)),
+                  tuple(kb.measures[mid].label for mid in known if mid not in shown))
 
 
 EVIDENCE_WORDS = {

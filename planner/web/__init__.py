@@ -157,6 +157,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         db,
         errors,
         health,
+        organization,
         portfolio,
         progress,
         renders,
@@ -188,4 +189,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(respondents.bp)
     app.register_blueprint(progress.bp)
     app.register_blueprint(portfolio.bp)
+    app.register_blueprint(organization.bp)
     return app

@@ -14,23 +14,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import (
+    Boolean,
     DateTime,
     ForeignKey,
     Integer,
     Select,
     String,
+    Text,
     exists,
     func,
     select,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.wrappers import Response
 
 from planner.engine import progress as core_progress
 from planner.knowledge.model import Knowledge
-from planner.web import accounts, csp, db, downloads, paging, state, workspace
+from planner.web import accounts, csp, db, downloads, paging, state, summaries, workspace
 from planner.web.db import Base
 from planner.web.progress import ProgressEntry, ProgressGoal
 
@@ -66,6 +69,29 @@ class Member(Base):
     organization_id: Mapped[int] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20), default="consultant")
+    # False while the consultant has not accepted a supervisor's invitation (made on the
+    # organization page): until then the membership counts for nothing.
+    joined: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class OrganizationEvent(Base):
+    """The organization's audit trail: who created it, invited, joined, changed a role."""
+
+    __tablename__ = "organization_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime, default=db._now)
+
+
+def record(organization_id: int, who: str, action: str, detail: str) -> None:
+    """Add an event to the organization's audit trail (committed with its change)."""
+    db.session().add(OrganizationEvent(organization_id=organization_id, actor=who[:254],
+                                       action=action, detail=detail))
 
 
 def join(user: accounts.User, organization: str, role: str = "consultant") -> Member:
@@ -84,19 +110,28 @@ def join(user: accounts.User, organization: str, role: str = "consultant") -> Me
     if member is None:
         member = Member(user_id=user.id, organization_id=org.id, role=role)
         db.session().add(member)
-    member.organization_id, member.role = org.id, role
+    member.organization_id, member.role, member.joined = org.id, role, True
+    record(org.id, "Command line", "joined", f"{user.display} joined as a {role}.")
     db.session().commit()
     return member
 
 
 def membership(user: accounts.User) -> Member | None:
-    return db.session().get(Member, user.id)
+    """The user's place in an organization (not an invitation not yet accepted)."""
+    member = db.session().get(Member, user.id)
+    return member if member is not None and member.joined else None
+
+
+def invitation(user: accounts.User) -> Member | None:
+    """An invitation to an organization the user has not answered yet."""
+    member = db.session().get(Member, user.id)
+    return member if member is not None and not member.joined else None
 
 
 def _colleagues(member: Member) -> list[accounts.User]:
     return list(db.session().scalars(
         select(accounts.User).join(Member, Member.user_id == accounts.User.id)
-        .where(Member.organization_id == member.organization_id)
+        .where(Member.organization_id == member.organization_id, Member.joined.is_(True))
         .order_by(accounts.User.name, accounts.User.email, accounts.User.id)))
 
 
@@ -109,6 +144,32 @@ def visible_owners(user: accounts.User) -> list[int]:
         cached[user.id] = ([user.id] if member is None or member.role != "supervisor"
                            else [u.id for u in _colleagues(member)])
     return cached[user.id]
+
+
+def supervised_interview(interview_id: int) -> db.Interview | None:
+    """The community with this id if the signed-in user supervises its organization (a
+    community of one of its consultants, not archived, not a respondent's copy), else None."""
+    user = accounts.current_user()
+    if user is None:
+        return None
+    member = membership(user)
+    if member is None or member.role != "supervisor":
+        return None
+    row = db.session().get(db.Interview, interview_id)
+    if (row is None or row.parent_id is not None or row.archived
+            or row.owner_id not in visible_owners(user)):
+        return None
+    return row
+
+
+@bp.before_app_request
+def _refuse_changes_by_supervisors() -> None:
+    """Any change asked by the supervisor's address is refused, whatever the route (a route
+    that does not read the community through state.load is refused here too)."""
+    token = (request.view_args or {}).get("token")
+    if (isinstance(token, str) and state.SUPERVISOR_KEY_RE.fullmatch(token)
+            and request.method not in ("GET", "HEAD", "OPTIONS")):
+        abort(403, description=state.READ_ONLY)
 
 
 # ------------------------------------------------------------------ the listing
@@ -238,6 +299,17 @@ class Line:
     updated: datetime
     latest: str  # the latest period recorded, or ""
     on_target: str  # "3 of 4 targets met", or ""
+
+    @property
+    def scored(self) -> bool:
+        """The answers are complete, so the community has results and a plan to read."""
+        return bool(self.pathway) and self.pathway != summaries.NOT_SCORED
+
+    @property
+    def key(self) -> str:
+        """The community's address key: the owner's workspace key, or a supervisor's
+        read-only one (planner.web.state)."""
+        return f"w{self.id}" if self.mine else f"s{self.id}"
 
 
 def _progress_words(kb: Knowledge, ids: list[int]) -> dict[int, tuple[str, str]]:

@@ -65,9 +65,11 @@ class ProgressGoal(Base):
 
 
 def load(token: str) -> state.Interview:
-    """The community for its private link or its consultant; a respondent's copy is a 404."""
+    """The community for its private link, its consultant or (read-only) a supervisor of
+    its organization: state.load's lookup, which checks each of them. A respondent's copy
+    (opened by the respondent's link or by its id) is a 404: it has no progress."""
     interview = state.load(token)
-    if interview.respondent or interview.row.parent_id is not None:
+    if interview.row.parent_id is not None:  # (covers interview.respondent)
         abort(404, description=NOT_HERE)
     return interview
 

@@ -173,6 +173,9 @@ def results(token: str) -> Response | tuple[str, int]:
     """Show the ranking, its reasons and the matches for the saved answers."""
     interview = state.load(token)
     answers = _complete(interview)
+    if answers is None and interview.read_only:
+        abort(404, description="This community's answers are not complete yet, so it has no "
+                               "results or plan to read. Its progress page may have values.")
     if answers is None:
         return redirect(url_for("wizard.review", token=token, incomplete=1), code=303)
     if interview.respondent:  # no score before the consultant settles the agreed answers

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from flask import abort, current_app, url_for
+from flask import abort, current_app, request, url_for
 
 from planner.engine import answers as core
 from planner.engine import effort
@@ -24,6 +24,17 @@ from planner.web import accounts, db
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{40,64}")
 # A consultant opens their own community by id; it works only in their signed-in session.
 OWNER_KEY_RE = re.compile(r"w([1-9][0-9]{0,9})")
+# A supervisor reads a community of their organization by id, read-only (planner.web.portfolio):
+# only these pages, and only by GET; everything else is refused with READ_ONLY (a 403).
+SUPERVISOR_KEY_RE = re.compile(r"s([1-9][0-9]{0,9})")
+READ_ONLY_PAGES = frozenset({
+    "results.results", "results.plan_preview", "results.plan_pdf", "results.plan_docx",
+    "results.starter_docx", "results.actions_xlsx", "results.actions_csv",
+    "results.sizing_page", "results.application_docx", "progress.page", "progress.export",
+})
+READ_ONLY = ("You are reading this community as a supervisor of its organization: you can "
+             "read its results, plan and progress, but only its consultant can change "
+             "anything. Nothing was changed.")
 QUESTION_IN_PROBLEM = re.compile(r"'([^']+)'")
 
 
@@ -112,6 +123,12 @@ class Interview:
         return self.row.parent_id is not None and not self.by_owner
 
     @property
+    def read_only(self) -> bool:
+        """True when a supervisor of the community's organization reads it (its results,
+        plan and progress only; nothing can be changed)."""
+        return bool(SUPERVISOR_KEY_RE.fullmatch(self.token))
+
+    @property
     def by_owner(self) -> bool:
         """True when opened from the consultant's workspace rather than a private link."""
         return bool(OWNER_KEY_RE.fullmatch(self.token))
@@ -132,6 +149,17 @@ def load(token: str, *, reading: bool = False) -> Interview:
         if mine is None:
             abort(404, description=unknown)
         return Interview(mine, token, answers_of(knowledge(), mine))
+    supervised = SUPERVISOR_KEY_RE.fullmatch(token)
+    if supervised:
+        from planner.web import portfolio  # (it reads this module)
+
+        wanted = db.parse_id(supervised.group(1))
+        seen = portfolio.supervised_interview(wanted) if wanted is not None else None
+        if seen is None:
+            abort(404, description=unknown)
+        if request.method not in ("GET", "HEAD") or request.endpoint not in READ_ONLY_PAGES:
+            abort(403, description=READ_ONLY)
+        return Interview(seen, token, answers_of(knowledge(), seen))
     if not TOKEN_RE.fullmatch(token):
         abort(404, description=unknown)
     row = db.peek(token) if reading else db.find(token)

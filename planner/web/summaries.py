@@ -52,11 +52,14 @@ def status(kb: Knowledge, row: db.Interview, answers: dict[str, core.Value]) -> 
     return f"In progress ({done} of {len(kb.sections)} steps)"
 
 
+NOT_SCORED = "Not scored yet"
+
+
 def top(kb: Knowledge, row: db.Interview, answers: dict[str, core.Value]) -> str:
     try:
         complete = core.validate(kb, answers, complete=True)
     except core.AnswersError:
-        return "Not scored yet"
+        return NOT_SCORED
     weighted, choose = workspace.effective(kb, row)
     if choose is not None and choose in kb.pathways:
         return f"{kb.pathways[choose].label} (chosen by override)"

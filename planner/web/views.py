@@ -40,7 +40,11 @@ def _globals() -> dict[str, Any]:
             return base + url_for("wizard.resume", token=token)
         return url_for("wizard.resume", token=token, _external=True)
 
-    return {"kb": kb, "sections": kb.sections, "resume_url": resume_url}
+    token = (request.view_args or {}).get("token")
+    # A supervisor's read-only view: the pages leave out every form that changes anything.
+    read_only = isinstance(token, str) and bool(state.SUPERVISOR_KEY_RE.fullmatch(token))
+    return {"kb": kb, "sections": kb.sections, "resume_url": resume_url,
+            "read_only": read_only}
 
 
 def safe_url(url: object) -> str:

@@ -49,3 +49,19 @@ def complete(app: Flask, client: FlaskClient, key: str,
     wizard.token = key
     wizard.complete(answers)
     return wizard
+
+
+def community_rules(app: Flask) -> list[tuple[str, str, str]]:
+    """Every (rule, endpoint, method) of the app that belongs to one community."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if "token" not in rule.arguments:
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((rule.rule, rule.endpoint, method))
+    return found
+
+
+def fill(rule: str, token: str, override_id: int) -> str:
+    url = rule.replace("<token>", token).replace("<section_id>", "community")
+    return re.sub(r"<int:\w+>", str(override_id), url)

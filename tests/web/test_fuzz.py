@@ -114,7 +114,8 @@ def _fill(app: Flask, endpoint: str, args: list[str], token: str, data: st.DataO
             good = token if endpoint not in SLOW_ENDPOINTS else "B" * 43
             values[arg] = data.draw(st.one_of(
                 st.just(good), st.text(min_size=1, max_size=80),
-                huge_integers.map(lambda n: f"w{abs(n)}"), st.just("w2147483648")))
+                huge_integers.map(lambda n: f"w{abs(n)}"), st.just("w2147483648"),
+                huge_integers.map(lambda n: f"s{abs(n)}"), st.just("s1")))
         elif arg == "section_id":
             values[arg] = data.draw(st.one_of(st.sampled_from([s.id for s in kb.sections]),
                                               st.text(min_size=1, max_size=40)))

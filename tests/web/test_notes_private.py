@@ -52,7 +52,7 @@ def every_route(app: Flask) -> list[tuple[str, str, str]]:
     found = []
     for rule in app.url_map.iter_rules():
         if set(rule.arguments) - {"token", "section_id", "override_id", "filename",
-                                  "version_id", "respondent_id", "number"}:
+                                  "version_id", "respondent_id", "number", "user_id"}:
             raise AssertionError(f"{rule.rule}: a new kind of argument; teach fill() it")
         if "filename" in rule.arguments:
             continue
@@ -122,9 +122,22 @@ def test_the_owner_sees_notes_and_reasons_in_the_pages_and_downloads(app: Flask)
             assert secret in body, (path, secret)
 
 
-def test_no_route_or_download_shows_notes_to_a_link_holder_or_a_respondent(
+def test_no_route_or_download_shows_notes_to_a_link_holder_a_respondent_or_a_supervisor(
         app: Flask) -> None:
+    """A supervisor of the consultant's organization reads the community by its read-only
+    address (s<id>) as the community does: without the consultant's notes and reasons."""
+    from planner.web import accounts, portfolio
+
     ann, key, token, respondent = a_community_with_notes(app)
+    add_user(app, "sue@example.org", "Sue Supervisor")
+    with app.app_context():
+        for email, role in (("ann@example.org", "consultant"), ("sue@example.org",
+                                                                 "supervisor")):
+            user = accounts.find_user(email)
+            assert user is not None
+            portfolio.join(user, "Acme TTA", role)
+    supervisor = app.test_client()
+    sign_in(supervisor, "sue@example.org")
     routes = every_route(app)
     assert {"results.plan_pdf", "results.plan_docx", "results.actions_xlsx",
             "results.actions_csv", "results.starter_docx", "results.plan_preview",
@@ -132,18 +145,23 @@ def test_no_route_or_download_shows_notes_to_a_link_holder_or_a_respondent(
     link_holder = app.test_client()
     respondent_client = app.test_client()
     visitors = {"link holder": (link_holder, token), "respondent": (respondent_client,
-                                                                     respondent)}
+                                                                     respondent),
+                "supervisor": (supervisor, "s" + key[1:])}
     walked = 0
     for who, (client, link) in visitors.items():
-        csrf = csrf_of(client.get(f"/c/{link}/step/community").text)
+        csrf = csrf_of(client.get("/portfolio" if who == "supervisor" else
+                                  f"/c/{link}/step/community").text)
         for rule, endpoint, method in routes:
+            if who == "supervisor" and endpoint == "accounts.sign_out":
+                continue  # (stays signed in: the walk is the supervisor's)
             for shown in seen(client, fill(rule, link), method, csrf):
                 for secret in SECRETS:
                     assert secret not in shown, f"{who}: {method} {rule} ({endpoint})"
             walked += 1
-    assert walked == 2 * len(routes)
+    assert walked == 3 * len(routes) - 1
     # The link holder reached the plan and its downloads (what was walked was not a 404).
     for path in ("results", "plan", "plan.pdf", "plan.docx", "actions.xlsx", "actions.csv"):
         assert link_holder.get(f"/c/{token}/{path}").status_code == 200, path
+        assert supervisor.get(f"/c/s{key[1:]}/{path}").status_code == 200, path
     # Still there for the owner after the walk.
     assert NOTE in ann.get(f"/c/{key}/results").text

@@ -137,3 +137,137 @@ def test_hand_over_within_the_organization_is_audited(app: Flask) -> None:
     with app.app_context():
         entry = db.session().query(workspace.AuditEntry).filter_by(action="hand-over").one()
         assert entry.actor == "Ann Consultant"
+
+
+def test_a_supervisor_opens_a_community_from_the_portfolio_read_only(app: Flask) -> None:
+    ann = _client(app, "ann@example.org", "Ann Consultant", "Acme TTA")
+    bob = _client(app, "bob@example.org", "Bob Consultant", "Acme TTA")
+    sue = _client(app, "sue@example.org", "Sue Supervisor", "Acme TTA", "supervisor")
+    zoe = _client(app, "zoe@example.org", "Zoe Supervisor", "Other TTA", "supervisor")
+    a_key, _ = create_community(ann, "Huntington")
+    complete(app, ann, a_key)
+    _record(ann, a_key, "2026-01", "measure-contacts", "30")
+    b_key, _ = create_community(bob, "Bobville")  # not answered yet: no results
+    a_read, b_read = "s" + a_key[1:], "s" + b_key[1:]
+    page = sue.get("/portfolio").text
+    assert f'href="/c/{a_read}/results"' in page  # scored: its results
+    assert f'href="/c/{b_read}/progress"' in page  # not scored: its progress
+    assert f"/c/{a_key}/" not in page and f"/c/{b_key}/" not in page  # not the owners' keys
+    for path in ("results", "plan", "progress", "progress.csv", "plan.docx"):
+        assert sue.get(f"/c/{a_read}/{path}").status_code == 200, path
+    progress = sue.get(f"/c/{a_read}/progress").text
+    assert "Read-only" in progress and "January 2026" in progress
+    assert "Save the value" not in progress and "Save the baseline" not in progress
+    assert "Re-score with these answers" not in sue.get(f"/c/{a_read}/results").text
+    missing = sue.get(f"/c/{b_read}/results")
+    assert missing.status_code == 404 and "not complete yet" in missing.text
+    refused = sue.post(f"/c/{a_read}/progress", data={
+        "csrf_token": page_csrf(sue, "/portfolio"), "period": "2026-02",
+        "measure": "measure-contacts", "value": "99"})
+    assert refused.status_code == 403 and "only its consultant can change" in refused.text
+    assert "2026-02" not in ann.get(f"/c/{a_key}/progress.csv").text
+    # A supervisor of another organization, and the owner's colleague, read nothing of it.
+    for client in (zoe, bob):
+        for path in ("results", "plan", "progress", "progress.csv"):
+            assert client.get(f"/c/{a_read}/{path}").status_code == 404, path
+
+
+# ------------------------------------------------------------------ organizations from the web
+
+
+def _post(client: FlaskClient, path: str, **data: str) -> tuple[int, str]:
+    response = client.post(path, data={"csrf_token": page_csrf(client, "/organization"),
+                                       **data})
+    return response.status_code, response.text
+
+
+def _events(app: Flask) -> list[tuple[str, str]]:
+    with app.app_context():
+        return [(e.action, e.detail) for e in db.session().query(
+            portfolio.OrganizationEvent).order_by(portfolio.OrganizationEvent.id)]
+
+
+def test_a_consultant_creates_an_organization_and_a_supervisor_adds_a_consultant(
+        app: Flask) -> None:
+    ann = _client(app, "ann@example.org", "Ann Consultant", None)
+    bob = _client(app, "bob@example.org", "Bob Consultant", None)
+    create_community(bob, "Bobville")
+    assert "Create an organization" in ann.get("/organization").text
+    assert _post(ann, "/organization", name="  Acme   TTA ")[0] == 303
+    page = ann.get("/organization?saved=created").text
+    assert "You are a supervisor of <strong>Acme TTA</strong>" in page
+    assert "Ann Consultant created the organization" in page  # the audit trail, shown
+    status, text = _post(bob, "/organization", name="acme tta")  # the name is taken
+    assert status == 400 and "exists already" in text
+    status, text = _post(ann, "/organization", name="Second TTA")
+    assert status == 400 and "already belong" in text
+    # Adding is an invitation: Bob's communities stay his until he accepts.
+    assert _post(ann, "/organization/members", email=" BOB@example.org ",
+                 role="consultant")[0] == 303
+    assert "Bobville" not in ann.get("/portfolio").text
+    invite = bob.get("/organization").text
+    assert "An invitation from Acme TTA" in invite and "Accept and join" in invite
+    status, text = _post(ann, "/organization/members", email="bob@example.org",
+                         role="consultant")
+    assert status == 400 and "already invited" in text
+    assert _post(bob, "/organization/invitation", action="accept")[0] == 303
+    assert "Bobville" in ann.get("/portfolio").text
+    assert "You are a consultant of <strong>Acme TTA</strong>" in bob.get("/organization").text
+    # The last supervisor stays one; once Bob is a supervisor, Ann may step down.
+    with app.app_context():
+        ann_id = accounts.find_user("ann@example.org").id  # type: ignore[union-attr]
+        bob_id = accounts.find_user("bob@example.org").id  # type: ignore[union-attr]
+    status, text = _post(ann, f"/organization/members/{ann_id}/role", role="consultant")
+    assert status == 400 and "needs a supervisor" in text
+    assert _post(ann, f"/organization/members/{bob_id}/role", role="supervisor")[0] == 303
+    assert _post(ann, f"/organization/members/{ann_id}/role", role="consultant")[0] == 303
+    assert "Members" in bob.get("/organization").text
+    assert [a for a, _ in _events(app)] == ["created", "invited", "joined", "role", "role"]
+    assert ("role", "Bob Consultant changed Ann Consultant from supervisor to consultant."
+            ) not in _events(app)  # (Ann changed her own role, and is named as its actor)
+    assert ("role", "Ann Consultant changed Ann Consultant from supervisor to consultant."
+            ) in _events(app)
+
+
+def test_organization_pages_refuse_anyone_but_a_supervisor_of_the_organization(
+        app: Flask) -> None:
+    ann = _client(app, "ann@example.org", "Ann Consultant", "Acme TTA", "supervisor")
+    bob = _client(app, "bob@example.org", "Bob Consultant", "Acme TTA")
+    zoe = _client(app, "zoe@example.org", "Zoe Supervisor", "Other TTA", "supervisor")
+    _client(app, "cal@example.org", "Cal Consultant", None)
+    with app.app_context():
+        bob_id = accounts.find_user("bob@example.org").id  # type: ignore[union-attr]
+    before = _events(app)
+    anonymous = app.test_client()
+    csrf = page_csrf(anonymous, "/")
+    for path in ("/organization", "/organization/members", f"/organization/members/"
+                 f"{bob_id}/role", "/organization/invitation"):
+        response = anonymous.post(path, data={"csrf_token": csrf, "name": "X",
+                                              "email": "cal@example.org", "role": "supervisor",
+                                              "action": "accept"})
+        assert response.status_code == 303 and "/sign-in" in response.location, path
+    assert anonymous.get("/organization").status_code == 303
+    # A consultant of the organization adds no one and changes no role.
+    status, text = _post(bob, "/organization/members", email="cal@example.org",
+                         role="consultant")
+    assert status == 403 and "Only a supervisor" in text
+    assert _post(bob, f"/organization/members/{bob_id}/role", role="supervisor")[0] == 403
+    assert "Add a consultant" not in bob.get("/organization").text
+    # A supervisor of another organization cannot touch Acme's members, nor take Bob.
+    assert _post(zoe, f"/organization/members/{bob_id}/role", role="consultant")[0] == 404
+    status, text = _post(zoe, "/organization/members", email="bob@example.org",
+                         role="consultant")
+    assert status == 400 and "belongs to another organization" in text
+    assert "Bob Consultant" not in zoe.get("/organization").text
+    # Bad input: an unknown account, no role; a missing CSRF token.
+    status, text = _post(ann, "/organization/members", email="nobody@example.org",
+                         role="consultant")
+    assert status == 400 and "no consultant account for nobody@example.org" in text
+    status, text = _post(ann, "/organization/members", email="cal@example.org", role="boss")
+    assert status == 400 and "Choose a role" in text
+    assert ann.post("/organization/members", data={"email": "cal@example.org",
+                                                   "role": "consultant"}).status_code == 400
+    assert _post(bob, "/organization/invitation", action="accept")[0] == 400  # none waiting
+    assert _events(app) == before  # nothing above changed anything
+    with app.app_context():
+        assert db.session().get(portfolio.Member, bob_id).role == "consultant"  # type: ignore[union-attr]

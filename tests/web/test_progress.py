@@ -260,11 +260,65 @@ def test_the_plan_adds_progress_so_far_once_there_is_progress(app: Flask,
     ).status_code == 303
     plan = wizard.client.get(f"{base}/plan").text
     assert "Progress so far" in plan and "February 2026" in plan
+    # Each measure with a value has its chart (alt text: its figures in words) and a table
+    # of the same figures; the plan's other figures number after them.
+    figures = re.findall(r'<figure class="chart" id="([^"]+)"[^>]*>\s*<img [^>]* alt="([^"]+)">'
+                         r'\s*<figcaption><strong>Figure (\d+)\.', plan)
+    progress_figures = [f for f in figures if f[0].startswith("progress-chart-")]
+    assert [f[0] for f in progress_figures] == [
+        "progress-chart-measure-contacts", "progress-chart-measure-referrals-made",
+        "progress-chart-measure-treatment-entry"]
+    assert "January 2026: 40; February 2026: 52" in html.unescape(progress_figures[0][1])
+    assert [int(f[2]) for f in figures] == list(range(1, len(figures) + 1))
+    assert len(figures) > len(progress_figures)  # the stakeholders' and the ranking's
+    assert "<caption>People contacted by period</caption>" in plan
     word = _docx_text(wizard.client.get(f"{base}/plan.docx").data)
     assert "Progress so far" in word and "February 2026" in word and "52" in word
     assert "From contact to treatment" in word and "20%" in word
+    assert "People contacted by period" in word  # the chart's figures, as a table
     pdf = wizard.client.get(f"{base}/plan.pdf")
     assert pdf.status_code == 200
     pages = pypdf.PdfReader(io.BytesIO(pdf.data)).pages
     text = re.sub(r"\s+", "", " ".join(p.extract_text() or "" for p in pages))  # lines break
     assert "Progresssofar" in text and "February2026" in text
+    alts = []
+    stack = [pypdf.PdfReader(io.BytesIO(pdf.data)).trailer["/Root"]["/StructTreeRoot"]]
+    while stack:  # every Figure of the tagged PDF, with its alternative text
+        node = stack.pop()
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if node.get("/S") == "/Figure":
+                alts.append(str(node.get("/Alt", "")))
+            if "/K" in node:
+                stack.append(node["/K"])
+    assert any(a.startswith("People contacted, in people or events, by period.")
+               for a in alts), alts
+
+
+def test_the_funnel_runs_through_engaged_on_the_page_and_in_the_plan(
+        app: Flask, wizard: Wizard) -> None:
+    """Contact, referred, engaged, entered treatment: engaged shows as a stage once it is
+    recorded for the funnel's periods; before that the page and the plan say it is left out."""
+    wizard.start()
+    wizard.complete()
+    base = wizard.url()
+    for measure, value in (("measure-contacts", "40"), ("measure-referrals-made", "20"),
+                           ("measure-treatment-entry", "8")):
+        assert record(wizard.client, base, "2026-01", measure, value)[0] == 303
+    page = wizard.client.get(f"{base}/progress").text
+    assert ("People engaged after contact or referral is left out: not recorded for all of "
+            "these periods.") in page
+    assert record(wizard.client, base, "2026-01", "People engaged after contact or referral",
+                  "12")[0] == 303
+    page = wizard.client.get(f"{base}/progress").text
+    stages = re.findall(r'<tr><th scope="row">([^<]+)</th><td>(\d+)</td><td>(\d+)%</td></tr>',
+                        page.split('id="funnel-caption"')[1].split("</table>")[0])
+    assert stages == [("People contacted", "40", "100"), ("Referrals made", "20", "50"),
+                      ("People engaged after contact or referral", "12", "30"),
+                      ("People who entered treatment (warm hand-off completed)", "8", "20")]
+    plan = wizard.client.get(f"{base}/plan").text
+    funnel = plan.split("<caption>From contact to treatment</caption>")[1].split("</table>")[0]
+    assert "People engaged after contact or referral</strong></td><td>12</td><td>30%" in funnel
+    assert "left out" not in plan

@@ -13,6 +13,7 @@ import pytest
 from conftest import ARTIFACTS
 from consultanthelpers import PASSWORD
 from test_consultant_browser import answers_file, create, sign_in
+from test_reflow_browser import check_page
 from test_web_browser import audit
 from webhelpers import serve
 
@@ -33,6 +34,7 @@ def progress_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     })
     with app.app_context():
         accounts.create_user("ann@example.org", PASSWORD, "Ann Consultant")
+        accounts.create_user("bob@example.org", PASSWORD, "Bob Consultant")
     with serve(app) as base:
         yield base
 
@@ -106,6 +108,16 @@ def test_a_consultant_records_imports_and_reads_progress(
     # Nothing but the tables' own scroll regions is wider than the screen.
     wide = page.evaluate("() => document.documentElement.scrollWidth")
     assert wide <= 320, wide
+    # The plan preview's "Progress so far" (charts, their tables, the funnel) reflows too.
+    page.goto(community + "/plan#progress")
+    page.wait_for_selector("#progress-chart-measure-contacts")
+    page.screenshot(path=str(ARTIFACTS / "p06b-plan-progress-320.png"))
+    assert check_page(page, "plan preview", "320") == []
+    labels = page.evaluate(  # on a phone each cell of a card names its column
+        "() => [...document.querySelectorAll('table.progress-summary tbody tr:first-child td')]"
+        ".map(td => getComputedStyle(td, '::before').content)")
+    assert labels == ["none", '"Baseline: "', '"Target: "', '"Latest period: "',
+                      '"Latest value: "', '"Against target: "', '"Periods recorded: "'], labels
 
     # From the portfolio to the community's progress, at 1280x720 and at 320 px.
     for width, name in ((1280, "p07-portfolio-1280x720"), (320, "p08-portfolio-320")):
@@ -118,3 +130,55 @@ def test_a_consultant_records_imports_and_reads_progress(
         page.wait_for_selector("h1:has-text('Progress on the plan')")
         assert page.url.endswith("/progress")
     context.close()
+
+
+def test_an_organization_is_set_up_from_the_web_and_read_by_its_supervisor(
+        browser: Any, progress_server: str) -> None:
+    """Ann creates an organization and adds Bob; Bob accepts and creates a community; Ann
+    opens it read-only from the portfolio. Each page at 320 px (no sideways scroll) and at
+    1280x720, audited by axe-core."""
+    ann_ctx = browser.new_context(viewport={"width": 320, "height": 720})
+    ann_ctx.set_default_timeout(20_000)
+    ann = ann_ctx.new_page()
+    sign_in(ann, progress_server)
+    ann.goto(progress_server + "/organization")
+    ann.fill("#org-name", "Acme Technical Assistance")
+    ann.click("button:has-text('Create the organization')")
+    ann.wait_for_selector("#saved")
+    ann.fill("#member-email", "bob@example.org")
+    ann.click("button:has-text('Add to the organization')")
+    ann.wait_for_selector("text=They join once they accept")
+    problems = []
+    for width, name in ((320, "o01-organization-320"), (1280, "o02-organization-1280x720")):
+        ann.set_viewport_size({"width": width, "height": 720})
+        ann.goto(progress_server + "/organization")
+        problems += check_page(ann, name, str(width))
+        audit(ann, name)
+    assert "Invited, not accepted yet" in ann.inner_text("main")
+
+    bob_ctx = browser.new_context(viewport={"width": 320, "height": 720})
+    bob_ctx.set_default_timeout(20_000)
+    bob = bob_ctx.new_page()
+    bob.goto(progress_server + "/dashboard")
+    bob.fill("#email", "bob@example.org")
+    bob.fill("#password", PASSWORD)
+    bob.click("button:has-text('Sign in')")
+    bob.wait_for_selector("h1:has-text('Your communities')")
+    create(bob, "Bobville")
+    bob.goto(progress_server + "/organization")
+    problems += check_page(bob, "o03-invitation-320", "320")
+    audit(bob, "o03-invitation-320")
+    bob.click("button:has-text('Accept and join')")
+    bob.wait_for_selector("text=You joined the organization.")
+    bob_ctx.close()
+
+    ann.set_viewport_size({"width": 320, "height": 720})
+    ann.goto(progress_server + "/portfolio")
+    ann.click("a:has-text('Bobville')")
+    ann.wait_for_selector("h1:has-text('Progress on the plan')")
+    assert "/c/s" in ann.url and "Read-only" in ann.inner_text("main")
+    assert ann.locator("form[method='post'][action*='/c/']").count() == 0
+    problems += check_page(ann, "o04-read-only-progress-320", "320")
+    audit(ann, "o04-read-only-progress-320")
+    ann_ctx.close()
+    assert problems == [], problems
