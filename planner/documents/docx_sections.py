@@ -21,7 +21,7 @@ from typing import Any
 from planner.documents import action_table, progress_doc, report, starter
 from planner.documents.brief import Brief, build_brief
 from planner.documents.report import ConsultantNote
-from planner.engine import costs
+from planner.engine import costs, staffing
 from planner.engine.actions import ActionRow, default_start
 from planner.engine.costs import CostEstimate
 from planner.engine.funding import state_money
@@ -77,7 +77,7 @@ def context(kb: Knowledge, plan: Plan, profile: CommunityProfile, *,
     """Gather the plan, its cost estimate, starter documents and dates for rendering."""
     today = generated or dt.date.today()
     top = plan.top
-    estimate = (costs.for_pathway(kb, profile, top.score.pathway.id, overrides)
+    estimate = (staffing.estimate(kb, profile, top.score.pathway.id, overrides)
                 if top is not None else None)
     return Context(
         kb=kb, plan=plan, profile=profile, estimate=estimate,
