@@ -270,16 +270,24 @@ def render_application(app: application.Application) -> bytes:
         para(doc, text)
     for section in app.sections:
         heading(doc, section.title, 1)
+        after_table = False
         for block in section.blocks:
+            first: Paragraph | None = None
             if block.kind == "heading":
-                heading(doc, block.text, 2)
+                first = heading(doc, block.text, 2)
             elif block.kind == "para":
-                _gap_runs(para(doc, bold_lead=block.lead), block.text)
+                first = para(doc, bold_lead=block.lead)
+                _gap_runs(first, block.text)
             elif block.kind == "bullets":
                 for item in block.items:
-                    _gap_runs(styled(doc, "", spec.BULLET), item)
+                    p = styled(doc, "", spec.BULLET)
+                    first = first or p
+                    _gap_runs(p, item)
             elif block.kind == "table":
                 table(doc, block.headers, block.rows, widths=block.widths or None)
+            if after_table and first is not None:
+                first.paragraph_format.space_before = Pt(10)  # not glued to the table
+            after_table = block.kind == "table"
     return _bytes(doc)
 
 
