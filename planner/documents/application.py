@@ -428,7 +428,8 @@ def _checklist(kb: Knowledge, plan: Plan, profile: CommunityProfile,
         "\u2610 Timeline, with the award's start date.",
         "\u2610 " + gap("any other attachment the current solicitation lists"),
     ]
-    return Section("Checklist of Attachments", (_bullets(items),))
+    # One box a line, with no bullet beside the box.
+    return Section("Checklist of Attachments", tuple(_para(item) for item in items))
 
 
 def build(kb: Knowledge, plan: Plan, profile: CommunityProfile, actions: tuple[ActionRow, ...],

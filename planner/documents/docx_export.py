@@ -101,8 +101,8 @@ def table(doc: Document, headers: Sequence[str], rows: Iterable[Sequence[Any]],
     """A table across the full text width, with a bold header row marked to repeat on each
     page. ``widths`` are the columns' relative shares (equal when not given); Word and
     LibreOffice otherwise squeeze an unsized table's columns to their shortest words."""
-    if caption:
-        styled(doc, caption, "Caption")
+    if caption:  # kept on the page of the table it names
+        styled(doc, caption, "Caption").paragraph_format.keep_with_next = True
     grid = doc.add_table(rows=1, cols=len(headers))
     grid._tbl.tblStyle_val = "TableGrid"
     grid.autofit = False

@@ -347,7 +347,7 @@ COST = With(lambda s: s.ctx.estimate, (
                              if p in s.kb.programs) + ".",
          lead="Based on: ", when=lambda s: s.it.programs),
     Table(("Line", "FTE", "Unit cost", "Low", "High", "Figure"), _cost_rows,
-          widths=(3.2, 1, 1.3, 1.3, 1.3, 1), caption="First-year cost by line (whole dollars)"),
+          widths=(3.0, 1.35, 1.2, 1.25, 1.3, 1), caption="First-year cost by line (whole dollars)"),
     Heading("Where the figures come from", 3),
     Each(lambda s: s.it.lines, (Line(lambda s: [
         Run(f"{s.it.label}: ", bold=True),

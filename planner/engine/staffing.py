@@ -110,12 +110,18 @@ def _from_sizing(kb: Knowledge, sized: sizing.Sizing,
 
 
 def basis_words(sized: sizing.Sizing) -> str:
-    """Where the staff come from, in one sentence: the contacts a year and the caseload."""
+    """Where the staff come from, in short sentences: the contacts a year (the community's
+    count, or national rates it can replace) and the caseload; and any fixed post."""
     contacts = sizing.range_words(sized.contacts.low, sized.contacts.high, "people")
     caseload = sizing.range_words(sized.caseload.low, sized.caseload.high, sized.caseload.unit)
-    fixed = [r.label.lower() for r in sized.roles if not r.scales]
+    fixed = [r.label for r in sized.roles if not r.scales]
     own = sizing.CONTACTS in sized.contacts.assumptions
-    return (f"Staff follow from the {contacts} the program would see in a year "
-            f"({'your count' if own else 'national rates for your population'}) and the "
-            f"caseload one staff member carries ({caseload})"
-            + (f"; the {' and '.join(fixed)} is a fixed post" if fixed else "") + ".")
+    words = [f"Staff follow from the {contacts} the program would see in a year and the "
+             f"caseload one staff member carries ({caseload})."]
+    words.append("The people a year are your own count." if own else
+                 "The people a year come from national rates: your own count of "
+                 f"{sized.contacts.label.lower()} will narrow the range.")
+    if fixed:
+        words.append(f"The {' and the '.join(f.lower() for f in fixed)} "
+                     + ("is a fixed post." if len(fixed) == 1 else "are fixed posts."))
+    return " ".join(words)
