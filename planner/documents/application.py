@@ -229,10 +229,14 @@ def _design_section(kb: Knowledge, profile: CommunityProfile, top: PathwayDetail
               for g in top.gaps]
     blocks.append(_bullets(items or [gap("the program's key parts")]))
     if size is not None:
+        own = any(a.origin == sizing.YOURS and a.id in (sizing.CONTACTS, sizing.POPULATION)
+                  for a in size.assumptions)
         blocks.append(_para(
             "How many people the program would see in a year. Each figure is a range. "
-            "It uses our own counts where we gave them and published rates where we did "
-            "not:"))
+            + ("It uses our own counts where we gave them and published rates where we did "
+               "not:" if own else
+               "It uses published rates for a place our size, until we add our own "
+               "counts:")))
         blocks.append(Block("table", headers=("Figure", "Range", "Based on"),
                             rows=tuple((r.label, r.value, r.rests_on)
                                        for r in sizing.rows(size, new_only=True)
