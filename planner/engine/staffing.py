@@ -56,9 +56,10 @@ def first_year(kb: Knowledge, profile: CommunityProfile, pathway_id: str,
     if model is None:
         return None
     sized = size(kb, profile, pathway_id) if overrides is None else None
-    if sized is None or sized.first_year_cost is None:
+    made = _from_sizing(kb, sized, model) if sized is not None else None
+    if sized is None or made is None:
         return FirstYear(model, None)
-    return FirstYear(_from_sizing(kb, sized, model), sized)
+    return FirstYear(made, sized)
 
 
 def estimate(kb: Knowledge, profile: CommunityProfile, pathway_id: str,
@@ -69,9 +70,13 @@ def estimate(kb: Knowledge, profile: CommunityProfile, pathway_id: str,
 
 
 def _from_sizing(kb: Knowledge, sized: sizing.Sizing,
-                 model: costs.CostEstimate) -> costs.CostEstimate:
+                 model: costs.CostEstimate) -> costs.CostEstimate | None:
+    """The cost model's estimate with the sizing's staff, adding up to the sizing's cost
+    (None when it has none, or its cost rests on a line the cost model lacks: the pages
+    then keep the cost model, and tests/test_staffing.py fails to say so)."""
     total = sized.first_year_cost
-    assert total is not None
+    if total is None:
+        return None
     by_id = {line.id: line for line in model.lines}
     roles = kb.costs.roles if kb.costs is not None else {}
     staff: list[costs.CostLine] = []
@@ -105,7 +110,7 @@ def _from_sizing(kb: Knowledge, sized: sizing.Sizing,
     made = replace(model, lines=tuple(lines), staffing_note=basis_words(sized),
                    staffing_basis="sizing", programs=())
     if (made.low, made.high) != (int(total.low), int(total.high)):
-        raise AssertionError(f"the lines of {sized.pathway_id} do not add up to its sizing")
+        return None
     return made
 
 
