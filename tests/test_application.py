@@ -70,8 +70,22 @@ def test_sections_gaps_grade_and_no_other_community(who: str) -> None:
         if place.lower() not in own:
             assert place not in text, place
     assert profile.name in text
-    checklist = app.sections[-1].blocks[0].items
+    checklist = [b.text for b in app.sections[-1].blocks]  # one box a line, no bullets
+    assert all(i.startswith("\u2610 ") for i in checklist)
     assert any("Letter of support" in i for i in checklist)
+    # The lead agency applies: no letter of support from itself, its role said once, and
+    # none of the planner's own reasoning about which partner is essential.
+    lead = KB.facts[profile.lead_agency].label if profile.lead_agency else ""
+    assert lead and f"Letter of support: {lead}." not in checklist
+    capabilities = next(s for s in app.sections if s.title == "Capabilities and Competencies")
+    listed = [i.split(":")[0] for b in capabilities.blocks for i in b.items]
+    assert lead not in listed
+    assert "essential" not in text.lower() and "CHJ" not in text
+    # Data comes from the community's own partners: a sheriff-led county has no police here.
+    data = next(s for s in app.sections if s.title.startswith("Plan for Collecting"))
+    if profile.lead_agency == "sheriff":
+        assert "Police department" not in " ".join(" ".join(r) for b in data.blocks
+                                                   for r in b.rows)
     assert any("data-sharing" in i.lower() for i in checklist)
     assert any("memorandum of understanding" in i.lower() or "mou" in i.lower()
                for i in checklist)

@@ -17,9 +17,10 @@
 - the lead agency never signs agreements with itself;
 - the brief's reasons and margins are the body's (one source; "leads by N points" is the
   difference of the table's whole scores); a close call names its runner-up;
-- FTE x wage = the dollars shown, and the total is the sum of the lines; a transport line
-  only when the answers say trips to treatment are long, and then round trips x 2 x miles x
-  the mileage rate, shown beside the cost in the brief and in the Word copy;
+- FTE x wage = the dollars shown, and the total is the sum of the lines (the brief's
+  staffing and cost are the body's, the Word copy's and the sizing's: tests/test_staffing.py);
+  a transport line only when the answers say trips to treatment are long, and then round
+  trips x 2 x miles x the mileage rate, shown beside the cost in the brief and in the Word copy;
 - the Word copy has every section of the PDF;
 - every table fits inside the page margins (measured in WeasyPrint's layout)."""
 
@@ -39,7 +40,7 @@ from hypothesis import HealthCheck, given, settings
 from test_scoring_properties import PROPS, answer_sets
 
 from planner.documents import action_table, brief, docx_export, report, sheet_export
-from planner.engine import actions, answers, costs, matching, plan, sizing
+from planner.engine import actions, answers, costs, matching, plan, sizing, staffing
 from planner.engine.graph import LAUNCH, PRE_LAUNCH
 from planner.engine.profile import read_profile
 from planner.knowledge import loader
@@ -269,8 +270,9 @@ def _roles_and_numbers(given_answers: dict[str, Any]) -> None:
         assert "talk over " in made.how_sure  # a close call names its runner-up
     if built.stability.status == "stable" and made.check_first:
         assert "seldom" in made.check_first_note  # no "clear lead" beside a bare warning
-    # FTE x wage = the dollars shown; the total is the sum of the lines.
-    estimate = costs.for_pathway(KB, profile, top.score.pathway.id)
+    # FTE x wage = the dollars shown (the one estimate every page shows: the sizing's where
+    # the pathway can be sized); the total is the sum of the lines.
+    estimate = staffing.estimate(KB, profile, top.score.pathway.id)
     if estimate is not None:
         for line in estimate.staff_lines:
             assert line.unit_cost is not None and line.fte_low is not None

@@ -20,7 +20,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from planner.engine import costs, sizing
+from planner.documents.brief import place_words
+from planner.engine import costs, sizing, staffing
 from planner.engine.actions import ActionRow
 from planner.engine.plan import PathwayDetail, Plan
 from planner.engine.profile import CommunityProfile
@@ -175,9 +176,7 @@ def _counts(kb: Knowledge, profile: CommunityProfile, pathway_id: str) -> list[s
 def _problem_section(kb: Knowledge, plan: Plan, profile: CommunityProfile,
                      top: PathwayDetail) -> Section:
     name = profile.name or plan.community
-    place = "; ".join(w for w in (_option_words(kb, profile, "state"),
-                                  _option_words(kb, profile, "population"),
-                                  _option_words(kb, profile, "rurality")) if w)
+    place = place_words(kb, profile)  # the brief's words for the place
     blocks = [_para(_sentence(
         f"{name} asks for support to start a first responder deflection program on the "
         f"{top.score.pathway.label} pathway")
@@ -230,10 +229,14 @@ def _design_section(kb: Knowledge, profile: CommunityProfile, top: PathwayDetail
               for g in top.gaps]
     blocks.append(_bullets(items or [gap("the program's key parts")]))
     if size is not None:
+        own = any(a.origin == sizing.YOURS and a.id in (sizing.CONTACTS, sizing.POPULATION)
+                  for a in size.assumptions)
         blocks.append(_para(
             "How many people the program would see in a year. Each figure is a range. "
-            "It uses our own counts where we gave them and published rates where we did "
-            "not:"))
+            + ("It uses our own counts where we gave them and published rates where we did "
+               "not:" if own else
+               "It uses published rates for a place our size, until we add our own "
+               "counts:")))
         blocks.append(Block("table", headers=("Figure", "Range", "Based on"),
                             rows=tuple((r.label, r.value, r.rests_on)
                                        for r in sizing.rows(size, new_only=True)
@@ -243,8 +246,15 @@ def _design_section(kb: Knowledge, profile: CommunityProfile, top: PathwayDetail
         blocks.append(_para(gap("how many people the program would see in a year")))
     first = [a for a in actions][:5]
     if first:
-        blocks.append(_para("First steps (the full list is in the timeline):"))
-        blocks.append(_bullets([f"{a.step} (lead: {a.lead})." for a in first]))
+        # The lead agency leads most steps: name a step's lead only when it is another.
+        lead_id = profile.lead_agency
+        lead = kb.facts[lead_id].label if lead_id and lead_id in kb.facts else ""
+        blocks.append(_para("First steps (the full list is in the timeline)"
+                            + (f". The {lead} leads each step unless another lead is named:"
+                               if lead else ":")))
+        blocks.append(_bullets([f"{a.step}" + ("" if lead and a.lead_id == lead_id else
+                                               f" (lead: {a.lead})") + "."
+                                for a in first]))
     return Section("Project Design and Implementation", tuple(blocks))
 
 
@@ -253,14 +263,18 @@ def _capabilities_section(kb: Knowledge, profile: CommunityProfile,
     names = other_names(kb, profile)
 
     def role(text: str) -> str:
-        kept = own_words(text, names)
+        kept = role_words(own_words(text, names))
         return _sentence(kept) if kept else gap("this partner's role in the program")
 
     lead = _option_words(kb, profile, "lead-agency")
-    blocks = [_para((f"{lead}. " if lead else "") + gap(
-        "the lead agency's experience running grants and programs like this one"),
-        lead="Lead agency: ")]
-    named = [s for s in top.stakeholders if s.status == "named"]
+    # The lead agency is the applicant: its role is said once, beside its name.
+    lead_role = next((role(s.role) for s in top.stakeholders
+                      if s.partner_id == profile.lead_agency and s.essential is not None), "")
+    blocks = [_para((f"{lead}. " if lead else "") + (f"{lead_role} " if lead_role else "")
+                    + gap("the lead agency's experience running grants and programs like "
+                          "this one"), lead="Lead agency: ")]
+    named = [s for s in top.stakeholders if s.status == "named"
+             and s.partner_id != profile.lead_agency]
     missing = [s for s in top.stakeholders if s.essential and s.status == "missing"]
     if named:
         blocks.append(_para("Partners already committed to planning with us, and their role:"))
@@ -280,16 +294,31 @@ def _capabilities_section(kb: Knowledge, profile: CommunityProfile,
     return Section("Capabilities and Competencies", tuple(blocks))
 
 
+def role_words(text: str) -> str:
+    """A partner's role without the planner's own reasoning about which partner is
+    essential (sentences that say so are for the plan, not for a funder)."""
+    sentences = [x.strip() for x in text.replace(". ", ".\n").split("\n")]
+    return " ".join(x for x in sentences
+                    if x and "essential" not in x.lower() and "CHJ" not in x)
+
+
 DATA_QUESTIONS = ("overdose-data", "data-sharing", "case-tracking", "research-partner")
 
 
 def _data_section(kb: Knowledge, profile: CommunityProfile, top: PathwayDetail) -> Section:
     blocks = [_para("What we will count, and where the data comes from:")]
+    # Our own partners only (those at the table, those the program still needs, and the
+    # lead agency): a sheriff-led county is not told its data comes from a police department.
+    ours = {s.partner_id for s in top.stakeholders
+            if s.status == "named" or (s.essential and s.status == "missing")}
+    if profile.lead_agency:
+        ours.add(profile.lead_agency)
     rows = []
     for m in top.measures:
-        sources = ", ".join(kb.facts[f].label if f in kb.facts else f for f in m.data_from)
+        sources = ", ".join(kb.facts[f].label if f in kb.facts else f for f in m.data_from
+                            if f in ours)
         rows.append((m.label, "Outcome" if m.kind == "outcome" else "Process",
-                     sources or gap("where this comes from")))
+                     sources or gap("which partner will supply this")))
     if rows:
         blocks.append(Block("table", headers=("Measure", "Kind", "Data from"),
                             rows=tuple(rows), widths=(4.0, 1.2, 2.8)))
@@ -312,55 +341,53 @@ def _data_section(kb: Knowledge, profile: CommunityProfile, top: PathwayDetail) 
 
 def _budget_section(kb: Knowledge, profile: CommunityProfile, top: PathwayDetail,
                     size: sizing.Sizing | None) -> Section:
+    """The plan's one first-year estimate (planner.engine.staffing), line by line: the same
+    figures as the brief, the plan and the Word copy."""
     blocks: list[Block] = []
-    if size is not None and size.first_year_cost is not None:
-        cost = size.first_year_cost
-        wide = "" if sizing.CONTACTS in size.contacts.assumptions else (
-            " The range is wide because it uses national rates: our own yearly count will "
-            "narrow it.")
-        blocks.append(_para(
-            f"Our first-year estimate is {costs.dollars(int(cost.low))} to "
-            f"{costs.dollars(int(cost.high))}. It follows from the number of people the "
-            "program would see and the caseload each staff member can carry." + wide))
-        rows = []
-        pay_low = sum(r.low * r.wage for r in size.roles)
-        pay_high = sum(r.high * r.wage for r in size.roles)
-        for r in size.roles:
-            rows.append((r.label, costs.fte_range(r.low, r.high), costs.dollars(r.wage),
-                         f"{costs.dollars(sizing._whole(r.low * r.wage))} to "
-                         f"{costs.dollars(sizing._whole(r.high * r.wage))}"))
-        for a in size.assumptions:
-            if a.id == "benefits":
-                rows.append((a.label, "", f"{a.low:.0%} to {a.high:.0%} of pay",
-                             sizing.range_words(pay_low * a.low, pay_high * a.high,
-                                                "dollars")))
-            elif a.id.startswith("cost-"):
-                rows.append((a.label, "", "", sizing.range_words(a.low, a.high, "dollars")))
-        rows.append(("First-year total", sizing.range_words(size.staff_fte.low,
-                                                             size.staff_fte.high, "fte"),
-                     "", sizing.range_words(cost.low, cost.high, "dollars")))
+    found = staffing.first_year(kb, profile, top.score.pathway.id)
+    if found is not None:
+        estimate = found.estimate
+        if found.sizing is not None:
+            wide = "" if sizing.CONTACTS in found.sizing.contacts.assumptions else (
+                " The range is wide because it uses national rates: our own yearly count "
+                "will narrow it.")
+            seen, load = found.sizing.contacts, found.sizing.caseload
+            lead = (f"Our first-year estimate is {costs.dollars(estimate.low)} to "
+                    f"{costs.dollars(estimate.high)}. It follows from the "
+                    f"{sizing.range_words(seen.low, seen.high, 'people')} the program would "
+                    "see in a year and the caseload each staff member can carry ("
+                    f"{sizing.range_words(load.low, load.high, load.unit)})." + wide)
+        else:
+            lead = (f"The plan's estimate for a place our size is "
+                    f"{costs.dollars(estimate.low)} to {costs.dollars(estimate.high)} in the "
+                    "first year. " + gap("the number of people the program would see, to "
+                                         "size the staff"))
+        blocks.append(_para(lead))
+        rows = [(line.label, costs.fte_range(line.fte_low, line.fte_high),
+                 costs.dollars(line.unit_cost) if line.unit_cost is not None else "",
+                 sizing.range_words(line.low, line.high, "dollars"))
+                for line in estimate.lines]
+        fte_low = sum(line.fte_low or 0 for line in estimate.staff_lines)
+        fte_high = sum(line.fte_high or 0 for line in estimate.staff_lines)
+        rows.append(("First-year total", costs.fte_range(round(fte_low, 2), round(fte_high, 2)),
+                     "", sizing.range_words(estimate.low, estimate.high, "dollars")))
         blocks.append(Block("table", headers=("Line", "Staff (full-time)", "Yearly pay",
                                               "First year"),
                             rows=tuple(rows), widths=(3.0, 1.6, 1.6, 2.0)))
-        blocks.append(_para(
-            "Pay is the national median for each job, so replace it with local pay scales. "
-            + size.notice))
+        blocks.append(_para(" ".join(w for w in (costs.wage_basis(estimate),
+                                                 costs.budget_words(estimate),
+                                                 estimate.notice) if w)))
     else:
-        estimate = costs.for_pathway(kb, profile, top.score.pathway.id)
-        if estimate is not None:
-            blocks.append(_para(
-                f"The plan's staffing estimate for a place your size is "
-                f"{costs.dollars(estimate.low)} to {costs.dollars(estimate.high)} in the first "
-                "year. " + gap("the number of people the program would see, to size the "
-                               "staff")))
-        else:
-            blocks.append(_para(gap("the first-year budget")))
+        blocks.append(_para(gap("the first-year budget")))
     blocks.append(_para(gap("the amount requested from this grant, any match, and the "
                             "budget worksheet the solicitation asks for")))
-    funding = [m.label for m in top.funding][:4]
-    if funding:
-        blocks.append(_para("Funding the plan found for this pathway: "
-                            + "; ".join(funding) + "."))
+    open_now = [m.label for m in top.funding if m.to_apply][:4]
+    not_now = [m.label for m in top.funding if not m.to_apply][:4]
+    if open_now:
+        blocks.append(_para("Other money we can apply for now: " + "; ".join(open_now) + "."))
+    if not_now:
+        blocks.append(_para("Other funders to watch (not open now): " + "; ".join(not_now)
+                            + "."))
     return Section("Budget and Budget Narrative", tuple(blocks))
 
 
@@ -373,7 +400,7 @@ def _timeline_section(actions: tuple[ActionRow, ...]) -> Section:
         _para("The action plan, with dates from the planning start. Move the dates to the "
               "award's start once it is known."),
         Block("table", headers=("Phase", "Step", "Lead", "Start", "End"), rows=rows,
-              widths=(1.3, 3.4, 1.9, 1.1, 1.1)),
+              widths=(1.3, 3.0, 1.6, 1.3, 1.3)),
     ))
 
 
@@ -381,7 +408,9 @@ def _checklist(kb: Knowledge, plan: Plan, profile: CommunityProfile,
                top: PathwayDetail) -> Section:
     from planner.documents import starter
 
-    named = [s.label for s in top.stakeholders if s.status == "named"]
+    # The lead agency applies: it writes no letter of support to itself.
+    named = [s.label for s in top.stakeholders if s.status == "named"
+             and s.partner_id != profile.lead_agency]
     missing = [s.label for s in top.stakeholders if s.essential and s.status == "missing"]
     items = []
     docs = starter.for_pathway(kb, profile, top)
@@ -403,7 +432,8 @@ def _checklist(kb: Knowledge, plan: Plan, profile: CommunityProfile,
         "\u2610 Timeline, with the award's start date.",
         "\u2610 " + gap("any other attachment the current solicitation lists"),
     ]
-    return Section("Checklist of Attachments", (_bullets(items),))
+    # One box a line, with no bullet beside the box.
+    return Section("Checklist of Attachments", tuple(_para(item) for item in items))
 
 
 def build(kb: Knowledge, plan: Plan, profile: CommunityProfile, actions: tuple[ActionRow, ...],
@@ -415,13 +445,15 @@ def build(kb: Knowledge, plan: Plan, profile: CommunityProfile, actions: tuple[A
     name = profile.name or plan.community or "Our community"
     funding = kb.funding.get(SOLICITATION_FUNDING_ID)
     source = (f"{funding.sources[0].label}" if funding and funding.sources else
-              "the funder's current solicitation")
+              "funder's current solicitation")
     intro = (
         "This is a starting draft, not a finished application. It uses only your answers "
         "and the planner's sources. Every gap is marked \u201c[to fill in: \u2026]\u201d.",
-        f"The section names follow the proposal narrative of {source}. Solicitations change "
-        "every year: check the current one for its section names, page limits and scoring "
-        "before you write.",
+        "The sections are the parts a BJA site-based application asks for: the proposal "
+        "narrative (the problem, the project's design, our capabilities and the plan for "
+        f"the performance data), the budget and a timeline, as in the {source}. "
+        "Solicitations change every year: check the current one for its section names, "
+        "page limits and scoring before you write.",
     )
     sections = (
         _problem_section(kb, plan, profile, top),
@@ -445,9 +477,4 @@ def build(kb: Knowledge, plan: Plan, profile: CommunityProfile, actions: tuple[A
 def sizing_for(kb: Knowledge, plan: Plan, profile: CommunityProfile) -> sizing.Sizing | None:
     """The sizing of the plan's top pathway, or None when it cannot be sized."""
     top = plan.top
-    if top is None or top.score.pathway.id not in sizing.sizable(kb):
-        return None
-    try:
-        return sizing.estimate(kb, profile, top.score.pathway.id)
-    except ValueError:
-        return None
+    return staffing.size(kb, profile, top.score.pathway.id) if top is not None else None

@@ -59,6 +59,11 @@ def _place(kb: Knowledge, profile: CommunityProfile) -> str:
     return "; ".join(parts) + "." if parts else ""
 
 
+def place_words(kb: Knowledge, profile: CommunityProfile) -> str:
+    """Where and what size the community is, in the brief's words (the application's too)."""
+    return _place(kb, profile)
+
+
 def _problems(kb: Knowledge, profile: CommunityProfile, plan: Plan) -> tuple[str, ...]:
     """The problems the community reported, in its own answers' words."""
     out = []

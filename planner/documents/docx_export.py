@@ -101,8 +101,8 @@ def table(doc: Document, headers: Sequence[str], rows: Iterable[Sequence[Any]],
     """A table across the full text width, with a bold header row marked to repeat on each
     page. ``widths`` are the columns' relative shares (equal when not given); Word and
     LibreOffice otherwise squeeze an unsized table's columns to their shortest words."""
-    if caption:
-        styled(doc, caption, "Caption")
+    if caption:  # kept on the page of the table it names
+        styled(doc, caption, "Caption").paragraph_format.keep_with_next = True
     grid = doc.add_table(rows=1, cols=len(headers))
     grid._tbl.tblStyle_val = "TableGrid"
     grid.autofit = False
@@ -270,16 +270,24 @@ def render_application(app: application.Application) -> bytes:
         para(doc, text)
     for section in app.sections:
         heading(doc, section.title, 1)
+        after_table = False
         for block in section.blocks:
+            first: Paragraph | None = None
             if block.kind == "heading":
-                heading(doc, block.text, 2)
+                first = heading(doc, block.text, 2)
             elif block.kind == "para":
-                _gap_runs(para(doc, bold_lead=block.lead), block.text)
+                first = para(doc, bold_lead=block.lead)
+                _gap_runs(first, block.text)
             elif block.kind == "bullets":
                 for item in block.items:
-                    _gap_runs(styled(doc, "", spec.BULLET), item)
+                    p = styled(doc, "", spec.BULLET)
+                    first = first or p
+                    _gap_runs(p, item)
             elif block.kind == "table":
                 table(doc, block.headers, block.rows, widths=block.widths or None)
+            if after_table and first is not None:
+                first.paragraph_format.space_before = Pt(10)  # not glued to the table
+            after_table = block.kind == "table"
     return _bytes(doc)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from planner.documents import action_table, progress_doc, report, starter
 from planner.documents.brief import Brief, build_brief
 from planner.documents.report import ConsultantNote
-from planner.engine import costs
+from planner.engine import costs, staffing
 from planner.engine.actions import ActionRow, default_start
 from planner.engine.costs import CostEstimate
 from planner.engine.funding import state_money
@@ -77,7 +77,7 @@ def context(kb: Knowledge, plan: Plan, profile: CommunityProfile, *,
     """Gather the plan, its cost estimate, starter documents and dates for rendering."""
     today = generated or dt.date.today()
     top = plan.top
-    estimate = (costs.for_pathway(kb, profile, top.score.pathway.id, overrides)
+    estimate = (staffing.estimate(kb, profile, top.score.pathway.id, overrides)
                 if top is not None else None)
     return Context(
         kb=kb, plan=plan, profile=profile, estimate=estimate,
@@ -349,7 +349,7 @@ COST = With(lambda s: s.ctx.estimate, (
                              if p in s.kb.programs) + ".",
          lead="Based on: ", when=lambda s: s.it.programs),
     Table(("Line", "FTE", "Unit cost", "Low", "High", "Figure"), _cost_rows,
-          widths=(3.2, 1, 1.3, 1.3, 1.3, 1), caption="First-year cost by line (whole dollars)"),
+          widths=(3.0, 1.35, 1.2, 1.25, 1.3, 1), caption="First-year cost by line (whole dollars)"),
     Heading("Where the figures come from", 3),
     Each(lambda s: s.it.lines, (Line(lambda s: [
         Run(f"{s.it.label}: ", bold=True),

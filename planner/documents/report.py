@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from planner.documents import charts, progress_doc
 from planner.documents.brief import build_brief
-from planner.engine import actions, costs, scoring
+from planner.engine import actions, costs, scoring, staffing
 from planner.engine.answers import month_words
 from planner.engine.funding import state_money
 from planner.engine.plan import Plan, named_partners
@@ -457,7 +457,7 @@ def render_plan_html(
         start=begin,
         actions=rows,
         brief=build_brief(kb, plan, profile, rows, begin),
-        cost=(costs.for_pathway(kb, profile, plan.top.score.pathway.id)
+        cost=(staffing.estimate(kb, profile, plan.top.score.pathway.id)
               if plan.top else None),
         flagged=flagged_records(kb, plan) + tuple(
             (s.label, s.flags) for s in state_context if s.flags),

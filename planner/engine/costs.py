@@ -313,6 +313,10 @@ def increment_words(kb: Knowledge, estimate: CostEstimate) -> str:
     if not estimate.adds_to:
         return ""
     running = " and ".join(kb.pathways[r].label for r in estimate.adds_to if r in kb.pathways)
+    if estimate.staffing_basis == "sizing":  # planner.engine.staffing: sized staff
+        return (f"Only what adding it costs: staff for its own caseload, without the posts "
+                f"your {running} team already has or the data system and vehicle it already "
+                "pays for; the new pathway’s training is counted.")
     return (f"Only what adding it costs: posts your {running} team already has, and the "
             "data system and vehicle it already pays for, are left out; the new pathway’s "
             "training is counted.")

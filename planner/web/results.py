@@ -147,16 +147,25 @@ def _page(interview: state.Interview, answers: dict[str, core.Value],
 
 def _sizing_summary(kb: Knowledge, built: plan.Plan, who: CommunityProfile) -> list[Any]:
     """The top pathway's contacts, staff and first-year cost rows (none when it cannot be
-    sized), for the results page's one-paragraph summary."""
-    from planner.documents import application
-
-    size = application.sizing_for(kb, built, who)
-    if size is None:
-        return []
+    sized), for the results page's one-paragraph summary: the staff and the cost are the
+    plan's one estimate (planner.engine.staffing), the brief's and the Word copy's too."""
     from planner.engine import sizing as sizing_core
+    from planner.engine import staffing
 
-    return [r for r in sizing_core.rows(size)
-            if r.label.startswith(("Contacts", "Staff", "First-year"))]
+    top = built.top
+    found = staffing.first_year(kb, who, top.score.pathway.id) if top is not None else None
+    if found is None or found.sizing is None:
+        return []
+    estimate = found.estimate
+    fte_low = round(sum(line.fte_low or 0 for line in estimate.staff_lines), 2)
+    fte_high = round(sum(line.fte_high or 0 for line in estimate.staff_lines), 2)
+    contacts = [r for r in sizing_core.rows(found.sizing) if r.label.startswith("Contacts")]
+    return [*contacts,
+            sizing_core.Row("Staff (full-time equivalents)",
+                            sizing_core.range_words(fte_low, fte_high, "fte"), ""),
+            sizing_core.Row("First-year cost (dollars)",
+                            sizing_core.range_words(estimate.low, estimate.high, "dollars"),
+                            "")]
 
 
 def _reasons(kb: Knowledge, built: plan.Plan) -> list[str]:

@@ -20,6 +20,10 @@ from planner import create_app
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "screenshots"
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+# How long a browser action may wait before it fails. It catches a page that never comes,
+# not a slow one: on a loaded machine (two cores, other work running) a full-page
+# screenshot at 200% zoom once took more than 15 s, and failed a test that was right.
+BROWSER_TIMEOUT_MS = 60_000
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -204,7 +208,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    ctx.set_default_timeout(10_000)
+    ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
     yield ctx
     ctx.close()
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import BROWSER_TIMEOUT_MS
 from consultanthelpers import PASSWORD
 from test_web_browser import audit, fill_section
 from webhelpers import HUNTINGTON, serve
@@ -182,7 +183,7 @@ def test_respondents_disagree_and_the_consultant_settles(
     for link, wait in links:
         other = browser.new_context(viewport={"width": 1280, "height": 720})
         respondent = other.new_page()
-        respondent.set_default_timeout(10_000)
+        respondent.set_default_timeout(BROWSER_TIMEOUT_MS)
         respondent.goto(link)
         assert re.search(r"It takes about \d+ minutes\.", respondent.inner_text("main"))
         start = respondent.locator("a:has-text('Start')").bounding_box()

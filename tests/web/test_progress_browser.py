@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, BROWSER_TIMEOUT_MS
 from consultanthelpers import PASSWORD
 from test_consultant_browser import answers_file, create, sign_in
 from test_reflow_browser import check_page
@@ -51,7 +51,7 @@ def test_a_consultant_records_imports_and_reads_progress(
         browser: Any, progress_server: str, tmp_path: Path) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 720},
                                   accept_downloads=True)
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
     sign_in(page, progress_server)
     community = create(page, "Huntington")
@@ -138,7 +138,7 @@ def test_an_organization_is_set_up_from_the_web_and_read_by_its_supervisor(
     opens it read-only from the portfolio. Each page at 320 px (no sideways scroll) and at
     1280x720, audited by axe-core."""
     ann_ctx = browser.new_context(viewport={"width": 320, "height": 720})
-    ann_ctx.set_default_timeout(20_000)
+    ann_ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
     ann = ann_ctx.new_page()
     sign_in(ann, progress_server)
     ann.goto(progress_server + "/organization")
@@ -157,7 +157,7 @@ def test_an_organization_is_set_up_from_the_web_and_read_by_its_supervisor(
     assert "Invited, not accepted yet" in ann.inner_text("main")
 
     bob_ctx = browser.new_context(viewport={"width": 320, "height": 720})
-    bob_ctx.set_default_timeout(20_000)
+    bob_ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
     bob = bob_ctx.new_page()
     bob.goto(progress_server + "/dashboard")
     bob.fill("#email", "bob@example.org")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, BROWSER_TIMEOUT_MS
 from consultanthelpers import PASSWORD
 from test_consultant_browser import answers_file, create, sign_in
 from test_web_browser import audit
@@ -92,7 +92,7 @@ def site(browser: Any, server: str, tmp_path_factory: pytest.TempPathFactory
     """A community with answers, a note, an override, a version and a respondent; a public
     plan; the signed-in browser state. Returns the pages to visit."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = ctx.new_page()
     sign_in(page, server)
     community = create(page, "Huntington and Cabell County")
@@ -190,7 +190,7 @@ def test_every_page_reflows_without_sideways_scrolling(browser: Any, server: str
     for who in ("consultant", "anonymous"):
         ctx = browser.new_context(viewport=viewport, device_scale_factor=scale,
                                   storage_state=site["state"] if who == "consultant" else None)
-        ctx.set_default_timeout(15_000)
+        ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
         page = ctx.new_page()
         for name, path in site[who].items():
             page.goto(server + path)
@@ -272,7 +272,7 @@ def test_a_new_communitys_private_link_is_hidden_until_asked_for(browser: Any,
     for script in (True, False):
         ctx = browser.new_context(viewport={"width": 1280, "height": 720},
                                   java_script_enabled=script)
-        ctx.set_default_timeout(15_000)
+        ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
         if script:
             ctx.grant_permissions(["clipboard-read", "clipboard-write"])
         page = ctx.new_page()

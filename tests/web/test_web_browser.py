@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import ARTIFACTS, AXE
+from conftest import ARTIFACTS, AXE, BROWSER_TIMEOUT_MS
 from webhelpers import HUNTINGTON
 
 pytestmark = pytest.mark.browser
@@ -157,7 +157,7 @@ def test_back_keeps_what_was_typed_without_javascript(browser: Any, live_server:
     """Issue 27: Back saves the page as a draft (a button of the form, so no script is
     needed) and goes to the previous page; it is reached and pressed from the keyboard."""
     ctx = browser.new_context(java_script_enabled=False)
-    ctx.set_default_timeout(10_000)
+    ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
     try:
         page = ctx.new_page()
         page.goto(live_server + "/")

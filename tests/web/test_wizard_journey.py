@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ARTIFACTS, REPO
+from conftest import ARTIFACTS, BROWSER_TIMEOUT_MS, REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("journey")]
 
@@ -74,7 +74,7 @@ def journey(browser: Any, base: str) -> dict[str, Any]:
     """Answer the Kentucky case from the home page to the review page; the figures."""
     answers = json.loads(CASE.read_text(encoding="utf-8"))["answers"]
     context = browser.new_context(viewport=PHONE)
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     try:
         page = context.new_page()
         page.goto(base + "/")
