@@ -26,6 +26,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -516,8 +517,13 @@ def test_the_transport_line_is_in_the_brief_the_body_and_the_sizing() -> None:
 
 
 def test_a_pathway_without_a_sizing_model_states_its_trips() -> None:
-    profile = read_profile(KB, _kentucky(40))
-    estimate = costs.for_pathway(KB, profile, "community-response")
+    # Every shipped pathway can be sized; sizing.yaml is optional, and a knowledge base
+    # without a pathway's sizing takes the stated range of trips for the population band.
+    assert KB.sizing is not None
+    kb = dataclasses.replace(KB, sizing=dataclasses.replace(KB.sizing, pathways=tuple(
+        p for p in KB.sizing.pathways if p.pathway != "community-response")))
+    profile = read_profile(kb, _kentucky(40))
+    estimate = costs.for_pathway(kb, profile, "community-response")
     assert estimate is not None and estimate.trips is not None
     assert KB.costs is not None and KB.costs.mileage is not None
     assert estimate.trips.counted == KB.costs.mileage.trips_assumption
