@@ -903,7 +903,7 @@ class Question:
     # Who usually knows the answer, named when a "don't know" could change the top pathway.
     who_knows: Text | None = None
     # An optional question shown folded away in a closed <details> on its page, under this
-    # summary line: it takes no room among the questions the page asks (planner.web.state).
+    # summary line: it takes no room among the questions the page asks (the wizard's page rule).
     folded: Text | None = None
 
     @model_validator(mode="after")
