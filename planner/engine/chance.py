@@ -41,6 +41,11 @@ def _draws(seed: int, counters: np.ndarray) -> np.ndarray:
     return z >> np.uint64(32)
 
 
+def uniform(seed: int, n: int) -> np.ndarray:
+    """n numbers evenly spread in [0, 1), the same on every machine: SplitMix64 of seed + i."""
+    return _draws(seed, np.arange(n, dtype=np.int64)).astype(np.float64) / 4294967296.0
+
+
 def _below(bits: np.ndarray, n: np.ndarray | int) -> np.ndarray:
     """Map 32 random bits to a whole number from 0 to n - 1 (n up to 2**31)."""
     return ((bits * np.uint64(n) if isinstance(n, int) else bits * n.astype(np.uint64))
