@@ -7,9 +7,11 @@ drawn, and why, is stated in the knowledge base (scoring.yaml, model.chance), no
 
 Every fact belongs to one question and every rule to one pathway, so a draw is a matrix
 sum: the number of times each rule applies (fixed for known answers, drawn for unknown
-ones) times its drawn weight, summed per pathway. All of it is whole-number arithmetic on
-numbers from a counter-based generator (SplitMix64) written out below, so the figures are
-the same, bit for bit, on every machine and every NumPy version.
+ones) times its drawn weight, summed per pathway. An unknown answer's points are centred
+on their average over the draws, so it widens the spread without moving the score. All
+of it is whole-number arithmetic (in units of 1/samples of a point) on numbers from a
+counter-based generator (SplitMix64) written out below, so the figures are the same, bit
+for bit, on every machine and every NumPy version.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ def _draws(seed: int, counters: np.ndarray) -> np.ndarray:
         z = (z ^ (z >> np.uint64(27))) * _MIX2
         z = z ^ (z >> np.uint64(31))
     return z >> np.uint64(32)
+
+
+def uniform(seed: int, n: int) -> np.ndarray:
+    """n numbers evenly spread in [0, 1), the same on every machine: SplitMix64 of seed + i."""
+    return _draws(seed, np.arange(n, dtype=np.int64)).astype(np.float64) / 4294967296.0
 
 
 def _below(bits: np.ndarray, n: np.ndarray | int) -> np.ndarray:
@@ -100,9 +107,12 @@ class _Layout:
     # question id -> (draws, pathways) float64: the points a drawn answer to the question
     # gives each pathway, with the drawn weights
     drawn: Mapping[str, np.ndarray]
-    # The same numbers laid out for the hot path (chance_first runs on every plan). All are
-    # whole numbers far below 2**24, so float32 holds them exactly and every sum of them
-    # below is exact in any order: the counts are the same, draw for draw, as in float64.
+    # The same numbers laid out for the hot path (chance_first runs on every plan), in units
+    # of 1/samples of a point (weights times samples; a drawn answer's points times samples
+    # less their sum over the draws, which centres them). All are whole numbers, and every
+    # total stays far below 2**24 (a pathway's points, a few hundred, times 2,000), so float32
+    # holds them exactly and every sum of them below is exact in any order: the counts are
+    # the same, draw for draw, as in float64.
     # (rules, draws) float32: each rule's drawn weights, one row per rule
     weights_by_rule: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     # (questions, pathways, draws) float32: `drawn`, one slab per question in `drawn_at`
@@ -161,7 +171,10 @@ def _layout(kb: Knowledge) -> _Layout:
     drawn_ids = tuple(drawn)
     stack = np.empty((len(drawn_ids), len(pathways), samples), dtype=np.float32)
     for i, qid in enumerate(drawn_ids):
-        stack[i] = drawn[qid].T
+        # Centred: a drawn answer's points less their average over the draws, so an unknown
+        # answer widens the spread around the score without moving it (the ranking counts an
+        # unknown answer as nothing). In units of 1/samples, to stay whole numbers.
+        stack[i] = (drawn[qid] * samples - drawn[qid].sum(axis=0)).T
     option_rules = {
         qid: MappingProxyType({
             option_id: (np.flatnonzero(counts), counts[np.flatnonzero(counts)])
@@ -171,7 +184,7 @@ def _layout(kb: Knowledge) -> _Layout:
     }
     return _Layout(pathways, weights, onehot, MappingProxyType(option_counts),
                    MappingProxyType(drawn),
-                   np.ascontiguousarray(weights.T, dtype=np.float32), stack,
+                   np.ascontiguousarray(weights.T * samples, dtype=np.float32), stack,
                    MappingProxyType({q: i for i, q in enumerate(drawn_ids)}),
                    MappingProxyType(option_rules))
 
@@ -253,7 +266,7 @@ def _chance_first(kb: Knowledge, profile: CommunityProfile, ids: tuple[str, ...]
     for row, c in enumerate(wanted):
         credit = build_on_credit(kb, layout.pathways[c], running, profile.facts)[0]
         if credit:
-            totals[row] += np.float32(credit)
+            totals[row] += np.float32(credit * samples)
     # The first pathway with the largest total in each draw: a strict "greater" keeps the
     # earlier row on equal totals, as argmax does.
     best = totals[0].copy()

@@ -4,15 +4,29 @@ rests on (knowledge/sizing.yaml). Read by planner.engine.sizing (staff and cost)
 planner.engine.costs (trips to treatment for the transport line); it uses no cost figure,
 so both can.
 
+Ranges. A figure that is one assumption (your own count, a caseload) shows that
+assumption's range. A figure computed from two or more assumptions shows the middle eight
+in ten of SAMPLES draws, in which every assumption is taken evenly and independently from
+its own range (the 10th and the 90th of the sorted draws): with all the lows, or all the
+highs, at once (a small town, the lowest rate, the lowest share at every step) the ends
+would be further apart than any community is likely to be. The draws of an assumption
+depend only on its id and its range (a fixed seed, SEED, and SplitMix64, as the chance
+of coming first uses), so the same answers give the same figures, and raising one
+assumption never lowers a figure (each draw rises with it).
+
 Rounding: people are whole (halves up), monotone, so a low never passes its high.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
+import numpy as np
+
+from planner.engine.chance import uniform
 from planner.engine.profile import CommunityProfile
 from planner.knowledge.model import Knowledge, SizingAssumption, SizingModel, SizingPathway
 
@@ -20,6 +34,9 @@ YOURS = "yours"  # the community's own answer or figure
 PUBLISHED = "published"  # a sourced figure from the knowledge base
 POPULATION = "population"
 CONTACTS = "contacts"
+SAMPLES = 2000
+SEED = 30  # the issue that asked for the sizing
+MIDDLE = (0.10, 0.90)  # the share of draws below a range's low, and at or below its high
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,31 @@ class Figure:
     low: float
     high: float
     assumptions: tuple[str, ...]
+    # its value in each draw (None for a figure no later figure is computed from)
+    samples: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+def draws(assumption: Assumption) -> np.ndarray:
+    """The assumption's value in each of the SAMPLES draws: evenly within its range."""
+    if assumption.low == assumption.high:
+        return np.full(SAMPLES, float(assumption.low))
+    seed = (SEED << 32) + zlib.crc32(assumption.id.encode("utf-8"))
+    return assumption.low + uniform(seed, SAMPLES) * (assumption.high - assumption.low)
+
+
+def middle(samples: np.ndarray) -> tuple[float, float]:
+    """The 10th and the 90th of the sorted draws (by rank, no interpolation)."""
+    ordered = np.sort(samples)
+    last = len(ordered) - 1
+    return (float(ordered[math.floor(MIDDLE[0] * last)]),
+            float(ordered[math.ceil(MIDDLE[1] * last)]))
+
+
+def combined(fid: str, label: str, unit: str, samples: np.ndarray,
+             assumptions: tuple[str, ...], rounding: Callable[[float], float]) -> Figure:
+    """A figure computed from several assumptions: the middle of its draws, rounded."""
+    low, high = middle(samples)
+    return Figure(fid, label, unit, rounding(low), rounding(high), assumptions, samples)
 
 
 Override = float | tuple[float, float]
@@ -157,23 +199,22 @@ def _contacts(kb: Knowledge, sm: SizingModel, spec: SizingPathway,
             id=CONTACTS, label=label, unit="people", low=0, high=0, origin=YOURS,
             explanation="Your count", sources=(SourceRef("Your figure"),)))
         return Figure(CONTACTS, label, "people", _whole(counted.low), _whole(counted.high),
-                      (CONTACTS,))
+                      (CONTACTS,), draws(counted))
     population = _population(kb, sm, profile, book)
     if population is None:
         raise ValueError("the population is unknown: answer the population question or give "
                          "a population figure")
     rate = book.known(sm.assumptions[spec.contacts.rate])
-    return Figure(CONTACTS, label, "people",
-                  _whole(population.low * rate.low / 100_000),
-                  _whole(population.high * rate.high / 100_000),
-                  (POPULATION, rate.id))
+    return combined(CONTACTS, label, "people", draws(population) * draws(rate) / 100_000,
+                    (POPULATION, rate.id), _whole)
 
 
 def _step(book: _Book, sm: SizingModel, fid: str, label: str, before: Figure,
           share_id: str) -> Figure:
     share = book.known(sm.assumptions[share_id])
-    return Figure(fid, label, "people", _whole(before.low * share.low),
-                  _whole(before.high * share.high), (*before.assumptions, share.id))
+    assert before.samples is not None
+    return combined(fid, label, "people", before.samples * draws(share),
+                    (*before.assumptions, share.id), _whole)
 
 
 def people(kb: Knowledge, profile: CommunityProfile, pathway_id: str,

@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+import numpy as np
+
 from planner.engine import costs, funnel
 from planner.engine.funnel import (  # noqa: F401 (CONTACTS, POPULATION: names of this API)
     CONTACTS,
@@ -123,29 +125,33 @@ def estimate(kb: Knowledge, profile: CommunityProfile, pathway_id: str,
 
 def _direct_fte(book: _Book, sm: SizingModel, spec: SizingPathway,
                 driver: Figure) -> tuple[Figure, Figure]:
+    """The caseload figure, and the direct staff: the people to serve over what one staff
+    member can carry, never below the smallest team; the middle of the draws (funnel)."""
     staff = spec.staff
+    assert driver.samples is not None
     if staff.reach is not None:
         reach = book.known(sm.assumptions[staff.reach])
         caseload = Figure("caseload", reach.label, reach.unit, reach.low, reach.high,
                           (reach.id,))
-        low = driver.low / reach.high if reach.high else 0.0
-        high = driver.high / reach.low if reach.low else 0.0
+        each = funnel.draws(reach)
+        need = np.divide(driver.samples, each, out=np.zeros(funnel.SAMPLES), where=each > 0)
         used: tuple[str, ...] = (reach.id,)
     else:
         assert staff.caseload is not None and staff.months is not None  # checked when read
         load = book.known(sm.assumptions[staff.caseload])
         months = book.known(sm.assumptions[staff.months])
         caseload = Figure("caseload", load.label, load.unit, load.low, load.high, (load.id,))
-        low = driver.low * months.low / 12 / load.high if load.high else 0.0
-        high = driver.high * months.high / 12 / load.low if load.low else 0.0
+        each = funnel.draws(load)
+        need = np.divide(driver.samples * funnel.draws(months) / 12, each,
+                         out=np.zeros(funnel.SAMPLES), where=each > 0)
         used = (load.id, months.id)
     if staff.minimum is not None:
-        # the smallest team the pathway can run with (monotone: a floor under each end)
+        # the smallest team the pathway can run with (monotone: a floor under each draw)
         floor = book.known(sm.assumptions[staff.minimum])
-        low, high = max(low, floor.low), max(high, floor.high)
+        need = np.maximum(need, funnel.draws(floor))
         used = (*used, floor.id)
-    direct = Figure("direct-fte", "Direct staff (full-time equivalents)", "fte",
-                    _fte(low), _fte(high), (*driver.assumptions, *used))
+    direct = funnel.combined("direct-fte", "Direct staff (full-time equivalents)", "fte",
+                             need, (*driver.assumptions, *used), _fte)
     return caseload, direct
 
 
