@@ -123,7 +123,8 @@ def basis_words(sized: sizing.Sizing) -> str:
     own = sizing.CONTACTS in sized.contacts.assumptions
     words = [f"Staff follow from the {contacts} the program would see in a year and the "
              f"caseload one staff member carries ({caseload})."]
-    words.append("Each range leaves out the least likely tenth at either end.")
+    words.append("The ranges of people and staff leave out the least likely tenth at "
+                 "either end.")
     words.append("The people a year are your own count." if own else
                  "The people a year come from national rates: your own count of "
                  f"{sized.contacts.label.lower()} will narrow the range.")
