@@ -77,6 +77,10 @@ def check(given_answers: dict[str, Any]) -> None:
             if t.task.phase in PRE_LAUNCH:
                 # Every step planned before launch ends before it, slack included.
                 assert t.finish + t.slack <= launch.start, (t.task.id, launch.task.id)
+            elif t.task.phase != LAUNCH:
+                # A step of a later phase is never dated before the launch it does not
+                # hold up (the funding plan once was, under "After launch").
+                assert t.start >= launch.start, (t.task.id, launch.task.id)
         for detail in built.recommended:
             for element in detail.score.pathway.element_ids:
                 for t in built.timeline:

@@ -108,11 +108,16 @@ def task_closure(kb: Knowledge, task_ids: Iterable[str]) -> set[str]:
 
 
 def _launch_prerequisites(kb: Knowledge, dag: nx.DiGraph) -> None:
-    """Make every step planned before launch a prerequisite of the launch.
+    """Make every step planned before launch a prerequisite of the launch, and every step
+    of a later phase wait for it.
 
     The launch is each launch-phase task with no launch-phase task before it (the soft
     launch). A step of a pre-launch phase that is not already before it gets an edge to it,
-    so no step a program needs before it starts can slip past its start."""
+    so no step a program needs before it starts can slip past its start. A step of a phase
+    after the launch (sustaining, reviewing) that is not already after it gets an edge from
+    it, so nothing is dated before the launch that the launch does not wait for (a funding
+    plan that waited only for the choice of pathway was dated months before a launch it
+    did not hold up, under "After launch")."""
     ids = sorted(dag.nodes)
     launch_tasks = {t for t in ids if kb.tasks[t].phase == LAUNCH}
     roots = [t for t in ids if t in launch_tasks
@@ -122,6 +127,12 @@ def _launch_prerequisites(kb: Knowledge, dag: nx.DiGraph) -> None:
         for tid in ids:
             if kb.tasks[tid].phase in PRE_LAUNCH and tid not in after and tid != root:
                 dag.add_edge(tid, root)
+        for tid in ids:
+            phase = kb.tasks[tid].phase
+            if phase in PRE_LAUNCH or phase == LAUNCH or tid in after:
+                continue
+            if not nx.has_path(dag, tid, root):  # never a cycle
+                dag.add_edge(root, tid)
 
 
 def launch_prerequisites(kb: Knowledge, task_ids: Iterable[str],
