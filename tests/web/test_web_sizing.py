@@ -57,8 +57,11 @@ def test_the_sizing_form_replaces_a_figure_without_javascript(done: Wizard,
     page = client.get(done.url("/sizing"))
     assert page.status_code == 200
     assert "Naloxone Plus" in page.text and "Staff (full-time equivalents)" in page.text
-    assert 'name="contacts-low"' not in page.text  # no count given: rates are used
+    # No count given: rates are used, and an empty field takes the community's own count
+    # in their place (any figure can be replaced, on every pathway, with no count question).
     assert 'name="overdose-runs-rate-low"' in page.text
+    assert 'id="contacts-low" name="contacts-low" inputmode="decimal" value=""' in page.text
+    assert "Your own count: non-fatal overdose runs a year" in page.text
     own = client.get(done.url("/sizing?pathway=naloxone-plus&contacts-low=1831"))
     assert own.status_code == 200
     assert "1,831 people" in own.text and "(yours)" in own.text
@@ -69,3 +72,7 @@ def test_the_sizing_form_replaces_a_figure_without_javascript(done: Wizard,
     assert other.status_code == 200 and "cannot size" not in other.text
     assert "People from the area who walk in" in other.text  # every pathway is sized now
     assert "Smallest team that can run Self-Referral" in other.text
+    assert 'name="contacts-low"' in other.text  # no count question: the form asks here
+    counted = client.get(done.url("/sizing?pathway=self-referral&contacts-low=40&contacts-high="))
+    assert counted.status_code == 200 and "40 people" in counted.text
+    assert "(yours)" in counted.text and "Your own count:" not in counted.text
