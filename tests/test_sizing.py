@@ -275,3 +275,15 @@ def test_cli_size_prints_the_figures_and_assumptions() -> None:
     assert bad.exit_code != 0 and "low at or below high" in bad.output
     text = runner.invoke(main, ["size", str(FIXTURES / "kentucky-rural-sheriff.json")])
     assert text.exit_code == 0 and "Staff (full-time equivalents)" in text.output
+
+
+def test_a_community_response_team_is_sized_from_the_crisis_calls_counted() -> None:
+    """The issue lists behavioral-health calls among a community's own counts: a community
+    response team's contacts are the crisis calls it could take, counted by dispatch."""
+    counted = sizing.estimate(KB, KENTUCKY.with_answer("count-behavioral-health-calls", 400),
+                              "community-response")
+    assert (counted.contacts.low, counted.contacts.high) == (400, 400)
+    assert counted.assumption("contacts").origin == sizing.YOURS
+    assert "community-response-rate" not in {a.id for a in counted.assumptions}
+    rated = sizing.estimate(KB, KENTUCKY, "community-response")
+    assert "community-response-rate" in {a.id for a in rated.assumptions}

@@ -154,6 +154,9 @@ COUNTS = (
      "department"),
     ("count-possession-arrests", "Arrests for drug possession a year",
      "the number of drug possession arrests a year, from your police records unit"),
+    ("count-behavioral-health-calls", "Crisis calls a team without police could take a year",
+     "the number of calls a year about someone in a mental health or substance use crisis, "
+     "with no crime or danger, from your 911 or dispatch center"),
 )
 
 

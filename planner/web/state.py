@@ -249,6 +249,7 @@ PAGE_MAX = 10
 # end of their section's page folded together in one closed <details>, so they take no
 # page of their own and are not counted in PAGE_MAX.
 EXTRAS = frozenset({"count-population", "count-overdose-runs", "count-possession-arrests",
+                    "count-behavioral-health-calls",
                     "treatment-miles"})
 
 
