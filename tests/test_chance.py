@@ -4,12 +4,10 @@ challenger, ties said out loud, blank questions named, and no rule id where a us
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import re
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
+from docxtext import docx_text
 
 from planner.cli import main
 from planner.documents import report
@@ -161,7 +160,7 @@ def test_the_rule_is_stated_once_and_shown_everywhere(kb: Knowledge, tmp_path: P
     assert "at least 80 of every 100" in readme
     from planner.documents.docx_export import render_plan
 
-    word = _docx_text(render_plan(kb, built, read_profile(kb, _given(kb, path))))
+    word = docx_text(render_plan(kb, built, read_profile(kb, _given(kb, path))))
     assert rule in word
 
 
@@ -232,17 +231,6 @@ def _rule_id_pattern(kb: Knowledge) -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, ids)) + r")(?![\w-])")
 
 
-def _docx_text(data: bytes) -> str:
-    """The Word file's text: each paragraph's runs joined (tags dropped, entities read)."""
-    import html
-
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        xml = z.read("word/document.xml").decode("utf-8")
-    paragraphs = re.findall(r"<w:p[ >].*?</w:p>", xml, flags=re.S)
-    return "\n".join(html.unescape("".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", p)))
-                     for p in paragraphs)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_no_rule_id_where_a_user_reads(path: Path, kb: Knowledge, tmp_path: Path) -> None:
@@ -258,7 +246,7 @@ def test_no_rule_id_where_a_user_reads(path: Path, kb: Knowledge, tmp_path: Path
         "cli": CliRunner().invoke(main, ["score", str(file)]).output,
         "plan": report.render_plan_html(kb, built, profile),
         "print": report.render_plan_html(kb, built, profile, for_pdf=True),
-        "word": _docx_text(render_plan(kb, built, profile)),
+        "word": docx_text(render_plan(kb, built, profile)),
     }
     for name, text in outputs.items():
         assert not pattern.findall(text), (name, sorted(set(pattern.findall(text))))

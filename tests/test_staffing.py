@@ -9,16 +9,13 @@ cost."""
 from __future__ import annotations
 
 import datetime as dt
-import html
-import io
 import json
-import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from docxtext import docx_text
 
 from planner.documents import action_table, application, docx_export, report
 from planner.engine import answers, costs, plan, sizing, staffing
@@ -41,14 +38,6 @@ CASES = [pytest.param(ROOT / "fixtures" / "answers" / "huntington.json", id="hun
          pytest.param(ROOT / "fixtures" / "answers" / "kentucky-rural-sheriff.json",
                       id="kentucky")] + [
     pytest.param(p, id=p.stem) for p in sorted((ROOT / "scenarios").glob("*.yaml"))]
-
-
-def _docx_text(data: bytes) -> str:
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        xml = z.read("word/document.xml").decode("utf-8")
-    paragraphs = re.findall(r"<w:p[ >].*?</w:p>", xml, flags=re.S)
-    return "\n".join(html.unescape("".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", p)))
-                     for p in paragraphs)
 
 
 def _money(x: float) -> str:
@@ -108,7 +97,7 @@ def _check(profile: CommunityProfile) -> staffing.FirstYear | None:
 
     # The Word copy: the same total and the same FTE for each line.
     ctx = docx_export.context(KB, built, profile, start=START, generated=TODAY)
-    word = _docx_text(docx_export.render(ctx))
+    word = docx_text(docx_export.render(ctx))
     assert f"costs about {_money(est.low)} to {_money(est.high)}" in word
     for line in est.staff_lines:
         assert costs.fte_range(line.fte_low, line.fte_high) in word
