@@ -33,6 +33,9 @@ def serve(folder: Path, *args: str, env: dict[str, str]) -> tuple[subprocess.Pop
     """`planner serve` (gunicorn and its supervised render consumer) on a free loopback port,
     in a session of its own, logging to folder/serve.log; env is the whole environment."""
     port = free_port()
+    # faulthandler: a server that will not stop prints every thread's stack on SIGABRT
+    # (stop_serve sends one before it kills), so a hang names where it waits.
+    env = {**env, "PYTHONFAULTHANDLER": "1"}
     with (folder / "serve.log").open("ab") as log:
         proc = subprocess.Popen([str(PLANNER), "serve", "--port", str(port), *args],
                                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -56,17 +59,24 @@ def wait_until_up(proc: subprocess.Popen[bytes], url: str, log: Path,
     raise AssertionError("planner serve did not answer: " + log.read_text(errors="replace"))
 
 
-def stop_serve(proc: subprocess.Popen[bytes]) -> int:
+def stop_serve(proc: subprocess.Popen[bytes], log: Path | None = None) -> int:
     """Stop `planner serve` as Ctrl-C would (SIGINT to its session); its exit code. A server
-    still running after 30 s is killed, and the timeout raised."""
+    still running after 30 s is sent SIGABRT (its threads' stacks go to its log), then
+    killed, and the test fails with the end of the log."""
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGINT)
         try:
             return proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
-            raise
+            os.killpg(proc.pid, signal.SIGABRT)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+            tail = log.read_text(errors="replace")[-6000:] if log is not None else ""
+            raise AssertionError("planner serve did not stop within 30 s of SIGINT; its "
+                                 "log ends:\n" + tail) from None
     return proc.returncode
 
 

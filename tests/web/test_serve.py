@@ -32,7 +32,7 @@ def test_serve_runs_gunicorn_answers_and_stops_cleanly(tmp_path: Path) -> None:
     try:
         assert _wait_for(proc, base + "/", log) == 200
     finally:
-        code = _stop(proc)
+        code = _stop(proc, log)
     output = log.read_text(errors="replace")
     assert code == 0, output
     assert DEV_WARNING not in output.lower()
@@ -62,7 +62,7 @@ def test_serve_announces_connection_close_on_a_body_it_refuses(tmp_path: Path) -
         assert head.startswith("http/1.1 413"), head
         assert "connection: close" in head, head
     finally:
-        _stop(proc)
+        _stop(proc, log)
 
 
 @pytest.mark.slow
@@ -71,7 +71,7 @@ def test_serve_debug_keeps_the_development_server(tmp_path: Path) -> None:
     try:
         assert _wait_for(proc, base + "/", log) == 200
     finally:
-        _stop(proc)
+        _stop(proc, log)
     output = log.read_text(errors="replace")
     assert "gunicorn" not in output.lower()
     assert "Debug mode: on" in output
@@ -110,7 +110,7 @@ def test_serve_starts_a_killed_render_consumer_again(tmp_path: Path) -> None:
             assert time.monotonic() < killed_at + 60, log.read_text(errors="replace")
             time.sleep(0.2)
     finally:
-        code = _stop(proc)
+        code = _stop(proc, log)
     output = log.read_text(errors="replace")
     assert "the plan render consumer stopped (exit code" in output
     assert code == 0, output
