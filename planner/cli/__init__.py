@@ -487,8 +487,14 @@ def serve_command(host: str, port: int, debug: bool) -> None:
         raise click.ClickException(f"the planner cannot start: {exc}") from exc
     click.echo(f"Deflection pathway planner on http://{host}:{port}/ (Ctrl+C to stop)")
     if debug:
+        import signal
+
         from planner.web import renders
 
+        # Ctrl+C (SIGINT) stops the development server even when the shell that started it
+        # ignored SIGINT (a command run in the background of a script inherits SIG_IGN, and
+        # Python then never raises KeyboardInterrupt: the server ran on after SIGINT).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         renders.start_embedded(app)  # the render queue's consumer, in this process
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return

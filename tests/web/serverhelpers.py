@@ -29,9 +29,11 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 PLANNER = Path(sys.executable).with_name("planner")
 
 
-def serve(folder: Path, *args: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+def serve(folder: Path, *args: str, env: dict[str, str],
+          sigint_ignored: bool = False) -> tuple[subprocess.Popen[bytes], str]:
     """`planner serve` (gunicorn and its supervised render consumer) on a free loopback port,
-    in a session of its own, logging to folder/serve.log; env is the whole environment."""
+    in a session of its own, logging to folder/serve.log; env is the whole environment.
+    sigint_ignored: start it as a script's background job is started, with SIGINT ignored."""
     port = free_port()
     # faulthandler: a server that will not stop prints every thread's stack on SIGABRT
     # (stop_serve sends one before it kills), so a hang names where it waits.
@@ -39,8 +41,13 @@ def serve(folder: Path, *args: str, env: dict[str, str]) -> tuple[subprocess.Pop
     with (folder / "serve.log").open("ab") as log:
         proc = subprocess.Popen([str(PLANNER), "serve", "--port", str(port), *args],
                                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True,
+                                preexec_fn=_ignore_sigint if sigint_ignored else None)
     return proc, f"http://127.0.0.1:{port}"
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def wait_until_up(proc: subprocess.Popen[bytes], url: str, log: Path,
