@@ -1,5 +1,5 @@
 """The take-away: a council brief in plain words that fits two pages, a dated action plan
-whose dates follow the dependencies, and a plan of at most 12 pages for the fixture."""
+whose dates follow the dependencies, and a plan of at most 13 pages for the fixture."""
 
 from __future__ import annotations
 
@@ -135,3 +135,21 @@ def test_the_brief_does_not_repeat_a_line(shipped_kb: Knowledge) -> None:
     items = [" ".join(line.split()) for line in _brief_text(html).split("\n\n")
              if line.strip()]
     assert len(items) == len(set(items))
+
+
+def test_a_community_adding_a_pathway_is_told_to_add_it(shipped_kb: Knowledge) -> None:
+    """Plymouth runs Naloxone Plus: its brief says "Add", a new program's "Start with"; the
+    area and the lead read as words inside a sentence ("the police department leads")."""
+    for stem, verb in (("plymouth-adds-pathway", "Add"), ("huntington-qrt", "Start with")):
+        profile = read_profile(shipped_kb, _given(shipped_kb, ROOT / "scenarios" / f"{stem}.yaml"))
+        html = report.render_plan_html(shipped_kb, plan.build(shipped_kb, profile), profile,
+                                       generated=dt.date(2026, 11, 25))
+        text = _brief_text(html)
+        assert re.search(rf"^{verb} [A-Z]", text, flags=re.M), (stem, verb)
+        other = "Start with" if verb == "Add" else "Add "
+        assert not re.search(rf"^{other}", text, flags=re.M), stem
+        place = next(line for line in text.splitlines() if "people;" in line)
+        assert re.search(r"people; [a-z]", place), place
+        lead = re.search(r"The (.+?) leads each step", text)
+        if lead:
+            assert lead.group(1)[0].islower(), lead.group(0)

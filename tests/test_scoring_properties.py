@@ -15,6 +15,8 @@ from planner.knowledge import loader
 
 KB = loader.load_default()
 CHOICE = [q for q in KB.questions.values() if q.has_options]
+NUMBER = [q for q in KB.questions.values()
+          if q.type == "number" and q.minimum is not None and q.maximum is not None]
 CONDITIONING = {c.question for q in KB.questions.values() for c in q.ask_when}
 
 
@@ -36,6 +38,9 @@ def answer_sets(draw: Any) -> dict[str, Any]:
                                       max_size=q.max_choices or 6))
                 if picked:
                     raw[q.id] = tuple(picked)
+    for q in NUMBER:  # counts, a local wage or budget, the miles to treatment
+        if draw(st.booleans()):
+            raw[q.id] = draw(st.integers(int(q.minimum or 0), int(q.maximum or 0)))
     kept = {k: v for k, v in raw.items()
             if answers.is_asked(KB.questions[k], raw)}
     return answers.validate(KB, kept, complete=False)

@@ -25,6 +25,7 @@ from planner.engine import costs, sizing, staffing
 from planner.engine.actions import ActionRow
 from planner.engine.plan import PathwayDetail, Plan
 from planner.engine.profile import CommunityProfile
+from planner.engine.words import mid_sentence
 from planner.knowledge import states
 from planner.knowledge.model import Knowledge
 
@@ -251,7 +252,7 @@ def _design_section(kb: Knowledge, profile: CommunityProfile, top: PathwayDetail
     if first:
         # The lead agency leads most steps: name a step's lead only when it is another.
         lead_id = profile.lead_agency
-        lead = kb.facts[lead_id].label if lead_id and lead_id in kb.facts else ""
+        lead = mid_sentence(kb.facts[lead_id].label) if lead_id and lead_id in kb.facts else ""
         blocks.append(_para("First steps (the full list is in the timeline)"
                             + (f". The {lead} leads each step unless another lead is named:"
                                if lead else ":")))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from planner.engine.actions import ActionRow
 from planner.engine.plan import Plan, reason_words, top_reasons
 from planner.engine.profile import CommunityProfile
+from planner.engine.words import mid_sentence
 from planner.knowledge.model import Knowledge
 
 
@@ -33,7 +34,9 @@ class Brief:
     # The lead agency (id and label): the first 90 days name a step's lead only when it is
     # another partner.
     lead_id: str | None = None
-    lead: str = ""
+    lead: str = ""  # as it reads mid-sentence: "the police department leads"
+    # "Start with" for a new program, "Add" for one adding a pathway to what it runs.
+    verb: str = "Start with"
 
 
 def _sentence(text: str) -> str:
@@ -54,8 +57,8 @@ def _place(kb: Knowledge, profile: CommunityProfile) -> str:
     if (size and size[0].isdigit()) or size.lower().startswith(("under", "over", "fewer",
                                                                  "more")):
         size += " people"
-    parts = [p for p in (_label(kb, profile, "state"), size, _label(kb, profile, "rurality"))
-             if p]
+    parts = [p for p in (_label(kb, profile, "state"), size,
+                         mid_sentence(_label(kb, profile, "rurality"))) if p]
     return "; ".join(parts) + "." if parts else ""
 
 
@@ -143,5 +146,6 @@ def build_brief(kb: Knowledge, plan: Plan, profile: CommunityProfile,
         decision=tuple(decision), first_90=first_90, risks=tuple(risks[:4]), check_first=check,
         check_first_note=note,
         lead_id=lead_id,
-        lead=lead or "",
+        lead=mid_sentence(lead or ""),
+        verb="Add" if top.delta else "Start with",
     )

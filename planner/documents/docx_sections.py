@@ -365,7 +365,7 @@ BRIEF = (
     Bullets(lambda s: s.it.problems,
             empty=("The answers did not describe the local problem yet.",)),
     Heading("What we recommend, and why", 2),
-    Para(lambda s: f". It is {s.it.how_sure}.", lead=lambda s: f"Start with {s.it.pathway}"),
+    Para(lambda s: f". It is {s.it.how_sure}.", lead=lambda s: f"{s.it.verb} {s.it.pathway}"),
     With(lambda s: s.it.reasons, (Para("Your answers that point to it most:"),
                                   Bullets(lambda s: s.it))),
     Heading("What running it looks like", 2),

@@ -42,6 +42,12 @@ def article(phrase: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
 
+def mid_sentence(label: str) -> str:
+    """A label as it reads inside a sentence: "the police department leads", "a small city
+    or towns". Labels in the knowledge base start with a capital; none is a proper noun."""
+    return label[:1].lower() + label[1:]
+
+
 def with_article(phrase: str) -> str:
     """The phrase after its article: "an urban", "a rural"."""
     return f"{article(phrase)} {phrase}"
