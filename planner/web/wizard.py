@@ -215,6 +215,8 @@ def step_context(kb: Knowledge, interview: state.Interview, section_id: str, num
         "route": interview.route,
         "folded": folded,
         "extras": [q.id for q in questions if q.id in state.EXTRAS],
+        # "No to the rest" is offered when two or more open questions can be answered "No".
+        "no_rest": sum(no_option(q) is not None for q in questions) >= 2,
         "extras_open": any(q.id in state.EXTRAS and (current.get(q.id) or q.id in errors)
                            for q in questions),
     }
@@ -287,6 +289,8 @@ def step_page(token: str, section_id: str, number: int) -> Response | tuple[str,
     sent: MultiDict[str, str] = request.form
     if request.form.get("action") == "dont-know-rest":
         sent = dont_know_rest(questions, request.form)
+    elif request.form.get("action") == "no-rest":
+        sent = no_rest(questions, request.form)
     errors, submitted = _check(kb, interview, questions, required=not later, formdata=sent)
     _role_from_lead(questions, submitted)
     note = _note_view(interview, section_id, request.form)
@@ -377,6 +381,32 @@ def dont_know_rest(questions: list[Question],
         unknown = next((o.id for o in q.options if o.dont_know), None)
         if unknown is not None and not [v for v in data.getlist(q.id) if v]:
             filled.setlist(q.id, [unknown])
+    return filled
+
+
+def no_option(question: Question) -> str | None:
+    """The option that says "No" for the page's "No to the rest" button: a one-answer
+    question's "No", or a tick-all question's "None of these". None for a question folded
+    away on its page (the role, an optional question, the counts): a question the person
+    has not seen is never answered for them."""
+    if question.folded or question.id == ROLE_FROM_LEAD[0] or question.id in state.EXTRAS:
+        return None
+    wanted = "no" if question.type == "single" else "none"
+    option = next((o for o in question.options if o.id == wanted), None)
+    if option is None or option.dont_know or (question.type == "multi" and not option.exclusive):
+        return None
+    return option.id
+
+
+def no_rest(questions: list[Question], data: MultiDict[str, str]) -> MultiDict[str, str]:
+    """The form as sent, with "No" (or "None of these") for every question left blank
+    that offers it and is shown open on the page (the page's "No to the rest" button; the
+    answers given are kept)."""
+    filled: MultiDict[str, str] = MultiDict(data)
+    for q in questions:
+        no = no_option(q)
+        if no is not None and not [v for v in data.getlist(q.id) if v]:
+            filled.setlist(q.id, [no])
     return filled
 
 

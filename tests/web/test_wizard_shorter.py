@@ -1,6 +1,6 @@
 """A shorter wizard, the same information (issue 29): the role follows the lead agency, the
-first goal is chosen among the goals picked, "Don't know the rest of this page", and the
-part counter counts the page a follow-up waits on."""
+first goal is chosen among the goals picked, "Don't know" and "No" for the rest of a page,
+and the part counter counts the page a follow-up waits on."""
 
 from __future__ import annotations
 
@@ -75,3 +75,46 @@ def test_dont_know_the_rest_of_a_page(wizard: Wizard) -> None:
     saved = wizard.saved()
     assert saved["overdoses"] == "many"  # an answer given is kept
     assert saved["overdose-deaths"] == "dont-know" and saved["stimulants"] == "dont-know"
+
+
+def test_no_to_the_rest_of_a_page(wizard: Wizard) -> None:
+    """"Answer No to the rest" answers "No" (or "None of these") for each open question
+    left blank that offers it; answers given are kept, and a question without a "No",
+    folded away or never seen is left alone."""
+    wizard.start()
+    wizard.post_step("community", HUNTINGTON["community"])
+    for section in ("problems", "goals", "treatment"):
+        wizard.post_step(section, HUNTINGTON[section])
+    page = wizard.client.get(wizard.url("/step/people")).text
+    buttons = re.findall(r'<button[^>]*type="submit"[^>]*value="([^"]+)"', page)
+    assert buttons[0] == "continue" and "no-rest" in buttons  # Enter still continues
+    response = wizard.client.post(wizard.url("/step/people"), data={
+        "peers": "yes", "responder-training": "few", "action": "no-rest",
+        "csrf_token": csrf_of(page)})
+    assert response.status_code == 303, response.text[:400]
+    saved = wizard.saved()
+    assert saved["peers"] == "yes" and saved["responder-training"] == "few"  # kept
+    assert saved["clinicians"] == "no" and saved["case-managers"] == "no"
+    assert saved["engagement-staff"] == ["none"]  # a tick-all question's "None of these"
+    assert "local-peer-wage" not in saved  # a number, folded away: never filled
+    # The data page: the optional questions folded away are not answered for the person.
+    wizard.post_step("access", HUNTINGTON["access"])
+    page = wizard.client.get(wizard.url("/step/data-justice")).text
+    response = wizard.client.post(wizard.url("/step/data-justice"), data={
+        "overdose-data": "yes", "action": "no-rest", "csrf_token": csrf_of(page)})
+    assert response.status_code == 303, response.text[:400]
+    saved = wizard.saved()
+    assert saved["data-sharing"] == "no" and saved["funding"] == "no"
+    for folded in ("exclusions", "alert-sources", "start-month", "count-population"):
+        assert folded not in saved, folded
+    # A question with no "No" among its options stays blank.
+    assert "prosecutor" not in saved and "state-law" not in saved
+
+
+def test_no_to_the_rest_is_offered_only_where_two_questions_take_no(wizard: Wizard) -> None:
+    wizard.start()
+    wizard.post_step("community", HUNTINGTON["community"])
+    for section in ("problems", "goals", "treatment", "people", "access", "data-justice"):
+        wizard.post_step(section, HUNTINGTON[section])
+    page = wizard.client.get(wizard.url("/step/partners")).text
+    assert 'value="no-rest"' not in page  # no question on it can be answered "No"
