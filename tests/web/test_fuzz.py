@@ -293,7 +293,7 @@ def test_fuzz_what_if_with_a_valid_token(fuzz_app: tuple[Flask, FlaskClient, str
 
 # ------------------------------------------------ a consultant's imports, names, downloads
 
-OWNER_EXAMPLES = 150
+OWNER_EXAMPLES = int(os.environ.get("PLANNER_FUZZ_OWNER_EXAMPLES", "150"))
 
 
 @pytest.fixture(scope="module")
