@@ -262,8 +262,10 @@ def test_the_plan_adds_progress_so_far_once_there_is_progress(app: Flask,
     assert "Progress so far" in plan and "February 2026" in plan
     # Each measure with a value has its chart (alt text: its figures in words) and a table
     # of the same figures; the plan's other figures number after them.
-    figures = re.findall(r'<figure class="chart" id="([^"]+)"[^>]*>\s*<img [^>]* alt="([^"]+)">'
-                         r'\s*<figcaption><strong>Figure (\d+)\.', plan)
+    # (On screen the drawing sits in a labelled region that scrolls on a phone.)
+    figures = re.findall(r'<figure class="chart" id="([^"]+)">\s*<div class="chart-scroll" '
+                         r'role="region" tabindex="0" aria-label="[^"]*"><img [^>]* '
+                         r'alt="([^"]+)"></div>\s*<figcaption><strong>Figure (\d+)\.', plan)
     progress_figures = [f for f in figures if f[0].startswith("progress-chart-")]
     assert [f[0] for f in progress_figures] == [
         "progress-chart-measure-contacts", "progress-chart-measure-referrals-made",
