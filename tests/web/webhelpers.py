@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,6 +14,9 @@ from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from planner.web import db, state
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # A community that looks like Huntington, WV (Quick Response Team): answers by section.
 HUNTINGTON: dict[str, dict[str, Any]] = {
@@ -107,10 +110,29 @@ class Wizard:
             return row.raw_answers
 
 
+def closing_body(app: WSGIApplication) -> WSGIApplication:
+    """The app with each response body read whole and its iterable closed before it is sent.
+
+    Werkzeug's development server closes a response's iterable only if the client is still
+    there at the end: when a browser drops a connection mid-download (a page left while its
+    fonts load), reading the dropped socket raises before `close()` is called, and a static
+    file WhiteNoise opened is left for the garbage collector (a ResourceWarning that failed a
+    reflow test). gunicorn, which serves the planner, closes it in any case."""
+    def wrapped(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+    return wrapped
+
+
 @contextmanager
 def serve(app: Flask) -> Iterator[str]:
     """Serve the app on 127.0.0.1 at a free port in a daemon thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing_body(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

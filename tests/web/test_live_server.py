@@ -1,0 +1,77 @@
+"""The browser tests' own server (Werkzeug's, in a thread) leaves no file open when a browser
+drops a download halfway, as a browser does when it leaves a page while its fonts load."""
+
+from __future__ import annotations
+
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from webhelpers import serve
+from werkzeug.serving import make_server
+
+
+@contextmanager
+def _bare_server(app: Flask) -> Iterator[str]:
+    """Werkzeug's server as the browser tests used it before: the app as it is."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def _unclosed_files_after_dropped_downloads(base: str, times: int = 20) -> list[str]:
+    """Start downloading the stylesheet TIMES times and reset each connection after its first
+    byte; return the unclosed-file warnings raised meanwhile (in any thread)."""
+    with urllib.request.urlopen(base + "/", timeout=10) as r:
+        page = r.read().decode()
+    match = re.search(r'href="(/static/[^"]*uswds[^"]*\.css)"', page)
+    assert match, "the start page links no USWDS stylesheet"
+    host, port = base.removeprefix("http://").split(":")
+    caught: list[str] = []
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        caught.append(f"{unraisable.exc_type.__name__}: {unraisable.exc_value}")
+
+    sys.unraisablehook = hook
+    try:
+        for _ in range(times):
+            with socket.create_connection((host, int(port)), timeout=10) as s:
+                s.sendall(f"GET {match.group(1)} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+                assert s.recv(1) == b"H"  # the response has started
+                # Close with a reset (linger 0), as a browser that gives up does.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        deadline = time.monotonic() + 10
+        while any("process_request_thread" in t.name for t in threading.enumerate()) \
+                and time.monotonic() < deadline:
+            time.sleep(0.02)
+        import gc
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    return [c for c in caught if "unclosed file" in c]
+
+
+def test_a_dropped_download_leaves_no_file_open(app: Flask) -> None:
+    with serve(app) as base:
+        assert _unclosed_files_after_dropped_downloads(base) == []
+
+
+def test_without_the_fix_a_dropped_download_leaks_its_file(app: Flask) -> None:
+    """The check above can fail: Werkzeug's server alone leaves the files open."""
+    with _bare_server(app) as base:
+        leaked = _unclosed_files_after_dropped_downloads(base)
+    assert leaked, "Werkzeug's server closed every dropped download's file by itself"
+    assert all(".css" in text for text in leaked), leaked
