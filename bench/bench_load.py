@@ -2,10 +2,10 @@
 
 Run from the checkout:  .venv/bin/python bench/bench_load.py [--users 50] [--seconds 60]
     [--processes 4]
-Starts gunicorn (2 gthread workers, background renders on) on 127.0.0.1 with a temporary
-database, runs USERS simulated people that each start a community and complete every
-step, again and again, until SECONDS pass or MAX_REQUESTS are sent; then a burst of 20
-simultaneous plan downloads. Prints p50/p95/p99 per step, requests/s and errors.
+Starts gunicorn (the production settings: gthread workers, background renders on) on
+127.0.0.1 with a temporary database, runs USERS simulated people that each start a community
+and complete every step, again and again, until SECONDS pass or MAX_REQUESTS are sent; then a
+burst of 20 simultaneous plan downloads. Prints p50/p95/p99 per step, requests/s and errors.
 
 The people are threads spread over PROCESSES client processes (default 4): one Python
 process holding 50 client threads is itself a bottleneck (its GIL serialises them, and the
@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from serverhelpers import Browser, Server  # noqa: E402
 from webhelpers import HUNTINGTON  # noqa: E402
+
+from planner.web.server import DEFAULT_THREADS, default_workers  # noqa: E402
 
 # All simulated people share 127.0.0.1, so the per-client rate limit is off here.
 LOAD_ENV = {"PLANNER_RATE_LIMIT": "false"}
@@ -205,8 +207,12 @@ def table(out: Results) -> str:
     return "\n".join(lines)
 
 
-def serve(folder: Path, workers: int = 2, threads: int = 8, *, env_bench: bool = False) -> Server:
-    """gunicorn with WORKERS gthread workers on 127.0.0.1; env_bench adds the bench-only page."""
+def serve(folder: Path, workers: int | None = None, threads: int | None = None, *,
+          env_bench: bool = False) -> Server:
+    """gunicorn with WORKERS gthread workers of THREADS threads on 127.0.0.1 (the production
+    defaults: planner.web.server); env_bench adds the bench-only page."""
+    workers = workers or default_workers()
+    threads = threads or DEFAULT_THREADS
     if env_bench:
         env = {**LOAD_ENV, "PYTHONPATH": str(ROOT / "bench")}
         return Server(folder, workers=workers, threads=threads, env=env,
@@ -223,9 +229,13 @@ def main() -> int:
                         help="client processes (1: every user a thread of this process)")
     parser.add_argument("--client-nice", type=int, default=0,
                         help="lower the client processes' CPU priority by this much")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers (default: the production default)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per worker (default: the production default)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        server = serve(Path(tmp))
+        server = serve(Path(tmp), args.workers, args.threads)
         try:
             print("before:", machine_load())
             if args.processes > 1:

@@ -3,7 +3,7 @@
 Run from the checkout:  .venv/bin/python bench/bench_web.py [--clients 16] [--seconds 20]
                                                             [--rounds 20]
 The bare page is one bench-only route (bench/bench_app.py) served by the same gunicorn
-settings (2 gthread workers): it renders web/step.html with the wizard step's own context,
+settings (gthread workers): it renders web/step.html with the wizard step's own context,
 worked out once, and does no database, answers or knowledge work per request; the two pages'
 HTML is checked to be the same (but for the CSRF token). The ratio is what the planner costs.
 
