@@ -388,6 +388,59 @@ def test_generated_word_copies_have_every_section_of_the_pdf(
     _word_has_every_pdf_section(given_answers)
 
 
+# Found by the generated test above (2026-12-05): a Kentucky program already running all six
+# pathways has no recommended pathway, so its only unconfirmed points are the state law's; the
+# PDF listed them and the Word copy, which collected its own list, had no such section.
+EVERY_PATHWAY_RUNNING_IN_KENTUCKY: dict[str, Any] = {
+    'state': 'ky',
+    'respondent-role': 'police',
+    'existing-program': 'yes',
+    'running-pathways': ('self-referral', 'active-outreach', 'naloxone-plus',
+                         'first-responder-referral', 'officer-intervention',
+                         'community-response'),
+    'overdoses': 'many',
+    'overdose-deaths': 'rising-fast',
+    'stimulants': 'yes',
+    'possession-arrests': 'often',
+    'low-level-offenses': 'often',
+    'homelessness': 'many',
+    'jail-crowding': 'yes',
+    'officer-time': 'yes',
+    'goals': ('dont-know',),
+    'priority-groups': ('none',),
+    'uninsured': 'yes',
+    'moud': 'yes',
+    'booking-stage': 'before-arrest',
+    'crisis-center': 'yes',
+    'housing': 'yes',
+    'peers': 'yes',
+    'outreach-time': 'yes',
+    'responder-training': 'most',
+    'leadership': 'yes',
+    'access-point': 'yes',
+    'medical-clearance': 'yes',
+    'transport': 'yes',
+    'call-triage': 'yes',
+    'alert-sources': ('none',),
+    'data-sharing': 'yes',
+    'case-tracking': 'yes',
+    'exclusions': ('none',),
+    'defender': 'yes',
+    'no-arrest-policy': 'yes',
+    'research-partner': 'yes',
+    'funding': 'yes',
+    'jurisdictions': 'one',
+    'starting-point': 'nothing',
+}
+
+
+def test_the_word_copy_lists_the_points_not_yet_confirmed_when_the_pdf_does() -> None:
+    html, docx = _documents(EVERY_PATHWAY_RUNNING_IN_KENTUCKY)
+    assert "Points not yet confirmed" in pagefit.html_headings(html)
+    assert "Points not yet confirmed" in pagefit.docx_headings(docx)
+    _word_has_every_pdf_section(EVERY_PATHWAY_RUNNING_IN_KENTUCKY)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CASES)
 def test_every_table_fits_inside_the_page_margins(path: Path) -> None:

@@ -91,22 +91,19 @@ def context(kb: Knowledge, plan: Plan, profile: CommunityProfile, *,
 
 def flag_notes(ctx: Context) -> list[tuple[str, str]]:
     """The unverified points of every record the plan shows, for the data-quality notes
-    beside the sources: the body stays clean and nothing is hidden."""
-    kb = ctx.kb
-    records: list[Any] = []
-    for d in ctx.plan.recommended:
-        records.append(d.score.pathway)
-        records.extend(kb.programs[m.id] for m in d.programs)
-        records.extend(kb.mentor_sites[m.id] for m in d.mentors)
-        records.extend(kb.tta[m.id] for m in d.tta)
-        records.extend(kb.funding[m.id] for m in d.funding)
-    records.extend(line for line in (ctx.estimate.lines if ctx.estimate else ()))
-    records.extend(ctx.documents)
+    beside the sources: the body stays clean and nothing is hidden. The PDF's own list
+    (report.flagged_records and the state law's records) comes first, so whenever the PDF
+    has this section the Word copy has it too; then the cost lines and starter documents,
+    whose flags the Word copy points to from their own sections."""
+    shown: list[tuple[str, tuple[str, ...]]] = [
+        *report.flagged_records(ctx.kb, ctx.plan),
+        *((s.label, s.flags) for s in ctx.state_law if s.flags)]
+    extra: list[Any] = [*(ctx.estimate.lines if ctx.estimate else ()), *ctx.documents]
     notes: list[tuple[str, str]] = []
-    for record in records:
-        for flag in record.flags:
-            if (record.label, flag) not in notes:
-                notes.append((record.label, flag))
+    for label, flags in [*shown, *((r.label, r.flags) for r in extra)]:
+        for flag in flags:
+            if (label, flag) not in notes:
+                notes.append((label, flag))
     return notes
 
 

@@ -165,8 +165,7 @@ _GATE_KEY = "planner.sqlite_gate"
 
 
 def _gate_path(db_session: Session) -> str | None:
-    bind = db_session.get_bind()
-    url = bind.url
+    url = db_session.get_bind().engine.url
     name = url.database
     if url.get_backend_name() != "sqlite" or not name or name == ":memory:" or \
             name.startswith("file:"):
