@@ -10,25 +10,10 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
 from webhelpers import serve
-from werkzeug.serving import make_server
-
-
-@contextmanager
-def _bare_server(app: Flask) -> Iterator[str]:
-    """Werkzeug's server as the browser tests used it before: the app as it is."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
 
 
 def _unclosed_files_after_dropped_downloads(base: str, times: int = 20) -> list[str]:
@@ -71,7 +56,7 @@ def test_a_dropped_download_leaves_no_file_open(app: Flask) -> None:
 
 def test_without_the_fix_a_dropped_download_leaks_its_file(app: Flask) -> None:
     """The check above can fail: Werkzeug's server alone leaves the files open."""
-    with _bare_server(app) as base:
+    with serve(app, close_bodies=False) as base:
         leaked = _unclosed_files_after_dropped_downloads(base)
     assert leaked, "Werkzeug's server closed every dropped download's file by itself"
     assert all(".css" in text for text in leaked), leaked
