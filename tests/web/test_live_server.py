@@ -33,7 +33,11 @@ def _unclosed_files_after_dropped_downloads(base: str, times: int = 20) -> list[
     sys.unraisablehook = hook
     try:
         for _ in range(times):
-            with socket.create_connection((host, int(port)), timeout=10) as s:
+            with socket.socket() as s:
+                # A small receive window, so the server is still writing when the reset comes.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.settimeout(10)
+                s.connect((host, int(port)))
                 s.sendall(f"GET {match.group(1)} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
                 assert s.recv(1) == b"H"  # the response has started
                 # Close with a reset (linger 0), as a browser that gives up does.
@@ -51,12 +55,18 @@ def _unclosed_files_after_dropped_downloads(base: str, times: int = 20) -> list[
 
 def test_a_dropped_download_leaves_no_file_open(app: Flask) -> None:
     with serve(app) as base:
-        assert _unclosed_files_after_dropped_downloads(base) == []
+        assert _unclosed_files_after_dropped_downloads(base, times=100) == []
 
 
 def test_without_the_fix_a_dropped_download_leaks_its_file(app: Flask) -> None:
     """The check above can fail: Werkzeug's server alone leaves the files open."""
+    leaked: list[str] = []
     with serve(app, close_bodies=False) as base:
-        leaked = _unclosed_files_after_dropped_downloads(base)
+        # A drop leaks only when the reset lands while the server still writes or drains
+        # (about one drop in five here): up to 15 rounds of 20 until one does.
+        for _ in range(15):
+            leaked = _unclosed_files_after_dropped_downloads(base)
+            if leaked:
+                break
     assert leaked, "Werkzeug's server closed every dropped download's file by itself"
     assert all(".css" in text for text in leaked), leaked
