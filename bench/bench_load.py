@@ -7,6 +7,12 @@ Starts gunicorn (the production settings: gthread workers, background renders on
 and complete every step, again and again, until SECONDS pass or MAX_REQUESTS are sent; then a
 burst of 20 simultaneous plan downloads. Prints p50/p95/p99 per step, requests/s and errors.
 
+Each person behaves as a browser does (KeepAliveBrowser): one connection kept open between
+requests, its cookies, and pages accepted compressed, so the server compresses as it does for
+real people; `--client urllib` is the client of earlier rounds (a new connection per request,
+uncompressed pages). The CPU each request costs the server (its workers and the render
+consumer, from /proc) and the client processes is printed beside the latencies.
+
 The people are threads spread over PROCESSES client processes (default 4): one Python
 process holding 50 client threads is itself a bottleneck (its GIL serialises them, and the
 time a response waits for its thread is counted as server latency). The clients run on
@@ -18,25 +24,130 @@ figures (os.getloadavg before and after), since other work on the machine moves 
 from __future__ import annotations
 
 import argparse
+import gzip
+import http.client
 import multiprocessing
 import os
+import re
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "web"))
 sys.path.insert(0, str(ROOT))
 
-from serverhelpers import Browser, Server  # noqa: E402
+import brotli  # noqa: E402  (installed with Flask-Compress)
+from serverhelpers import CSRF_RE, Browser, Response, Server  # noqa: E402
 from webhelpers import HUNTINGTON  # noqa: E402
 
 from planner.web.server import DEFAULT_THREADS, default_workers  # noqa: E402
+
+# What a browser sends with a page request from one of the site's own pages: compressed
+# pages accepted (the server then compresses, as it does for real people) and the fetch
+# metadata that lets it (planner/web/compression.py).
+BROWSER_HEADERS = {"Accept-Encoding": "br, gzip", "Sec-Fetch-Site": "same-origin",
+                   "Accept": "text/html"}
+
+
+class KeepAliveBrowser:
+    """One person as a browser behaves: one connection kept open between requests (as
+    browsers do, and gunicorn allows for 5 s), its cookies, compressed pages. Lighter on the
+    shared cores than Browser (urllib opens a connection and builds a request object per
+    request), so less of the measured time is the client's own.
+
+    A request on a kept-open connection that the server had just closed fails before any
+    response; like a browser, it is sent once more on a new connection and counted in
+    `resent` (printed). Any other failure is raised."""
+
+    def __init__(self, base: str, timeout: float = 30.0) -> None:
+        parts = urllib.parse.urlsplit(base)
+        assert parts.hostname == "127.0.0.1", base  # loopback only
+        self.host, self.port = parts.hostname, parts.port or 80
+        self.timeout = timeout
+        self.conn: http.client.HTTPConnection | None = None
+        self.cookies: dict[str, str] = {}
+        self.resent = 0
+
+    def _send(self, method: str, path: str, body: str | None,
+              headers: dict[str, str]) -> http.client.HTTPResponse:
+        for attempt in (0, 1):
+            reused = self.conn is not None
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port,
+                                                       timeout=self.timeout)
+            try:
+                self.conn.request(method, path, body, headers)
+                return self.conn.getresponse()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self.conn.close()
+                self.conn = None
+                if not reused or attempt:
+                    raise
+                self.resent += 1
+        raise AssertionError("unreachable")
+
+    def request(self, method: str, path: str, data: dict[str, Any] | None = None) -> Response:
+        headers = dict(BROWSER_HEADERS)
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in sorted(self.cookies.items()))
+        body = None
+        if data is not None:
+            body = urllib.parse.urlencode(data, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.perf_counter()
+        r = self._send(method, path, body, headers)
+        payload = r.read()
+        elapsed = time.perf_counter() - started
+        if r.will_close:
+            self.conn.close()  # type: ignore[union-attr]
+            self.conn = None
+        for cookie in r.headers.get_all("Set-Cookie") or []:
+            pair = cookie.split(";", 1)[0]
+            name, _, value = pair.partition("=")
+            gone = "max-age=0" in cookie.lower() or "1970" in cookie
+            if gone:
+                self.cookies.pop(name.strip(), None)
+            else:
+                self.cookies[name.strip()] = value.strip()
+        encoding = (r.headers.get("Content-Encoding") or "").lower()
+        if encoding == "br":
+            payload = brotli.decompress(payload)
+        elif encoding == "gzip":
+            payload = gzip.decompress(payload)
+        headers_out = {k.lower(): v for k, v in r.headers.items()}
+        return Response(r.status, headers_out, payload, elapsed)
+
+    def get(self, path: str) -> Response:
+        return self.request("GET", path)
+
+    def post(self, path: str, data: dict[str, Any]) -> Response:
+        return self.request("POST", path, data)
+
+    def start(self) -> str:
+        """Begin a new community; return its resume token."""
+        match = CSRF_RE.search(self.get("/").text)
+        assert match, "no CSRF token on /"
+        response = self.post("/new", {"csrf_token": match.group(1)})
+        assert response.status == 303, (response.status, response.text[:500])
+        found = re.search(r"/c/([^/]+)/step/", response.location)
+        assert found, response.location
+        return found.group(1)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+CLIENTS = {"keepalive": KeepAliveBrowser, "urllib": Browser}
 
 # All simulated people share 127.0.0.1, so the per-client rate limit is off here.
 LOAD_ENV = {"PLANNER_RATE_LIMIT": "false"}
@@ -48,6 +159,9 @@ class Results:
     errors: list[str] = field(default_factory=list)
     requests: int = 0
     wizards: int = 0
+    resent: int = 0
+    client_cpu: float = 0.0  # CPU seconds the client processes used
+    server_cpu: float = 0.0  # CPU seconds the server's processes used
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -62,8 +176,18 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] * 1000
 
 
-def _user(base: str, deadline: float, budget: int, out: Results) -> None:
-    person = Browser(base, timeout=30)
+def _user(base: str, deadline: float, budget: int, out: Results,
+          client: str = "keepalive") -> None:
+    person = CLIENTS[client](base, timeout=30)
+    try:
+        _journeys(person, deadline, budget, out)
+    finally:
+        with out.lock:
+            out.resent += getattr(person, "resent", 0)
+        getattr(person, "close", lambda: None)()
+
+
+def _journeys(person: Any, deadline: float, budget: int, out: Results) -> None:
     while time.monotonic() < deadline and out.requests < budget:
         try:
             page = person.get("/")
@@ -99,12 +223,12 @@ def _user(base: str, deadline: float, budget: int, out: Results) -> None:
 
 
 def run_load(base: str, users: int = 50, seconds: float = 60.0,
-             max_requests: int = 200_000) -> Results:
+             max_requests: int = 200_000, client: str = "keepalive") -> Results:
     """USERS threads completing the wizard until SECONDS or MAX_REQUESTS; bounded both ways."""
     out = Results()
     started = time.monotonic()
     deadline = started + seconds
-    threads = [threading.Thread(target=_user, args=(base, deadline, max_requests, out),
+    threads = [threading.Thread(target=_user, args=(base, deadline, max_requests, out, client),
                                 daemon=True) for _ in range(users)]
     for t in threads:
         t.start()
@@ -114,17 +238,21 @@ def run_load(base: str, users: int = 50, seconds: float = 60.0,
     return out
 
 
-def _one_process(base: str, users: int, seconds: float, max_requests: int, nice: int = 0
-                 ) -> tuple[dict[str, list[float]], list[str], int, int]:
+def _one_process(base: str, users: int, seconds: float, max_requests: int, nice: int = 0,
+                 client: str = "keepalive"
+                 ) -> tuple[dict[str, list[float]], list[str], int, int, int, float]:
     if nice:
         os.nice(nice)
-    out = run_load(base, users, seconds, max_requests)
-    return dict(out.times), out.errors, out.requests, out.wizards
+    before = os.times()
+    out = run_load(base, users, seconds, max_requests, client)
+    after = os.times()
+    cpu = (after.user - before.user) + (after.system - before.system)
+    return dict(out.times), out.errors, out.requests, out.wizards, out.resent, cpu
 
 
 def run_load_processes(base: str, users: int = 50, seconds: float = 60.0,
                        processes: int = 4, max_requests: int = 200_000,
-                       nice: int = 0) -> Results:
+                       nice: int = 0, client: str = "keepalive") -> Results:
     """run_load with the USERS spread over PROCESSES client processes (forked), merged;
     each client process lowers its CPU priority by NICE (the server keeps the cores)."""
     processes = max(1, min(processes, users))
@@ -133,10 +261,12 @@ def run_load_processes(base: str, users: int = 50, seconds: float = 60.0,
     out = Results()
     started = time.monotonic()
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
-        parts = [pool.submit(_one_process, base, n, seconds, max_requests // processes, nice)
-                 for n in shares]
+        parts = [pool.submit(_one_process, base, n, seconds, max_requests // processes, nice,
+                             client) for n in shares]
         for part in parts:
-            times, errors, requests, wizards = part.result(timeout=seconds + 120)
+            times, errors, requests, wizards, resent, cpu = part.result(timeout=seconds + 120)
+            out.resent += resent
+            out.client_cpu += cpu
             for step, values in times.items():
                 out.times[step].extend(values)
             out.errors.extend(errors)
@@ -144,6 +274,28 @@ def run_load_processes(base: str, users: int = 50, seconds: float = 60.0,
             out.wizards += wizards
     out.seconds = time.monotonic() - started
     return out
+
+
+def process_tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) used so far by process ROOT and its children and
+    grandchildren (gunicorn's master, workers and render consumer), from /proc."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        used[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    tree = {root}
+    for _ in range(3):
+        tree |= {pid for pid, ppid in parents.items() if ppid in tree}
+    return sum(used.get(pid, 0.0) for pid in tree)
 
 
 def machine_load() -> str:
@@ -204,6 +356,11 @@ def table(out: Results) -> str:
     lines.append(f"{out.requests} requests in {out.seconds:.1f} s = "
                  f"{out.requests / out.seconds:.0f} req/s; {out.wizards} wizards completed; "
                  f"{len(out.errors)} errors")
+    if out.requests:
+        lines.append(f"CPU per request: server {out.server_cpu / out.requests * 1000:.2f} ms, "
+                     f"client {out.client_cpu / out.requests * 1000:.2f} ms "
+                     f"(client processes only; {out.resent} requests resent on a closed "
+                     f"kept-open connection)")
     return "\n".join(lines)
 
 
@@ -233,16 +390,25 @@ def main() -> int:
                         help="gunicorn workers (default: the production default)")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads per worker (default: the production default)")
+    parser.add_argument("--client", choices=sorted(CLIENTS), default="keepalive",
+                        help="keepalive: one kept-open connection per person, compressed "
+                        "pages, as a browser; urllib: a new connection per request, "
+                        "uncompressed (the client of earlier rounds)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         server = serve(Path(tmp), args.workers, args.threads)
         try:
             print("before:", machine_load())
+            assert server.proc is not None
+            server_before = process_tree_cpu(server.proc.pid)
             if args.processes > 1:
                 out = run_load_processes(server.base, args.users, args.seconds,
-                                         args.processes, args.max_requests, args.client_nice)
+                                         args.processes, args.max_requests, args.client_nice,
+                                         args.client)
             else:
-                out = run_load(server.base, args.users, args.seconds, args.max_requests)
+                out = run_load(server.base, args.users, args.seconds, args.max_requests,
+                               args.client)
+            out.server_cpu = process_tree_cpu(server.proc.pid) - server_before
             print("after: ", machine_load())
             print(table(out))
             for error in out.errors[:10]:
