@@ -161,7 +161,8 @@ class Results:
     wizards: int = 0
     resent: int = 0
     client_cpu: float = 0.0  # CPU seconds the client processes used
-    server_cpu: float = 0.0  # CPU seconds the server's processes used
+    server_cpu: float = 0.0  # CPU seconds the server's web processes used
+    render_cpu: float = 0.0  # CPU seconds its render consumer used
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -276,11 +277,12 @@ def run_load_processes(base: str, users: int = 50, seconds: float = 60.0,
     return out
 
 
-def process_tree_cpu(root: int) -> float:
-    """CPU seconds (user + system) used so far by process ROOT and its children and
-    grandchildren (gunicorn's master, workers and render consumer), from /proc."""
+def process_tree_cpu(root: int) -> tuple[float, float]:
+    """CPU seconds (user + system) used so far by process ROOT (gunicorn's master) and the
+    processes under it, from /proc: (web workers and master, render consumer)."""
     parents: dict[int, int] = {}
     used: dict[int, float] = {}
+    consumer: set[int] = set()
     tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -288,14 +290,21 @@ def process_tree_cpu(root: int) -> float:
         try:
             with open(f"/proc/{entry}/stat", encoding="ascii") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = f.read().split(b"\0")
         except OSError:
             continue
-        parents[int(entry)] = int(fields[1])
-        used[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+        pid = int(entry)
+        parents[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+        if b"worker" in command and b"main()" in b" ".join(command):
+            consumer.add(pid)  # `planner worker`: the render queue's consumer
     tree = {root}
     for _ in range(3):
         tree |= {pid for pid, ppid in parents.items() if ppid in tree}
-    return sum(used.get(pid, 0.0) for pid in tree)
+    web = sum(used.get(pid, 0.0) for pid in tree - consumer)
+    renders = sum(used.get(pid, 0.0) for pid in tree & consumer)
+    return web, renders
 
 
 def machine_load() -> str:
@@ -357,8 +366,9 @@ def table(out: Results) -> str:
                  f"{out.requests / out.seconds:.0f} req/s; {out.wizards} wizards completed; "
                  f"{len(out.errors)} errors")
     if out.requests:
-        lines.append(f"CPU per request: server {out.server_cpu / out.requests * 1000:.2f} ms, "
-                     f"client {out.client_cpu / out.requests * 1000:.2f} ms "
+        lines.append(f"CPU per request: server {out.server_cpu / out.requests * 1000:.2f} ms "
+                     f"(its render consumer {out.render_cpu / out.requests * 1000:.2f} ms "
+                     f"more), client {out.client_cpu / out.requests * 1000:.2f} ms "
                      f"(client processes only; {out.resent} requests resent on a closed "
                      f"kept-open connection)")
     return "\n".join(lines)
@@ -408,7 +418,8 @@ def main() -> int:
             else:
                 out = run_load(server.base, args.users, args.seconds, args.max_requests,
                                args.client)
-            out.server_cpu = process_tree_cpu(server.proc.pid) - server_before
+            web, renders = process_tree_cpu(server.proc.pid)
+            out.server_cpu, out.render_cpu = web - server_before[0], renders - server_before[1]
             print("after: ", machine_load())
             print(table(out))
             for error in out.errors[:10]:

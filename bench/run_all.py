@@ -71,7 +71,8 @@ def web_rows(seconds: float, load_seconds: float) -> list[Row]:
             assert server.proc is not None
             cpu_before = bench_load.process_tree_cpu(server.proc.pid)
             out = bench_load.run_load_processes(server.base, 50, load_seconds, processes=4)
-            out.server_cpu = bench_load.process_tree_cpu(server.proc.pid) - cpu_before
+            web, renders = bench_load.process_tree_cpu(server.proc.pid)
+            out.server_cpu, out.render_cpu = web - cpu_before[0], renders - cpu_before[1]
             after = bench_load.machine_load()
             burst = bench_load.pdf_burst(server.base, bench_load.completed_token(server.base))
         finally:
@@ -93,10 +94,11 @@ def web_rows(seconds: float, load_seconds: float) -> list[Row]:
          f"p99 {bench_load.pct(posts, 99):.0f}"),
         ("load", "results page p50 / p99", bench_load.pct(out.times["results"], 50), "ms",
          f"p99 {bench_load.pct(out.times['results'], 99):.0f}"),
-        ("load", "CPU per request: server (workers and renders)",
+        ("load", "CPU per request: server's web workers",
          out.server_cpu / max(1, out.requests) * 1000, "ms",
-         f"client {out.client_cpu / max(1, out.requests) * 1000:.2f} ms (kept-open "
-         f"connections, compressed pages; {out.resent} resent)"),
+         f"render consumer {out.render_cpu / max(1, out.requests) * 1000:.2f} ms; client "
+         f"{out.client_cpu / max(1, out.requests) * 1000:.2f} ms (kept-open connections, "
+         f"compressed pages; {out.resent} resent)"),
         ("load", "errors", float(len(out.errors)), "", "target 0"),
         ("load", "PDF burst of 20: served / retry / failed", float(burst.served), "",
          f"{burst.retry} / {len(burst.failed)}"),
