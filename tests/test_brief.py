@@ -1,5 +1,5 @@
 """The take-away: a council brief in plain words that fits two pages, a dated action plan
-whose dates follow the dependencies, and a plan of at most 13 pages for the fixture."""
+whose dates follow the dependencies, and a plan of at most 14 pages for the fixture."""
 
 from __future__ import annotations
 
@@ -77,16 +77,19 @@ def test_the_brief_fits_two_pages_and_the_action_plan_follows(scenario_plan: Sce
 
 
 @pytest.mark.slow
-def test_the_fixture_plan_has_at_most_thirteen_pages(shipped_kb: Knowledge) -> None:
+def test_the_fixture_plan_has_at_most_fourteen_pages(shipped_kb: Knowledge) -> None:
     """Was twelve; the funding rounds' unconfirmed points (issue 28), the new measures and
-    answers (issue 25) and the sources they cite added a page. A ceiling, to come back down."""
+    answers (issue 25) and the sources they cite added a page, and the re-check of 2026-12-05
+    (which tied each claim to a source it could read: 94 sources for Huntington) another, in
+    the sources appendix: page 14 holds the appendix's "Points not yet confirmed". The action
+    plan and the body keep their pages. A ceiling, to come back down."""
     raw = json.loads(HUNTINGTON.read_text(encoding="utf-8"))["answers"]
     given = answers.validate(shipped_kb, raw, complete=False)
     profile = read_profile(shipped_kb, given)
     html = report.render_plan_html(shipped_kb, plan.build(shipped_kb, profile), profile,
                                    for_pdf=True, generated=dt.date(2026, 11, 25))
     pages = len(pypdf.PdfReader(io.BytesIO(pdf.render_pdf(html))).pages)
-    assert pages <= 13, pages
+    assert pages <= 14, pages
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
