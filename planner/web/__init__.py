@@ -156,6 +156,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         dashboard,
         db,
         errors,
+        fragments,
         health,
         organization,
         portfolio,
@@ -178,6 +179,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     views.init_app(app)
     renders.init_app(app)
     assets.init_app(app)
+    fragments.init_app(app)
     summaries.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(start.bp)
