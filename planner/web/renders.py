@@ -42,6 +42,7 @@ from flask import Flask, current_app, has_app_context
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
 from huey.consumer import Consumer
+from huey.storage import SqliteStorage
 from redis import ConnectionPool
 from sqlalchemy import (
     DateTime,
@@ -500,6 +501,21 @@ REDIS_CONNECT_TIMEOUT = 2.0
 REDIS_TIMEOUT = 5.0
 
 
+class _QueueStorage(SqliteStorage):
+    """huey's SQLite storage as the app's own database is kept: WAL with synchronous=NORMAL
+    (db._sqlite_pragmas), safe when a process is killed. huey leaves SQLite's default, FULL,
+    which waits for the disk on every enqueue, inside the request that viewed the results."""
+
+    def _create_connection(self) -> Any:
+        conn = super()._create_connection()
+        conn.execute("pragma synchronous=1")  # NORMAL
+        return conn
+
+
+class _QueueHuey(SqliteHuey):
+    storage_class = _QueueStorage
+
+
 def _make_queue(app: Flask) -> Huey:
     redis_url = str(app.config.get("REDIS_URL") or "")
     immediate = app.config["RENDER_QUEUE"] == "immediate"
@@ -513,7 +529,7 @@ def _make_queue(app: Flask) -> Huey:
     else:
         filename = str(Path(app.instance_path) / "queue.sqlite3")
         db.private_file(filename)  # 0600; SQLite gives its -wal and -shm files that mode
-        huey = SqliteHuey("planner-renders", filename=filename, results=False,
+        huey = _QueueHuey("planner-renders", filename=filename, results=False,
                           immediate=immediate)
     return huey
 

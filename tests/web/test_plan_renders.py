@@ -409,3 +409,15 @@ def test_a_heartbeat_missed_on_a_locked_database_is_a_warning_not_a_traceback(
     assert missed, [r.getMessage() for r in caplog.records]
     assert all(r.levelno == logging.WARNING and r.exc_info is None for r in missed)
     assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_the_sqlite_queue_is_kept_as_the_apps_database_is(app: Flask) -> None:
+    """WAL with synchronous=NORMAL, as db._sqlite_pragmas keeps the app's database: safe when
+    a process is killed, and an enqueue does not wait for the disk (huey's default is FULL)."""
+    queue = app.extensions["planner.queue"]
+    conn = queue.storage.conn
+    assert conn.execute("pragma synchronous").fetchone() == (1,)
+    assert conn.execute("pragma journal_mode").fetchone() == ("wal",)
+    with app.app_context():
+        renders.enqueue(1)
+    assert queue.pending_count() == 1
