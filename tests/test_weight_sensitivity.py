@@ -102,3 +102,57 @@ def test_one_pathway_left_has_nothing_to_flip(shipped_kb: Knowledge) -> None:
     one = scoring.Ranking(ranking.scores[:1], ranking.running, ranking.unknown_questions)
     profile = read_profile(kb, {})
     assert sensitivity.weight_sensitivity(kb, profile, one) == sensitivity.WeightSensitivity(0, ())
+
+
+def _generated_answers(kb: Knowledge, count: int) -> list[dict[str, Any]]:
+    """Seeded random answers (one option a question, some left blank) that validate."""
+    import random
+
+    draw = random.Random(2026)  # noqa: S311 - reproducible test data
+    found: list[dict[str, Any]] = []
+    while len(found) < count:
+        raw: dict[str, Any] = {}
+        for q in kb.questions.values():
+            if not q.options or draw.random() < 0.3:
+                continue
+            choice = draw.choice([o.id for o in q.options])
+            raw[q.id] = choice if q.type == "single" else [choice]
+        try:
+            found.append(answers.validate(kb, raw, complete=False))
+        except answers.AnswersError:
+            continue
+    return found
+
+
+def test_the_flip_by_division_is_the_flip_the_scan_finds(shipped_kb: Knowledge) -> None:
+    """_nearest_flip (one division, checked) gives what the step-by-step scan gives, for every
+    fired rule of every scenario and of 300 generated answer sets."""
+    kb = shipped_kb
+    given = [_given(kb, p) for p in SCENARIOS] + _generated_answers(kb, 300)
+    compared = flips = 0
+    for g in given:
+        profile = read_profile(kb, g)
+        ranking = scoring.score(kb, profile)
+        if len(ranking.candidates) < 2:
+            continue
+        top = ranking.candidates[0]
+        has = frozenset(profile.facts)
+        raws = {s.pathway.id: sensitivity._raw(kb, s, ranking.running, has)
+                for s in ranking.candidates}
+        fired: dict[str, list[Any]] = {}
+        for s in ranking.candidates:
+            for c in s.contributions:
+                fired.setdefault(c.rule.id, []).append(c)
+        for uses in fired.values():
+            rule = uses[0].rule
+            own = next(s for s in ranking.candidates if s.pathway.id == rule.pathway)
+            without = raws[rule.pathway] - rule.weight * len(uses)
+            others = [(raws[s.pathway.id], s) for s in ranking.candidates
+                      if s.pathway.id != rule.pathway]
+            for lowest in (scoring.WEIGHT_LIMITS[0], 0):
+                args = (own, without, len(uses), rule.weight, lowest, others, top.pathway.id)
+                fast = sensitivity._nearest_flip(*args)
+                assert fast == sensitivity._scan(*args), (rule.id, lowest)
+                compared += 1
+                flips += fast is not None
+    assert compared > 2000 and 0 < flips < compared, (compared, flips)
