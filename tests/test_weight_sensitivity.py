@@ -108,7 +108,7 @@ def _generated_answers(kb: Knowledge, count: int) -> list[dict[str, Any]]:
     """Seeded random answers (one option a question, some left blank) that validate."""
     import random
 
-    draw = random.Random(2026)  # noqa: S311 - reproducible test data
+    draw = random.Random(2026)  # reproducible test data
     found: list[dict[str, Any]] = []
     while len(found) < count:
         raw: dict[str, Any] = {}

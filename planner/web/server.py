@@ -53,6 +53,7 @@ def settings() -> dict[str, Any]:
     migrated once, in the master, before the workers fork.
     """
     env = os.environ.get
+    threads = int(env("PLANNER_THREADS", str(DEFAULT_THREADS)))
     return {
         "bind": env("PLANNER_BIND", "127.0.0.1:8000"),
         # Two processes a core, four threads each: with 50 people on two cores this served
@@ -60,7 +61,13 @@ def settings() -> dict[str, Any]:
         # threads wait on each process's interpreter lock; bench/bench_load.py).
         "workers": int(env("PLANNER_WORKERS", str(default_workers()))),
         "worker_class": "gthread",
-        "threads": int(env("PLANNER_THREADS", str(DEFAULT_THREADS))),
+        "threads": threads,
+        # A worker takes at most four connections a thread (16), kept-open ones included;
+        # past that it leaves new connections to the other workers. gunicorn's default
+        # (1,000) let the first two workers to wake take all 50 people's kept-open
+        # connections, unevenly (the other two served nothing), and the crowded one set the
+        # tail: p95 408 ms against 214-245 ms with the cap (bench/bench_load.py).
+        "worker_connections": int(env("PLANNER_WORKER_CONNECTIONS", str(4 * threads))),
         "timeout": int(env("PLANNER_TIMEOUT", "30")),
         "graceful_timeout": 20,
         "keepalive": 5,
