@@ -48,6 +48,7 @@ import brotli  # noqa: E402  (installed with Flask-Compress)
 from serverhelpers import CSRF_RE, Browser, Response, Server  # noqa: E402
 from webhelpers import HUNTINGTON  # noqa: E402
 
+from planner.web import DEFAULT_RENDER_YIELD_SECONDS as PRODUCTION_YIELD  # noqa: E402
 from planner.web.server import DEFAULT_THREADS, default_workers  # noqa: E402
 
 # What a browser sends with a page request from one of the site's own pages: compressed
@@ -150,7 +151,9 @@ class KeepAliveBrowser:
 CLIENTS = {"keepalive": KeepAliveBrowser, "urllib": Browser}
 
 # All simulated people share 127.0.0.1, so the per-client rate limit is off here.
-LOAD_ENV = {"PLANNER_RATE_LIMIT": "false"}
+LOAD_ENV = {"PLANNER_RATE_LIMIT": "false",
+            # The production setting (the test server turns it off): renders wait for idle cores.
+            "PLANNER_RENDER_YIELD_SECONDS": str(PRODUCTION_YIELD)}
 
 
 @dataclass

@@ -24,6 +24,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 csrf = CSRFProtect()
 
 
+# How long a queued render may wait for idle cores (planner.web.renders.should_yield).
+DEFAULT_RENDER_YIELD_SECONDS = 120
+
+
 def _defaults(app: Flask) -> dict[str, Any]:
     return {
         "DATABASE_URL": f"sqlite:///{Path(app.instance_path) / 'planner.sqlite3'}",
@@ -77,6 +81,9 @@ def _defaults(app: Flask) -> dict[str, Any]:
         "RENDER_POLL_SECONDS": 0.1,
         # A claim whose heartbeat stopped this long ago is deleted (renders.cleanup).
         "RENDER_CLAIM_MAX_SECONDS": 600,
+        # A queued render waits while the machine's cores are busy (requests waiting), for
+        # up to this many seconds after it was queued; 0: render at once (renders.YIELD).
+        "RENDER_YIELD_SECONDS": DEFAULT_RENDER_YIELD_SECONDS,
     }
 
 

@@ -534,6 +534,62 @@ def _make_queue(app: Flask) -> Huey:
     return huey
 
 
+# ------------------------------------------------------------------------ yielding
+
+# A render queued in advance (when results are viewed, or after a change) is a guess that the
+# plan will be downloaded; a request is someone waiting. So while the cores are busy, a
+# queued render waits: the consumer looks at the machine's CPU for a moment before each
+# render and, when less than BUSY_IDLE_SHARE of it was idle (its own use not counted),
+# queues the render again YIELD_PAUSE seconds later, until RENDER_YIELD_SECONDS have passed
+# since it was first queued; then it renders (at the consumer's lower priority). A download
+# meanwhile renders in its own request, as it would with no queue. Checks of a claimed
+# render (`check`) never wait. Where /proc/stat cannot be read, nothing waits.
+BUSY_IDLE_SHARE = 0.25
+YIELD_PAUSE = 2.0
+YIELD_LOOK = 0.25  # seconds the consumer watches the CPU before a render
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """(all, idle) CPU ticks of the machine since boot, summed over its cores."""
+    with open("/proc/stat", encoding="ascii") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest time is inside user and nice)
+    return sum(fields[:8]), fields[3] + fields[4]
+
+
+def _own_ticks() -> float:
+    times = os.times()
+    return (times.user + times.system) * os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy(look: float = YIELD_LOOK) -> bool:
+    """Whether less than BUSY_IDLE_SHARE of the machine's CPU was idle over the next `look`
+    seconds, this process's own use counted as idle."""
+    try:
+        total0, idle0 = _cpu_ticks()
+        own0 = _own_ticks()
+        time.sleep(look)
+        total1, idle1 = _cpu_ticks()
+        own1 = _own_ticks()
+    except (OSError, ValueError, IndexError):
+        return False
+    total = total1 - total0
+    if total <= 0:
+        return False
+    return (idle1 - idle0 + own1 - own0) / total < BUSY_IDLE_SHARE
+
+
+def should_yield(queued: float | None, now: float | None = None) -> bool:
+    """Whether a render queued at `queued` (time.time()) waits now: the app lets renders
+    yield, it has not waited its whole allowance yet, and the cores are busy."""
+    allowance = float(current_app.config["RENDER_YIELD_SECONDS"])
+    if allowance <= 0 or queued is None or queue().immediate:
+        return False
+    if (now if now is not None else time.time()) - queued >= allowance:
+        return False
+    return machine_busy()
+
+
 def init_app(app: Flask) -> None:
     """Create the app's queue and register the render task on it."""
     huey = _make_queue(app)
@@ -543,11 +599,15 @@ def init_app(app: Flask) -> None:
                     check: str | None = None, queued: float | None = None) -> str | None:
         # `queued`: when it was queued (time.time()), for /healthz's oldest waiting job.
         with app.app_context():
+            if check is None and should_yield(queued):
+                task.schedule(args=(interview_id, start), kwargs={"queued": queued},
+                              delay=YIELD_PAUSE)
+                return None
             return render_job(interview_id, start, check)
 
+    task = huey.task(retries=2, retry_delay=5, name="planner.render_plan")(render_plan)
     app.extensions["planner.queue"] = huey
-    app.extensions["planner.render_task"] = huey.task(
-        retries=2, retry_delay=5, name="planner.render_plan")(render_plan)
+    app.extensions["planner.render_task"] = task
 
 
 # ------------------------------------------------------------------------ changes

@@ -136,6 +136,10 @@ class Server:
             "PLANNER_SESSION_COOKIE_SECURE": "false",  # plain http on loopback
             "DATABASE_URL": database_url or f"sqlite:///{folder / 'planner.sqlite3'}",
             "PLANNER_LOG_LEVEL": "warning",
+            # Queued renders do not wait for idle cores here (the tests share a busy machine
+            # and some wait for a render): tests/web/test_render_yield.py tests the waiting,
+            # and bench/bench_load.py runs with the production setting.
+            "PLANNER_RENDER_YIELD_SECONDS": "0",
             **(env or {}),
         }
         self.proc: subprocess.Popen[bytes] | None = None
