@@ -141,3 +141,14 @@ def test_cli_writes_the_application(tmp_path: Path) -> None:
     wrong = runner.invoke(main, ["plan", str(FIXTURES / "huntington.json"), "--application",
                                  "-o", str(tmp_path / "application.pdf")])
     assert wrong.exit_code != 0 and "--application writes a Word document" in wrong.output
+
+
+def test_an_aside_naming_another_community_is_dropped_wherever_it_stands() -> None:
+    """At the end of the text too, with the space before it (it once raised IndexError, a
+    500 for any community whose pathway's text ended so)."""
+    names = ("Tucson",)
+    assert application.own_words("Adults not ruled out (Tucson excluded warrants)", names) == \
+        "Adults not ruled out"
+    assert application.own_words("Adults (as in Tucson) who ask.", names) == "Adults who ask."
+    assert application.own_words("Tucson ran it. Others may.", names) == "Others may."
+    assert application.own_words("Adults (any age) who ask.", names) == "Adults (any age) who ask."

@@ -116,7 +116,8 @@ def own_words(text: str, names: tuple[str, ...]) -> str:
     and so is any sentence that still names one."""
     out = text
     for start in range(len(out) - 1, -1, -1):
-        if out[start] != "(":
+        # An aside dropped at the end takes the space before it too: past the new end.
+        if start >= len(out) or out[start] != "(":
             continue
         end = out.find(")", start)
         if end > 0 and any(n in out[start:end] for n in names):
