@@ -49,7 +49,7 @@ class FundingFit(Match):
 
     `route`: "direct" (the community applies), "through-state" (it asks the named state body),
     "health-department" (only a health department applies), "others" (only states or tribes
-    apply) or "example" (no rounds: foundations, shown only through labelled examples).
+    apply) or "example" (no rounds: foundations, shown only through labeled examples).
     """
 
     status: str = ""  # on the day the plan is made: open, expected, closed, ended or varies
@@ -58,7 +58,7 @@ class FundingFit(Match):
     how: str = ""  # who applies, in words
     when: str = ""  # the status in words, with its dates
     amount: str = ""  # the newest round's money, with its fiscal year
-    examples: tuple[str, ...] = ()  # labelled examples of grants to other programs
+    examples: tuple[str, ...] = ()  # labeled examples of grants to other programs
     application: str = ""  # the decision asked of the council ("" unless to_apply)
 
 
@@ -185,7 +185,7 @@ def _when(fund: Funding, status: str, dates: PlanDates, money_ends_first: bool) 
 
 
 def examples(kb: Knowledge, fund: Funding) -> tuple[str, ...]:
-    """A foundation's grants to other programs, each labelled as an example, never an offer."""
+    """A foundation's grants to other programs, each labeled as an example, never an offer."""
     out = []
     for e in fund.examples:
         where = ""

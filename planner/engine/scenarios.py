@@ -323,7 +323,7 @@ def to_text(kb: Knowledge, report: Report) -> str:
         *(f"  chance {low:>2} to {min(high, 100) - (1 if high <= 100 else 0):>3} in 100: "
           f"top was the program's choice in {k} of {n}"
           for low, high, n, k in report.bands()),
-        *(f"  labelled {LABEL_WORDS.get(status, status)}: top was the program's choice in "
+        *(f"  labeled {LABEL_WORDS.get(status, status)}: top was the program's choice in "
           f"{k} of {n}" for status, (n, k) in report.labels().items()),
         "",
         "Confusion, as written:",
