@@ -206,7 +206,9 @@ def similar_programs(kb: Knowledge, who: CommunityProfile, pathway_id: str,
         if pathway_id not in program.primary_pathways or _own_program(who, program):
             continue
         lead = program.lead_agency if program.lead_agency_confirmed else None
-        points, reasons = _common(kb, criteria, who, pathway_id, lead, program.location)
+        # CHJ has assigned no pathway to most programs: the planner's label is said to be one.
+        note = "" if program.pathway_basis == "chj" else " (the planner's classification)"
+        points, reasons = _common(kb, criteria, who, pathway_id, lead, program.location, note)
         shared = [p for p in program.partners if p in who.facts]
         if shared and "shared_resources" in criteria:
             points += criteria["shared_resources"].weight * len(shared) / len(program.partners)

@@ -230,6 +230,9 @@ class Record:
     sources: Sources
     as_of: AsOf  # when the fact was true (YYYY, YYYY-MM or YYYY-MM-DD)
     flags: Flags = ()  # points no retrievable source confirmed; shown as unverified
+    # For maintainers only, never shown to users: what was searched for and not found, what
+    # was left out on purpose, how a record was classified. A note states no fact to users.
+    notes: Flags = ()
     # The day a source confirmed the record's claims (YYYY-MM-DD); only then. A record no
     # source has confirmed leaves it out, and carries checked_on and a flag instead.
     verified_on: Date | None = None
@@ -433,9 +436,9 @@ class Program(Record):
         if extra:
             found.append(("primary_pathways",
                           f"{', '.join(extra)} not among the program's pathways"))
-        if not self.lead_agency_confirmed and not self.flags:
-            found.append(("flags", "the lead agency is a placeholder, so the record must carry "
-                                   "a flag saying so"))
+        if not self.lead_agency_confirmed and not (self.flags or self.notes):
+            found.append(("flags", "the lead agency is a placeholder (never shown), so the "
+                                   "record must carry a flag or a note saying so"))
         _problems(found)
         return self
 
@@ -492,9 +495,9 @@ class MentorSite(Record):
 
     @model_validator(mode="after")
     def _check(self) -> MentorSite:
-        if not self.pathways_confirmed and not self.flags:
-            _problems([("flags", "pathways are not confirmed, so the record must carry a flag "
-                                 "saying so")])
+        if not self.pathways_confirmed and not (self.flags or self.notes):
+            _problems([("flags", "pathways are not confirmed (shown as such), so the record "
+                                 "must carry a flag or a note saying how they were inferred")])
         return self
 
     @property
@@ -1210,6 +1213,7 @@ class _Costed:
     verified_on: Date | None = None
     checked_on: Date | None = None
     flags: Flags = ()
+    notes: Flags = ()  # for maintainers only, as on Record
 
     @model_validator(mode="after")
     def _dated_honestly(self) -> Any:
