@@ -70,3 +70,8 @@ def _text(markup: str) -> str:
     import html as html_lib
 
     return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", markup)).split())
+
+
+def text_of(markup: str) -> str:
+    """The text of some HTML as a reader sees it: tags dropped, entities read, spaces joined."""
+    return _text(markup)
