@@ -135,6 +135,12 @@ class Shown:
     current: Mapping[str, Any]
     base: str
     back: tuple[str, int] | None
+    part: Mapping[str, int]
+    # What step_context() derives from the questions and fields alone, worked out once too.
+    folded: Mapping[str, bool]
+    no_rest: bool
+    extras: tuple[str, ...]
+    extras_open: bool
 
 
 def shown(kb: Knowledge, interview: state.Interview, section_id: str, number: int) -> Shown:
@@ -154,8 +160,32 @@ def _shown(kb: Knowledge, route: str, stored: str, written_for: int | None, sect
     questions = state.shown_on_page(kb, section_id, number, answers, route)
     current = {q: frozenset(v) if isinstance(v, set) else v
                for q, v in _current(questions, forms.formdata_for(answers, questions)).items()}
-    return Shown(tuple(questions), MappingProxyType(current), fingerprint(answers, questions),
-                 state.next_page(kb, section_id, number, answers, route, -1))
+    fields = _fields(questions, current, {})
+    return Shown(tuple(questions), MappingProxyType(fields["current"]),
+                 fingerprint(answers, questions),
+                 state.next_page(kb, section_id, number, answers, route, -1),
+                 MappingProxyType(_part(kb, route, answers, section_id, number)),
+                 MappingProxyType(fields["folded"]), fields["no_rest"], tuple(fields["extras"]),
+                 fields["extras_open"])
+
+
+def _fields(questions: list[Question] | tuple[Question, ...], current: Mapping[str, Any],
+            errors: Mapping[str, list[str]]) -> dict[str, Any]:
+    """What the page's fields show, besides the questions: each field's value, the folded
+    questions, whether "No to the rest" is offered and which extra questions there are."""
+    folded = _folded(questions, current)
+    if folded and not folded[ROLE_FROM_LEAD[0]]:
+        # Folded away, the role follows the lead agency: no stale choice is sent with it.
+        current = {**current, ROLE_FROM_LEAD[0]: frozenset()}
+    return {
+        "current": current,
+        "folded": folded,
+        "extras": [q.id for q in questions if q.id in state.EXTRAS],
+        # "No to the rest" is offered when two or more open questions can be answered "No".
+        "no_rest": sum(no_option(q) is not None for q in questions) >= 2,
+        "extras_open": any(q.id in state.EXTRAS and (current.get(q.id) or q.id in errors)
+                           for q in questions),
+    }
 
 
 @dataclass
@@ -188,21 +218,22 @@ def step_context(kb: Knowledge, interview: state.Interview, section_id: str, num
     ids = [s.id for s in kb.sections]
     back = (page.back if page is not None else
             state.next_page(kb, section_id, number, interview.answers, interview.route, -1))
-    current = page.current if page is not None else _current(questions, data)
-    folded = _folded(questions, current)
-    if folded and not folded[ROLE_FROM_LEAD[0]]:
-        # Folded away, the role follows the lead agency: no stale choice is sent with it.
-        current = {**current, ROLE_FROM_LEAD[0]: frozenset()}
+    if page is not None and not errors:
+        fields = {"current": page.current, "folded": page.folded, "no_rest": page.no_rest,
+                  "extras": list(page.extras), "extras_open": page.extras_open}
+    else:
+        fields = _fields(questions, page.current if page is not None
+                         else _current(questions, data), errors)
     return {
         "token": interview.token,
         "section": state.section(kb, section_id),
         "number": ids.index(section_id) + 1,
         "total": len(ids),
-        **_part(kb, interview, section_id, number),
+        **(page.part if page is not None
+           else _part(kb, interview.route, interview.answers, section_id, number)),
         "action": _page_url(interview.token, section_id, number),
         "done": interview.done,
         "questions": questions,
-        "current": current,
         "errors": errors,
         "previous": _page_url(interview.token, *back) if back else None,
         "return_to": request.values.get("return") == "review",
@@ -213,27 +244,21 @@ def step_context(kb: Knowledge, interview: state.Interview, section_id: str, num
         "conflict": conflict,
         "note": note if note is not None else _note_view(interview, section_id),
         "route": interview.route,
-        "folded": folded,
-        "extras": [q.id for q in questions if q.id in state.EXTRAS],
-        # "No to the rest" is offered when two or more open questions can be answered "No".
-        "no_rest": sum(no_option(q) is not None for q in questions) >= 2,
-        "extras_open": any(q.id in state.EXTRAS and (current.get(q.id) or q.id in errors)
-                           for q in questions),
+        **fields,
     }
 
 
-def _part(kb: Knowledge, interview: state.Interview, section_id: str,
-          number: int) -> dict[str, int]:
+def _part(kb: Knowledge, route: str | None, answers: Mapping[str, core.Value],
+          section_id: str, number: int) -> dict[str, int]:
     """Which part of its section this page is, counting only the pages that have something
     to show for the answers saved so far (a new program never sees the adding-a-pathway
     page, so its first page is not "part 1 of 2")."""
-    answers = interview.answers
-    fixed = state.route_fixed(kb, interview.route, answers)
+    fixed = state.route_fixed(kb, route, answers)
 
     def may_ask(n: int) -> bool:
         """Shown now, or holding a follow-up whose question is still unanswered (the
         goals page comes before "which comes first", so it is part 1 of 2)."""
-        return bool(state.shown_on_page(kb, section_id, n, answers, interview.route)) or any(
+        return bool(state.shown_on_page(kb, section_id, n, answers, route)) or any(
             q.id not in fixed and any(c.question not in answers and c.question not in fixed
                                       for c in q.ask_when)
             for q in state.pages(kb, section_id)[n - 1])
