@@ -4,7 +4,8 @@ Run from the checkout:  .venv/bin/python bench/bench_load.py [--users 50] [--sec
     [--processes 4]
 Starts gunicorn (the production settings: gthread workers, background renders on) on
 127.0.0.1 with a temporary database, runs USERS simulated people that each start a community
-and complete every step, again and again, until SECONDS pass or MAX_REQUESTS are sent; then a
+and complete every step, again and again, until SECONDS pass or MAX_REQUESTS are sent (they arrive
+evenly over the first RAMP seconds, default 5; --ramp 0 starts them all at once); then a
 burst of 20 simultaneous plan downloads. Prints p50/p95/p99 per step, requests/s and errors.
 
 Each person behaves as a browser does (KeepAliveBrowser): one connection kept open between
@@ -151,6 +152,12 @@ class KeepAliveBrowser:
 CLIENTS = {"keepalive": KeepAliveBrowser, "urllib": Browser}
 
 # All simulated people share 127.0.0.1, so the per-client rate limit is off here.
+# People arrive over this many seconds (ten a second for 50), as real people do, not all in one
+# instant: started together, the first fifty reached the results page together (the plan is
+# worked out there) and queued behind each other (results p99 1.6 s in the first wave, 0.3 s
+# after). 0 starts everyone at once, as the rounds before 2026-12-05 did.
+RAMP = 5.0
+
 LOAD_ENV = {"PLANNER_RATE_LIMIT": "false",
             # The production setting (the test server turns it off): renders wait for idle cores.
             "PLANNER_RENDER_YIELD_SECONDS": str(PRODUCTION_YIELD)}
@@ -181,7 +188,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 def _user(base: str, deadline: float, budget: int, out: Results,
-          client: str = "keepalive") -> None:
+          client: str = "keepalive", start_at: float = 0.0) -> None:
+    time.sleep(max(0.0, start_at - time.monotonic()))  # this person's arrival
     person = CLIENTS[client](base, timeout=30)
     try:
         _journeys(person, deadline, budget, out)
@@ -227,13 +235,18 @@ def _journeys(person: Any, deadline: float, budget: int, out: Results) -> None:
 
 
 def run_load(base: str, users: int = 50, seconds: float = 60.0,
-             max_requests: int = 200_000, client: str = "keepalive") -> Results:
-    """USERS threads completing the wizard until SECONDS or MAX_REQUESTS; bounded both ways."""
+             max_requests: int = 200_000, client: str = "keepalive", ramp: float = RAMP,
+             arrivals: list[float] | None = None) -> Results:
+    """USERS threads completing the wizard until SECONDS or MAX_REQUESTS; bounded both ways.
+    People arrive evenly over RAMP seconds (0: all at once), or at ARRIVALS (seconds after
+    the start, one per person) when given."""
     out = Results()
     started = time.monotonic()
     deadline = started + seconds
-    threads = [threading.Thread(target=_user, args=(base, deadline, max_requests, out, client),
-                                daemon=True) for _ in range(users)]
+    offsets = arrivals if arrivals is not None else [ramp * i / users for i in range(users)]
+    threads = [threading.Thread(
+        target=_user, args=(base, deadline, max_requests, out, client, started + offset),
+        daemon=True) for offset in offsets]
     for t in threads:
         t.start()
     for t in threads:
@@ -243,12 +256,12 @@ def run_load(base: str, users: int = 50, seconds: float = 60.0,
 
 
 def _one_process(base: str, users: int, seconds: float, max_requests: int, nice: int = 0,
-                 client: str = "keepalive"
+                 client: str = "keepalive", arrivals: list[float] | None = None
                  ) -> tuple[dict[str, list[float]], list[str], int, int, int, float]:
     if nice:
         os.nice(nice)
     before = os.times()
-    out = run_load(base, users, seconds, max_requests, client)
+    out = run_load(base, users, seconds, max_requests, client, arrivals=arrivals)
     after = os.times()
     cpu = (after.user - before.user) + (after.system - before.system)
     return dict(out.times), out.errors, out.requests, out.wizards, out.resent, cpu
@@ -256,7 +269,7 @@ def _one_process(base: str, users: int, seconds: float, max_requests: int, nice:
 
 def run_load_processes(base: str, users: int = 50, seconds: float = 60.0,
                        processes: int = 4, max_requests: int = 200_000,
-                       nice: int = 0, client: str = "keepalive") -> Results:
+                       nice: int = 0, client: str = "keepalive", ramp: float = RAMP) -> Results:
     """run_load with the USERS spread over PROCESSES client processes (forked), merged;
     each client process lowers its CPU priority by NICE (the server keeps the cores)."""
     processes = max(1, min(processes, users))
@@ -265,8 +278,11 @@ def run_load_processes(base: str, users: int = 50, seconds: float = 60.0,
     out = Results()
     started = time.monotonic()
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+        # Arrivals interleaved: process p's people are numbers p, p + PROCESSES, ... of
+        # everyone, person k arriving at k/USERS of RAMP.
         parts = [pool.submit(_one_process, base, n, seconds, max_requests // processes, nice,
-                             client) for n in shares]
+                             client, [ramp * (p + i * processes) / users for i in range(n)])
+                 for p, n in enumerate(shares)]
         for part in parts:
             times, errors, requests, wizards, resent, cpu = part.result(timeout=seconds + 120)
             out.resent += resent
@@ -403,6 +419,9 @@ def main() -> int:
                         help="gunicorn workers (default: the production default)")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads per worker (default: the production default)")
+    parser.add_argument("--ramp", type=float, default=RAMP,
+                        help=f"seconds over which the people arrive (default {RAMP:g}; "
+                        "0: all at once)")
     parser.add_argument("--client", choices=sorted(CLIENTS), default="keepalive",
                         help="keepalive: one kept-open connection per person, compressed "
                         "pages, as a browser; urllib: a new connection per request, "
@@ -417,10 +436,10 @@ def main() -> int:
             if args.processes > 1:
                 out = run_load_processes(server.base, args.users, args.seconds,
                                          args.processes, args.max_requests, args.client_nice,
-                                         args.client)
+                                         args.client, args.ramp)
             else:
                 out = run_load(server.base, args.users, args.seconds, args.max_requests,
-                               args.client)
+                               args.client, args.ramp)
             web, renders = process_tree_cpu(server.proc.pid)
             out.server_cpu, out.render_cpu = web - server_before[0], renders - server_before[1]
             print("after: ", machine_load())

@@ -69,6 +69,12 @@ def ranking_chart(ranking: Any) -> str:
         for s in ranking.scores))
 
 
+def warm() -> None:
+    """Draw one throwaway chart (not kept): matplotlib's first figure loads its fonts and
+    backends, a cost a server pays once before its workers fork instead of in a request."""
+    _ranking_svg.__wrapped__((("Pathway", False, 50.0, 40.0, 60.0, "good"),))
+
+
 # Charts are pure functions of a few plain values and the SVG is deterministic, so each
 # is kept (bounded) by those values: the results page and the plan of one community, or
 # a plan downloaded again, draw the same chart once. The benchmarks clear these caches.
