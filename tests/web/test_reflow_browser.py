@@ -146,6 +146,9 @@ def site(browser: Any, server: str, tmp_path_factory: pytest.TempPathFactory
         **{f"step-{s}": f"/c/{key}/step/{s}" for s in steps},
         "review": f"/c/{key}/review",
         "results": f"/c/{key}/results",
+        # Its two tables (one of them a form) stack into cards on a phone (found at 461 px
+        # wide in a 375 px viewport on 2026-12-05, when this page was not yet listed here).
+        "sizing": f"/c/{key}/sizing",
         "plan-preview": f"/c/{key}/plan",
         "notes": f"/c/{key}/notes",
         "overrides": f"/c/{key}/overrides",
