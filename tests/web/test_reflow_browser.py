@@ -149,6 +149,9 @@ def site(browser: Any, server: str, tmp_path_factory: pytest.TempPathFactory
         # Its two tables (one of them a form) stack into cards on a phone (found at 461 px
         # wide in a 375 px viewport on 2026-12-05, when this page was not yet listed here).
         "sizing": f"/c/{key}/sizing",
+        "progress": f"/c/{key}/progress",
+        "progress-import": f"/c/{key}/progress/import",
+        "hand-over": f"/c/{key}/hand-over",
         "plan-preview": f"/c/{key}/plan",
         "notes": f"/c/{key}/notes",
         "overrides": f"/c/{key}/overrides",
@@ -161,6 +164,7 @@ def site(browser: Any, server: str, tmp_path_factory: pytest.TempPathFactory
     anonymous = {
         "home": "/",
         "sign-in": "/sign-in",
+        "consultant-start": "/consultant",
         "public-step-1": public_step.replace(server, ""),
         "public-review": f"/c/{token}/review",
         "public-saved": f"/c/{token}/saved",
