@@ -44,10 +44,19 @@ def test_warm_compiles_every_template_before_a_request(app: Flask) -> None:
     assert plans <= _cached(plan_env)
 
 
-def test_warming_draws_a_chart_but_keeps_none() -> None:
+def test_warming_draws_a_chart_but_keeps_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[tuple[float, float]] = []
+    figure = charts._figure
+
+    def counted(width: float, height: float) -> object:
+        drawn.append((width, height))
+        return figure(width, height)
+
+    monkeypatch.setattr(charts, "_figure", counted)
     before = charts._ranking_svg.cache_info().currsize
     charts.warm()
-    assert charts._ranking_svg.cache_info().currsize == before
+    assert len(drawn) == 1  # one figure was really drawn
+    assert charts._ranking_svg.cache_info().currsize == before  # and none was kept
 
 
 def test_pre_fork_warms_once_and_freezes_the_masters_objects(app: Flask, unfrozen: None,
