@@ -7,12 +7,15 @@ open anyone's answers.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
 import re
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -104,8 +107,14 @@ class Interview(Base):
 
     @property
     def done(self) -> list[str]:
-        data = json.loads(self.done_json or "[]")
-        return [s for s in data if isinstance(s, str)] if isinstance(data, list) else []
+        return list(_done(self.done_json or "[]"))
+
+
+@functools.lru_cache(maxsize=256)
+def _done(stored: str) -> tuple[str, ...]:
+    """The completed sections a stored done_json lists (read on every page, seldom changed)."""
+    data = json.loads(stored)
+    return tuple(s for s in data if isinstance(s, str)) if isinstance(data, list) else ()
 
 
 def parse_answers(stored: str | None) -> dict[str, Any]:
@@ -364,6 +373,53 @@ class _Peek:
                          for c in Interview.__table__.columns))
 
 
+class _Reader(threading.local):
+    """This thread's own SQLite connection for peek(), the engine it came from and the
+    process that opened it."""
+
+    engine: Engine | None = None
+    connection: Any = None
+    pid: int = 0
+
+
+_reader = _Reader()
+
+
+def _own_connection(pooled: Engine) -> Any:
+    """This thread's own connection to a SQLite file for peek(), opened once by the engine
+    (so with its settings) and then detached from its pool: taking a connection from the
+    pool and giving it back cost as much as the query (bench/bench_web.py). None for any
+    other database, whose connections can break and are best left to the pool's checks.
+
+    SQLite reads outside a transaction here (the statement is reset when its cursor
+    closes), so a kept connection holds no lock between pages; a connection is never used
+    in a process other than the one that opened it (a server forks its workers)."""
+    if pooled.dialect.name != "sqlite" or _in_memory(pooled):
+        return None
+    if _reader.engine is pooled and _reader.pid == os.getpid():
+        return _reader.connection
+    if _reader.pid == os.getpid() and _reader.connection is not None:
+        _reader.connection.close()  # another app's database (tests, several apps)
+    fairy = pooled.raw_connection()
+    fairy.detach()  # no longer the pool's: it neither counts against it nor returns
+    _reader.engine, _reader.connection, _reader.pid = pooled, fairy.dbapi_connection, \
+        os.getpid()
+    return _reader.connection
+
+
+def _forget_connection() -> None:
+    """Close this thread's own connection after an error (the next page opens another)."""
+    connection, _reader.connection, _reader.engine = _reader.connection, None, None
+    if connection is not None:
+        with contextlib.suppress(Exception):
+            connection.close()
+
+
+def _in_memory(pooled: Engine) -> bool:
+    name = pooled.url.database or ""
+    return name in ("", ":memory:") or "mode=memory" in name
+
+
 def peek(token: str) -> Interview | None:
     """The interview for a token, read for showing only (a wizard page's GET).
 
@@ -384,9 +440,12 @@ def peek(token: str) -> Interview | None:
     base_error = dialect.loaded_dbapi.Error
     # The driver's errors are wrapped as SQLAlchemy wraps them: a locked, missing or
     # unreachable database is then the same 503 page as anywhere else. (A connection that
-    # broke is dropped by the pool when given back: its reset fails.)
+    # broke is dropped: by the pool when given back, as its reset fails, or below.)
+    own = None
     try:
-        connection = pooled.raw_connection()  # back to the pool, rolled back, on close()
+        # Back to the pool, rolled back, on close(); a thread's own connection is kept.
+        own = _own_connection(pooled)
+        connection = own if own is not None else pooled.raw_connection()
     except base_error as exc:
         raise DBAPIError.instance(None, None, exc, base_error, hide_parameters=True,
                                   dialect=dialect) from exc
@@ -398,12 +457,22 @@ def peek(token: str) -> Interview | None:
         finally:
             cursor.close()
     except base_error as exc:
+        if own is not None:
+            _forget_connection()
         raise DBAPIError.instance(query.sql, params, exc, base_error, hide_parameters=True,
                                   dialect=dialect) from exc
     finally:
-        connection.close()
+        if own is None:
+            connection.close()
     if found is None:
         return None
+    # The row as last read for this token, if it has not changed since: a page is shown
+    # far more often than its row changes, and making the instance cost about as much as
+    # the query (bench/bench_web.py). The row read now decides, so a change made by any
+    # process is seen at once; the instance is shared, so it may not be changed (below).
+    seen = _peeked.get(token_hash)
+    if seen is not None and seen[0] == found:
+        return seen[1]
     values = [value if convert is None or value is None else convert(value)
               for convert, value in zip(query.convert, found, strict=True)]
     # As the ORM's own loading does: a bare instance given the row's values, then marked
@@ -413,7 +482,30 @@ def peek(token: str) -> Interview | None:
     row: Interview = _MANAGER.new_instance()
     row.__dict__.update(zip(_COLUMN_KEYS, values, strict=True))
     make_transient_to_detached(row)
+    row.__dict__[_READ_ONLY] = True
+    if len(_peeked) >= PEEKED_MAX:
+        _peeked.clear()  # (another thread may be reading it: clear() is atomic)
+    _peeked[token_hash] = (found, row)
     return row
+
+
+# peek()'s rows by token hash, with the database row each was made from (per process).
+_peeked: dict[str, tuple[Any, Interview]] = {}
+PEEKED_MAX = 2048
+# The mark of a row made by peek(): one instance serves every page that shows the row
+# until it changes, so nothing may change it (a page that saves reads its row with find()).
+_READ_ONLY = "_planner_read_only"
+
+
+def _refuse_change(target: Interview, value: Any, _old: Any, _initiator: Any) -> Any:
+    if target.__dict__.get(_READ_ONLY):
+        raise TypeError("a row read to show a page (db.peek) cannot be changed: read it "
+                        "with db.find() under the session that saves it")
+    return value
+
+
+for _column in _COLUMN_KEYS:
+    event.listen(getattr(Interview, _column), "set", _refuse_change, retval=True)
 
 
 def is_expired(interview: Interview) -> bool:

@@ -310,10 +310,28 @@ def page_of(kb: Knowledge, question: Question) -> int:
 
 def page_url(token: str, section_id: str, number: int, **args: Any) -> str:
     """The address of page `number` of a section (the first page has the section's own)."""
+    if args:
+        return _build_page_url(token, section_id, number, **args)
+    return _page_url(current_app._get_current_object(),  # type: ignore[attr-defined]
+                     request.script_root, token, section_id, number)
+
+
+def _build_page_url(token: str, section_id: str, number: int, **args: Any) -> str:
     if number == 1:
         return url_for("wizard.step", token=token, section_id=section_id, **args)
     return url_for("wizard.step_page", token=token, section_id=section_id, number=number,
                    **args)
+
+
+@functools.lru_cache(maxsize=4096)
+def _page_url(app: Any, script_root: str, token: str, section_id: str, number: int) -> str:
+    """page_url() without query arguments, built once per page and mount point: a wizard
+    page's GET builds two (its form's and the Back link's), and url_for is a good part of
+    what the page costs beyond its template (bench/bench_web.py). The app and the script
+    root are the key only (url_for reads them from the request): each app has its own URL
+    map, and an app mounted under a prefix has its addresses under it."""
+    del app, script_root
+    return _build_page_url(token, section_id, number)
 
 
 def question_url(kb: Knowledge, token: str, question: Question, **args: Any) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.exc import DBAPIError
 from webhelpers import Wizard, csrf_of
 
@@ -40,12 +40,17 @@ def test_a_peeked_row_holds_what_the_session_reads(wizard: Wizard, app: Flask) -
         assert db.peek("x" * 43) is None
 
 
-def test_a_peeked_row_given_to_a_session_is_updated_never_inserted(
+def test_a_peeked_row_cannot_be_changed_and_a_found_row_is_updated(
         wizard: Wizard, app: Flask) -> None:
+    """One peeked instance serves every page that shows the row until the row changes, so
+    it refuses a change; a page that saves reads its row with find() and updates it."""
     wizard.start()
     with app.app_context():
         peeked = db.peek(wizard.token)
         assert peeked is not None
+        with pytest.raises(TypeError, match="cannot be changed"):
+            peeked.name = "Renamed"
+        assert peeked.name != "Renamed"
         statements: list[str] = []
 
         def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -54,17 +59,67 @@ def test_a_peeked_row_given_to_a_session_is_updated_never_inserted(
         engine = db.engine()
         event.listen(engine, "before_cursor_execute", note)
         try:
-            peeked.name = "Renamed"
-            session = db.session()
-            session.add(peeked)
-            session.commit()
+            found = db.find(wizard.token)
+            assert found is not None
+            found.name = "Renamed"
+            db.session().commit()
         finally:
             event.remove(engine, "before_cursor_execute", note)
         assert "INSERT" not in statements and "UPDATE" in statements
         db.session().close()
-        again = db.find(wizard.token)
-        assert again is not None and again.name == "Renamed"
+        again = db.peek(wizard.token)
+        assert again is not None and again.name == "Renamed" and again is not peeked
         assert db.session().scalar(select(func.count()).select_from(db.Interview)) == 1
+
+
+def test_a_peeked_row_is_reused_only_while_the_database_row_is_the_same(
+        wizard: Wizard, app: Flask) -> None:
+    wizard.start()
+    with app.app_context():
+        first = db.peek(wizard.token)
+        assert first is not None and db.peek(wizard.token) is first
+        # A change by any process (here a bare UPDATE, as another worker's save would be).
+        with db.engine().begin() as connection:
+            connection.execute(update(db.Interview).values(revision=db.Interview.revision + 1))
+        second = db.peek(wizard.token)
+        assert second is not None and second is not first
+        assert second.revision == first.revision + 1
+
+
+def test_a_threads_own_sqlite_connection_holds_no_lock_between_pages(
+        wizard: Wizard, app: Flask) -> None:
+    """peek() keeps one SQLite connection per thread (taking one from the pool cost as much
+    as the query): between pages it is outside any transaction, so it never stops a
+    writer or a checkpoint."""
+    engine = app.extensions["planner.engine"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a thread keeps its own connection to SQLite only")
+    wizard.start()
+    wizard.complete()
+    assert wizard.client.get(wizard.url("/step/problems")).status_code == 200
+    own = db._reader.connection
+    assert own is not None and db._reader.engine is engine
+    assert not own.in_transaction
+    assert wizard.client.get(wizard.url("/review")).status_code == 200
+    assert db._reader.connection is own  # kept, not opened again
+    with engine.connect() as writer:
+        busy = writer.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    assert busy[0] == 0  # the checkpoint was not blocked by a reader
+
+
+def test_a_thread_never_uses_a_connection_opened_in_another_process(
+        wizard: Wizard, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server forks its workers: a connection opened before the fork is not used after."""
+    engine = app.extensions["planner.engine"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a thread keeps its own connection to SQLite only")
+    wizard.start()
+    with app.app_context():
+        assert db.peek(wizard.token) is not None
+        inherited = db._reader.connection
+        monkeypatch.setattr(db._reader, "pid", db._reader.pid + 1)  # as a forked child sees
+        assert db.peek(wizard.token) is not None
+        assert db._reader.connection is not inherited
 
 
 def test_showing_a_step_opens_no_orm_session(wizard: Wizard,
@@ -160,6 +215,7 @@ def test_a_connection_found_broken_is_a_503_then_dropped_from_the_pool(
         pooled.dbapi_connection.close()  # the server went away mid-request
         return pooled
 
+    monkeypatch.setattr(db, "_own_connection", lambda _engine: None)  # the pool's path
     monkeypatch.setattr(engine, "raw_connection", broken_after_checkout)
     broken = wizard.client.get(wizard.url("/step/community"))
     assert broken.status_code == 503
@@ -170,3 +226,21 @@ def test_a_connection_found_broken_is_a_503_then_dropped_from_the_pool(
     assert db.hash_token(wizard.token) not in str(raised.value)  # parameters are hidden
     monkeypatch.undo()
     assert wizard.client.get(wizard.url("/step/community")).status_code == 200
+
+
+def test_a_threads_own_connection_found_broken_is_a_503_then_replaced(
+        app: Flask, wizard: Wizard) -> None:
+    engine = app.extensions["planner.engine"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a thread keeps its own connection to SQLite only")
+    wizard.start()
+    assert wizard.client.get(wizard.url("/step/community")).status_code == 200
+    own = db._reader.connection
+    assert own is not None
+    own.close()  # broken under the page
+    broken = wizard.client.get(wizard.url("/step/community"))
+    assert broken.status_code == 503
+    assert "cannot reach its database" in broken.text
+    assert db._reader.connection is None  # forgotten, not handed to the next page
+    assert wizard.client.get(wizard.url("/step/community")).status_code == 200
+    assert db._reader.connection is not None and db._reader.connection is not own
