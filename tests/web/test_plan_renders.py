@@ -269,13 +269,19 @@ def test_an_unreachable_queue_never_fails_the_results_page(
 def test_the_real_queue_consumer_renders_in_the_background(
         app: Flask, done: Wizard, rendered: list[str]) -> None:
     assert rendered == [] and app.config["RENDER_QUEUE"] == "background"
+    queue = renders.queue_of(app)
+    # The last step queued the render (a red run once found no render at all after 120 s,
+    # on a machine loaded far past its cores: this tells a job never queued from one never
+    # taken).
+    assert queue.pending_count() >= 1, "completing the wizard queued no render"
     assert renders.start_embedded(app)
     try:
-        # The last step queued the render; the consumer picks it up.
+        # The consumer picks it up.
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and [r.status for r in _stored(app)] != ["done"]:
             time.sleep(0.1)
-        assert [r.status for r in _stored(app)] == ["done"]
+        assert [r.status for r in _stored(app)] == ["done"], (
+            f"after 120 s: {queue.pending_count()} job(s) still queued")
         assert len(rendered) == 1
         pdf = done.client.get(done.url("/plan.pdf"))
         assert pdf.status_code == 200 and pdf.data == _stored(app)[0].body
