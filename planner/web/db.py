@@ -423,14 +423,16 @@ def _in_memory(pooled: Engine) -> bool:
 def peek(token: str) -> Interview | None:
     """The interview for a token, read for showing only (a wizard page's GET).
 
-    One query on a pooled connection of the engine, through the driver, with the statement
-    compiled once by SQLAlchemy for this database: no ORM session to open, flush and close,
-    and no statement execution machinery, which together cost several times the query
-    itself (a step page's GET did little else; bench/bench_web.py).
+    One query through the driver (on this thread's own connection to a SQLite file, on a
+    pooled one otherwise), with the statement compiled once by SQLAlchemy for this
+    database: no ORM session to open, flush and close, and no statement execution
+    machinery, which together cost several times the query itself (a step page's GET did
+    little else; bench/bench_web.py).
 
-    The row comes back detached, as if read by a session since closed. Adding it to a
-    session makes it persistent again (a change is then an UPDATE, never an INSERT), but a
-    page that saves reads its row with find(), under the session that writes it.
+    The row comes back detached, as if read by a session since closed, and read-only: the
+    same instance serves every page that shows the row until the row changes, so changing
+    it or adding it to a session raises TypeError. A page that saves reads its row with
+    find(), under the session that writes it.
     """
     query: _Peek = current_app.extensions["planner.peek"]
     token_hash = hash_token(token)
@@ -506,6 +508,14 @@ def _refuse_change(target: Interview, value: Any, _old: Any, _initiator: Any) ->
 
 for _column in _COLUMN_KEYS:
     event.listen(getattr(Interview, _column), "set", _refuse_change, retval=True)
+
+
+@event.listens_for(Session, "before_attach")
+def _refuse_attach(_session: Session, instance: object) -> None:
+    """A shared peek() row joins no session (other requests hold the same instance)."""
+    if isinstance(instance, Interview) and instance.__dict__.get(_READ_ONLY):
+        raise TypeError("a row read to show a page (db.peek) cannot join a session: read "
+                        "it with db.find() under the session that saves it")
 
 
 def is_expired(interview: Interview) -> bool:

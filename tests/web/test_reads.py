@@ -51,6 +51,9 @@ def test_a_peeked_row_cannot_be_changed_and_a_found_row_is_updated(
         with pytest.raises(TypeError, match="cannot be changed"):
             peeked.name = "Renamed"
         assert peeked.name != "Renamed"
+        with pytest.raises(TypeError, match="cannot join a session"):
+            db.session().add(peeked)
+        assert peeked not in db.session()
         statements: list[str] = []
 
         def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
